@@ -1,0 +1,167 @@
+import Kafka from '@confluentinc/kafka-javascript';
+import { baseProperties, type ConnectionOptions } from './config.ts';
+import { KafkaCodes, promised } from './errors.ts';
+import type { TopicPartitionOffset } from './records.ts';
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  replicationFactor?: number;
+  /** Topic configuration, e.g. `{ 'cleanup.policy': 'compact' }`. */
+  config?: Record<string, string>;
+}
+
+export interface TopicDescription {
+  name: string;
+  partitions: number;
+  /** True when every partition has a leader, so the topic can be written and read. */
+  ready: boolean;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  state: string;
+  protocol: string;
+  members: Array<{ memberId: string; clientId: string; host: string; assignment: Array<{ topic: string; partition: number }> }>;
+}
+
+/**
+ * Topic and group administration.
+ *
+ * @example
+ * ```ts
+ * const admin = KafkaAdmin.connect({ bootstrapServers });
+ * await admin.createTopics([{ name: 'orders', partitions: 6 }]);
+ * admin.disconnect();
+ * ```
+ */
+export class KafkaAdmin {
+  private readonly client: Kafka.IAdminClient;
+  private readonly timeoutMs: number;
+
+  private constructor(client: Kafka.IAdminClient, timeoutMs: number) {
+    this.client = client;
+    this.timeoutMs = timeoutMs;
+  }
+
+  static connect(options: ConnectionOptions & { timeoutMs?: number } = {}): KafkaAdmin {
+    const client = Kafka.AdminClient.create(baseProperties(options) as Kafka.GlobalConfig);
+    return new KafkaAdmin(client, options.timeoutMs ?? 30_000);
+  }
+
+  listTopics(): Promise<string[]> {
+    return promised('list topics', (done) => this.client.listTopics({ timeout: this.timeoutMs }, done));
+  }
+
+  /** Creates the topics that do not exist yet and waits until each has a leader everywhere. */
+  async createTopics(topics: TopicSpec[]): Promise<void> {
+    for (const topic of topics) {
+      await promised<void>('create topic ' + topic.name, (done) =>
+        this.client.createTopic(
+          {
+            topic: topic.name,
+            num_partitions: topic.partitions,
+            replication_factor: topic.replicationFactor ?? -1,
+            config: topic.config ?? {},
+          },
+          this.timeoutMs,
+          (err) => done(err && err.code !== KafkaCodes.TOPIC_ALREADY_EXISTS ? err : null),
+        ),
+      );
+    }
+    await this.waitUntilReady(topics.map((t) => t.name));
+  }
+
+  async deleteTopics(names: string[]): Promise<void> {
+    for (const name of names) {
+      await promised<void>('delete topic ' + name, (done) =>
+        this.client.deleteTopic(name, this.timeoutMs, (err) =>
+          done(err && err.code !== KafkaCodes.UNKNOWN_TOPIC_OR_PART ? err : null),
+        ),
+      );
+    }
+  }
+
+  /** Describes the topics that exist; missing ones are left out. */
+  async describeTopics(names: string[]): Promise<TopicDescription[]> {
+    const result = await promised<Kafka.TopicDescription[]>('describe topics', (done) =>
+      this.client.describeTopics(names, { timeout: this.timeoutMs }, done),
+    ).catch((err) => {
+      if (err.kafkaCode === KafkaCodes.UNKNOWN_TOPIC_OR_PART) return [];
+      throw err;
+    });
+    return result
+      .filter((t) => !t.error)
+      .map((t) => ({
+        name: t.name,
+        partitions: t.partitions.length,
+        ready: t.partitions.length > 0 && t.partitions.every((p) => p.leader !== null),
+      }));
+  }
+
+  /** Earliest and latest offsets of every partition of `topic`. */
+  async topicOffsets(topic: string): Promise<Array<{ partition: number; low: number; high: number }>> {
+    const [description] = await this.describeTopics([topic]);
+    if (!description) return [];
+    const partitions = Array.from({ length: description.partitions }, (_, partition) => partition);
+    const list = (offset: Kafka.OffsetSpec) =>
+      promised<Kafka.ListOffsetsResult[]>('list offsets of ' + topic, (done) =>
+        this.client.listOffsets(
+          partitions.map((partition) => ({ topic, partition, offset })),
+          { timeout: this.timeoutMs, isolationLevel: Kafka.IsolationLevel.READ_UNCOMMITTED },
+          done,
+        ),
+      );
+    const [low, high] = await Promise.all([list(Kafka.OffsetSpec.EARLIEST), list(Kafka.OffsetSpec.LATEST)]);
+    return partitions.map((partition) => ({
+      partition,
+      low: low.find((r) => r.partition === partition)?.offset ?? 0,
+      high: high.find((r) => r.partition === partition)?.offset ?? 0,
+    }));
+  }
+
+  async describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
+    const result = await promised<Kafka.GroupDescriptions>('describe groups', (done) =>
+      this.client.describeGroups(groupIds, { timeout: this.timeoutMs }, done),
+    );
+    return result.groups.map((g) => ({
+      groupId: g.groupId,
+      state: Kafka.ConsumerGroupStates[g.state] ?? 'UNKNOWN',
+      protocol: g.protocol,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        host: m.clientHost,
+        assignment: (m.assignment?.topicPartitions ?? []).map(({ topic, partition }) => ({ topic, partition })),
+      })),
+    }));
+  }
+
+  /** The offsets `groupId` has committed (all its partitions). */
+  async groupOffsets(groupId: string): Promise<TopicPartitionOffset[]> {
+    const [result] = await promised<Kafka.GroupResults[]>('list group offsets', (done) =>
+      this.client.listConsumerGroupOffsets([{ groupId }], { timeout: this.timeoutMs, requireStableOffsets: true }, done),
+    );
+    return (result?.partitions ?? [])
+      .filter((p) => p.offset >= 0)
+      .map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+  }
+
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    await promised('delete groups', (done) => this.client.deleteGroups(groupIds, { timeout: this.timeoutMs }, done));
+  }
+
+  disconnect(): void {
+    this.client.disconnect();
+  }
+
+  private async waitUntilReady(names: string[]): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const described = await this.describeTopics(names);
+      if (described.length === names.length && described.every((t) => t.ready)) return;
+      if (Date.now() > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}

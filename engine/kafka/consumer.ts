@@ -1,0 +1,191 @@
+import Kafka from '@confluentinc/kafka-javascript';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { baseProperties, type ConnectionOptions } from './config.ts';
+import { kafkaError, promised } from './errors.ts';
+import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from './records.ts';
+
+/**
+ * Called around a rebalance. The consumer gives up (or takes) the partitions only after the
+ * returned promise settles, so a revoke can finish and commit the work in flight first.
+ */
+export interface RebalanceListener {
+  assigned(partitions: TopicPartition[]): void | Promise<void>;
+  /** `lost` is true when the partitions were taken away (session timeout), not handed over. */
+  revoked(partitions: TopicPartition[], lost: boolean): void | Promise<void>;
+}
+
+export interface ConsumerOptions extends ConnectionOptions {
+  /** The consumer group; without one the consumer only reads partitions it is assigned. */
+  groupId?: string;
+  isolationLevel?: 'read_committed' | 'read_uncommitted';
+  /** Where a partition with no committed offset starts. Default `earliest`. */
+  autoOffsetReset?: 'earliest' | 'latest';
+  rebalance?: RebalanceListener;
+  logger?: Logger;
+}
+
+/** The parts of the client's consumer its type declarations leave out. */
+interface NativeConsumer {
+  assign(assignment: Kafka.Assignment[]): void;
+  unassign(): void;
+  incrementalAssign(assignment: Kafka.Assignment[]): void;
+  incrementalUnassign(assignment: Kafka.Assignment[]): void;
+  assignmentLost(): boolean;
+  rebalanceProtocol(): 'COOPERATIVE' | 'EAGER' | 'NONE';
+  commitCb(offsets: TopicPartitionOffset[], done: (err: unknown) => void): void;
+  setDefaultIsTimeoutOnlyForFirstMessage(enabled: boolean): void;
+}
+
+const ASSIGN = -175;
+const REVOKE = -174;
+
+/**
+ * A Kafka consumer that reads in batches and commits only when told to. Offsets are never
+ * committed or stored automatically.
+ *
+ * @example
+ * ```ts
+ * const consumer = await KafkaConsumer.connect({ groupId: 'app', bootstrapServers });
+ * consumer.subscribe(['orders']);
+ * const batch = await consumer.consume(1000, 100);
+ * await consumer.commit([{ topic: 'orders', partition: 0, offset: batch.at(-1)!.offset + 1 }]);
+ * ```
+ */
+export class KafkaConsumer {
+  private readonly client: Kafka.KafkaConsumer;
+  private readonly log: Logger;
+  private rebalancing: Promise<void> = Promise.resolve();
+
+  private constructor(options: ConsumerOptions) {
+    this.log = options.logger ?? createLogger({ component: 'consumer', group: options.groupId });
+    this.client = new Kafka.KafkaConsumer(
+      {
+        ...baseProperties(options),
+        // A group id is mandatory for librdkafka even when the consumer only uses assign().
+        'group.id': options.groupId ?? `sluice-reader-${process.pid}-${Date.now()}`,
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'enable.partition.eof': false,
+        'isolation.level': options.isolationLevel ?? 'read_committed',
+        'partition.assignment.strategy': 'cooperative-sticky',
+        rebalance_cb: (err: Kafka.LibrdKafkaError, partitions: Kafka.Assignment[]) =>
+          this.onRebalance(err, partitions, options.rebalance),
+        ...options.properties,
+      },
+      // A topic-level property: librdkafka ignores it in the global configuration here.
+      { 'auto.offset.reset': options.autoOffsetReset ?? 'earliest' },
+    );
+    this.client.on('event.error', (err) => this.log.warn({ err: err.message, code: err.code }, 'consumer error'));
+  }
+
+  static async connect(options: ConsumerOptions = {}): Promise<KafkaConsumer> {
+    const consumer = new KafkaConsumer(options);
+    await promised('connect consumer', (done) => consumer.client.connect({ timeout: 30_000 }, done));
+    consumer.native.setDefaultIsTimeoutOnlyForFirstMessage(true);
+    return consumer;
+  }
+
+  private get native(): NativeConsumer {
+    return this.client as unknown as NativeConsumer;
+  }
+
+  subscribe(topics: string[]): void {
+    this.client.subscribe(topics);
+  }
+
+  /** Reads these partitions from these offsets, outside any group's assignment. */
+  assign(partitions: TopicPartitionOffset[]): void {
+    this.client.assign(partitions);
+  }
+
+  /**
+   * Up to `max` records: waits at most `timeoutMs` for the first, then takes what is ready.
+   * Records of one partition come in offset order.
+   */
+  consume(max: number, timeoutMs: number): Promise<ConsumedRecord[]> {
+    this.client.setDefaultConsumeTimeout(timeoutMs);
+    return new Promise((resolve, reject) => {
+      this.client.consume(max, (err, messages) => {
+        if (err) reject(kafkaError('consume', err));
+        else resolve(messages as unknown as ConsumedRecord[]);
+      });
+    });
+  }
+
+  /** Commits these positions (the offset of the next record to read) and waits for the broker. */
+  commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return Promise.resolve();
+    return promised('commit offsets', (done) => this.native.commitCb(offsets, done));
+  }
+
+  /** The committed positions of these partitions for this consumer's group. */
+  committed(partitions: TopicPartition[], timeoutMs = 10_000): Promise<TopicPartitionOffset[]> {
+    return promised('fetch committed offsets', (done) =>
+      this.client.committed(partitions, timeoutMs, (err, result) => done(err, result)),
+    );
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    if (partitions.length > 0) this.client.pause(partitions);
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    if (partitions.length > 0) this.client.resume(partitions);
+  }
+
+  /** The position (next offset to read) of each partition; negative when not yet known. */
+  position(partitions: TopicPartition[]): TopicPartitionOffset[] {
+    return this.client.position(partitions).map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+  }
+
+  assignment(): TopicPartition[] {
+    return this.client.assignments().map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /** Low and high watermarks (high: the offset the next record will get). */
+  watermarks(topic: string, partition: number, timeoutMs = 10_000): Promise<{ low: number; high: number }> {
+    return promised<Kafka.WatermarkOffsets>('query watermarks', (done) =>
+      this.client.queryWatermarkOffsets(topic, partition, timeoutMs, done),
+    ).then(({ lowOffset, highOffset }) => ({ low: lowOffset, high: highOffset }));
+  }
+
+  /** Resolves once any rebalance callback in progress has finished. */
+  settled(): Promise<void> {
+    return this.rebalancing;
+  }
+
+  async disconnect(): Promise<void> {
+    await this.rebalancing;
+    await promised('disconnect consumer', (done) => this.client.disconnect(done)).catch((err) =>
+      this.log.warn({ err }, 'consumer did not disconnect cleanly'),
+    );
+  }
+
+  private onRebalance(err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[], listener?: RebalanceListener): void {
+    const partitions = assignment.map(({ topic, partition }) => ({ topic, partition }));
+    const native = this.native;
+    const cooperative = native.rebalanceProtocol() === 'COOPERATIVE';
+    const step = async (): Promise<void> => {
+      if (err.code === ASSIGN) {
+        try {
+          await listener?.assigned(partitions);
+        } finally {
+          if (cooperative) native.incrementalAssign(assignment);
+          else native.assign(assignment);
+        }
+      } else if (err.code === REVOKE) {
+        try {
+          await listener?.revoked(partitions, native.assignmentLost());
+        } finally {
+          if (cooperative) native.incrementalUnassign(assignment);
+          else native.unassign();
+        }
+      } else {
+        this.log.error({ err: err.message, code: err.code }, 'rebalance failed');
+      }
+    };
+    this.rebalancing = this.rebalancing.then(step).catch((error) => {
+      this.log.error({ err: error }, 'rebalance listener failed');
+    });
+  }
+}

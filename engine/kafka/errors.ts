@@ -1,0 +1,36 @@
+import { KafkaOperationError } from '../errors.ts';
+
+/** The shape of librdkafka errors as the client reports them. */
+interface ClientError {
+  message?: string;
+  code?: number;
+  isRetriable?: boolean;
+  isFatal?: boolean;
+}
+
+/** librdkafka error codes Sluice reacts to. */
+export const KafkaCodes = {
+  QUEUE_FULL: -184,
+  TIMED_OUT: -185,
+  UNKNOWN_TOPIC_OR_PART: 3,
+  TOPIC_ALREADY_EXISTS: 36,
+  UNKNOWN_TOPIC_OR_PARTITION_LOCAL: -188,
+} as const;
+
+/** Wraps a client error in the catalogue's {@link KafkaOperationError}. */
+export function kafkaError(operation: string, err: unknown): KafkaOperationError {
+  const e = (err ?? {}) as ClientError;
+  return new KafkaOperationError(operation, e.message ?? String(err), {
+    kafkaCode: e.code,
+    retriable: e.isRetriable,
+    fatal: e.isFatal,
+    cause: err,
+  });
+}
+
+/** Turns a node-style callback API into a promise, wrapping its error. */
+export function promised<T>(operation: string, call: (done: (err: unknown, result?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    call((err, result) => (err ? reject(kafkaError(operation, err)) : resolve(result as T)));
+  });
+}

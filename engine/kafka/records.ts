@@ -1,0 +1,36 @@
+/** One header as the Kafka client carries it: a single-key object. Keys may repeat. */
+export type RecordHeader = { [key: string]: Buffer | string };
+
+/** A record to produce. `partition` wins; otherwise a keyed record goes where murmur2 says. */
+export interface ProducerRecord {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  partition?: number;
+  /** Milliseconds since the epoch; the broker's time when omitted. */
+  timestamp?: number;
+  headers?: RecordHeader[];
+}
+
+/** A record as consumed, bytes untouched. */
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: number;
+  headers: RecordHeader[] | undefined;
+  /** The size of key and value in bytes, as the client reports it. */
+  size: number;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** A position in a partition: the offset of the next record to read. */
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: number;
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks, then the npm dependencies. Safe to run again: once the
+# dependencies match package-lock.json it returns at once.
+#
+# The Kafka client (@confluentinc/kafka-javascript) downloads a prebuilt binary where it can;
+# where it cannot, it builds its bundled librdkafka, which needs a compiler and the dev libraries
+# below. On Debian/Ubuntu they are installed here (as root, or with password-less sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$major" -lt 20 ]; then
+  say "Node.js 20 or newer is needed (found: $(node -v 2>/dev/null || echo none))."
+  exit 1
+fi
+
+stamp=node_modules/.sluice-setup
+digest=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] &&
+  node -e "require('@confluentinc/kafka-javascript'); require('classic-level')" 2>/dev/null; then
+  exit 0
+fi
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo -n "$@"
+  else return 1
+  fi
+}
+
+if command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
+  wanted=(g++ make python3 libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev libcurl4-openssl-dev)
+  command -v java >/dev/null || wanted+=(default-jre-headless)
+  command -v mvn >/dev/null || wanted+=(maven)
+  missing=()
+  for package in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
+      say "could not install ${missing[*]} (needs root); install them yourself if the build below fails."
+    fi
+  fi
+fi
+
+# Used only if the prebuilt client binary cannot be downloaded: build against the system's
+# libraries and this Node's own headers (no header download).
+export CKJS_LINKING=dynamic
+prefix=$(dirname "$(dirname "$(node -p process.execPath)")")
+if [ -f "$prefix/include/node/node_api.h" ]; then export npm_config_nodedir="$prefix"; fi
+
+say "installing npm dependencies (building the Kafka client can take a few minutes)..."
+npm ci --no-audit --no-fund --loglevel=error
+echo "$digest" >"$stamp"
+say "done"

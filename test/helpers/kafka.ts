@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { KafkaAdmin } from '../../engine/kafka/admin.ts';
+import { KafkaProducer } from '../../engine/kafka/producer.ts';
+import { readTopicToEnd } from '../../engine/kafka/reader.ts';
+import type { ConsumedRecord, RecordHeader } from '../../engine/kafka/records.ts';
+
+/** The broker the root hook started or the environment named. */
+export function bootstrapServers(): string {
+  const servers = process.env.KAFKA_BOOTSTRAP_SERVERS;
+  if (!servers) throw new Error('KAFKA_BOOTSTRAP_SERVERS is not set; the root hook should have started a broker.');
+  return servers;
+}
+
+/** A topic name no other test (or earlier run) uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function createTopic(name: string, partitions: number, config?: Record<string, string>): Promise<string> {
+  const admin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
+  try {
+    await admin.createTopics([{ name, partitions, config }]);
+  } finally {
+    admin.disconnect();
+  }
+  return name;
+}
+
+/** Creates a uniquely named topic and returns its name. */
+export function createUniqueTopic(prefix: string, partitions: number, config?: Record<string, string>): Promise<string> {
+  return createTopic(uniqueName(prefix), partitions, config);
+}
+
+export interface TestRecord {
+  key: string | null;
+  value: string | null;
+  partition?: number;
+  headers?: RecordHeader[];
+}
+
+/** Produces records in the given order (keyed ones placed by murmur2) and waits for every ack. */
+export async function produceRecords(topic: string, records: TestRecord[]): Promise<void> {
+  const producer = await KafkaProducer.connect({ bootstrapServers: bootstrapServers() });
+  try {
+    await producer.loadPartitionCounts([topic]);
+    for (const r of records) {
+      producer.send({
+        topic,
+        key: r.key === null ? null : Buffer.from(r.key),
+        value: r.value === null ? null : Buffer.from(r.value),
+        partition: r.partition,
+        headers: r.headers,
+      });
+    }
+    await producer.flush();
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Every record of the topic, per partition in offset order (read committed). */
+export function readAll(topic: string, isolationLevel?: 'read_committed' | 'read_uncommitted'): Promise<ConsumedRecord[]> {
+  return readTopicToEnd(topic, { bootstrapServers: bootstrapServers(), isolationLevel });
+}
