@@ -86,6 +86,72 @@ export class OperationTimeoutError extends SluiceError {
   }
 }
 
+/** Bytes could not be turned into a value, or a value into bytes. */
+export class SerdeError extends SluiceError {
+  readonly serde: string;
+  readonly topic: string;
+
+  constructor(serde: string, topic: string, problem: string, cause?: unknown) {
+    super(
+      'SLUICE_SERDE',
+      `The ${serde} serde could not handle a record${topic ? ` of topic "${topic}"` : ''}: it ${problem}. ` +
+        'Check the producer writes what this serde reads, or route such records to a dead-letter topic.',
+      { cause },
+    );
+    this.serde = serde;
+    this.topic = topic;
+  }
+}
+
+/** A topology is invalid: names the operator and the reason, found before anything runs. */
+export class TopologyError extends SluiceError {
+  readonly operator: string | undefined;
+
+  constructor(operator: string | undefined, message: string, options?: { cause?: unknown }) {
+    super('SLUICE_TOPOLOGY', operator ? `Operator "${operator}": ${message}` : message, options);
+    this.operator = operator;
+  }
+}
+
+/** A topology file could not be loaded or does not export an application. */
+export class TopologyFileError extends SluiceError {
+  readonly file: string;
+
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super('SLUICE_TOPOLOGY_FILE', `${file}: ${message}`, options);
+    this.file = file;
+  }
+}
+
+/** A record failed in an operator and its handler says to stop. */
+export class ProcessingError extends SluiceError {
+  readonly operator: string;
+
+  constructor(operator: string, where: string, cause: unknown) {
+    super(
+      'SLUICE_PROCESSING',
+      `Operator "${operator}" failed on ${where}: ${describeCause(cause)}. The application stopped without committing ` +
+        'this record; fix the operator, or configure a processing error handler (log-and-continue or a dead-letter topic).',
+      { cause },
+    );
+    this.operator = operator;
+  }
+}
+
+/** The application cannot go on (a fatal Kafka error, a failed commit, a handler that says stop). */
+export class ApplicationError extends SluiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SLUICE_APPLICATION', message, options);
+  }
+}
+
+/** A lifecycle method was called in a state that does not allow it. */
+export class IllegalStateError extends SluiceError {
+  constructor(message: string) {
+    super('SLUICE_ILLEGAL_STATE', message);
+  }
+}
+
 /** A short, single-line description of any thrown value, for messages and logs. */
 export function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;

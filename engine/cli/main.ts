@@ -1,13 +1,14 @@
 import { Command } from 'commander';
 import { SluiceError } from '../errors.ts';
-import { demoCommand } from './demo.ts';
 import { kafkaCommand } from './kafka-command.ts';
+import { describeCommand, runCommand } from './topology-commands.ts';
 
 const program = new Command('sluice')
   .description('Sluice: stream processing on Kafka for Node.js')
   .showHelpAfterError()
-  .addCommand(kafkaCommand())
-  .addCommand(demoCommand());
+  .addCommand(runCommand())
+  .addCommand(describeCommand())
+  .addCommand(kafkaCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,69 @@
+import { Command, Option } from 'commander';
+import { describeCause } from '../errors.ts';
+import { LocalBroker } from '../kafka/local-broker/local-broker.ts';
+import { Application } from '../runtime/application.ts';
+import { compileApplication } from '../runtime/definition.ts';
+import { describeJson, describeMermaid, describeText } from '../topology/describe.ts';
+import { resolveRunOptions, type RunFlags } from './run-config.ts';
+import { loadTopologyFile } from './topology-file.ts';
+
+/** `sluice run <file>`: runs a topology until SIGTERM or SIGINT. */
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run a topology file as one instance of its application')
+    .argument('<topology-file>', 'a .ts or .js module whose default export is defineApplication(...)')
+    .option('--bootstrap-servers <servers>', 'Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS, else the local broker)')
+    .option('--application-id <id>', "the application id (default: the topology file's)")
+    .addOption(new Option('--guarantee <guarantee>', 'processing guarantee').choices(['at_least_once', 'exactly_once']))
+    .option('--config <file>', 'a JSON file with bootstrapServers, applicationId, guarantee, commitIntervalMs, kafka')
+    .action(async (file: string, flags: RunFlags) => {
+      const definition = await loadTopologyFile(file);
+      const options = resolveRunOptions(flags);
+      options.bootstrapServers ??= await localBrokerAddress();
+      const app = Application.create(definition, options);
+      await app.start();
+      let signals = 0;
+      const shutdown = (signal: string) => {
+        if (++signals > 1) process.exit(130); // a second signal: stop now
+        process.stderr.write(`${signal}: finishing the batch in flight, committing and leaving the group...\n`);
+        void app.close();
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      await app.finished;
+    });
+}
+
+/** `sluice describe <file>`: prints the compiled topology. */
+export function describeCommand(): Command {
+  return new Command('describe')
+    .description('print the sub-topologies, nodes, stores and internal topics of a topology file')
+    .argument('<topology-file>')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'mermaid']).default('text'))
+    .option('--application-id <id>', "the application id (default: the topology file's)")
+    .action(async (file: string, flags: { format: 'text' | 'json' | 'mermaid'; applicationId?: string }) => {
+      const definition = await loadTopologyFile(file);
+      const topology = compileApplication(definition, { ...definition, ...(flags.applicationId ? { applicationId: flags.applicationId } : {}) });
+      const output =
+        flags.format === 'json'
+          ? JSON.stringify(describeJson(topology), null, 2) + '\n'
+          : flags.format === 'mermaid'
+            ? describeMermaid(topology)
+            : describeText(topology);
+      process.stdout.write(output);
+    });
+}
+
+/** The local broker's address when it runs, so `sluice run` works right after `sluice kafka start`. */
+async function localBrokerAddress(): Promise<string | undefined> {
+  try {
+    const status = await new LocalBroker().status();
+    if (status.running) {
+      process.stderr.write(`Using the local broker at ${status.address} (set KAFKA_BOOTSTRAP_SERVERS to use another).\n`);
+      return status.address;
+    }
+  } catch (err) {
+    process.stderr.write(`Could not check the local broker: ${describeCause(err)}\n`);
+  }
+  return undefined;
+}

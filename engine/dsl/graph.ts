@@ -1,0 +1,90 @@
+import { TopologyError } from '../errors.ts';
+import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
+import type { Serde } from '../serde/serde.ts';
+
+/**
+ * What happens to a record that cannot be deserialized or processed: stop the application,
+ * log it and go on, or send its original bytes to a dead-letter topic and go on.
+ */
+export type ErrorHandling = 'fail' | 'log-and-continue' | { deadLetterTopic: string };
+
+/** Chooses a sink's topic per record. */
+export type TopicChooser<K = unknown, V = unknown> = (key: K, value: V, context: RecordContext) => string;
+
+export interface SourceSpec {
+  kind: 'source';
+  name: string;
+  topics: string[];
+  keySerde?: Serde<unknown>;
+  valueSerde?: Serde<unknown>;
+  onDeserializationError?: ErrorHandling;
+}
+
+export interface ProcessorSpec {
+  kind: 'processor';
+  name: string;
+  /** The operator's kind, e.g. `filter`, shown by `describe`. */
+  operator: string;
+  parents: string[];
+  supplier: ProcessorSupplier;
+  onError?: ErrorHandling;
+}
+
+export interface SinkSpec {
+  kind: 'sink';
+  name: string;
+  parents: string[];
+  topic: string | TopicChooser;
+  keySerde?: Serde<unknown>;
+  valueSerde?: Serde<unknown>;
+  onError?: ErrorHandling;
+}
+
+/** Records go through `<application.id>-<topic>-repartition`, placed by their (new) key. */
+export interface RepartitionSpec {
+  kind: 'repartition';
+  name: string;
+  parents: string[];
+  /** The middle part of the internal topic's name. */
+  topic: string;
+  partitions?: number;
+  keySerde?: Serde<unknown>;
+  valueSerde?: Serde<unknown>;
+}
+
+export type NodeSpec = SourceSpec | ProcessorSpec | SinkSpec | RepartitionSpec;
+
+/**
+ * The logical graph the DSL and the Processor API record. It only holds data; the compiler
+ * validates it and turns it into sub-topologies.
+ */
+export class LogicalGraph {
+  readonly nodes: NodeSpec[] = [];
+  private index = 0;
+
+  /** A deterministic name, `PREFIX-0000000007`, for operators the user did not name. */
+  generateName(prefix: string): string {
+    return `${prefix}-${String(this.index++).padStart(10, '0')}`;
+  }
+
+  /** Names an operator: the user's name if given (and valid), else a generated one. */
+  nameFor(prefix: string, explicit: string | undefined): string {
+    if (explicit === undefined) return this.generateName(prefix);
+    if (typeof explicit !== 'string' || !/^[A-Za-z0-9._-]+$/.test(explicit)) {
+      throw new TopologyError(
+        String(explicit),
+        'names may use only letters, digits, ".", "_" and "-" (they become parts of topic and store names).',
+      );
+    }
+    this.index++;
+    return explicit;
+  }
+
+  add<T extends NodeSpec>(node: T): T {
+    if (this.nodes.some((n) => n.name === node.name)) {
+      throw new TopologyError(node.name, 'the name is used by another operator; give each operator a unique name.');
+    }
+    this.nodes.push(node);
+    return node;
+  }
+}

@@ -1,0 +1,280 @@
+import type { RecordHeader } from '../kafka/records.ts';
+import { filter } from '../processors/filter.ts';
+import { flatMapValues } from '../processors/flat-map-values.ts';
+import { flatMap } from '../processors/flat-map.ts';
+import { mapValues } from '../processors/map-values.ts';
+import { map, type KeyValue } from '../processors/map.ts';
+import { passthrough } from '../processors/passthrough.ts';
+import { peek } from '../processors/peek.ts';
+import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
+import { selectKey } from '../processors/select-key.ts';
+import { split, type Branch } from '../processors/split.ts';
+import { withHeaders } from '../processors/with-headers.ts';
+import type { Serde } from '../serde/serde.ts';
+import type { ErrorHandling, LogicalGraph, TopicChooser } from './graph.ts';
+import { guardOperators } from './operator-guard.ts';
+
+/** Every operator takes an optional name; named operators keep their identity across upgrades. */
+export interface Named {
+  name?: string;
+}
+
+export interface OperatorOptions extends Named {
+  /** Overrides the application's processing error handling for this operator. */
+  onError?: ErrorHandling;
+}
+
+export interface ToOptions<K, V> extends OperatorOptions {
+  key?: Serde<K>;
+  value?: Serde<V>;
+}
+
+export interface RepartitionOptions<K, V> extends Named {
+  /** Partitions of the repartition topic; by default those of the sub-topology's source topics. */
+  partitions?: number;
+  key?: Serde<K>;
+  value?: Serde<V>;
+}
+
+/** The serdes known for a stream's key and value; unknown once an operator changes the type. */
+interface KnownSerdes<K, V> {
+  key?: Serde<K>;
+  value?: Serde<V>;
+}
+
+const STREAM_OPERATORS = [
+  'filter',
+  'filterNot',
+  'map',
+  'mapValues',
+  'flatMap',
+  'flatMapValues',
+  'selectKey',
+  'peek',
+  'withHeaders',
+  'process',
+  'split',
+  'merge',
+  'repartition',
+  'to',
+] as const;
+
+/**
+ * A record stream: the typed DSL over the logical graph, as Kafka Streams' `KStream`.
+ * Operators only record nodes; nothing runs until the application starts.
+ *
+ * Predicates and mappers that look at the whole record get `(key, value, context)`;
+ * `mapValues` and `flatMapValues` get `(value, key, context)`. The context carries topic,
+ * partition, offset, timestamp and headers.
+ *
+ * @example
+ * ```ts
+ * builder.stream('orders', { key: Serdes.string(), value: Serdes.json<Order>() })
+ *   .filter((_, order) => order.total > 0)
+ *   .mapValues((order) => ({ ...order, vat: order.total * 0.2 }))
+ *   .to('priced-orders', { value: Serdes.json() });
+ * ```
+ */
+export class Stream<K, V> {
+  /** The node whose output this stream is. */
+  readonly node: string;
+  private readonly graph: LogicalGraph;
+  private readonly serdes: KnownSerdes<K, V>;
+
+  /** @internal Streams come from `StreamsBuilder.stream` and from operators. */
+  constructor(graph: LogicalGraph, node: string, serdes: KnownSerdes<K, V>) {
+    this.graph = graph;
+    this.node = node;
+    this.serdes = serdes;
+    return guardOperators(this, 'stream', node, STREAM_OPERATORS);
+  }
+
+  /** Keeps the records `predicate` accepts; a type guard narrows the value type. */
+  filter<S extends V>(predicate: (key: K, value: V, context: RecordContext) => value is S, options?: OperatorOptions): Stream<K, S>;
+  filter(predicate: (key: K, value: V, context: RecordContext) => boolean, options?: OperatorOptions): Stream<K, V>;
+  filter(predicate: (key: K, value: V, context: RecordContext) => boolean, options?: OperatorOptions): Stream<K, V> {
+    return this.then('KSTREAM-FILTER', 'filter', filter(predicate), options, this.serdes);
+  }
+
+  /** Drops the records `predicate` accepts; a type guard removes that type. */
+  filterNot<S extends V>(
+    predicate: (key: K, value: V, context: RecordContext) => value is S,
+    options?: OperatorOptions,
+  ): Stream<K, Exclude<V, S>>;
+  filterNot(predicate: (key: K, value: V, context: RecordContext) => boolean, options?: OperatorOptions): Stream<K, V>;
+  filterNot(predicate: (key: K, value: V, context: RecordContext) => boolean, options?: OperatorOptions): Stream<K, V> {
+    return this.then('KSTREAM-FILTER', 'filterNot', filter(predicate, true), options, this.serdes);
+  }
+
+  /** A new key and value per record, returned as `[key, value]`. */
+  map<K2, V2>(mapper: (key: K, value: V, context: RecordContext) => KeyValue<K2, V2>, options?: OperatorOptions): Stream<K2, V2> {
+    return this.then('KSTREAM-MAP', 'map', map(mapper), options, {});
+  }
+
+  /** A new value per record; the key stays. */
+  mapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => V2, options?: OperatorOptions): Stream<K, V2> {
+    return this.then('KSTREAM-MAPVALUES', 'mapValues', mapValues(mapper), options, { key: this.serdes.key });
+  }
+
+  /** Zero or more `[key, value]` pairs per record. */
+  flatMap<K2, V2>(
+    mapper: (key: K, value: V, context: RecordContext) => Iterable<KeyValue<K2, V2>>,
+    options?: OperatorOptions,
+  ): Stream<K2, V2> {
+    return this.then('KSTREAM-FLATMAP', 'flatMap', flatMap(mapper), options, {});
+  }
+
+  /** Zero or more values per record, under its key. */
+  flatMapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => Iterable<V2>, options?: OperatorOptions): Stream<K, V2> {
+    return this.then('KSTREAM-FLATMAPVALUES', 'flatMapValues', flatMapValues(mapper), options, { key: this.serdes.key });
+  }
+
+  /** A new key per record; follow with `repartition()` to place records by it. */
+  selectKey<K2>(selector: (key: K, value: V, context: RecordContext) => K2, options?: OperatorOptions): Stream<K2, V> {
+    return this.then('KSTREAM-KEY-SELECT', 'selectKey', selectKey(selector), options, { value: this.serdes.value });
+  }
+
+  /** Runs `action` on each record (logging, metrics) and passes it on unchanged. */
+  peek(action: (key: K, value: V, context: RecordContext) => void, options?: OperatorOptions): Stream<K, V> {
+    return this.then('KSTREAM-PEEK', 'peek', peek(action), options, this.serdes);
+  }
+
+  /** Replaces the headers of the records passed on (sibling branches keep theirs). */
+  withHeaders(
+    compute: (key: K, value: V, context: RecordContext) => RecordHeader[] | undefined,
+    options?: OperatorOptions,
+  ): Stream<K, V> {
+    return this.then('KSTREAM-HEADERS', 'withHeaders', withHeaders(compute), options, this.serdes);
+  }
+
+  /** A custom processor (see {@link ProcessorSupplier}); its output types are yours to state. */
+  process<K2 = K, V2 = V>(supplier: ProcessorSupplier, options?: OperatorOptions): Stream<K2, V2> {
+    return this.then('KSTREAM-PROCESSOR', 'process', supplier, options, {});
+  }
+
+  /** Routes each record to the first matching branch: `.split().branch(...).defaultBranch()`. */
+  split(options?: Named): Splitter<K, V, object> {
+    return new Splitter<K, V, object>(this.graph, this.node, options?.name, this.serdes);
+  }
+
+  /** One stream with the records of both, each stream's order kept. */
+  merge(other: Stream<K, V>, options?: Named): Stream<K, V> {
+    const name = this.graph.nameFor('KSTREAM-MERGE', options?.name);
+    this.graph.add({ kind: 'processor', name, operator: 'merge', parents: [this.node, other.node], supplier: passthrough });
+    return new Stream<K, V>(this.graph, name, this.serdes);
+  }
+
+  /**
+   * Sends the records through an internal topic, `<application.id>-<name>-repartition`, placed
+   * by key, and reads them back in a new sub-topology. Records of one key keep their order.
+   */
+  repartition(options: RepartitionOptions<K, V> = {}): Stream<K, V> {
+    const name = this.graph.nameFor('KSTREAM-REPARTITION', options.name);
+    const key = options.key ?? this.serdes.key;
+    const value = options.value ?? this.serdes.value;
+    this.graph.add({
+      kind: 'repartition',
+      name,
+      parents: [this.node],
+      topic: name,
+      partitions: options.partitions,
+      keySerde: key as Serde<unknown> | undefined,
+      valueSerde: value as Serde<unknown> | undefined,
+    });
+    return new Stream<K, V>(this.graph, name, { key, value });
+  }
+
+  /** Writes the records to a topic, or to the topic `chooser` names for each record. */
+  to(topic: string | TopicChooser<K, V>, options: ToOptions<K, V> = {}): void {
+    this.graph.add({
+      kind: 'sink',
+      name: this.graph.nameFor('KSTREAM-SINK', options.name),
+      parents: [this.node],
+      topic: topic as string | TopicChooser,
+      keySerde: (options.key ?? this.serdes.key) as Serde<unknown> | undefined,
+      valueSerde: (options.value ?? this.serdes.value) as Serde<unknown> | undefined,
+      onError: options.onError,
+    });
+  }
+
+  private then<K2, V2>(
+    prefix: string,
+    operator: string,
+    supplier: ProcessorSupplier,
+    options: OperatorOptions | undefined,
+    serdes: KnownSerdes<K2, V2>,
+  ): Stream<K2, V2> {
+    const name = this.graph.nameFor(prefix, options?.name);
+    this.graph.add({ kind: 'processor', name, operator, parents: [this.node], supplier, onError: options?.onError });
+    return new Stream<K2, V2>(this.graph, name, serdes);
+  }
+}
+
+/**
+ * Builds the branches of a `split`. Each `branch` adds a named stream to the result;
+ * `defaultBranch` or `noDefaultBranch` ends it and returns the streams by branch name.
+ *
+ * @example
+ * ```ts
+ * const { valid, invalid } = events.split({ name: 'check' })
+ *   .branch('valid', (_, e): e is Event => isEvent(e))
+ *   .defaultBranch('invalid');
+ * ```
+ */
+export class Splitter<K, V, B extends object> {
+  private readonly graph: LogicalGraph;
+  private readonly splitNode: string;
+  private readonly serdes: KnownSerdes<K, V>;
+  private readonly branches: Branch[] = [];
+  private readonly streams: Record<string, Stream<K, unknown>> = {};
+
+  /** @internal */
+  constructor(graph: LogicalGraph, parent: string, name: string | undefined, serdes: KnownSerdes<K, V>) {
+    this.graph = graph;
+    this.serdes = serdes;
+    this.splitNode = graph.nameFor('KSTREAM-BRANCH', name);
+    // The split node's routing is fixed when the last branch is known; see `finish`.
+    graph.add({ kind: 'processor', name: this.splitNode, operator: 'split', parents: [parent], supplier: passthrough });
+  }
+
+  branch<N extends string, S extends V>(
+    name: N,
+    predicate: (key: K, value: V, context: RecordContext) => value is S,
+  ): Splitter<K, V, B & { [P in N]: Stream<K, S> }>;
+  branch<N extends string>(
+    name: N,
+    predicate: (key: K, value: V, context: RecordContext) => boolean,
+  ): Splitter<K, V, B & { [P in N]: Stream<K, V> }>;
+  branch(name: string, predicate: (key: K, value: V, context: RecordContext) => boolean): Splitter<K, V, object> {
+    const child = this.addBranch(name);
+    this.branches.push({ child, predicate: predicate as Branch['predicate'] });
+    return this;
+  }
+
+  /** Records no branch took go to this one. */
+  defaultBranch<N extends string = 'default'>(name?: N): B & { [P in N]: Stream<K, V> } {
+    const child = this.addBranch(name ?? 'default');
+    return this.finish(child) as B & { [P in N]: Stream<K, V> };
+  }
+
+  /** Records no branch took are dropped. */
+  noDefaultBranch(): B {
+    return this.finish(undefined) as B;
+  }
+
+  private addBranch(branch: string): string {
+    if (branch in this.streams) {
+      throw new TypeError(`split "${this.splitNode}" already has a branch "${branch}"`);
+    }
+    const child = this.graph.nameFor('KSTREAM-BRANCHCHILD', `${this.splitNode}-${branch}`);
+    this.graph.add({ kind: 'processor', name: child, operator: 'branch', parents: [this.splitNode], supplier: passthrough });
+    this.streams[branch] = new Stream<K, V>(this.graph, child, this.serdes);
+    return child;
+  }
+
+  private finish(defaultChild: string | undefined): object {
+    const node = this.graph.nodes.find((n) => n.name === this.splitNode);
+    if (node?.kind === 'processor') node.supplier = split([...this.branches], defaultChild);
+    return { ...this.streams };
+  }
+}

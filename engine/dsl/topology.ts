@@ -1,0 +1,68 @@
+import type { ProcessorSupplier } from '../processors/processor.ts';
+import type { Serde } from '../serde/serde.ts';
+import { type ErrorHandling, LogicalGraph, type TopicChooser } from './graph.ts';
+
+export interface SourceOptions<K, V> {
+  key?: Serde<K>;
+  value?: Serde<V>;
+  /** Overrides the application's deserialization error handling for this source. */
+  onDeserializationError?: ErrorHandling;
+}
+
+export interface SinkOptions<K, V> {
+  key?: Serde<K>;
+  value?: Serde<V>;
+  /** Overrides the application's processing error handling (e.g. a value that cannot be serialized). */
+  onError?: ErrorHandling;
+}
+
+/**
+ * The Processor API: nodes wired by name, as in Kafka Streams' `Topology`. The DSL
+ * (`StreamsBuilder`) records into the same graph. Wiring is checked when the topology is
+ * compiled: unknown parents, duplicate names and cycles are errors that name the operator.
+ *
+ * @example
+ * ```ts
+ * const topology = new Topology()
+ *   .addSource('orders', ['orders'], { key: Serdes.string(), value: Serdes.json() })
+ *   .addProcessor('priced', ({ next }) => (k, v) => next(k, price(v)), 'orders')
+ *   .addSink('out', 'priced-orders', { key: Serdes.string(), value: Serdes.json() }, 'priced');
+ * ```
+ */
+export class Topology {
+  readonly graph: LogicalGraph;
+
+  constructor(graph = new LogicalGraph()) {
+    this.graph = graph;
+  }
+
+  addSource<K, V>(name: string, topics: string | string[], options: SourceOptions<K, V> = {}): this {
+    this.graph.add({
+      kind: 'source',
+      name: this.graph.nameFor('SOURCE', name),
+      topics: typeof topics === 'string' ? [topics] : [...topics],
+      keySerde: options.key as Serde<unknown> | undefined,
+      valueSerde: options.value as Serde<unknown> | undefined,
+      onDeserializationError: options.onDeserializationError,
+    });
+    return this;
+  }
+
+  addProcessor(name: string, supplier: ProcessorSupplier, ...parents: string[]): this {
+    this.graph.add({ kind: 'processor', name: this.graph.nameFor('PROCESSOR', name), operator: 'processor', parents, supplier });
+    return this;
+  }
+
+  addSink<K, V>(name: string, topic: string | TopicChooser<K, V>, options: SinkOptions<K, V> = {}, ...parents: string[]): this {
+    this.graph.add({
+      kind: 'sink',
+      name: this.graph.nameFor('SINK', name),
+      parents,
+      topic: topic as string | TopicChooser,
+      keySerde: options.key as Serde<unknown> | undefined,
+      valueSerde: options.value as Serde<unknown> | undefined,
+      onError: options.onError,
+    });
+    return this;
+  }
+}

@@ -1,0 +1,12 @@
+import type { KeyValue } from './map.ts';
+import type { ProcessorSupplier, RecordContext } from './processor.ts';
+
+/** Turns one record into zero or more, each with its own key. */
+export function flatMap<K, V, K2, V2>(
+  mapper: (key: K, value: V, context: RecordContext) => Iterable<KeyValue<K2, V2>>,
+): ProcessorSupplier {
+  return ({ next, context }) =>
+    (key, value) => {
+      for (const [newKey, newValue] of mapper(key as K, value as V, context)) next(newKey, newValue);
+    };
+}

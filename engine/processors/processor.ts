@@ -1,0 +1,52 @@
+import type { Logger } from '../observability/logger.ts';
+import type { RecordHeader } from '../kafka/records.ts';
+
+/**
+ * What an operator can see of the record in hand besides its key and value. One object per
+ * task, updated before each record: read it during the call, do not keep it.
+ */
+export interface RecordContext {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Milliseconds since the epoch; outputs inherit it. */
+  readonly timestamp: number;
+  /** The headers outputs will carry; input headers travel to outputs unless an operator replaces them. */
+  headers: RecordHeader[] | undefined;
+}
+
+/** Passes a record on to the next node(s). */
+export type Forward = (key: unknown, value: unknown) => void;
+
+/** What a processor gets when a task builds it. */
+export interface ProcessorInit {
+  /** The node's name in the topology. */
+  readonly name: string;
+  readonly context: RecordContext;
+  /** Sends to every child. */
+  readonly next: Forward;
+  /** Sends to one child, by the child's node name (for operators that route, like split). */
+  readonly children: ReadonlyMap<string, Forward>;
+  readonly log: Logger;
+}
+
+/**
+ * An operator's factory: called once per task to build the node's per-record function. It holds
+ * per-task state in its closure; the returned function must not await.
+ *
+ * @example
+ * ```ts
+ * const upper: ProcessorSupplier = ({ next }) => (key, value) => next(key, String(value).toUpperCase());
+ * ```
+ */
+export type ProcessorSupplier = (init: ProcessorInit) => Forward;
+
+/** Reads a header as a string (the last one, if the name repeats). */
+export function headerValue(headers: RecordHeader[] | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  for (let i = headers.length - 1; i >= 0; i--) {
+    const value = headers[i]![name];
+    if (value !== undefined) return typeof value === 'string' ? value : value.toString('utf8');
+  }
+  return undefined;
+}

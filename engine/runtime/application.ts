@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { ConfigError, describeCause } from '../errors.ts';
+import { KafkaAdmin } from '../kafka/admin.ts';
+import type { ClientProperties } from '../kafka/config.ts';
+import { KafkaConsumer } from '../kafka/consumer.ts';
+import { KafkaProducer } from '../kafka/producer.ts';
+import type { TopicPartition } from '../kafka/records.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import type { CompiledTopology } from '../topology/compiled.ts';
+import { type ApplicationDefinition, type ApplicationSettings, compileApplication } from './definition.ts';
+import { prepareTopics } from './internal-topics.ts';
+import { type ApplicationState, Lifecycle } from './lifecycle.ts';
+import { ProcessingLoop, type LoopOptions } from './processing-loop.ts';
+import { deadLetterTopics, RecordErrors } from './record-errors.ts';
+import { Tasks } from './tasks.ts';
+
+/** How to run an application: its definition's settings, overridden by these. */
+export interface RunOptions extends Partial<ApplicationSettings> {
+  bootstrapServers?: string;
+  logger?: Logger;
+  /** Loop tuning; the defaults suit most applications. */
+  loop?: Partial<LoopOptions>;
+}
+
+const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitIntervalMs: 1_000, maxInFlight: 100_000 };
+
+/**
+ * A running instance of a topology: joins the consumer group `applicationId`, runs one task per
+ * sub-topology and assigned partition, and commits at least once. Instances of the same
+ * application share the partitions between them.
+ *
+ * @example
+ * ```ts
+ * const app = Application.create(definition, { bootstrapServers: '127.0.0.1:9092' });
+ * await app.start();
+ * process.on('SIGTERM', () => void app.close());
+ * await app.finished;
+ * ```
+ */
+export class Application {
+  readonly topology: CompiledTopology;
+  readonly lifecycle = new Lifecycle();
+  /** Settles when the application has stopped: resolves after `close()`, rejects on a fatal error. */
+  readonly finished: Promise<void>;
+  private readonly settings: ApplicationSettings & { bootstrapServers?: string };
+  private readonly loopOptions: LoopOptions;
+  private readonly log: Logger;
+  private consumer?: KafkaConsumer;
+  private producer?: KafkaProducer;
+  private loop?: ProcessingLoop;
+  private tasks?: Tasks;
+  private settle!: { resolve: () => void; reject: (err: unknown) => void };
+  private closing?: Promise<void>;
+
+  private constructor(definition: ApplicationDefinition, options: RunOptions) {
+    const { logger, loop, ...overrides } = options;
+    this.settings = { ...definition, ...withoutUndefined(overrides) };
+    const guarantee = this.settings.guarantee ?? 'at_least_once';
+    if (guarantee !== 'at_least_once') {
+      throw new ConfigError(`Processing guarantee "${guarantee}" is not available in this version; use at_least_once.`);
+    }
+    this.loopOptions = {
+      ...DEFAULT_LOOP,
+      ...withoutUndefined({ commitIntervalMs: this.settings.commitIntervalMs }),
+      ...withoutUndefined(loop ?? {}),
+    };
+    this.topology = compileApplication(definition, this.settings);
+    this.log = (logger ?? createLogger()).child({ application: this.settings.applicationId });
+    this.finished = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    this.finished.catch(() => undefined); // observed through `finished` by whoever cares
+    this.lifecycle.onChange((to, from) => this.log.info({ from, to }, 'state changed'));
+  }
+
+  /** Compiles the definition (throwing a TopologyError if it is invalid); nothing connects yet. */
+  static create(definition: ApplicationDefinition, options: RunOptions = {}): Application {
+    return new Application(definition, options);
+  }
+
+  get state(): ApplicationState {
+    return this.lifecycle.state;
+  }
+
+  /** The ids of the tasks this instance runs now, e.g. `["0_1", "1_1"]`. */
+  taskIds(): string[] {
+    return this.tasks?.ids() ?? [];
+  }
+
+  /** Prepares topics, connects, joins the group and starts processing in the background. */
+  async start(): Promise<void> {
+    this.lifecycle.transition('STARTING');
+    try {
+      await this.connect();
+    } catch (err) {
+      this.lifecycle.transition('ERROR');
+      await this.disconnect();
+      this.settle.reject(err);
+      throw err;
+    }
+    void this.runLoop();
+  }
+
+  /** Finishes the batch in flight, commits, leaves the group and disconnects. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.lifecycle.is('NOT_RUNNING', 'ERROR')) return;
+      this.lifecycle.transition('PENDING_SHUTDOWN');
+      if (this.loop) {
+        this.loop.stop();
+        await this.finished.catch(() => undefined);
+      } else {
+        await this.disconnect();
+        this.lifecycle.transition('NOT_RUNNING');
+        this.settle.resolve();
+      }
+    })();
+    return this.closing;
+  }
+
+  private async connect(): Promise<void> {
+    const { applicationId, bootstrapServers, kafka } = this.settings;
+    const instance = `${applicationId}-${randomUUID().slice(0, 8)}`;
+    const connection = { bootstrapServers, properties: kafka, clientId: instance };
+    const dlqs = deadLetterTopics(
+      this.topology.subtopologies.flatMap((s) => s.nodes).map((n) => n.onError),
+    );
+    const admin = KafkaAdmin.connect(connection);
+    let counts: Map<string, number>;
+    try {
+      counts = await prepareTopics(admin, this.topology, dlqs);
+    } finally {
+      admin.disconnect();
+    }
+    this.producer = await KafkaProducer.connect({ ...connection, logger: this.log.child({ component: 'producer' }) });
+    await this.producer.loadPartitionCounts([...counts.keys()]);
+    const errors = new RecordErrors(this.producer, this.log);
+    this.tasks = new Tasks(this.topology, { producer: this.producer, errors, log: this.log });
+    this.consumer = await KafkaConsumer.connect({
+      ...connection,
+      properties: { 'fetch.wait.max.ms': 100, ...kafka } satisfies ClientProperties,
+      groupId: applicationId,
+      logger: this.log.child({ component: 'consumer' }),
+      rebalance: {
+        assigned: (partitions) => this.onAssigned(partitions),
+        revoked: (partitions, lost) => this.onRevoked(partitions, lost),
+      },
+    });
+    this.loop = new ProcessingLoop(this.consumer, this.producer, this.tasks, this.loopOptions, this.log);
+    this.consumer.subscribe(this.topology.subtopologies.flatMap((s) => s.sourceTopics));
+    this.lifecycle.transition('REBALANCING');
+  }
+
+  private async runLoop(): Promise<void> {
+    let failure: unknown;
+    try {
+      await this.loop!.run();
+    } catch (err) {
+      failure = err;
+      this.log.error({ err: describeCause(err) }, 'application stopped on an error');
+    }
+    await this.disconnect();
+    if (failure === undefined) {
+      this.lifecycle.transition('NOT_RUNNING');
+      this.settle.resolve();
+    } else {
+      if (!this.lifecycle.is('ERROR')) this.lifecycle.transition('ERROR');
+      this.settle.reject(failure);
+    }
+  }
+
+  private onAssigned(partitions: TopicPartition[]): void {
+    this.tasks!.assign(partitions);
+    this.log.info({ partitions: partitions.map((p) => `${p.topic}[${p.partition}]`), tasks: this.taskIds() }, 'partitions assigned');
+    if (this.lifecycle.is('REBALANCING', 'STARTING')) this.lifecycle.transition('RUNNING');
+  }
+
+  private async onRevoked(partitions: TopicPartition[], lost: boolean): Promise<void> {
+    if (this.lifecycle.is('RUNNING')) this.lifecycle.transition('REBALANCING');
+    const loop = this.loop!;
+    await loop.exclusive(async () => {
+      // Lost partitions already belong to someone else: committing them would fail and is not ours.
+      if (!lost) await loop.commit().catch((err) => this.log.error({ err: describeCause(err) }, 'commit on revoke failed'));
+      this.tasks!.revoke(partitions);
+    });
+    this.log.info({ partitions: partitions.map((p) => `${p.topic}[${p.partition}]`), lost }, 'partitions revoked');
+  }
+
+  private async disconnect(): Promise<void> {
+    await this.consumer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'consumer disconnect failed'));
+    await this.producer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'producer disconnect failed'));
+  }
+}
+
+function withoutUndefined<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,75 @@
+import { StreamsBuilder } from '../dsl/builder.ts';
+import type { ErrorHandling } from '../dsl/graph.ts';
+import { Topology } from '../dsl/topology.ts';
+import { TopologyError } from '../errors.ts';
+import type { ClientProperties } from '../kafka/config.ts';
+import { compile } from '../topology/compile.ts';
+import type { CompiledTopology } from '../topology/compiled.ts';
+import type { Serde } from '../serde/serde.ts';
+
+export type ProcessingGuarantee = 'at_least_once' | 'exactly_once';
+
+/** The settings an application can carry in its topology file, all overridable at `sluice run`. */
+export interface ApplicationSettings {
+  /** The consumer group and the prefix of internal topics. */
+  applicationId: string;
+  /** Default serdes for sources, sinks and repartitions that name none. */
+  keySerde?: Serde<unknown>;
+  valueSerde?: Serde<unknown>;
+  /** What to do with a record that cannot be deserialized. Default `fail`. */
+  onDeserializationError?: ErrorHandling;
+  /** What to do when an operator throws. Default `fail`. */
+  onProcessingError?: ErrorHandling;
+  guarantee?: ProcessingGuarantee;
+  /** How often processed offsets are committed. Default 1,000 ms at-least-once. */
+  commitIntervalMs?: number;
+  /** Extra librdkafka properties for every client (security, tuning). */
+  kafka?: ClientProperties;
+}
+
+/** What a topology file's default export is: the topology and its defaults. */
+export interface ApplicationDefinition extends ApplicationSettings {
+  topology: Topology | ((builder: StreamsBuilder) => void);
+}
+
+/**
+ * Declares an application; a topology file's default export.
+ *
+ * @example
+ * ```ts
+ * export default defineApplication({
+ *   applicationId: 'pricing',
+ *   keySerde: Serdes.string(),
+ *   valueSerde: Serdes.json(),
+ *   topology: (builder) => builder.stream('orders').mapValues(price).to('priced-orders'),
+ * });
+ * ```
+ */
+export function defineApplication(definition: ApplicationDefinition): ApplicationDefinition {
+  if (!definition || typeof definition !== 'object') {
+    throw new TopologyError(undefined, 'defineApplication() needs an object with applicationId and topology.');
+  }
+  if (typeof definition.topology !== 'function' && !(definition.topology instanceof Topology)) {
+    throw new TopologyError(undefined, 'topology must be a function (builder) => { ... } or a Topology.');
+  }
+  return definition;
+}
+
+/** Runs the definition's topology function, if it is one. */
+export function topologyOf(definition: ApplicationDefinition): Topology {
+  if (definition.topology instanceof Topology) return definition.topology;
+  const builder = new StreamsBuilder();
+  definition.topology(builder);
+  return builder.build();
+}
+
+/** Compiles the definition's topology with its settings (see {@link compile}). */
+export function compileApplication(definition: ApplicationDefinition, settings: ApplicationSettings = definition): CompiledTopology {
+  return compile(topologyOf(definition), {
+    applicationId: settings.applicationId,
+    keySerde: settings.keySerde,
+    valueSerde: settings.valueSerde,
+    onDeserializationError: settings.onDeserializationError,
+    onProcessingError: settings.onProcessingError,
+  });
+}

@@ -1,0 +1,113 @@
+import type { ErrorHandling } from '../dsl/graph.ts';
+import { describeCause, ProcessingError, SluiceError } from '../errors.ts';
+import type { KafkaProducer } from '../kafka/producer.ts';
+import type { ConsumedRecord, ProducerRecord, RecordHeader } from '../kafka/records.ts';
+import type { Logger } from '../observability/logger.ts';
+import { headerValue } from '../processors/processor.ts';
+
+/** Headers a dead-letter record carries besides the original ones. */
+export const DeadLetterHeaders = {
+  topic: 'sluice.source.topic',
+  partition: 'sluice.source.partition',
+  offset: 'sluice.source.offset',
+  stage: 'sluice.error.stage',
+  operator: 'sluice.error.operator',
+  errorClass: 'sluice.error.class',
+  errorMessage: 'sluice.error.message',
+} as const;
+
+/** A record that failed, with the bytes it arrived with. */
+export interface FailedRecord {
+  raw: ConsumedRecord;
+  stage: 'deserialization' | 'processing';
+  operator: string;
+  error: unknown;
+}
+
+/** Thrown through the operators when a handler says stop; the processing loop catches it. */
+export class StopProcessing extends Error {
+  readonly reason: SluiceError;
+
+  constructor(reason: SluiceError) {
+    super(reason.message);
+    this.reason = reason;
+  }
+}
+
+/** The fields every log line about a record carries, correlation and causation ids included. */
+export function recordLogFields(record: { topic: string; partition: number; offset: number; headers?: RecordHeader[] }): Record<string, unknown> {
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    correlation_id: headerValue(record.headers, 'correlation_id'),
+    causation_id: headerValue(record.headers, 'causation_id'),
+  };
+}
+
+/**
+ * Carries out an {@link ErrorHandling} decision for a failed record: stop (by throwing
+ * {@link StopProcessing}), log and skip, or send the original bytes and headers to a
+ * dead-letter topic with the failure described in headers. Nothing is skipped silently.
+ */
+export class RecordErrors {
+  deadLettered = 0;
+  skipped = 0;
+  private readonly producer: KafkaProducer;
+  private readonly log: Logger;
+
+  constructor(producer: KafkaProducer, log: Logger) {
+    this.producer = producer;
+    this.log = log;
+  }
+
+  handle(handling: ErrorHandling, failure: FailedRecord): void {
+    const fields = { ...recordLogFields(failure.raw), operator: failure.operator, stage: failure.stage, err: describeCause(failure.error) };
+    if (handling === 'fail') {
+      const where = `${failure.raw.topic}[${failure.raw.partition}]@${failure.raw.offset}`;
+      const reason =
+        failure.stage === 'deserialization' && failure.error instanceof SluiceError
+          ? failure.error
+          : new ProcessingError(failure.operator, where, failure.error);
+      this.log.error(fields, 'record failed; stopping as configured (fail)');
+      throw new StopProcessing(reason);
+    }
+    if (handling === 'log-and-continue') {
+      this.skipped++;
+      this.log.warn(fields, 'record failed; skipped as configured (log-and-continue)');
+      return;
+    }
+    this.producer.send(deadLetterRecord(handling.deadLetterTopic, failure));
+    this.deadLettered++;
+    this.log.warn({ ...fields, deadLetterTopic: handling.deadLetterTopic }, 'record failed; sent to the dead-letter topic');
+  }
+}
+
+/** The dead-letter record: original key, value and headers, plus where it came from and why it failed. */
+export function deadLetterRecord(topic: string, failure: FailedRecord): ProducerRecord {
+  const { raw, error } = failure;
+  const errorClass = error instanceof Error ? error.name : typeof error;
+  return {
+    topic,
+    key: raw.key,
+    value: raw.value,
+    timestamp: raw.timestamp,
+    headers: [
+      ...(raw.headers ?? []),
+      { [DeadLetterHeaders.topic]: raw.topic },
+      { [DeadLetterHeaders.partition]: String(raw.partition) },
+      { [DeadLetterHeaders.offset]: String(raw.offset) },
+      { [DeadLetterHeaders.stage]: failure.stage },
+      { [DeadLetterHeaders.operator]: failure.operator },
+      { [DeadLetterHeaders.errorClass]: errorClass },
+      { [DeadLetterHeaders.errorMessage]: describeCause(error).slice(0, 2000) },
+    ],
+  };
+}
+
+/** Every dead-letter topic named in a set of handlers. */
+export function deadLetterTopics(handlings: Iterable<ErrorHandling>): string[] {
+  const topics = new Set<string>();
+  for (const h of handlings) if (typeof h === 'object') topics.add(h.deadLetterTopic);
+  return [...topics];
+}

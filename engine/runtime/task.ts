@@ -1,0 +1,160 @@
+import type { ErrorHandling } from '../dsl/graph.ts';
+import type { KafkaProducer } from '../kafka/producer.ts';
+import type { ConsumedRecord, RecordHeader, TopicPartitionOffset } from '../kafka/records.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Forward, RecordContext } from '../processors/processor.ts';
+import type { CompiledNode, CompiledSink, CompiledSource, Subtopology } from '../topology/compiled.ts';
+import { StopProcessing, type RecordErrors } from './record-errors.ts';
+
+/** What a task needs from the application around it. */
+export interface TaskDependencies {
+  producer: KafkaProducer;
+  errors: RecordErrors;
+  log: Logger;
+}
+
+/** The record context, writable by the task that owns it. */
+interface TaskRecordContext extends RecordContext {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  headers: RecordHeader[] | undefined;
+}
+
+/** One source topic-partition of a task and how far it has been processed. */
+interface Input {
+  readonly topic: string;
+  readonly run: (raw: ConsumedRecord) => void;
+  /** The offset after the last record processed; -1 before the first. */
+  next: number;
+  committed: number;
+}
+
+const noop: Forward = () => {};
+
+/**
+ * A sub-topology at work on one partition number. Its per-record path is built once, as plain
+ * function calls from source to sinks; `process` never awaits. Records of one partition are
+ * processed in offset order, one at a time.
+ */
+export class Task {
+  readonly id: string;
+  readonly partition: number;
+  private readonly context: TaskRecordContext;
+  private readonly inputs = new Map<string, Input>();
+  private current: ConsumedRecord | undefined;
+
+  constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies) {
+    this.id = `${subtopology.id}_${partition}`;
+    this.partition = partition;
+    this.context = { topic: '', partition, offset: -1, timestamp: 0, headers: undefined };
+    const log = deps.log.child({ task: this.id });
+    const forwards = new Map<string, Forward>();
+    for (const node of [...subtopology.nodes].reverse()) {
+      const children = new Map(node.children.map((child) => [child, forwards.get(child)!]));
+      const next = fanOut([...children.values()]);
+      if (node.kind === 'source') {
+        for (const topic of node.topics) {
+          this.inputs.set(topic, { topic, run: this.sourceEntry(node, next, deps), next: -1, committed: -1 });
+        }
+        continue;
+      }
+      const forward =
+        node.kind === 'sink'
+          ? this.sinkForward(node, deps.producer)
+          : node.supplier({ name: node.name, context: this.context, next, children, log: log.child({ operator: node.name }) });
+      forwards.set(node.name, this.guard(node, forward, deps.errors));
+    }
+  }
+
+  /** The topics this task reads (its partition of each). */
+  get topics(): string[] {
+    return [...this.inputs.keys()];
+  }
+
+  /** Runs one record through the sub-topology. Throws only {@link StopProcessing}. */
+  process(record: ConsumedRecord): void {
+    const input = this.inputs.get(record.topic);
+    if (input === undefined) return;
+    const context = this.context;
+    context.topic = record.topic;
+    context.offset = record.offset;
+    context.timestamp = record.timestamp;
+    context.headers = record.headers;
+    this.current = record;
+    input.run(record);
+    input.next = record.offset + 1;
+  }
+
+  /** Positions processed since the last commit, to commit now. */
+  uncommitted(): TopicPartitionOffset[] {
+    const offsets: TopicPartitionOffset[] = [];
+    for (const input of this.inputs.values()) {
+      if (input.next > input.committed) offsets.push({ topic: input.topic, partition: this.partition, offset: input.next });
+    }
+    return offsets;
+  }
+
+  /** Records that these positions are committed. */
+  committed(offsets: TopicPartitionOffset[]): void {
+    for (const { topic, offset } of offsets) {
+      const input = this.inputs.get(topic);
+      if (input && offset > input.committed) input.committed = offset;
+    }
+  }
+
+  private sourceEntry(source: CompiledSource, next: Forward, deps: TaskDependencies): (raw: ConsumedRecord) => void {
+    const { keySerde, valueSerde, onError, name } = source;
+    return (raw) => {
+      let key: unknown;
+      let value: unknown;
+      try {
+        key = keySerde.deserialize(raw.key, raw.topic);
+        value = valueSerde.deserialize(raw.value, raw.topic);
+      } catch (error) {
+        deps.errors.handle(onError, { raw, stage: 'deserialization', operator: name, error });
+        return;
+      }
+      next(key, value);
+    };
+  }
+
+  private sinkForward(sink: CompiledSink, producer: KafkaProducer): Forward {
+    const { keySerde, valueSerde, topic } = sink;
+    const context = this.context;
+    const chooser = typeof topic === 'string' ? undefined : topic;
+    return (key, value) => {
+      const target = chooser ? chooser(key, value, context) : (topic as string);
+      producer.send({
+        topic: target,
+        key: keySerde.serialize(key, target),
+        value: valueSerde.serialize(value, target),
+        headers: context.headers,
+        timestamp: context.timestamp,
+      });
+    };
+  }
+
+  /** Applies the node's error handling to anything its own code throws. */
+  private guard(node: Exclude<CompiledNode, CompiledSource>, forward: Forward, errors: RecordErrors): Forward {
+    const handling: ErrorHandling = node.onError;
+    const operator = node.name;
+    return (key, value) => {
+      try {
+        forward(key, value);
+      } catch (error) {
+        if (error instanceof StopProcessing) throw error;
+        errors.handle(handling, { raw: this.current!, stage: 'processing', operator, error });
+      }
+    };
+  }
+}
+
+function fanOut(children: Forward[]): Forward {
+  if (children.length === 0) return noop;
+  if (children.length === 1) return children[0]!;
+  return (key, value) => {
+    for (let i = 0; i < children.length; i++) children[i]!(key, value);
+  };
+}

@@ -1,0 +1,239 @@
+import type { ErrorHandling, NodeSpec, SinkSpec, SourceSpec } from '../dsl/graph.ts';
+import type { Topology } from '../dsl/topology.ts';
+import { TopologyError } from '../errors.ts';
+import type { Serde } from '../serde/serde.ts';
+import type { CompiledNode, CompiledTopology, InternalTopic, Subtopology } from './compiled.ts';
+
+/** Application-wide settings the compiler applies where an operator does not set its own. */
+export interface CompileOptions {
+  applicationId: string;
+  keySerde?: Serde<unknown>;
+  valueSerde?: Serde<unknown>;
+  onDeserializationError?: ErrorHandling;
+  onProcessingError?: ErrorHandling;
+}
+
+/**
+ * Compiles a topology in phases: check names and wiring, reject cycles, expand repartitions
+ * into internal topics, split into sub-topologies, resolve serdes and error handling, and check
+ * that no sub-topology writes into its own source. Every failure is a {@link TopologyError}
+ * naming the operator.
+ */
+export function compile(topology: Topology, options: CompileOptions): CompiledTopology {
+  if (!options.applicationId || !/^[A-Za-z0-9._-]+$/.test(options.applicationId)) {
+    throw new TopologyError(undefined, `application id "${options.applicationId}" must be non-empty and use only letters, digits, ".", "_" and "-".`);
+  }
+  const specs = topology.graph.nodes;
+  if (!specs.some((n) => n.kind === 'source')) {
+    throw new TopologyError(undefined, 'the topology reads no topic: add a stream(...) or addSource(...).');
+  }
+  checkWiring(specs);
+  checkCycles(specs);
+  const { nodes, internalTopics } = expand(specs, options);
+  const subtopologies = splitIntoSubtopologies(nodes);
+  checkSources(subtopologies);
+  checkSelfFeeding(subtopologies);
+  for (const topic of internalTopics) {
+    topic.writtenBy = subtopologies.find((s) => s.nodes.some((n) => n.kind === 'sink' && n.topic === topic.name))!.id;
+  }
+  const internal = new Set(internalTopics.map((t) => t.name));
+  const sources = subtopologies.flatMap((s) => s.sourceTopics).filter((t) => !internal.has(t));
+  const sinks = subtopologies
+    .flatMap((s) => s.nodes)
+    .flatMap((n) => (n.kind === 'sink' && typeof n.topic === 'string' && !n.internal ? [n.topic] : []));
+  return {
+    applicationId: options.applicationId,
+    subtopologies,
+    internalTopics,
+    externalSourceTopics: [...new Set(sources)],
+    externalSinkTopics: [...new Set(sinks)],
+  };
+}
+
+/** Phase 1: every parent exists, every non-source has one, names are unique. */
+function checkWiring(specs: NodeSpec[]): void {
+  const names = new Set<string>();
+  for (const node of specs) {
+    if (names.has(node.name)) throw new TopologyError(node.name, 'the name is used by another operator; names must be unique.');
+    names.add(node.name);
+  }
+  for (const node of specs) {
+    if (node.kind === 'source') continue;
+    if (node.parents.length === 0) {
+      throw new TopologyError(node.name, `a ${node.kind} needs at least one parent node to read from.`);
+    }
+    for (const parent of node.parents) {
+      if (!names.has(parent)) {
+        const hint = closestName(parent, [...names]);
+        throw new TopologyError(node.name, `its parent "${parent}" is not a node of this topology${hint ? `; did you mean "${hint}"?` : '.'}`);
+      }
+      const spec = specs.find((n) => n.name === parent)!;
+      if (spec.kind === 'sink') throw new TopologyError(node.name, `its parent "${parent}" is a sink, and sinks have no output.`);
+    }
+  }
+}
+
+/** Phase 2: the node graph is acyclic. */
+function checkCycles(specs: NodeSpec[]): void {
+  const parentsOf = new Map(specs.map((n) => [n.name, n.kind === 'source' ? [] : n.parents]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (name: string): void => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      const cycle = [...path.slice(path.indexOf(name)), name].reverse();
+      throw new TopologyError(name, `it is part of a cycle (${cycle.join(' -> ')}); records would loop forever. Break the cycle, or send records back through a topic.`);
+    }
+    state.set(name, 'visiting');
+    path.push(name);
+    for (const parent of parentsOf.get(name) ?? []) visit(parent);
+    path.pop();
+    state.set(name, 'done');
+  };
+  for (const node of specs) visit(node.name);
+}
+
+/** Phase 3: repartitions become a sink and a source around an internal topic; defaults resolved. */
+function expand(specs: NodeSpec[], options: CompileOptions): { nodes: CompiledNode[]; internalTopics: InternalTopic[] } {
+  const nodes: CompiledNode[] = [];
+  const internalTopics: InternalTopic[] = [];
+  const renamed = new Map<string, string>(); // a repartition's name -> its reading source
+  const processingDefault = options.onProcessingError ?? 'fail';
+  for (const spec of specs) {
+    switch (spec.kind) {
+      case 'source':
+        nodes.push({
+          kind: 'source',
+          name: spec.name,
+          topics: spec.topics,
+          ...serdesFor(spec, options, 'read'),
+          onError: spec.onDeserializationError ?? options.onDeserializationError ?? 'fail',
+          internal: false,
+          parents: [],
+          children: [],
+        });
+        break;
+      case 'processor':
+        nodes.push({ ...spec, onError: spec.onError ?? processingDefault, stores: [], children: [] });
+        break;
+      case 'sink':
+        nodes.push({ ...spec, ...serdesFor(spec, options, 'write'), onError: spec.onError ?? processingDefault, internal: false, children: [] });
+        break;
+      case 'repartition': {
+        const topic = `${options.applicationId}-${spec.topic}-repartition`;
+        const serdes = serdesFor(spec, options, 'repartition');
+        internalTopics.push({ name: topic, kind: 'repartition', partitions: spec.partitions, writtenBy: -1, config: {} });
+        nodes.push({ kind: 'sink', name: `${spec.name}-sink`, topic, ...serdes, onError: processingDefault, internal: true, parents: spec.parents, children: [] });
+        nodes.push({ kind: 'source', name: `${spec.name}-source`, topics: [topic], ...serdes, onError: 'fail', internal: true, parents: [], children: [] });
+        renamed.set(spec.name, `${spec.name}-source`);
+        break;
+      }
+    }
+  }
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  for (const node of nodes) {
+    node.parents = node.parents.map((p) => renamed.get(p) ?? p);
+    for (const parent of node.parents) byName.get(parent)!.children.push(node.name);
+  }
+  return { nodes, internalTopics };
+}
+
+function serdesFor(
+  spec: SourceSpec | SinkSpec | { name: string; keySerde?: Serde<unknown>; valueSerde?: Serde<unknown> },
+  options: CompileOptions,
+  use: 'read' | 'write' | 'repartition',
+): { keySerde: Serde<unknown>; valueSerde: Serde<unknown> } {
+  const keySerde = spec.keySerde ?? options.keySerde;
+  const valueSerde = spec.valueSerde ?? options.valueSerde;
+  const where =
+    use === 'read' ? 'stream(topic, { key, value })' : use === 'write' ? 'to(topic, { key, value })' : 'repartition({ key, value })';
+  for (const [part, serde] of [
+    ['key', keySerde],
+    ['value', valueSerde],
+  ] as const) {
+    if (!serde) {
+      throw new TopologyError(
+        spec.name,
+        `no ${part} serde to ${use === 'read' ? 'read' : 'write'} records with: pass one to ${where}, or set a default ${part}Serde for the application.`,
+      );
+    }
+  }
+  return { keySerde: keySerde!, valueSerde: valueSerde! };
+}
+
+/** Phase 4: connected nodes form a sub-topology; ids follow the order sources were declared. */
+function splitIntoSubtopologies(nodes: CompiledNode[]): Subtopology[] {
+  const group = new Map<string, string>(nodes.map((n) => [n.name, n.name]));
+  const find = (name: string): string => {
+    let root = name;
+    while (group.get(root) !== root) root = group.get(root)!;
+    group.set(name, root);
+    return root;
+  };
+  for (const node of nodes) for (const parent of node.parents) group.set(find(node.name), find(parent));
+
+  const members = new Map<string, CompiledNode[]>();
+  for (const node of nodes) {
+    const root = find(node.name);
+    if (!members.has(root)) members.set(root, []);
+    members.get(root)!.push(node);
+  }
+  return [...members.values()]
+    .map((list) => ({ list, first: nodes.indexOf(list.find((n) => n.kind === 'source') ?? list[0]!) }))
+    .sort((a, b) => a.first - b.first)
+    .map(({ list }, id) => ({
+      id,
+      sourceTopics: [...new Set(list.flatMap((n) => (n.kind === 'source' ? n.topics : [])))],
+      nodes: topologicalOrder(list),
+    }));
+}
+
+function topologicalOrder(list: CompiledNode[]): CompiledNode[] {
+  const pending = new Map(list.map((n) => [n.name, n.parents.length]));
+  const byName = new Map(list.map((n) => [n.name, n]));
+  const queue = list.filter((n) => n.parents.length === 0);
+  const ordered: CompiledNode[] = [];
+  while (queue.length > 0) {
+    const node = queue.shift()!;
+    ordered.push(node);
+    for (const child of node.children) {
+      const left = pending.get(child)! - 1;
+      pending.set(child, left);
+      if (left === 0) queue.push(byName.get(child)!);
+    }
+  }
+  return ordered;
+}
+
+/** Phase 5: each topic is read by one source. */
+function checkSources(subtopologies: Subtopology[]): void {
+  const readers = new Map<string, string>();
+  for (const node of subtopologies.flatMap((s) => s.nodes)) {
+    if (node.kind !== 'source') continue;
+    for (const topic of node.topics) {
+      const other = readers.get(topic);
+      if (other) {
+        throw new TopologyError(node.name, `topic "${topic}" is already read by "${other}"; read a topic once and branch with split(), or combine with merge().`);
+      }
+      readers.set(topic, node.name);
+    }
+  }
+}
+
+/** Phase 6: no sub-topology writes to a topic it reads (an endless loop through the broker). */
+function checkSelfFeeding(subtopologies: Subtopology[]): void {
+  for (const sub of subtopologies) {
+    for (const node of sub.nodes) {
+      if (node.kind === 'sink' && typeof node.topic === 'string' && sub.sourceTopics.includes(node.topic)) {
+        throw new TopologyError(
+          node.name,
+          `it writes to "${node.topic}", which its own sub-topology reads, so every record would come back forever. Write to another topic.`,
+        );
+      }
+    }
+  }
+}
+
+function closestName(word: string, names: string[]): string | undefined {
+  return names.find((n) => n.toLowerCase() === word.toLowerCase()) ?? names.find((n) => n.startsWith(word) || word.startsWith(n));
+}

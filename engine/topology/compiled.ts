@@ -1,0 +1,72 @@
+import type { ErrorHandling, TopicChooser } from '../dsl/graph.ts';
+import type { ProcessorSupplier } from '../processors/processor.ts';
+import type { Serde } from '../serde/serde.ts';
+
+/** A source: where records enter a sub-topology, deserialized with its serdes. */
+export interface CompiledSource {
+  kind: 'source';
+  name: string;
+  topics: string[];
+  keySerde: Serde<unknown>;
+  valueSerde: Serde<unknown>;
+  onError: ErrorHandling;
+  /** True for the reading end of a repartition topic. */
+  internal: boolean;
+  parents: string[];
+  children: string[];
+}
+
+export interface CompiledProcessor {
+  kind: 'processor';
+  name: string;
+  operator: string;
+  supplier: ProcessorSupplier;
+  onError: ErrorHandling;
+  stores: string[];
+  parents: string[];
+  children: string[];
+}
+
+export interface CompiledSink {
+  kind: 'sink';
+  name: string;
+  topic: string | TopicChooser;
+  keySerde: Serde<unknown>;
+  valueSerde: Serde<unknown>;
+  onError: ErrorHandling;
+  /** True for the writing end of a repartition topic. */
+  internal: boolean;
+  parents: string[];
+  children: string[];
+}
+
+export type CompiledNode = CompiledSource | CompiledProcessor | CompiledSink;
+
+/** A connected part of the topology; one task per partition of its source topics runs it. */
+export interface Subtopology {
+  id: number;
+  sourceTopics: string[];
+  /** Sources first, then every node after all its parents. */
+  nodes: CompiledNode[];
+}
+
+export interface InternalTopic {
+  name: string;
+  kind: 'repartition' | 'changelog';
+  /** Fixed by the user, or taken at start from the topics the writing sub-topology reads. */
+  partitions: number | undefined;
+  /** The sub-topology that writes the topic. */
+  writtenBy: number;
+  config: Record<string, string>;
+}
+
+/** The output of the compiler: what the runtime runs and `describe` shows. */
+export interface CompiledTopology {
+  applicationId: string;
+  subtopologies: Subtopology[];
+  internalTopics: InternalTopic[];
+  /** Topics the application reads that it does not create (user topics). */
+  externalSourceTopics: string[];
+  /** Topics sinks write to by name, user topics only. */
+  externalSinkTopics: string[];
+}

@@ -1,0 +1,104 @@
+import type { CompiledNode, CompiledTopology } from './compiled.ts';
+
+/** The JSON form of `sluice describe` (a contract: tools read it). */
+export interface TopologyDescription {
+  applicationId: string;
+  subtopologies: Array<{
+    id: number;
+    nodes: Array<{
+      name: string;
+      type: 'source' | 'processor' | 'sink';
+      operator?: string;
+      topics?: string[];
+      topic?: string;
+      stores: string[];
+      predecessors: string[];
+      successors: string[];
+    }>;
+  }>;
+  stores: Array<{ name: string; changelog: string | null }>;
+  topics: Array<{ name: string; type: 'source' | 'sink' | 'repartition' | 'changelog'; partitions: number | null }>;
+}
+
+const DYNAMIC = '<chosen per record>';
+
+function topicOf(node: CompiledNode): string | undefined {
+  return node.kind === 'sink' ? (typeof node.topic === 'string' ? node.topic : DYNAMIC) : undefined;
+}
+
+export function describeJson(topology: CompiledTopology): TopologyDescription {
+  return {
+    applicationId: topology.applicationId,
+    subtopologies: topology.subtopologies.map((sub) => ({
+      id: sub.id,
+      nodes: sub.nodes.map((node) => ({
+        name: node.name,
+        type: node.kind,
+        ...(node.kind === 'processor' ? { operator: node.operator } : {}),
+        ...(node.kind === 'source' ? { topics: node.topics } : {}),
+        ...(node.kind === 'sink' ? { topic: topicOf(node) } : {}),
+        stores: node.kind === 'processor' ? node.stores : [],
+        predecessors: node.parents,
+        successors: node.children,
+      })),
+    })),
+    stores: [],
+    topics: [
+      ...topology.externalSourceTopics.map((name) => ({ name, type: 'source' as const, partitions: null })),
+      ...topology.externalSinkTopics.map((name) => ({ name, type: 'sink' as const, partitions: null })),
+      ...topology.internalTopics.map((t) => ({ name: t.name, type: t.kind, partitions: t.partitions ?? null })),
+    ],
+  };
+}
+
+/** Text in the shape of Kafka Streams' `TopologyDescription`. */
+export function describeText(topology: CompiledTopology): string {
+  const lines = [`Topologies (application.id: ${topology.applicationId}):`];
+  for (const sub of topology.subtopologies) {
+    lines.push(`   Sub-topology: ${sub.id}`);
+    for (const node of sub.nodes) {
+      if (node.kind === 'source') lines.push(`    Source: ${node.name} (topics: [${node.topics.join(', ')}])`);
+      else if (node.kind === 'processor') lines.push(`    Processor: ${node.name} (${node.operator}; stores: [${node.stores.join(', ')}])`);
+      else lines.push(`    Sink: ${node.name} (topic: ${topicOf(node)})`);
+      if (node.children.length > 0) lines.push(`      --> ${node.children.join(', ')}`);
+      if (node.parents.length > 0) lines.push(`      <-- ${node.parents.join(', ')}`);
+    }
+  }
+  if (topology.internalTopics.length > 0) {
+    lines.push('Internal topics:');
+    for (const t of topology.internalTopics) lines.push(`    ${t.name} (${t.kind}, partitions: ${t.partitions ?? 'as its input'})`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** A Mermaid flowchart: one subgraph per sub-topology, topics as stadium-shaped nodes. */
+export function describeMermaid(topology: CompiledTopology): string {
+  const id = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
+  const topicId = (name: string) => `topic_${id(name)}`;
+  const lines = ['flowchart LR'];
+  const topics = new Set<string>();
+  for (const sub of topology.subtopologies) {
+    lines.push(`  subgraph sub${sub.id}["Sub-topology ${sub.id}"]`);
+    for (const node of sub.nodes) {
+      const label = node.kind === 'processor' ? `${node.name}<br/>${node.operator}` : node.name;
+      lines.push(`    ${id(node.name)}["${label}"]`);
+    }
+    lines.push('  end');
+    for (const node of sub.nodes) {
+      for (const child of node.children) lines.push(`  ${id(node.name)} --> ${id(child)}`);
+      if (node.kind === 'source') {
+        for (const t of node.topics) {
+          topics.add(t);
+          lines.push(`  ${topicId(t)} --> ${id(node.name)}`);
+        }
+      }
+      if (node.kind === 'sink') {
+        const t = topicOf(node)!;
+        topics.add(t);
+        lines.push(`  ${id(node.name)} --> ${topicId(t)}`);
+      }
+    }
+  }
+  for (const t of topics) lines.push(`  ${topicId(t)}(["${t}"])`);
+  return lines.join('\n') + '\n';
+}

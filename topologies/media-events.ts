@@ -1,0 +1,73 @@
+/**
+ * The media lifecycle's events (DESIGN.md, "The scenarios"): the shared event envelope, the five
+ * event types, and a validator that says what is wrong with a record that is not one.
+ */
+
+export const MEDIA_EVENT_TYPES = [
+  'MediaItemCreated',
+  'MediaItemMetadataUpdated',
+  'AnalysisStarted',
+  'AnalysisCompleted',
+  'MediaItemDeleted',
+] as const;
+
+export type MediaEventType = (typeof MEDIA_EVENT_TYPES)[number];
+
+/** The event envelope; `aggregate_id` is the media id and the record key. */
+export interface MediaEvent {
+  event_id: string;
+  event_type: MediaEventType;
+  aggregate_type: string;
+  aggregate_id: string;
+  version: number;
+  timestamp: string;
+  correlation_id: string;
+  causation_id: string | null;
+  data: Record<string, unknown>;
+}
+
+/** A record read from `media-events`: its original bytes, and the event or what is wrong with it. */
+export type CheckedMediaEvent = { ok: true; event: MediaEvent; raw: Buffer } | { ok: false; reason: string; raw: Buffer };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Parses and validates one record; never throws. */
+export function checkMediaEvent(key: string | null, raw: Buffer | null): CheckedMediaEvent {
+  const bytes = raw ?? Buffer.alloc(0);
+  const reject = (reason: string): CheckedMediaEvent => ({ ok: false, reason, raw: bytes });
+  if (raw === null) return reject('the record has no value');
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return reject('the value is not valid JSON');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return reject('the value is not a JSON object');
+  const e = value as Record<string, unknown>;
+  const text = (field: string) => typeof e[field] === 'string' && (e[field] as string).length > 0;
+  if (!text('event_id') || !UUID.test(e.event_id as string)) return reject('event_id must be a UUID');
+  if (!MEDIA_EVENT_TYPES.includes(e.event_type as MediaEventType)) {
+    return reject(`event_type must be one of ${MEDIA_EVENT_TYPES.join(', ')}; got ${JSON.stringify(e.event_type)}`);
+  }
+  if (!text('aggregate_type')) return reject('aggregate_type is missing');
+  if (!text('aggregate_id')) return reject('aggregate_id is missing');
+  if (key !== e.aggregate_id) return reject(`the record key ${JSON.stringify(key)} is not the aggregate_id ${JSON.stringify(e.aggregate_id)}`);
+  if (!Number.isInteger(e.version) || (e.version as number) < 1) return reject('version must be an integer of 1 or more');
+  if (!text('timestamp') || !ISO_8601.test(e.timestamp as string) || Number.isNaN(Date.parse(e.timestamp as string))) {
+    return reject('timestamp must be an ISO 8601 date-time');
+  }
+  if (!text('correlation_id')) return reject('correlation_id is missing');
+  if (e.causation_id !== null && typeof e.causation_id !== 'string') return reject('causation_id must be a string or null');
+  if (!e.data || typeof e.data !== 'object' || Array.isArray(e.data)) return reject('data must be an object');
+  return { ok: true, event: e as unknown as MediaEvent, raw };
+}
+
+/** Where each event type is routed. */
+export const ROUTES: Record<MediaEventType, string> = {
+  MediaItemCreated: 'media-item-created',
+  MediaItemMetadataUpdated: 'media-item-metadata-updated',
+  AnalysisStarted: 'media-analysis-started',
+  AnalysisCompleted: 'media-analysis-completed',
+  MediaItemDeleted: 'media-item-deleted',
+};
