@@ -19,7 +19,7 @@ function forbid(files, paths, patterns = []) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.sluice/', 'dist/', 'bench/results/', 'bench/peers/**/target/'] },
+  { ignores: ['.mocharc.cjs', 'node_modules/', '.sluice/', 'dist/', 'bench/results/', 'bench/peers/**/target/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -106,6 +106,8 @@ export class SerdeError extends SluiceError {
 /** A topology is invalid: names the operator and the reason, found before anything runs. */
 export class TopologyError extends SluiceError {
   readonly operator: string | undefined;
+  /** The topology file it came from, when one was loaded. */
+  file: string | undefined;
 
   constructor(operator: string | undefined, message: string, options?: { cause?: unknown }) {
     super('SLUICE_TOPOLOGY', operator ? `Operator "${operator}": ${message}` : message, options);

@@ -22,6 +22,7 @@ export function generateMediaEvents(items: number, routes: Record<MediaEventType
   const queues = Array.from({ length: items }, (_, i) => ({ mediaId: `media-${String(i + 1).padStart(4, '0')}`, step: 0, correlation: randomUUID(), previous: null as string | null }));
   const records: GeneratedRecord[] = [];
   let valid = 0;
+  let malformedCount = 0;
   let turn = 0;
   while (queues.some((q) => q.step < LIFECYCLE.length)) {
     const q = queues[turn++ % queues.length]!;
@@ -42,7 +43,7 @@ export function generateMediaEvents(items: number, routes: Record<MediaEventType
     records.push({ key: q.mediaId, value: Buffer.from(JSON.stringify(event)), headers, expected: routes[type], description: `${q.mediaId} ${type} v${event.version}` });
     q.previous = event.event_id;
     q.step++;
-    if (++valid % malformedEvery === 0) records.push(malformed(records.length, q.mediaId, rejected));
+    if (++valid % malformedEvery === 0) records.push(malformed(malformedCount++, q.mediaId, rejected));
   }
   return records;
 }

@@ -5,37 +5,46 @@
  * the `rejection_reason` header. (The lifecycle state machine over a `media-items` store comes
  * with state stores.)
  */
-import { defineApplication, Serdes } from 'sluice';
-import { checkMediaEvent, ROUTES, type CheckedMediaEvent } from './media-events.ts';
+import { defineApplication, Serdes, type StreamsBuilder } from 'sluice';
+import { checkMediaEvent, ROUTES, type CheckedMediaEvent, type MediaEventType } from './media-events.ts';
 
-export const INPUT = 'media-events';
-export const REJECTED = 'media-events-rejected';
+/** The topics the topology reads and writes; the defaults are the contract names. */
+export interface MediaTopics {
+  input: string;
+  rejected: string;
+  routes: Record<MediaEventType, string>;
+}
+
+export const MEDIA_TOPICS: MediaTopics = { input: 'media-events', rejected: 'media-events-rejected', routes: ROUTES };
+export const INPUT = MEDIA_TOPICS.input;
+export const REJECTED = MEDIA_TOPICS.rejected;
 
 type Valid = Extract<CheckedMediaEvent, { ok: true }>;
+
+export function mediaLifecycle(builder: StreamsBuilder, topics: MediaTopics = MEDIA_TOPICS): void {
+  const checked = builder
+    .stream<string, Buffer>(topics.input, { name: 'media-events', value: Serdes.bytes() })
+    .mapValues((raw, key) => checkMediaEvent(key, raw), { name: 'validate' });
+
+  const { valid, invalid } = checked
+    .split({ name: 'route' })
+    .branch('valid', (_, checked): checked is Valid => checked.ok)
+    .defaultBranch('invalid');
+
+  valid
+    .mapValues((checked) => checked.event, { name: 'event' })
+    .to((_, event) => topics.routes[event.event_type], { name: 'by-type', value: Serdes.json() });
+
+  invalid
+    .withHeaders((_, checked, context) => [...(context.headers ?? []), { rejection_reason: checked.ok ? '' : checked.reason }], {
+      name: 'reason',
+    })
+    .mapValues((checked) => checked.raw, { name: 'original-bytes' })
+    .to(topics.rejected, { name: 'rejected', value: Serdes.bytes() });
+}
 
 export default defineApplication({
   applicationId: 'media-lifecycle',
   keySerde: Serdes.string(),
-  topology: (builder) => {
-    const checked = builder
-      .stream<string, Buffer>(INPUT, { name: 'media-events', value: Serdes.bytes() })
-      .mapValues((raw, key) => checkMediaEvent(key, raw), { name: 'validate' });
-
-    const { valid, invalid } = checked
-      .split({ name: 'route' })
-      .branch('valid', (_, checked): checked is Valid => checked.ok)
-      .defaultBranch('invalid');
-
-    valid
-      .mapValues((checked) => checked.event, { name: 'event' })
-      .to((_, event) => ROUTES[event.event_type], { name: 'by-type', value: Serdes.json() });
-
-    invalid
-      .withHeaders(
-        (_, checked, context) => [...(context.headers ?? []), { rejection_reason: checked.ok ? '' : checked.reason }],
-        { name: 'reason' },
-      )
-      .mapValues((checked) => checked.raw, { name: 'original-bytes' })
-      .to(REJECTED, { name: 'rejected', value: Serdes.bytes() });
-  },
+  topology: (builder) => mediaLifecycle(builder),
 });

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { SluiceError } from '../errors.ts';
+import { SluiceError, TopologyError } from '../errors.ts';
 import { kafkaCommand } from './kafka-command.ts';
 import { describeCommand, runCommand } from './topology-commands.ts';
 
@@ -14,7 +14,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof SluiceError) {
-    process.stderr.write(`sluice: ${err.message} [${err.code}]\n`);
+    const file = err instanceof TopologyError && err.file ? `${err.file}: ` : '';
+    process.stderr.write(`sluice: ${file}${err.message} [${err.code}]\n`);
   } else {
     process.stderr.write(`sluice: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }

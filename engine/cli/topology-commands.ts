@@ -1,11 +1,9 @@
 import { Command, Option } from 'commander';
 import { describeCause } from '../errors.ts';
 import { LocalBroker } from '../kafka/local-broker/local-broker.ts';
-import { Application } from '../runtime/application.ts';
-import { compileApplication } from '../runtime/definition.ts';
 import { describeJson, describeMermaid, describeText } from '../topology/describe.ts';
 import { resolveRunOptions, type RunFlags } from './run-config.ts';
-import { loadTopologyFile } from './topology-file.ts';
+import { compileTopologyFile, createApplication, loadTopologyFile } from './topology-file.ts';
 
 /** `sluice run <file>`: runs a topology until SIGTERM or SIGINT. */
 export function runCommand(): Command {
@@ -20,7 +18,7 @@ export function runCommand(): Command {
       const definition = await loadTopologyFile(file);
       const options = resolveRunOptions(flags);
       options.bootstrapServers ??= await localBrokerAddress();
-      const app = Application.create(definition, options);
+      const app = createApplication(file, definition, options);
       await app.start();
       let signals = 0;
       const shutdown = (signal: string) => {
@@ -43,7 +41,7 @@ export function describeCommand(): Command {
     .option('--application-id <id>', "the application id (default: the topology file's)")
     .action(async (file: string, flags: { format: 'text' | 'json' | 'mermaid'; applicationId?: string }) => {
       const definition = await loadTopologyFile(file);
-      const topology = compileApplication(definition, { ...definition, ...(flags.applicationId ? { applicationId: flags.applicationId } : {}) });
+      const topology = compileTopologyFile(file, definition, flags.applicationId);
       const output =
         flags.format === 'json'
           ? JSON.stringify(describeJson(topology), null, 2) + '\n'

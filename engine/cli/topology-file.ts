@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SluiceError, TopologyFileError } from '../errors.ts';
+import { SluiceError, TopologyError, TopologyFileError } from '../errors.ts';
+import { Application, type RunOptions } from '../runtime/application.ts';
+import { compileApplication } from '../runtime/definition.ts';
+import type { CompiledTopology } from '../topology/compiled.ts';
 import type { ApplicationDefinition } from '../runtime/definition.ts';
 
 /**
@@ -16,6 +19,7 @@ export async function loadTopologyFile(file: string): Promise<ApplicationDefinit
   try {
     module = await import(pathToFileURL(absolute).href);
   } catch (err) {
+    if (err instanceof TopologyError) throw inFile(err, file);
     if (err instanceof SluiceError) {
       throw new TopologyFileError(file, `${err.message} [${err.code}]`, { cause: err });
     }
@@ -26,4 +30,27 @@ export async function loadTopologyFile(file: string): Promise<ApplicationDefinit
     throw new TopologyFileError(file, 'its default export must be an application: `export default defineApplication({ applicationId, topology })`.');
   }
   return definition as ApplicationDefinition;
+}
+
+/** Compiles a loaded topology file; a TopologyError names the file as well as the operator. */
+export function compileTopologyFile(file: string, definition: ApplicationDefinition, applicationId?: string): CompiledTopology {
+  try {
+    return compileApplication(definition, { ...definition, ...(applicationId ? { applicationId } : {}) });
+  } catch (err) {
+    throw err instanceof TopologyError ? inFile(err, file) : err;
+  }
+}
+
+/** Creates the application of a loaded topology file; a TopologyError names the file. */
+export function createApplication(file: string, definition: ApplicationDefinition, options: RunOptions): Application {
+  try {
+    return Application.create(definition, options);
+  } catch (err) {
+    throw err instanceof TopologyError ? inFile(err, file) : err;
+  }
+}
+
+function inFile(err: TopologyError, file: string): TopologyError {
+  err.file = file;
+  return err;
 }

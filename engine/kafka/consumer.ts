@@ -32,7 +32,6 @@ interface NativeConsumer {
   incrementalUnassign(assignment: Kafka.Assignment[]): void;
   assignmentLost(): boolean;
   rebalanceProtocol(): 'COOPERATIVE' | 'EAGER' | 'NONE';
-  commitCb(offsets: TopicPartitionOffset[], done: (err: unknown) => void): void;
   setDefaultIsTimeoutOnlyForFirstMessage(enabled: boolean): void;
 }
 
@@ -112,10 +111,20 @@ export class KafkaConsumer {
     });
   }
 
-  /** Commits these positions (the offset of the next record to read) and waits for the broker. */
+  /**
+   * Commits these positions (the offset of the next record to read) and returns once the group
+   * coordinator has accepted them. The commit is synchronous on purpose: the client's callback
+   * commit only queues the request, and a queued commit that is retried after a rebalance can
+   * land after a newer one and move the group's position back.
+   */
   commit(offsets: TopicPartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return Promise.resolve();
-    return promised('commit offsets', (done) => this.native.commitCb(offsets, done));
+    try {
+      this.client.commitSync(offsets);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(kafkaError('commit offsets', err));
+    }
   }
 
   /** The committed positions of these partitions for this consumer's group. */

@@ -17,6 +17,25 @@ export const KafkaCodes = {
   UNKNOWN_TOPIC_OR_PARTITION_LOCAL: -188,
 } as const;
 
+/**
+ * Errors of a commit made while the group rebalances: the partitions may already be someone
+ * else's. Nothing is lost (their next owner starts from the last commit), so they are not fatal.
+ */
+const REBALANCE_CODES = new Set([
+  22, // ILLEGAL_GENERATION
+  25, // UNKNOWN_MEMBER_ID
+  27, // REBALANCE_IN_PROGRESS
+  82, // FENCED_INSTANCE_ID
+  113, // STALE_MEMBER_EPOCH
+  -142, // local: assignment lost
+  -172, // local: state (e.g. no assignment any more)
+]);
+
+export function isRebalanceError(err: unknown): boolean {
+  const code = err instanceof KafkaOperationError ? err.kafkaCode : (err as { code?: number } | undefined)?.code;
+  return code !== undefined && REBALANCE_CODES.has(code);
+}
+
 /** Wraps a client error in the catalogue's {@link KafkaOperationError}. */
 export function kafkaError(operation: string, err: unknown): KafkaOperationError {
   const e = (err ?? {}) as ClientError;

@@ -1,5 +1,6 @@
 import { ApplicationError, describeCause } from '../errors.ts';
 import type { KafkaConsumer } from '../kafka/consumer.ts';
+import { isRebalanceError } from '../kafka/errors.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
 import type { Logger } from '../observability/logger.ts';
 import { Mutex } from './mutex.ts';
@@ -73,9 +74,18 @@ export class ProcessingLoop {
     }
     const offsets = this.tasks.uncommitted();
     if (offsets.length > 0) {
-      await this.consumer.commit(offsets);
+      try {
+        await this.consumer.commit(offsets);
+      } catch (err) {
+        if (!isRebalanceError(err)) throw err;
+        // The group moved on; these partitions' next owner starts from the last commit.
+        this.log.warn({ err: describeCause(err) }, 'commit refused during a rebalance; the records since the last commit will be processed again');
+        this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
+        return;
+      }
       this.tasks.committed(offsets);
       this.commits++;
+      this.log.debug({ offsets: offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`) }, 'offsets committed');
     }
     this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
   }

@@ -1,0 +1,128 @@
+import { expect } from 'chai';
+import { StreamsBuilder } from '../../engine/dsl/builder.ts';
+import { Topology } from '../../engine/dsl/topology.ts';
+import { TopologyError } from '../../engine/errors.ts';
+import { passthrough } from '../../engine/processors/passthrough.ts';
+import { Serdes } from '../../engine/serde/serde.ts';
+import { compile } from '../../engine/topology/compile.ts';
+import { describeJson, describeMermaid, describeText } from '../../engine/topology/describe.ts';
+
+const serdes = { keySerde: Serdes.string(), valueSerde: Serdes.json() };
+
+function orders(builder = new StreamsBuilder()) {
+  builder
+    .stream<string, { user: string; total: number }>('orders')
+    .filter((_, o) => o.total > 0, { name: 'positive' })
+    .selectKey((_, o) => o.user, { name: 'by-user' })
+    .repartition({ name: 'orders-by-user' })
+    .mapValues((o) => o.total, { name: 'total' })
+    .to('totals', { value: Serdes.number() });
+  return builder.build();
+}
+
+function expectTopologyError(build: () => unknown, operator: string | undefined, reason: RegExp): void {
+  let error: unknown;
+  try {
+    build();
+  } catch (err) {
+    error = err;
+  }
+  expect(error, 'a TopologyError').to.be.instanceOf(TopologyError);
+  expect((error as TopologyError).operator).to.equal(operator);
+  expect((error as TopologyError).message).to.match(reason);
+  expect((error as TopologyError).code).to.equal('SLUICE_TOPOLOGY');
+}
+
+describe('topology compiler', () => {
+  it('splits sub-topologies at a repartition topic named after the application', () => {
+    const compiled = compile(orders(), { applicationId: 'shop', ...serdes });
+    expect(compiled.subtopologies).to.have.length(2);
+    expect(compiled.subtopologies[0]!.sourceTopics).to.deep.equal(['orders']);
+    expect(compiled.subtopologies[1]!.sourceTopics).to.deep.equal(['shop-orders-by-user-repartition']);
+    expect(compiled.internalTopics).to.deep.equal([
+      { name: 'shop-orders-by-user-repartition', kind: 'repartition', partitions: undefined, writtenBy: 0, config: {} },
+    ]);
+    expect(compiled.subtopologies[0]!.nodes.map((n) => n.name)).to.deep.equal(['KSTREAM-SOURCE-0000000000', 'positive', 'by-user', 'orders-by-user-sink']);
+    expect(compiled.externalSourceTopics).to.deep.equal(['orders']);
+    expect(compiled.externalSinkTopics).to.deep.equal(['totals']);
+  });
+
+  it('describes the topology as JSON (the documented contract), text and Mermaid', () => {
+    const compiled = compile(orders(), { applicationId: 'shop', ...serdes });
+    const json = describeJson(compiled);
+    expect(json.subtopologies.map((s) => s.id)).to.deep.equal([0, 1]);
+    expect(json.subtopologies[1]!.nodes[0]).to.deep.include({ name: 'orders-by-user-source', type: 'source', topics: ['shop-orders-by-user-repartition'] });
+    expect(json.subtopologies[0]!.nodes[1]).to.deep.include({ name: 'positive', type: 'processor', operator: 'filter', successors: ['by-user'] });
+    expect(json.stores).to.deep.equal([]);
+    expect(json.topics).to.deep.include({ name: 'shop-orders-by-user-repartition', type: 'repartition', partitions: null });
+    const text = describeText(compiled);
+    expect(text).to.contain('Sub-topology: 1');
+    expect(text).to.contain('Sink: orders-by-user-sink (topic: shop-orders-by-user-repartition)');
+    expect(text).to.contain('<-- positive');
+    const mermaid = describeMermaid(compiled);
+    expect(mermaid.startsWith('flowchart LR')).to.equal(true);
+    expect(mermaid).to.contain('subgraph sub1');
+  });
+
+  it('generates the same names for the same topology', () => {
+    const names = () => compile(orders(), { applicationId: 'a', ...serdes }).subtopologies.flatMap((s) => s.nodes.map((n) => n.name));
+    expect(names()).to.deep.equal(names());
+  });
+
+  it('rejects an unknown operator, naming the node and the closest operator', () => {
+    const stream = new StreamsBuilder().stream('orders', { name: 'orders' });
+    expectTopologyError(() => (stream as unknown as { fliter: () => void }).fliter(), 'orders', /"fliter" is not an operator of a stream; did you mean "filter"\?/);
+  });
+
+  it('rejects duplicate names', () => {
+    const builder = new StreamsBuilder();
+    const s = builder.stream('a', { name: 'x' });
+    expectTopologyError(() => s.filter(() => true, { name: 'x' }), 'x', /used by another operator/);
+  });
+
+  it('rejects an unknown parent in the Processor API, suggesting the right one', () => {
+    const topology = new Topology().addSource('src', 'in', {}).addProcessor('p', passthrough, 'SRC').addSink('out', 'o', {}, 'p');
+    expectTopologyError(() => compile(topology, { applicationId: 'a', ...serdes }), 'p', /parent "SRC" is not a node of this topology; did you mean "src"\?/);
+  });
+
+  it('rejects a cycle, naming the nodes on it', () => {
+    const topology = new Topology()
+      .addSource('src', 'in')
+      .addProcessor('a', passthrough, 'src', 'c')
+      .addProcessor('b', passthrough, 'a')
+      .addProcessor('c', passthrough, 'b')
+      .addSink('out', 'o', {}, 'c');
+    expectTopologyError(() => compile(topology, { applicationId: 'app', ...serdes }), 'a', /cycle \(a -> c -> b -> a\)|cycle \(.*a.*\)/);
+  });
+
+  it('rejects a missing serde, naming the source or sink and how to fix it', () => {
+    const noValue = new StreamsBuilder();
+    noValue.stream('in', { key: Serdes.string(), name: 'in' }).to('out');
+    expectTopologyError(() => compile(noValue.build(), { applicationId: 'a' }), 'in', /no value serde to read records with: pass one to stream\(topic, \{ key, value \}\)/);
+
+    const sinkWithout = new StreamsBuilder();
+    sinkWithout
+      .stream('in', { key: Serdes.string(), value: Serdes.string() })
+      .mapValues((v) => v.length)
+      .to('out', { name: 'lengths' });
+    expectTopologyError(() => compile(sinkWithout.build(), { applicationId: 'a' }), 'lengths', /no value serde to write records with/);
+    // With an application default the same topology compiles.
+    expect(() => compile(sinkWithout.build(), { applicationId: 'a', valueSerde: Serdes.json() })).not.to.throw();
+  });
+
+  it('rejects a sink into its own source, and a topic read twice', () => {
+    const loop = new StreamsBuilder();
+    loop.stream('events').mapValues((v) => v).to('events', { name: 'back' });
+    expectTopologyError(() => compile(loop.build(), { applicationId: 'a', ...serdes }), 'back', /writes to "events", which its own sub-topology reads/);
+
+    const twice = new StreamsBuilder();
+    twice.stream('events', { name: 'one' }).to('x');
+    twice.stream('events', { name: 'two' }).to('y');
+    expectTopologyError(() => compile(twice.build(), { applicationId: 'a', ...serdes }), 'two', /already read by "one"/);
+  });
+
+  it('rejects bad names and application ids', () => {
+    expectTopologyError(() => new StreamsBuilder().stream('a', { name: 'has space' }), 'has space', /letters, digits/);
+    expectTopologyError(() => compile(orders(), { applicationId: 'bad id', ...serdes }), undefined, /application id "bad id"/);
+  });
+});
