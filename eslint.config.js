@@ -29,6 +29,8 @@ export default tseslint.config(
   },
   forbid(['**/*.ts', '**/*.js'], [kafkaClient, levelDb]),
   forbid(['engine/kafka/**'], [levelDb]),
+  // The benchmark's baseline is the raw client itself, on purpose.
+  forbid(['bench/systems/raw-client.ts'], [levelDb]),
   forbid(['state/**'], [kafkaClient, levelDb], [engine]),
   forbid(['state/leveldb/**'], [kafkaClient], [engine]),
 );

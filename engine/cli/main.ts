@@ -1,13 +1,14 @@
 import { Command } from 'commander';
 import { SluiceError, TopologyError } from '../errors.ts';
 import { kafkaCommand } from './kafka-command.ts';
-import { describeCommand, runCommand } from './topology-commands.ts';
+import { describeCommand, resetCommand, runCommand } from './topology-commands.ts';
 
 const program = new Command('sluice')
   .description('Sluice: stream processing on Kafka for Node.js')
   .showHelpAfterError()
   .addCommand(runCommand())
   .addCommand(describeCommand())
+  .addCommand(resetCommand())
   .addCommand(kafkaCommand());
 
 try {

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { describeCause } from '../errors.ts';
 import { LocalBroker } from '../kafka/local-broker/local-broker.ts';
+import { resetApplication } from '../runtime/reset.ts';
 import { describeJson, describeMermaid, describeText } from '../topology/describe.ts';
 import { resolveRunOptions, type RunFlags } from './run-config.ts';
 import { compileTopologyFile, createApplication, loadTopologyFile } from './topology-file.ts';
@@ -49,6 +50,24 @@ export function describeCommand(): Command {
             ? describeMermaid(topology)
             : describeText(topology);
       process.stdout.write(output);
+    });
+}
+
+/** `sluice reset <file>`: lets the application start over from the earliest records. */
+export function resetCommand(): Command {
+  return new Command('reset')
+    .description("reset an application: forget its committed offsets and delete its internal topics (stop every instance first)")
+    .argument('<topology-file>')
+    .option('--bootstrap-servers <servers>', 'Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS, else the local broker)')
+    .option('--application-id <id>', "the application id (default: the topology file's)")
+    .action(async (file: string, flags: { bootstrapServers?: string; applicationId?: string }) => {
+      const definition = await loadTopologyFile(file);
+      const topology = compileTopologyFile(file, definition, flags.applicationId);
+      const bootstrapServers = flags.bootstrapServers ?? process.env.KAFKA_BOOTSTRAP_SERVERS ?? (await localBrokerAddress());
+      const report = await resetApplication(topology, { bootstrapServers, properties: definition.kafka });
+      process.stdout.write(
+        `reset ${report.group}: committed offsets forgotten; internal topics deleted: ${report.deletedTopics.join(', ') || 'none'}\n`,
+      );
     });
 }
 
