@@ -1,4 +1,5 @@
 import type { ErrorHandling } from '../dsl/graph.ts';
+import { ApplicationError, KafkaOperationError } from '../errors.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
 import type { ConsumedRecord, RecordHeader, TopicPartitionOffset } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -145,6 +146,10 @@ export class Task {
         forward(key, value);
       } catch (error) {
         if (error instanceof StopProcessing) throw error;
+        // A producer that failed fatally cannot write anywhere, dead-letter topics included.
+        if (error instanceof KafkaOperationError && error.fatal) {
+          throw new StopProcessing(new ApplicationError(`The producer failed fatally: ${error.message}`, { cause: error }));
+        }
         errors.handle(handling, { raw: this.current!, stage: 'processing', operator, error });
       }
     };
