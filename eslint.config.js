@@ -30,7 +30,7 @@ export default tseslint.config(
   forbid(['**/*.ts', '**/*.js'], [kafkaClient, levelDb]),
   forbid(['engine/kafka/**'], [levelDb]),
   // The benchmark's baseline is the raw client itself, on purpose.
-  forbid(['bench/systems/raw-client.ts'], [levelDb]),
+  forbid(['bench/systems/raw-client.ts', 'bench/client-apis.ts'], [levelDb]),
   forbid(['state/**'], [kafkaClient, levelDb], [engine]),
   forbid(['state/leveldb/**'], [kafkaClient], [engine]),
 );
