@@ -1,0 +1,51 @@
+/** Options of a scan. Bounds are inclusive (`from`) and exclusive (`to`), in byte order. */
+export interface RangeOptions {
+  from?: Buffer;
+  to?: Buffer;
+  /** Only keys starting with these bytes (combined with the bounds). */
+  prefix?: Buffer;
+  limit?: number;
+  reverse?: boolean;
+}
+
+/**
+ * The bottom of a store stack: bytes in, bytes out. Writes are staged in memory and reach the
+ * storage as one batch at `write()`; `get` sees staged writes first, so a store reads its own
+ * writes before they are durable. Scans read what was written, not what is staged.
+ */
+export interface BytesStore {
+  readonly name: string;
+  /** Synchronous: the per-record path never awaits. */
+  get(key: Buffer): Buffer | undefined;
+  /** Stages a write; `null` deletes. `timestamp` is the time of the record that caused it. */
+  put(key: Buffer, value: Buffer | null, timestamp?: number): void;
+  /** Writes everything staged as one batch. */
+  write(): Promise<void>;
+  /** Writes a restored batch straight to storage, bypassing any layer above. */
+  restore(entries: Array<[Buffer, Buffer | null]>): Promise<void>;
+  range(options?: RangeOptions): AsyncIterable<[Buffer, Buffer]>;
+  close(): Promise<void>;
+}
+
+/** The smallest key greater than every key with this prefix, if there is one. */
+export function prefixEnd(prefix: Buffer): Buffer | undefined {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]!++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return undefined;
+}
+
+/** Narrows `from`/`to` to the prefix's range. */
+export function bounds(options: RangeOptions): { from?: Buffer; to?: Buffer } {
+  let { from, to } = options;
+  if (options.prefix) {
+    if (!from || Buffer.compare(from, options.prefix) < 0) from = options.prefix;
+    const end = prefixEnd(options.prefix);
+    if (end && (!to || Buffer.compare(end, to) < 0)) to = end;
+  }
+  return { from, to };
+}

@@ -1,0 +1,159 @@
+import type { BytesStore } from './bytes-store.ts';
+import type { Codec } from './codec.ts';
+import type { FlushListener, KeyRange, KeyValueStore, WriteContext } from './key-value-store.ts';
+
+export interface CacheOptions {
+  /** Off: every write goes down (and to the flush listener) at once. Default on. */
+  enabled?: boolean;
+  /** Clean entries kept for reads beyond this many are dropped after a flush. Default 10,000. */
+  maxEntries?: number;
+  /** Changed keys that make the store ask for an early commit. Default 50,000. */
+  maxDirty?: number;
+  /** Called (once per flush interval) when more than `maxDirty` keys have changed. */
+  onPressure?: () => void;
+}
+
+interface Entry<K, V> {
+  key: K;
+  keyBytes: Buffer | undefined;
+  value: V | null;
+  /** The value below (as of the last flush); null when there was none. */
+  flushed: V | null;
+  dirty: boolean;
+  context: WriteContext | undefined;
+}
+
+/**
+ * The write-back cache: keeps values as objects, so a hot key is read and updated without
+ * touching bytes; serializes each changed key once per flush and passes it down; and tells the
+ * flush listener each changed key's latest value, so downstream sees one update per key per
+ * commit instead of one per record.
+ */
+export class CachingStore<K, V> implements KeyValueStore<K, V> {
+  readonly name: string;
+  private readonly inner: BytesStore;
+  private readonly keys: Codec<K>;
+  private readonly values: Codec<V>;
+  private readonly topic: string;
+  private readonly enabled: boolean;
+  private readonly maxEntries: number;
+  private readonly maxDirty: number;
+  private readonly onPressure: (() => void) | undefined;
+  private readonly entries = new Map<unknown, Entry<K, V>>();
+  private dirty: Array<Entry<K, V>> = [];
+  private listener: FlushListener<K, V> | undefined;
+  private pressured = false;
+
+  /** `topic` is passed to the codecs (the changelog topic), as serdes expect one. */
+  constructor(inner: BytesStore, keys: Codec<K>, values: Codec<V>, topic: string, options: CacheOptions = {}) {
+    this.name = inner.name;
+    this.inner = inner;
+    this.keys = keys;
+    this.values = values;
+    this.topic = topic;
+    this.enabled = options.enabled ?? true;
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.maxDirty = options.maxDirty ?? 50_000;
+    this.onPressure = options.onPressure;
+  }
+
+  setFlushListener(listener: FlushListener<K, V> | undefined): void {
+    this.listener = listener;
+  }
+
+  get dirtyCount(): number {
+    return this.dirty.length;
+  }
+
+  get(key: K): V | undefined {
+    const entry = this.entry(key);
+    return entry.value ?? undefined;
+  }
+
+  put(key: K, value: V, context?: WriteContext): void {
+    this.write(key, value, context);
+  }
+
+  delete(key: K, context?: WriteContext): void {
+    this.write(key, null, context);
+  }
+
+  /** Passes every changed key down (and to the listener). Synchronous. */
+  flush(): void {
+    const dirty = this.dirty;
+    this.dirty = [];
+    this.pressured = false;
+    for (const entry of dirty) this.flushEntry(entry);
+    if (this.entries.size > this.maxEntries) this.evict();
+  }
+
+  async *range(range: KeyRange<K> = {}): AsyncIterable<[K, V]> {
+    const encode = (key: K | undefined) => (key === undefined ? undefined : (this.keys.serialize(key, this.topic) ?? undefined));
+    for await (const [key, value] of this.inner.range({
+      from: encode(range.from),
+      to: encode(range.to),
+      prefix: encode(range.prefix),
+      limit: range.limit,
+      reverse: range.reverse,
+    })) {
+      yield [this.keys.deserialize(key, this.topic), this.values.deserialize(value, this.topic)];
+    }
+  }
+
+  private write(key: K, value: V | null, context: WriteContext | undefined): void {
+    const entry = this.entry(key);
+    entry.value = value;
+    entry.context = context;
+    if (!this.enabled) {
+      this.flushEntry(entry);
+      return;
+    }
+    if (!entry.dirty) {
+      entry.dirty = true;
+      this.dirty.push(entry);
+      if (this.dirty.length > this.maxDirty && !this.pressured) {
+        this.pressured = true;
+        this.onPressure?.();
+      }
+    }
+  }
+
+  private entry(key: K): Entry<K, V> {
+    const primitive = typeof key === 'string' || typeof key === 'number';
+    const keyBytes = primitive ? undefined : this.encodeKey(key);
+    const id = primitive ? key : keyBytes!.toString('latin1');
+    let entry = this.entries.get(id);
+    if (entry === undefined) {
+      const bytes = keyBytes ?? this.encodeKey(key);
+      const stored = this.inner.get(bytes);
+      const value = stored === undefined ? null : this.values.deserialize(stored, this.topic);
+      entry = { key, keyBytes: bytes, value, flushed: value, dirty: false, context: undefined };
+      this.entries.set(id, entry);
+    }
+    return entry;
+  }
+
+  private flushEntry(entry: Entry<K, V>): void {
+    entry.dirty = false;
+    const bytes = entry.value === null ? null : this.values.serialize(entry.value, this.topic);
+    this.inner.put(entry.keyBytes ?? this.encodeKey(entry.key), bytes, entry.context?.timestamp);
+    const old = entry.flushed;
+    entry.flushed = entry.value;
+    this.listener?.(entry.key, entry.value, old, entry.context);
+  }
+
+  private encodeKey(key: K): Buffer {
+    const bytes = this.keys.serialize(key, this.topic);
+    if (bytes === null) throw new TypeError(`store "${this.name}" cannot hold a null key`);
+    return bytes;
+  }
+
+  /** Drops the oldest clean entries; changed ones stay until they are flushed. */
+  private evict(): void {
+    const target = Math.floor(this.maxEntries * 0.9);
+    for (const [id, entry] of this.entries) {
+      if (this.entries.size <= target) return;
+      if (!entry.dirty) this.entries.delete(id);
+    }
+  }
+}

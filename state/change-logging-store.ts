@@ -1,0 +1,47 @@
+import type { BytesStore, RangeOptions } from './bytes-store.ts';
+
+/** Where a store's changes go: its partition of the changelog topic. */
+export interface ChangelogWriter {
+  /** Sends one change (null: a deletion). Never waits. */
+  send(key: Buffer, value: Buffer | null, timestamp: number): void;
+}
+
+/** A layer that logs every write to the changelog before staging it below. */
+export class ChangeLoggingStore implements BytesStore {
+  readonly name: string;
+  private readonly inner: BytesStore;
+  private readonly changelog: ChangelogWriter;
+  private readonly clock: () => number;
+
+  constructor(inner: BytesStore, changelog: ChangelogWriter, clock: () => number = Date.now) {
+    this.name = inner.name;
+    this.inner = inner;
+    this.changelog = changelog;
+    this.clock = clock;
+  }
+
+  get(key: Buffer): Buffer | undefined {
+    return this.inner.get(key);
+  }
+
+  put(key: Buffer, value: Buffer | null, timestamp?: number): void {
+    this.changelog.send(key, value, timestamp ?? this.clock());
+    this.inner.put(key, value);
+  }
+
+  write(): Promise<void> {
+    return this.inner.write();
+  }
+
+  restore(entries: Array<[Buffer, Buffer | null]>): Promise<void> {
+    return this.inner.restore(entries);
+  }
+
+  range(options?: RangeOptions): AsyncIterable<[Buffer, Buffer]> {
+    return this.inner.range(options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

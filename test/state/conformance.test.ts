@@ -1,0 +1,103 @@
+// One suite, every store backend: what a BytesStore must do, whatever keeps the bytes.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { BytesStore } from '../../state/bytes-store.ts';
+import { orderedNumber, orderedString } from '../../state/key-encoding.ts';
+import { LevelDbStore } from '../../state/leveldb/level-store.ts';
+import { MemoryStore } from '../../state/memory-store.ts';
+
+const b = (s: string) => Buffer.from(s, 'utf8');
+const s = (buffer: Buffer) => buffer.toString('utf8');
+
+async function collect(iterable: AsyncIterable<[Buffer, Buffer]>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const [k, v] of iterable) out.push(`${s(k)}=${s(v)}`);
+  return out;
+}
+
+const backends: Array<[string, () => Promise<{ store: BytesStore; reopen: () => Promise<BytesStore> }>]> = [
+  [
+    'LevelDbStore',
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-level-'));
+      const store = await LevelDbStore.open('s', dir);
+      return { store, reopen: async () => (await store.close(), LevelDbStore.open('s', dir)) };
+    },
+  ],
+  [
+    'MemoryStore',
+    async () => {
+      const store = new MemoryStore('s');
+      return { store, reopen: async () => store };
+    },
+  ],
+];
+
+for (const [name, open] of backends) {
+  describe(`store conformance: ${name}`, () => {
+    let store: BytesStore;
+    let reopen: () => Promise<BytesStore>;
+    beforeEach(async () => ({ store, reopen } = await open()));
+    afterEach(async () => store.close().catch(() => undefined));
+
+    it('reads its own staged writes before they are written, and keeps them after', async () => {
+      store.put(b('a'), b('1'));
+      expect(s(store.get(b('a'))!)).to.equal('1');
+      expect(store.get(b('missing'))).to.equal(undefined);
+      await store.write();
+      store = await reopen();
+      expect(s(store.get(b('a'))!)).to.equal('1');
+    });
+
+    it('deletes with null, staged and written', async () => {
+      store.put(b('a'), b('1'));
+      await store.write();
+      store.put(b('a'), null);
+      expect(store.get(b('a'))).to.equal(undefined);
+      await store.write();
+      expect(store.get(b('a'))).to.equal(undefined);
+    });
+
+    it('keeps the last of several writes to one key in a batch', async () => {
+      store.put(b('k'), b('1'));
+      store.put(b('k'), b('2'));
+      store.put(b('k'), null);
+      store.put(b('k'), b('3'));
+      await store.write();
+      expect(s(store.get(b('k'))!)).to.equal('3');
+    });
+
+    it('scans in byte order with bounds, prefix, limit and reverse', async () => {
+      for (const key of ['b', 'a', 'ab', 'abc', 'b\u00ff', 'c', 'ac']) store.put(b(key), b(key.toUpperCase()));
+      await store.write();
+      expect(await collect(store.range())).to.deep.equal(['a=A', 'ab=AB', 'abc=ABC', 'ac=AC', 'b=B', 'bÿ=BŸ', 'c=C']);
+      expect(await collect(store.range({ from: b('ab'), to: b('b') }))).to.deep.equal(['ab=AB', 'abc=ABC', 'ac=AC']);
+      expect(await collect(store.range({ prefix: b('ab') }))).to.deep.equal(['ab=AB', 'abc=ABC']);
+      expect(await collect(store.range({ prefix: b('b') }))).to.deep.equal(['b=B', 'bÿ=BŸ']);
+      expect(await collect(store.range({ limit: 2 }))).to.deep.equal(['a=A', 'ab=AB']);
+      expect(await collect(store.range({ reverse: true, limit: 2 }))).to.deep.equal(['c=C', 'bÿ=BŸ']);
+    });
+
+    it('restores batches straight to storage', async () => {
+      await store.restore([
+        [b('x'), b('1')],
+        [b('y'), b('2')],
+        [b('x'), null],
+      ]);
+      expect(store.get(b('x'))).to.equal(undefined);
+      expect(await collect(store.range())).to.deep.equal(['y=2']);
+    });
+
+    it('keeps the order of numbers and strings under the ordered key encodings', async () => {
+      const numbers = [3, -1.5, 0, -Infinity, 1e9, -1e9, 2.25, Infinity, -0.001];
+      for (const n of numbers) store.put(orderedNumber.serialize(n, '')!, b(String(n)));
+      await store.write();
+      const scanned: number[] = [];
+      for await (const [k] of store.range()) scanned.push(orderedNumber.deserialize(k, ''));
+      expect(scanned).to.deep.equal([...numbers].sort((x, y) => x - y));
+      expect(orderedString.deserialize(orderedString.serialize('zé', '')!, '')).to.equal('zé');
+    });
+  });
+}
