@@ -1,4 +1,7 @@
-import { LogicalGraph } from './graph.ts';
+import { tableSource } from '../processors/table-source.ts';
+import type { Serde } from '../serde/serde.ts';
+import { type ErrorHandling, LogicalGraph } from './graph.ts';
+import { Table, type Materialized } from './table.ts';
 import { Stream, type Named } from './stream.ts';
 import { Topology, type SourceOptions } from './topology.ts';
 
@@ -23,6 +26,22 @@ export class StreamsBuilder {
     const name = this.graph.nameFor('KSTREAM-SOURCE', options.name);
     new Topology(this.graph).addSource(name, topics, options);
     return new Stream<K, V>(this.graph, name, { key: options.key, value: options.value });
+  }
+
+  /**
+   * A table over a topic (compacted, keyed): the latest value per key, kept in the store
+   * `name`. The topic itself is the store's changelog; no other topic is created.
+   */
+  table<K = unknown, V = unknown>(topic: string, materialized: Materialized<K, V> & { onDeserializationError?: ErrorHandling }): Table<K, V> {
+    const source = this.graph.nameFor('KTABLE-SOURCE', undefined);
+    new Topology(this.graph).addSource(source, topic, { key: materialized.key, value: materialized.value, onDeserializationError: materialized.onDeserializationError });
+    const node = this.graph.nameFor('KTABLE-MATERIALIZE', undefined);
+    const store = this.graph.addStore(
+      { name: materialized?.name, keySerde: materialized.key as Serde<unknown>, valueSerde: materialized.value as Serde<unknown>, sourceTopic: topic, caching: materialized.caching },
+      node,
+    ).name;
+    this.graph.add({ kind: 'processor', name: node, operator: 'table', parents: [source], supplier: tableSource(store), stores: [store] });
+    return new Table<K, V>(this.graph, node, { key: materialized.key, value: materialized.value }, store);
   }
 
   build(): Topology {

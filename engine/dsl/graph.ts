@@ -28,6 +28,22 @@ export interface ProcessorSpec {
   parents: string[];
   supplier: ProcessorSupplier;
   onError?: ErrorHandling;
+  /** The stores the processor uses, by name. */
+  stores?: string[];
+}
+
+/**
+ * A key-value store. Its changelog is `<application.id>-<name>-changelog`, or, for a table read
+ * from a topic, that topic itself.
+ */
+export interface StoreSpec {
+  name: string;
+  keySerde?: Serde<unknown>;
+  valueSerde?: Serde<unknown>;
+  /** The topic that is the store's changelog when it is a table over that topic. */
+  sourceTopic?: string;
+  /** The write-back cache (one update per key per commit downstream). Default true. */
+  caching?: boolean;
 }
 
 export interface SinkSpec {
@@ -60,6 +76,7 @@ export type NodeSpec = SourceSpec | ProcessorSpec | SinkSpec | RepartitionSpec;
  */
 export class LogicalGraph {
   readonly nodes: NodeSpec[] = [];
+  readonly stores: StoreSpec[] = [];
   private index = 0;
 
   /** A deterministic name, `PREFIX-0000000007`, for operators the user did not name. */
@@ -78,6 +95,18 @@ export class LogicalGraph {
     }
     this.index++;
     return explicit;
+  }
+
+  addStore(store: StoreSpec, operator: string): StoreSpec {
+    if (typeof store.name !== 'string' || !store.name) {
+      throw new TopologyError(operator, 'a stateful operator needs a store name, e.g. { name: "order-counts" }, so its state survives restarts and upgrades.');
+    }
+    this.nameFor('STORE', store.name);
+    if (this.stores.some((s) => s.name === store.name)) {
+      throw new TopologyError(operator, `store "${store.name}" is already used by another operator; give each store its own name.`);
+    }
+    this.stores.push(store);
+    return store;
   }
 
   add<T extends NodeSpec>(node: T): T {

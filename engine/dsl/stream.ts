@@ -12,6 +12,7 @@ import { split, type Branch } from '../processors/split.ts';
 import { withHeaders } from '../processors/with-headers.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { ErrorHandling, LogicalGraph, TopicChooser } from './graph.ts';
+import { GroupedStream } from './grouped-stream.ts';
 import { guardOperators } from './operator-guard.ts';
 
 /** Every operator takes an optional name; named operators keep their identity across upgrades. */
@@ -56,6 +57,8 @@ const STREAM_OPERATORS = [
   'split',
   'merge',
   'repartition',
+  'groupByKey',
+  'groupBy',
   'to',
 ] as const;
 
@@ -80,12 +83,15 @@ export class Stream<K, V> {
   readonly node: string;
   private readonly graph: LogicalGraph;
   private readonly serdes: KnownSerdes<K, V>;
+  /** True once an operator may have changed keys: grouping then needs a repartition. */
+  private readonly keyChanged: boolean;
 
   /** @internal Streams come from `StreamsBuilder.stream` and from operators. */
-  constructor(graph: LogicalGraph, node: string, serdes: KnownSerdes<K, V>) {
+  constructor(graph: LogicalGraph, node: string, serdes: KnownSerdes<K, V>, keyChanged = false) {
     this.graph = graph;
     this.node = node;
     this.serdes = serdes;
+    this.keyChanged = keyChanged;
     return guardOperators(this, 'stream', node, STREAM_OPERATORS);
   }
 
@@ -108,7 +114,7 @@ export class Stream<K, V> {
 
   /** A new key and value per record, returned as `[key, value]`. */
   map<K2, V2>(mapper: (key: K, value: V, context: RecordContext) => KeyValue<K2, V2>, options?: OperatorOptions): Stream<K2, V2> {
-    return this.then('KSTREAM-MAP', 'map', map(mapper), options, {});
+    return this.then('KSTREAM-MAP', 'map', map(mapper), options, {}, true);
   }
 
   /** A new value per record; the key stays. */
@@ -121,7 +127,7 @@ export class Stream<K, V> {
     mapper: (key: K, value: V, context: RecordContext) => Iterable<KeyValue<K2, V2>>,
     options?: OperatorOptions,
   ): Stream<K2, V2> {
-    return this.then('KSTREAM-FLATMAP', 'flatMap', flatMap(mapper), options, {});
+    return this.then('KSTREAM-FLATMAP', 'flatMap', flatMap(mapper), options, {}, true);
   }
 
   /** Zero or more values per record, under its key. */
@@ -131,7 +137,7 @@ export class Stream<K, V> {
 
   /** A new key per record; follow with `repartition()` to place records by it. */
   selectKey<K2>(selector: (key: K, value: V, context: RecordContext) => K2, options?: OperatorOptions): Stream<K2, V> {
-    return this.then('KSTREAM-KEY-SELECT', 'selectKey', selectKey(selector), options, { value: this.serdes.value });
+    return this.then('KSTREAM-KEY-SELECT', 'selectKey', selectKey(selector), options, { value: this.serdes.value }, true);
   }
 
   /** Runs `action` on each record (logging, metrics) and passes it on unchanged. */
@@ -149,7 +155,7 @@ export class Stream<K, V> {
 
   /** A custom processor (see {@link ProcessorSupplier}); its output types are yours to state. */
   process<K2 = K, V2 = V>(supplier: ProcessorSupplier, options?: OperatorOptions): Stream<K2, V2> {
-    return this.then('KSTREAM-PROCESSOR', 'process', supplier, options, {});
+    return this.then('KSTREAM-PROCESSOR', 'process', supplier, options, {}, true);
   }
 
   /** Routes each record to the first matching branch: `.split().branch(...).defaultBranch()`. */
@@ -161,7 +167,7 @@ export class Stream<K, V> {
   merge(other: Stream<K, V>, options?: Named): Stream<K, V> {
     const name = this.graph.nameFor('KSTREAM-MERGE', options?.name);
     this.graph.add({ kind: 'processor', name, operator: 'merge', parents: [this.node, other.node], supplier: passthrough });
-    return new Stream<K, V>(this.graph, name, this.serdes);
+    return new Stream<K, V>(this.graph, name, this.serdes, this.keyChanged || other.keyChanged);
   }
 
   /**
@@ -197,16 +203,28 @@ export class Stream<K, V> {
     });
   }
 
+  /** Groups by the current key (through a repartition topic if an operator changed keys). */
+  groupByKey(options: { key?: Serde<K>; value?: Serde<V> } = {}): GroupedStream<K, V> {
+    return new GroupedStream<K, V>(this.graph, this.node, { key: options.key ?? this.serdes.key, value: options.value ?? this.serdes.value }, this.keyChanged);
+  }
+
+  /** Groups by a new key; records go through a repartition topic before they are aggregated. */
+  groupBy<K2>(selector: (key: K, value: V, context: RecordContext) => K2, options: Named & { key?: Serde<K2>; value?: Serde<V> } = {}): GroupedStream<K2, V> {
+    const rekeyed = this.selectKey(selector, { name: options.name });
+    return new GroupedStream<K2, V>(this.graph, rekeyed.node, { key: options.key, value: options.value ?? this.serdes.value }, true);
+  }
+
   private then<K2, V2>(
     prefix: string,
     operator: string,
     supplier: ProcessorSupplier,
     options: OperatorOptions | undefined,
     serdes: KnownSerdes<K2, V2>,
+    changesKeys = false,
   ): Stream<K2, V2> {
     const name = this.graph.nameFor(prefix, options?.name);
     this.graph.add({ kind: 'processor', name, operator, parents: [this.node], supplier, onError: options?.onError });
-    return new Stream<K2, V2>(this.graph, name, serdes);
+    return new Stream<K2, V2>(this.graph, name, serdes, this.keyChanged || changesKeys);
   }
 }
 

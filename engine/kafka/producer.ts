@@ -37,6 +37,8 @@ export class KafkaProducer {
   private firstFailure: unknown;
   private fatal: KafkaOperationError | undefined;
   private idleWaiters: Array<() => void> = [];
+  /** topic -> partition -> highest offset acknowledged, for the topics asked about. */
+  private readonly delivered = new Map<string, number[]>();
 
   private constructor(client: Kafka.Producer, log: Logger) {
     this.client = client;
@@ -57,7 +59,7 @@ export class KafkaProducer {
       ...options.properties,
     });
     const producer = new KafkaProducer(client, log);
-    client.on('delivery-report', (err, _report) => producer.onDelivery(err));
+    client.on('delivery-report', (err, report) => producer.onDelivery(err, report));
     client.on('event.error', (err) => producer.onClientError(err));
     await promised('connect producer', (done) => client.connect({ timeout: 30_000 }, done));
     client.setPollInBackground(true);
@@ -73,6 +75,16 @@ export class KafkaProducer {
       const found = metadata.topics.find((t) => t.name === topic);
       if (found && found.partitions.length > 0) this.partitionCounts.set(topic, found.partitions.length);
     }
+  }
+
+  /** Remembers the highest acknowledged offset per partition of these topics (changelogs). */
+  trackDeliveredOffsets(topics: Iterable<string>): void {
+    for (const topic of topics) if (!this.delivered.has(topic)) this.delivered.set(topic, []);
+  }
+
+  /** The highest offset acknowledged so far in this partition of a tracked topic. */
+  deliveredOffset(topic: string, partition: number): number | undefined {
+    return this.delivered.get(topic)?.[partition];
   }
 
   /** The partition count learnt for `topic`, if any. */
@@ -159,11 +171,14 @@ export class KafkaProducer {
     this.backlog = sent === this.backlog.length ? [] : this.backlog.slice(sent);
   }
 
-  private onDelivery(err: unknown): void {
+  private onDelivery(err: unknown, report: Kafka.DeliveryReport): void {
     this.pending--;
     if (err) {
       this.failed++;
       this.firstFailure ??= err;
+    } else if (this.delivered.size > 0) {
+      const offsets = this.delivered.get(report.topic);
+      if (offsets !== undefined && !(offsets[report.partition]! >= report.offset)) offsets[report.partition] = report.offset;
     }
     if (this.pending === 0) this.wakeIdleWaiters();
   }

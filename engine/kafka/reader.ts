@@ -4,6 +4,73 @@ import type { ConnectionOptions } from './config.ts';
 import { KafkaConsumer } from './consumer.ts';
 import type { ConsumedRecord } from './records.ts';
 
+/** A stretch of one partition: `from` inclusive, `to` exclusive. */
+export interface PartitionRange {
+  topic: string;
+  partition: number;
+  from: number;
+  to: number;
+}
+
+export interface ReadRangesOptions {
+  /** Fails when no range makes progress for this long. Default 60 s. */
+  stallTimeoutMs?: number;
+  maxBatch?: number;
+}
+
+/**
+ * Reads partition ranges with `consumer` (which it assigns), handing records to `onBatch` in
+ * batches, each partition in offset order. The next batch is fetched while `onBatch` handles the
+ * previous one, so a slow handler (a LevelDB write) and the network overlap. Under
+ * read_committed, aborted records and markers never arrive: a range ends when the consumer's
+ * position reaches `to`, not when a record with offset `to - 1` is seen.
+ */
+export async function readRanges(
+  consumer: KafkaConsumer,
+  ranges: PartitionRange[],
+  onBatch: (records: ConsumedRecord[]) => Promise<void> | void,
+  options: ReadRangesOptions = {},
+): Promise<void> {
+  const open = new Map(ranges.filter((r) => r.to > r.from).map((r) => [key(r.topic, r.partition), r]));
+  if (open.size === 0) return;
+  consumer.assign([...open.values()].map(({ topic, partition, from }) => ({ topic, partition, offset: from })));
+  const stallMs = options.stallTimeoutMs ?? 60_000;
+  let lastProgress = Date.now();
+  let handling: Promise<void> = Promise.resolve();
+  while (open.size > 0) {
+    const batch = await consumer.consume(options.maxBatch ?? 10_000, 200);
+    await handling;
+    const wanted: ConsumedRecord[] = [];
+    for (const record of batch) {
+      const range = open.get(key(record.topic, record.partition));
+      if (range === undefined || record.offset >= range.to) continue;
+      wanted.push(record);
+      if (record.offset + 1 >= range.to) open.delete(key(record.topic, record.partition));
+    }
+    if (wanted.length > 0) {
+      lastProgress = Date.now();
+      handling = Promise.resolve(onBatch(wanted));
+    }
+    if (batch.length === 0 && open.size > 0) {
+      for (const { topic, partition, offset } of consumer.position([...open.values()])) {
+        if (offset >= open.get(key(topic, partition))!.to) open.delete(key(topic, partition));
+      }
+      if (Date.now() - lastProgress > stallMs) {
+        throw new OperationTimeoutError(
+          'Reading partitions to their end',
+          stallMs,
+          `No progress on ${[...open.keys()].join(', ')}; check that the brokers are reachable.`,
+        );
+      }
+    }
+  }
+  await handling;
+}
+
+function key(topic: string, partition: number): string {
+  return `${topic}[${partition}]`;
+}
+
 export interface ReadToEndOptions extends ConnectionOptions {
   /** `read_committed` (default) stops at the last stable offset and skips aborted records. */
   isolationLevel?: 'read_committed' | 'read_uncommitted';
@@ -22,7 +89,6 @@ export interface ReadToEndOptions extends ConnectionOptions {
  * ```
  */
 export async function readTopicToEnd(topic: string, options: ReadToEndOptions = {}): Promise<ConsumedRecord[]> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
   const admin = KafkaAdmin.connect(options);
   let offsets;
   try {
@@ -30,48 +96,20 @@ export async function readTopicToEnd(topic: string, options: ReadToEndOptions = 
   } finally {
     admin.disconnect();
   }
-  const wanted = offsets.filter((o) => o.high > o.low && (!options.partitions || options.partitions.includes(o.partition)));
-  if (wanted.length === 0) return [];
-
-  const consumer = await KafkaConsumer.connect({ ...options, isolationLevel: options.isolationLevel ?? 'read_committed' });
+  const wanted = offsets.filter((o) => !options.partitions || options.partitions.includes(o.partition));
   const byPartition = new Map<number, ConsumedRecord[]>(wanted.map((o) => [o.partition, []]));
-  // The end of a partition: under read_committed, records past the last stable offset, aborted
-  // records and transaction markers never arrive, so "done" is reaching the high watermark's
-  // position rather than a record with offset high - 1.
-  const remaining = new Map(wanted.map((o) => [o.partition, o.high]));
+  const consumer = await KafkaConsumer.connect({ ...options, isolationLevel: options.isolationLevel ?? 'read_committed' });
   try {
-    consumer.assign(wanted.map((o) => ({ topic, partition: o.partition, offset: o.low })));
-    const deadline = Date.now() + timeoutMs;
-    while (remaining.size > 0) {
-      if (Date.now() > deadline) {
-        throw new OperationTimeoutError(
-          `Reading ${topic} to its end`,
-          timeoutMs,
-          `Partitions ${[...remaining.keys()].join(', ')} did not reach their end offsets.`,
-        );
-      }
-      const batch = await consumer.consume(10_000, 200);
-      for (const record of batch) {
-        const end = remaining.get(record.partition);
-        if (end === undefined) continue;
-        if (record.offset < end) byPartition.get(record.partition)!.push(record);
-        if (record.offset + 1 >= end) remaining.delete(record.partition);
-      }
-      if (batch.length === 0) dropFinishedPartitions(consumer, topic, remaining);
-    }
+    await readRanges(
+      consumer,
+      wanted.map((o) => ({ topic, partition: o.partition, from: o.low, to: o.high })),
+      (records) => {
+        for (const record of records) byPartition.get(record.partition)!.push(record);
+      },
+      { stallTimeoutMs: options.timeoutMs },
+    );
   } finally {
     await consumer.disconnect();
   }
   return [...byPartition.keys()].sort((a, b) => a - b).flatMap((p) => byPartition.get(p)!);
-}
-
-/** A partition whose position has reached its end offset has nothing more to give. */
-function dropFinishedPartitions(consumer: KafkaConsumer, topic: string, remaining: Map<number, number>): void {
-  const positions = consumer.position(
-    [...remaining.keys()].map((partition) => ({ topic, partition })),
-  );
-  for (const { partition, offset } of positions) {
-    const end = remaining.get(partition);
-    if (end !== undefined && offset >= end) remaining.delete(partition);
-  }
 }

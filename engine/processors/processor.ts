@@ -1,5 +1,7 @@
 import type { Logger } from '../observability/logger.ts';
 import type { RecordHeader } from '../kafka/records.ts';
+import type { KeyValueStore, WriteContext } from '../../state/key-value-store.ts';
+import type { CachingStore } from '../../state/caching-store.ts';
 
 /**
  * What an operator can see of the record in hand besides its key and value. One object per
@@ -28,6 +30,26 @@ export interface ProcessorInit {
   /** Sends to one child, by the child's node name (for operators that route, like split). */
   readonly children: ReadonlyMap<string, Forward>;
   readonly log: Logger;
+  /** The task's stores this node declared, by name. */
+  readonly stores: StoreProvider;
+  /**
+   * Sets the context's timestamp and headers to those of an earlier write, for records a node
+   * forwards outside the processing of a record (a cache flush).
+   */
+  readonly restoreContext: (write: WriteContext | undefined) => void;
+}
+
+/** A task's stores, as operators see them. */
+export interface StoreProvider {
+  get<K, V>(name: string): KeyValueStore<K, V>;
+  /** The caching layer of a store, for operators that forward what a flush passes down. */
+  cache<K, V>(name: string): CachingStore<K, V>;
+}
+
+/** A table's update: the new value and the one it replaces (null: none, or deleted). */
+export interface Change<V> {
+  readonly newValue: V | null;
+  readonly oldValue: V | null;
 }
 
 /**

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, describeCause } from '../errors.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
 import type { ClientProperties } from '../kafka/config.ts';
@@ -11,12 +13,17 @@ import { type ApplicationDefinition, type ApplicationSettings, compileApplicatio
 import { prepareTopics } from './internal-topics.ts';
 import { type ApplicationState, Lifecycle } from './lifecycle.ts';
 import { ProcessingLoop, type LoopOptions } from './processing-loop.ts';
+import type { RestoreProgress } from './restore.ts';
 import { deadLetterTopics, RecordErrors } from './record-errors.ts';
 import { Tasks } from './tasks.ts';
 
 /** How to run an application: its definition's settings, overridden by these. */
 export interface RunOptions extends Partial<ApplicationSettings> {
   bootstrapServers?: string;
+  /** Where task state lives: `<stateDir>/<application.id>/<task>/<store>`. Default `SLUICE_STATE_DIR`, else `<tmp>/sluice-state`. */
+  stateDir?: string;
+  /** Called with restoration progress (about once a second while stores restore). */
+  onRestoreProgress?: (progress: RestoreProgress) => void;
   logger?: Logger;
   /** Loop tuning; the defaults suit most applications. */
   loop?: Partial<LoopOptions>;
@@ -51,10 +58,16 @@ export class Application {
   private tasks?: Tasks;
   private settle!: { resolve: () => void; reject: (err: unknown) => void };
   private closing?: Promise<void>;
+  private fatal: unknown;
+
+  private readonly stateDir: string;
+  private readonly onRestoreProgress: (progress: RestoreProgress) => void;
 
   private constructor(definition: ApplicationDefinition, options: RunOptions) {
-    const { logger, loop, ...overrides } = options;
+    const { logger, loop, stateDir, onRestoreProgress, ...overrides } = options;
     this.settings = { ...definition, ...withoutUndefined(overrides) };
+    this.stateDir = path.resolve(stateDir ?? process.env.SLUICE_STATE_DIR ?? path.join(os.tmpdir(), 'sluice-state'));
+    this.onRestoreProgress = onRestoreProgress ?? (() => {});
     const guarantee = this.settings.guarantee ?? 'at_least_once';
     if (guarantee !== 'at_least_once') {
       throw new ConfigError(`Processing guarantee "${guarantee}" is not available in this version; use at_least_once.`);
@@ -132,8 +145,13 @@ export class Application {
     }
     this.producer = await KafkaProducer.connect({ ...connection, logger: this.log.child({ component: 'producer' }) });
     await this.producer.loadPartitionCounts([...counts.keys()]);
+    this.producer.trackDeliveredOffsets(this.topology.stores.filter((s) => !s.sourceChangelog).map((s) => s.changelogTopic));
     const errors = new RecordErrors(this.producer, this.log);
-    this.tasks = new Tasks(this.topology, { producer: this.producer, errors, log: this.log });
+    this.tasks = new Tasks(
+      this.topology,
+      { producer: this.producer, errors, log: this.log },
+      { stateDir: this.stateDir, applicationId, connection, onRestoreProgress: this.onRestoreProgress },
+    );
     this.consumer = await KafkaConsumer.connect({
       ...connection,
       properties: { 'fetch.wait.max.ms': 100, ...kafka } satisfies ClientProperties,
@@ -155,9 +173,11 @@ export class Application {
       await this.loop!.run();
     } catch (err) {
       failure = err;
-      this.log.error({ err: describeCause(err) }, 'application stopped on an error');
     }
+    failure ??= this.fatal;
+    if (failure !== undefined) this.log.error({ err: describeCause(failure) }, 'application stopped on an error');
     await this.disconnect();
+    await this.tasks?.closeAll();
     if (failure === undefined) {
       this.lifecycle.transition('NOT_RUNNING');
       this.settle.resolve();
@@ -167,8 +187,16 @@ export class Application {
     }
   }
 
-  private onAssigned(partitions: TopicPartition[]): void {
-    this.tasks!.assign(partitions);
+  private async onAssigned(partitions: TopicPartition[]): Promise<void> {
+    try {
+      await this.tasks!.assign(partitions);
+    } catch (err) {
+      // Without its state a task cannot run: stop rather than process on an empty store.
+      this.log.error({ err: describeCause(err) }, 'could not open or restore the state of assigned tasks');
+      this.fatal = err;
+      this.loop?.stop();
+      return;
+    }
     this.log.info({ partitions: partitions.map((p) => `${p.topic}[${p.partition}]`), tasks: this.taskIds() }, 'partitions assigned');
     if (this.lifecycle.is('REBALANCING', 'STARTING')) this.lifecycle.transition('RUNNING');
   }
@@ -179,7 +207,7 @@ export class Application {
     await loop.exclusive(async () => {
       // Lost partitions already belong to someone else: committing them would fail and is not ours.
       if (!lost) await loop.commit().catch((err) => this.log.error({ err: describeCause(err) }, 'commit on revoke failed'));
-      this.tasks!.revoke(partitions);
+      await this.tasks!.revoke(partitions);
     });
     this.log.info({ partitions: partitions.map((p) => `${p.topic}[${p.partition}]`), lost }, 'partitions revoked');
   }

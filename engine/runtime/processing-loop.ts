@@ -61,8 +61,16 @@ export class ProcessingLoop {
     return this.lock.run(section);
   }
 
-  /** Waits for every output to be acknowledged, then commits the positions processed. */
+  /**
+   * The commit, in an order that keeps stores, changelogs and offsets consistent: (1) flush the
+   * stores' caches, which sends their changes to the changelogs and their updates downstream;
+   * (2) wait until every output and changelog record is acknowledged; (3) write the stores'
+   * LevelDB batches; (4) commit the input positions; (5) write the checkpoints. A store never
+   * holds a change its changelog lacks, so replaying the changelog from a checkpoint always
+   * brings the store and its changelog into agreement.
+   */
   async commit(): Promise<void> {
+    this.tasks.flushState();
     try {
       await this.producer.flush();
     } catch (err) {
@@ -72,21 +80,21 @@ export class ProcessingLoop {
         { cause: err },
       );
     }
+    await this.tasks.writeState();
     const offsets = this.tasks.uncommitted();
     if (offsets.length > 0) {
       try {
         await this.consumer.commit(offsets);
+        this.tasks.committed(offsets);
+        this.commits++;
+        this.log.debug({ offsets: offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`) }, 'offsets committed');
       } catch (err) {
         if (!isRebalanceError(err)) throw err;
         // The group moved on; these partitions' next owner starts from the last commit.
         this.log.warn({ err: describeCause(err) }, 'commit refused during a rebalance; the records since the last commit will be processed again');
-        this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
-        return;
       }
-      this.tasks.committed(offsets);
-      this.commits++;
-      this.log.debug({ offsets: offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`) }, 'offsets committed');
     }
+    this.tasks.checkpoint(this.producer);
     this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
   }
 
@@ -106,6 +114,6 @@ export class ProcessingLoop {
       throw err.reason;
     }
     this.processed += batch.length;
-    if (Date.now() >= this.nextCommitAt || this.producer.inFlight >= this.options.maxInFlight) await this.commit();
+    if (Date.now() >= this.nextCommitAt || this.producer.inFlight >= this.options.maxInFlight || this.tasks.commitRequested) await this.commit();
   }
 }

@@ -5,7 +5,12 @@ import type { ConsumedRecord, RecordHeader, TopicPartitionOffset } from '../kafk
 import type { Logger } from '../observability/logger.ts';
 import type { Forward, RecordContext } from '../processors/processor.ts';
 import type { CompiledNode, CompiledSink, CompiledSource, Subtopology } from '../topology/compiled.ts';
+import { ProcessingError } from '../errors.ts';
+import type { CachingStore } from '../../state/caching-store.ts';
+import type { KeyValueStore, WriteContext } from '../../state/key-value-store.ts';
+import type { StoreProvider } from '../processors/processor.ts';
 import { StopProcessing, type RecordErrors } from './record-errors.ts';
+import type { TaskState } from './task-state.ts';
 
 /** What a task needs from the application around it. */
 export interface TaskDependencies {
@@ -45,12 +50,24 @@ export class Task {
   private readonly context: TaskRecordContext;
   private readonly inputs = new Map<string, Input>();
   private current: ConsumedRecord | undefined;
+  private readonly state: TaskState | undefined;
 
-  constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies) {
+  constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies, state?: TaskState) {
     this.id = `${subtopology.id}_${partition}`;
     this.partition = partition;
+    this.state = state;
     this.context = { topic: '', partition, offset: -1, timestamp: 0, headers: undefined };
     const log = deps.log.child({ task: this.id });
+    const context = this.context;
+    const stores: StoreProvider = {
+      get: <K, V>(name: string) => state!.store(name).store as unknown as KeyValueStore<K, V>,
+      cache: <K, V>(name: string) => state!.store(name).cache as unknown as CachingStore<K, V>,
+    };
+    const restoreContext = (write: WriteContext | undefined) => {
+      if (write === undefined) return;
+      context.timestamp = write.timestamp;
+      context.headers = write.headers as RecordHeader[] | undefined;
+    };
     const forwards = new Map<string, Forward>();
     for (const node of [...subtopology.nodes].reverse()) {
       const children = new Map(node.children.map((child) => [child, forwards.get(child)!]));
@@ -64,7 +81,7 @@ export class Task {
       const forward =
         node.kind === 'sink'
           ? this.sinkForward(node, deps.producer)
-          : node.supplier({ name: node.name, context: this.context, next, children, log: log.child({ operator: node.name }) });
+          : node.supplier({ name: node.name, context, next, children, log: log.child({ operator: node.name }), stores, restoreContext });
       forwards.set(node.name, this.guard(node, forward, deps.errors));
     }
   }
@@ -86,6 +103,28 @@ export class Task {
     this.current = record;
     input.run(record);
     input.next = record.offset + 1;
+  }
+
+  /** Passes the stores' cached changes down and on (at commit; outputs may follow). */
+  flushState(): void {
+    if (!this.state) return;
+    this.current = undefined;
+    this.state.flush();
+  }
+
+  async writeState(): Promise<void> {
+    await this.state?.write();
+  }
+
+  checkpoint(producer: KafkaProducer): void {
+    this.state?.checkpoint(producer, (topic) => {
+      const next = this.inputs.get(topic)?.next;
+      return next === undefined || next < 0 ? undefined : next;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.state?.close();
   }
 
   /** Positions processed since the last commit, to commit now. */
@@ -150,6 +189,8 @@ export class Task {
         if (error instanceof KafkaOperationError && error.fatal) {
           throw new StopProcessing(new ApplicationError(`The producer failed fatally: ${error.message}`, { cause: error }));
         }
+        // Outside a record (a cache flush) there are no original bytes to route: stop.
+        if (this.current === undefined) throw new StopProcessing(new ProcessingError(operator, 'an update flushed from a store', error));
         errors.handle(handling, { raw: this.current!, stage: 'processing', operator, error });
       }
     };

@@ -1,6 +1,17 @@
+import type { ConnectionOptions } from '../kafka/config.ts';
 import type { TopicPartition, TopicPartitionOffset } from '../kafka/records.ts';
-import type { CompiledTopology, Subtopology } from '../topology/compiled.ts';
+import type { CompiledStore, CompiledTopology, Subtopology } from '../topology/compiled.ts';
+import { restoreTasks, type RestoreProgress } from './restore.ts';
 import { Task, type TaskDependencies } from './task.ts';
+import { TaskState } from './task-state.ts';
+
+/** What tasks with state need besides the per-record dependencies. */
+export interface StateDependencies {
+  stateDir: string;
+  applicationId: string;
+  connection: ConnectionOptions;
+  onRestoreProgress: (progress: RestoreProgress) => void;
+}
 
 /**
  * The tasks of this instance: one per sub-topology and partition number, created when one of
@@ -12,10 +23,16 @@ export class Tasks {
   /** topic -> partition -> task: the lookup on the per-record path. */
   private readonly route = new Map<string, Array<Task | undefined>>();
   private readonly deps: TaskDependencies;
+  private readonly stateDeps: StateDependencies;
+  private readonly storesOf = new Map<number, CompiledStore[]>();
+  /** Set when a store has too many uncommitted changes; the loop commits early. */
+  commitRequested = false;
 
-  constructor(topology: CompiledTopology, deps: TaskDependencies) {
+  constructor(topology: CompiledTopology, deps: TaskDependencies, stateDeps: StateDependencies) {
     this.deps = deps;
+    this.stateDeps = stateDeps;
     for (const sub of topology.subtopologies) for (const topic of sub.sourceTopics) this.subtopologyOf.set(topic, sub);
+    for (const store of topology.stores) this.storesOf.set(store.subtopology, [...(this.storesOf.get(store.subtopology) ?? []), store]);
   }
 
   /** The task that processes records of this topic-partition, if it is ours. */
@@ -31,33 +48,78 @@ export class Tasks {
     return [...this.tasks.keys()].sort();
   }
 
-  /** Creates the tasks for newly assigned partitions. */
-  assign(partitions: TopicPartition[]): void {
+  /**
+   * Creates the tasks for newly assigned partitions. Tasks with stores open them and restore
+   * them from their changelogs first; the partitions are read only after this returns.
+   */
+  async assign(partitions: TopicPartition[]): Promise<void> {
+    const created = new Map<string, { sub: Subtopology; partition: number }>();
+    for (const { topic, partition } of partitions) {
+      const sub = this.subtopologyOf.get(topic);
+      if (sub && !this.tasks.has(`${sub.id}_${partition}`)) created.set(`${sub.id}_${partition}`, { sub, partition });
+    }
+    const states = new Map<string, TaskState>();
+    try {
+      for (const [id, { sub, partition }] of created) {
+        const stores = this.storesOf.get(sub.id);
+        if (stores) states.set(id, await TaskState.open(id, partition, stores, { ...this.stateDeps, log: this.deps.log }));
+      }
+      await restoreTasks([...states.values()], this.stateDeps.connection, this.deps.log, this.stateDeps.onRestoreProgress);
+    } catch (err) {
+      await Promise.all([...states.values()].map((s) => s.close()));
+      throw err;
+    }
+    for (const [id, { sub, partition }] of created) {
+      const state = states.get(id);
+      state?.activate(this.deps.producer, () => (this.commitRequested = true));
+      this.tasks.set(id, { task: new Task(sub, partition, this.deps, state), assigned: new Set() });
+    }
     for (const { topic, partition } of partitions) {
       const sub = this.subtopologyOf.get(topic);
       if (!sub) continue;
-      const id = `${sub.id}_${partition}`;
-      let entry = this.tasks.get(id);
-      if (!entry) {
-        entry = { task: new Task(sub, partition, this.deps), assigned: new Set() };
-        this.tasks.set(id, entry);
-      }
+      const entry = this.tasks.get(`${sub.id}_${partition}`)!;
       entry.assigned.add(topic);
       if (!this.route.has(topic)) this.route.set(topic, []);
       this.route.get(topic)![partition] = entry.task;
     }
   }
 
-  /** Forgets revoked partitions; a task with none left is closed. Commit before calling. */
-  revoke(partitions: TopicPartition[]): void {
+  /** Forgets revoked partitions; a task with none left is closed (its stores stay on disk). Commit first. */
+  async revoke(partitions: TopicPartition[]): Promise<void> {
+    const closing: Task[] = [];
     for (const { topic, partition } of partitions) {
       const task = this.forRecord(topic, partition);
       if (!task) continue;
       this.route.get(topic)![partition] = undefined;
       const entry = this.tasks.get(task.id)!;
       entry.assigned.delete(topic);
-      if (entry.assigned.size === 0) this.tasks.delete(task.id);
+      if (entry.assigned.size === 0) {
+        this.tasks.delete(task.id);
+        closing.push(task);
+      }
     }
+    await Promise.all(closing.map((task) => task.close()));
+  }
+
+  /** Closes every task (shutdown). */
+  async closeAll(): Promise<void> {
+    const all = [...this.tasks.values()].map((e) => e.task);
+    this.tasks.clear();
+    this.route.clear();
+    await Promise.all(all.map((task) => task.close()));
+  }
+
+  flushState(): void {
+    for (const { task } of this.tasks.values()) task.flushState();
+    this.commitRequested = false;
+  }
+
+  async writeState(): Promise<void> {
+    await Promise.all([...this.tasks.values()].map(({ task }) => task.writeState()));
+  }
+
+  checkpoint(producer: TaskDependencies['producer']): void {
+    for (const { task } of this.tasks.values()) task.checkpoint(producer);
   }
 
   /** Every position processed and not yet committed. */

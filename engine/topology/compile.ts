@@ -1,8 +1,8 @@
-import type { ErrorHandling, NodeSpec, SinkSpec, SourceSpec } from '../dsl/graph.ts';
+import type { ErrorHandling, NodeSpec, SinkSpec, SourceSpec, StoreSpec } from '../dsl/graph.ts';
 import type { Topology } from '../dsl/topology.ts';
 import { TopologyError } from '../errors.ts';
 import type { Serde } from '../serde/serde.ts';
-import type { CompiledNode, CompiledTopology, InternalTopic, Subtopology } from './compiled.ts';
+import type { CompiledNode, CompiledStore, CompiledTopology, InternalTopic, Subtopology } from './compiled.ts';
 
 /** Application-wide settings the compiler applies where an operator does not set its own. */
 export interface CompileOptions {
@@ -36,6 +36,12 @@ export function compile(topology: Topology, options: CompileOptions): CompiledTo
   for (const topic of internalTopics) {
     topic.writtenBy = subtopologies.find((s) => s.nodes.some((n) => n.kind === 'sink' && n.topic === topic.name))!.id;
   }
+  const stores = compileStores(topology.graph.stores, subtopologies, options);
+  for (const store of stores) {
+    if (!store.sourceChangelog) {
+      internalTopics.push({ name: store.changelogTopic, kind: 'changelog', partitions: undefined, writtenBy: store.subtopology, config: { 'cleanup.policy': 'compact' } });
+    }
+  }
   const internal = new Set(internalTopics.map((t) => t.name));
   const sources = subtopologies.flatMap((s) => s.sourceTopics).filter((t) => !internal.has(t));
   const sinks = subtopologies
@@ -45,6 +51,7 @@ export function compile(topology: Topology, options: CompileOptions): CompiledTo
     applicationId: options.applicationId,
     subtopologies,
     internalTopics,
+    stores,
     externalSourceTopics: [...new Set(sources)],
     externalSinkTopics: [...new Set(sinks)],
   };
@@ -114,7 +121,7 @@ function expand(specs: NodeSpec[], options: CompileOptions): { nodes: CompiledNo
         });
         break;
       case 'processor':
-        nodes.push({ ...spec, onError: spec.onError ?? processingDefault, stores: [], children: [] });
+        nodes.push({ ...spec, onError: spec.onError ?? processingDefault, stores: spec.stores ?? [], children: [] });
         break;
       case 'sink':
         nodes.push({ ...spec, ...serdesFor(spec, options, 'write'), onError: spec.onError ?? processingDefault, internal: false, children: [] });
@@ -159,6 +166,45 @@ function serdesFor(
     }
   }
   return { keySerde: keySerde!, valueSerde: valueSerde! };
+}
+
+/** Phase 7: each store belongs to one sub-topology, has serdes, and has a changelog. */
+function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options: CompileOptions): CompiledStore[] {
+  const users = new Map<string, Array<{ node: string; subtopology: number }>>();
+  for (const sub of subtopologies) {
+    for (const node of sub.nodes) {
+      if (node.kind !== 'processor') continue;
+      for (const store of node.stores) {
+        if (!specs.some((s) => s.name === store)) throw new TopologyError(node.name, `it uses store "${store}", which no operator declares.`);
+        users.set(store, [...(users.get(store) ?? []), { node: node.name, subtopology: sub.id }]);
+      }
+    }
+  }
+  return specs.map((spec) => {
+    const using = users.get(spec.name) ?? [];
+    if (using.length === 0) throw new TopologyError(undefined, `store "${spec.name}" is declared but no operator uses it.`);
+    const subtopology = using[0]!.subtopology;
+    const elsewhere = using.find((u) => u.subtopology !== subtopology);
+    if (elsewhere) {
+      throw new TopologyError(elsewhere.node, `it uses store "${spec.name}" from another sub-topology than "${using[0]!.node}"; a store lives in the tasks of one sub-topology.`);
+    }
+    const keySerde = spec.keySerde ?? options.keySerde;
+    const valueSerde = spec.valueSerde ?? options.valueSerde;
+    for (const [part, serde] of [['key', keySerde], ['value', valueSerde]] as const) {
+      if (!serde) {
+        throw new TopologyError(using[0]!.node, `store "${spec.name}" has no ${part} serde: pass { ${part}: … } with the store's name, or set a default ${part}Serde for the application.`);
+      }
+    }
+    return {
+      name: spec.name,
+      keySerde: keySerde!,
+      valueSerde: valueSerde!,
+      changelogTopic: spec.sourceTopic ?? `${options.applicationId}-${spec.name}-changelog`,
+      sourceChangelog: spec.sourceTopic !== undefined,
+      caching: spec.caching ?? true,
+      subtopology,
+    };
+  });
 }
 
 /** Phase 4: connected nodes form a sub-topology; ids follow the order sources were declared. */

@@ -42,6 +42,19 @@ export interface CompiledSink {
 
 export type CompiledNode = CompiledSource | CompiledProcessor | CompiledSink;
 
+/** A key-value store, one instance per task of its sub-topology. */
+export interface CompiledStore {
+  name: string;
+  keySerde: Serde<unknown>;
+  valueSerde: Serde<unknown>;
+  /** `<application.id>-<name>-changelog`, or the source topic of a table. */
+  changelogTopic: string;
+  /** True when the changelog is the table's own source topic (nothing extra is written). */
+  sourceChangelog: boolean;
+  caching: boolean;
+  subtopology: number;
+}
+
 /** A connected part of the topology; one task per partition of its source topics runs it. */
 export interface Subtopology {
   id: number;
@@ -65,6 +78,7 @@ export interface CompiledTopology {
   applicationId: string;
   subtopologies: Subtopology[];
   internalTopics: InternalTopic[];
+  stores: CompiledStore[];
   /** Topics the application reads that it does not create (user topics). */
   externalSourceTopics: string[];
   /** Topics sinks write to by name, user topics only. */

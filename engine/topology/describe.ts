@@ -16,7 +16,7 @@ export interface TopologyDescription {
       successors: string[];
     }>;
   }>;
-  stores: Array<{ name: string; changelog: string | null }>;
+  stores: Array<{ name: string; changelog: string }>;
   topics: Array<{ name: string; type: 'source' | 'sink' | 'repartition' | 'changelog'; partitions: number | null }>;
 }
 
@@ -42,7 +42,7 @@ export function describeJson(topology: CompiledTopology): TopologyDescription {
         successors: node.children,
       })),
     })),
-    stores: [],
+    stores: topology.stores.map((s) => ({ name: s.name, changelog: s.changelogTopic })),
     topics: [
       ...topology.externalSourceTopics.map((name) => ({ name, type: 'source' as const, partitions: null })),
       ...topology.externalSinkTopics.map((name) => ({ name, type: 'sink' as const, partitions: null })),
@@ -63,6 +63,10 @@ export function describeText(topology: CompiledTopology): string {
       if (node.children.length > 0) lines.push(`      --> ${node.children.join(', ')}`);
       if (node.parents.length > 0) lines.push(`      <-- ${node.parents.join(', ')}`);
     }
+  }
+  if (topology.stores.length > 0) {
+    lines.push('Stores:');
+    for (const s of topology.stores) lines.push(`    ${s.name} (sub-topology ${s.subtopology}, changelog: ${s.changelogTopic})`);
   }
   if (topology.internalTopics.length > 0) {
     lines.push('Internal topics:');

@@ -1,0 +1,31 @@
+import type { Change, ProcessorSupplier, RecordContext } from './processor.ts';
+
+export type Aggregator<K, V, A> = (key: K, value: V, aggregate: A, context: RecordContext) => A;
+
+/**
+ * Folds each key's records into its aggregate in `store`. Records with a null key or value are
+ * skipped (as Kafka Streams does). Downstream gets a {@link Change} per key when the store's
+ * cache flushes (at commit, or at once with caching off): the latest aggregate and the last one
+ * sent.
+ */
+export function aggregate<K, V, A>(store: string, initializer: () => A, aggregator: Aggregator<K, V, A>): ProcessorSupplier {
+  return ({ stores, next, context, restoreContext }) => {
+    const aggregates = stores.get<K, A>(store);
+    stores.cache<K, A>(store).setFlushListener((key, newValue, oldValue, write) => {
+      restoreContext(write);
+      next(key, { newValue, oldValue } satisfies Change<A>);
+    });
+    return (key, value) => {
+      if (key === null || key === undefined || value === null || value === undefined) return;
+      const current = aggregates.get(key as K);
+      const updated = aggregator(key as K, value as V, current === undefined ? initializer() : current, context);
+      aggregates.put(key as K, updated, { timestamp: context.timestamp, headers: context.headers });
+    };
+  };
+}
+
+/** `reduce`: the first value of a key is its aggregate; later ones are combined with it. */
+export function reduce<K, V>(store: string, reducer: (aggregate: V, value: V, key: K) => V): ProcessorSupplier {
+  const FIRST = Symbol('first');
+  return aggregate<K, V, V | typeof FIRST>(store, () => FIRST, (key, value, current) => (current === FIRST ? value : reducer(current, value, key)));
+}

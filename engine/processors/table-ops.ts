@@ -1,0 +1,31 @@
+import type { Change, ProcessorSupplier, RecordContext } from './processor.ts';
+
+/**
+ * Operators on a table's changes. A value the predicate rejects reads as deleted, so a key that
+ * stops matching is forwarded as a deletion.
+ */
+export function tableFilter<K, V>(predicate: (key: K, value: V, context: RecordContext) => boolean, negate = false): ProcessorSupplier {
+  return ({ next, context }) => {
+    const keep = (key: K, value: V | null) => (value !== null && predicate(key, value, context) !== negate ? value : null);
+    return (key, change) => {
+      const { newValue, oldValue } = change as Change<V>;
+      const filtered = { newValue: keep(key as K, newValue), oldValue: keep(key as K, oldValue) };
+      if (filtered.newValue !== null || filtered.oldValue !== null) next(key, filtered);
+    };
+  };
+}
+
+/** Maps a table's values; deletions stay deletions. */
+export function tableMapValues<K, V, V2>(mapper: (value: V, key: K, context: RecordContext) => V2): ProcessorSupplier {
+  return ({ next, context }) =>
+    (key, change) => {
+      const { newValue, oldValue } = change as Change<V>;
+      next(key, {
+        newValue: newValue === null ? null : mapper(newValue, key as K, context),
+        oldValue: oldValue === null ? null : mapper(oldValue, key as K, context),
+      });
+    };
+}
+
+/** A table's changes as a stream of its latest values (null: the key was deleted). */
+export const toStream: ProcessorSupplier = ({ next }) => (key, change) => next(key, (change as Change<unknown>).newValue);

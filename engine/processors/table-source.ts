@@ -1,0 +1,21 @@
+import type { Change, ProcessorSupplier } from './processor.ts';
+
+/**
+ * Materializes a topic as a table: each record is the latest value of its key (null deletes).
+ * Downstream gets a {@link Change} per key when the store's cache flushes.
+ */
+export function tableSource<K, V>(store: string): ProcessorSupplier {
+  return ({ stores, next, context, restoreContext }) => {
+    const table = stores.get<K, V>(store);
+    stores.cache<K, V>(store).setFlushListener((key, newValue, oldValue, write) => {
+      restoreContext(write);
+      next(key, { newValue, oldValue } satisfies Change<V>);
+    });
+    return (key, value) => {
+      if (key === null || key === undefined) return;
+      const write = { timestamp: context.timestamp, headers: context.headers };
+      if (value === null || value === undefined) table.delete(key as K, write);
+      else table.put(key as K, value as V, write);
+    };
+  };
+}

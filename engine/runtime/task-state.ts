@@ -1,0 +1,156 @@
+import type { BytesStore } from '../../state/bytes-store.ts';
+import { CachingStore } from '../../state/caching-store.ts';
+import { ChangeLoggingStore } from '../../state/change-logging-store.ts';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../../state/checkpoint.ts';
+import { LevelDbStore, StoreOpenError } from '../../state/leveldb/level-store.ts';
+import { MeteredStore } from '../../state/metered-store.ts';
+import { TaskDirectory, TaskDirectoryLockedError } from '../../state/task-directory.ts';
+import { ApplicationError, describeCause } from '../errors.ts';
+import type { KafkaProducer } from '../kafka/producer.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { CompiledStore } from '../topology/compiled.ts';
+
+/** One store of a task: its LevelDB, the layers over it, and how far its changelog is applied. */
+export interface TaskStore {
+  readonly spec: CompiledStore;
+  readonly partition: number;
+  bytes: LevelDbStore;
+  /** The checkpointed changelog position, if the checkpoint can be used. */
+  checkpointed: number | undefined;
+  /** The next changelog offset the store reflects; known once restored. */
+  position: number;
+  cache?: CachingStore<unknown, unknown>;
+  store?: MeteredStore<unknown, unknown>;
+}
+
+export interface TaskStateOptions {
+  stateDir: string;
+  applicationId: string;
+  log: Logger;
+  /** How long to wait for another process (an old owner) to release the task's directory. */
+  lockTimeoutMs?: number;
+}
+
+/**
+ * The state of one task: its directory (locked for this process), one LevelDB per store under
+ * `<state-dir>/<application.id>/<task>/<store>`, and its checkpoint. Restoration works on the
+ * bare LevelDBs; `activate` then stacks metering, caching and change-logging over them.
+ */
+export class TaskState {
+  readonly taskId: string;
+  readonly stores: TaskStore[];
+  private readonly directory: TaskDirectory;
+  private readonly log: Logger;
+
+  private constructor(taskId: string, directory: TaskDirectory, stores: TaskStore[], log: Logger) {
+    this.taskId = taskId;
+    this.directory = directory;
+    this.stores = stores;
+    this.log = log;
+  }
+
+  /** Locks the directory, opens every store (wiping a corrupt one) and reads the checkpoint. */
+  static async open(taskId: string, partition: number, specs: CompiledStore[], options: TaskStateOptions): Promise<TaskState> {
+    const directory = new TaskDirectory(options.stateDir, options.applicationId, taskId);
+    await lockWithRetry(directory, options.lockTimeoutMs ?? 60_000);
+    const log = options.log.child({ task: taskId });
+    const checkpoint = readCheckpoint(directory.path);
+    const stores: TaskStore[] = [];
+    try {
+      for (const spec of specs) {
+        const location = directory.storePath(spec.name);
+        let bytes: LevelDbStore;
+        let checkpointed = checkpoint?.[spec.changelogTopic]?.[String(partition)];
+        try {
+          bytes = await LevelDbStore.open(spec.name, location);
+        } catch (err) {
+          if (!(err instanceof StoreOpenError && err.corrupt)) throw err;
+          log.warn({ store: spec.name, err: describeCause(err) }, 'store is corrupt; wiping it and restoring from the changelog');
+          LevelDbStore.wipe(location);
+          bytes = await LevelDbStore.open(spec.name, location);
+          checkpointed = undefined;
+        }
+        stores.push({ spec, partition, bytes, checkpointed, position: -1 });
+      }
+    } catch (err) {
+      await Promise.all(stores.map((s) => s.bytes.close().catch(() => undefined)));
+      directory.unlock();
+      throw err;
+    }
+    return new TaskState(taskId, directory, stores, log);
+  }
+
+  /** Deletes a store's data (it will be restored from the beginning of its changelog). */
+  async wipe(store: TaskStore): Promise<void> {
+    await store.bytes.close();
+    LevelDbStore.wipe(store.bytes.location);
+    store.bytes = await LevelDbStore.open(store.spec.name, store.bytes.location);
+    store.checkpointed = undefined;
+  }
+
+  /** Stacks the layers over the restored stores; changes go to the changelog through `producer`. */
+  activate(producer: KafkaProducer, onPressure: () => void): void {
+    for (const s of this.stores) {
+      const { spec, partition } = s;
+      let below: BytesStore = s.bytes;
+      if (!spec.sourceChangelog) {
+        below = new ChangeLoggingStore(s.bytes, {
+          send: (key, value, timestamp) => producer.send({ topic: spec.changelogTopic, partition, key, value, timestamp }),
+        });
+      }
+      s.cache = new CachingStore(below, spec.keySerde, spec.valueSerde, spec.changelogTopic, { enabled: spec.caching, onPressure });
+      s.store = new MeteredStore(s.cache);
+    }
+  }
+
+  store(name: string): TaskStore {
+    const found = this.stores.find((s) => s.spec.name === name);
+    if (!found?.store) throw new ApplicationError(`Task ${this.taskId} has no store "${name}".`);
+    return found;
+  }
+
+  /** Passes every cached change down (to the changelog, and to the flush listeners). */
+  flush(): void {
+    for (const s of this.stores) s.cache!.flush();
+  }
+
+  /** Writes the staged changes of every store to LevelDB. */
+  async write(): Promise<void> {
+    await Promise.all(this.stores.map((s) => s.bytes.write()));
+  }
+
+  /**
+   * Records how far each store's changelog is applied: the acknowledged changelog offsets, or,
+   * for a table over a topic, the task's position in that topic.
+   */
+  checkpoint(producer: KafkaProducer, inputPosition: (topic: string) => number | undefined): void {
+    const offsets: Checkpoint = {};
+    for (const s of this.stores) {
+      const position = s.spec.sourceChangelog ? inputPosition(s.spec.changelogTopic) : producer.deliveredOffset(s.spec.changelogTopic, s.partition);
+      if (position !== undefined) s.position = Math.max(s.position, s.spec.sourceChangelog ? position : position + 1);
+      (offsets[s.spec.changelogTopic] ??= {})[String(s.partition)] = s.position;
+    }
+    writeCheckpoint(this.directory.path, offsets);
+  }
+
+  /** Closes the stores (they stay on disk) and releases the directory. */
+  async close(): Promise<void> {
+    await Promise.all(this.stores.map((s) => s.bytes.close().catch((err) => this.log.warn({ err: describeCause(err) }, 'store did not close cleanly'))));
+    this.directory.unlock();
+  }
+}
+
+async function lockWithRetry(directory: TaskDirectory, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      directory.lock();
+      return;
+    } catch (err) {
+      if (!(err instanceof TaskDirectoryLockedError) || Date.now() > deadline) {
+        throw new ApplicationError(`Cannot take the state directory: ${describeCause(err)}`, { cause: err });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
