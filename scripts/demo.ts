@@ -1,7 +1,7 @@
 /**
  * The demo (`npm run demo`): starts the local Kafka broker (unless KAFKA_BOOTSTRAP_SERVERS names
- * one), runs the media-lifecycle topology on it, feeds it media events, some malformed, and
- * prints every record that flows in and out.
+ * one), runs the media-lifecycle topology on it, feeds it media events (some impossible
+ * transitions, some malformed), and prints what the topology keeps and what it rejects.
  */
 import { Application } from '../engine/runtime/application.ts';
 import { KafkaAdmin } from '../engine/kafka/admin.ts';
@@ -10,34 +10,47 @@ import { LocalBroker } from '../engine/kafka/local-broker/local-broker.ts';
 import { KafkaProducer } from '../engine/kafka/producer.ts';
 import { createLogger } from '../engine/observability/logger.ts';
 import { headerValue } from '../engine/processors/processor.ts';
-import mediaLifecycle, { INPUT, REJECTED } from '../topologies/media-lifecycle.ts';
+import mediaLifecycle, { INPUT, ITEMS_STORE, REJECTED } from '../topologies/media-lifecycle.ts';
 import { generateMediaEvents } from '../topologies/media-event-generator.ts';
-import { ROUTES } from '../topologies/media-events.ts';
+import { applyMediaEvent, type MediaItem } from '../topologies/media-events.ts';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 const ITEMS = 6;
 
 const bootstrapServers =
   process.env.KAFKA_BOOTSTRAP_SERVERS ?? (await new LocalBroker({ progress: (line) => say(`[broker] ${line}`) }).start()).address;
-const outputs = [...Object.values(ROUTES), REJECTED];
+const changelog = `${mediaLifecycle.applicationId}-${ITEMS_STORE}-changelog`;
 say(`\nSluice demo: the media-lifecycle topology on Kafka at ${bootstrapServers}`);
-say(`  ${INPUT} -> validate -> route by event type -> ${Object.values(ROUTES).join(', ')}`);
-say(`                       \\-> malformed records -> ${REJECTED} (original bytes, reason in a header)\n`);
-
-const admin = KafkaAdmin.connect({ bootstrapServers });
-await admin.createTopics([INPUT, ...outputs].map((name) => ({ name, partitions: 3 })));
-const ends = new Map<string, Array<{ partition: number; high: number }>>();
-for (const topic of outputs) ends.set(topic, await admin.topicOffsets(topic));
-admin.disconnect();
-
-// Watch the output topics from where they end now.
-const watcher = await KafkaConsumer.connect({ bootstrapServers });
-watcher.assign(outputs.flatMap((topic) => ends.get(topic)!.map(({ partition, high }) => ({ topic, partition, offset: high }))));
+say(`  ${INPUT} -> validate -> lifecycle state machine -> store "${ITEMS_STORE}" (changelog ${changelog})`);
+say(`                                   \\-> impossible transitions and malformed records -> ${REJECTED}\n`);
 
 const app = Application.create(mediaLifecycle, { bootstrapServers, logger: createLogger({}, process.env.SLUICE_LOG_LEVEL ?? 'warn') });
+const admin = KafkaAdmin.connect({ bootstrapServers });
+await admin.createTopics([INPUT, REJECTED].map((name) => ({ name, partitions: 3 })));
 await app.start();
+// Watch the rejected topic and the store's changelog from where they end now.
+const watched = [REJECTED, changelog];
+const watcher = await KafkaConsumer.connect({ bootstrapServers });
+const positions = await Promise.all(watched.map(async (topic) => (await admin.topicOffsets(topic)).map(({ partition, high }) => ({ topic, partition, offset: high }))));
+admin.disconnect();
+watcher.assign(positions.flat());
 
-const events = generateMediaEvents(ITEMS, ROUTES, REJECTED);
+// Item ids are new on each run: the store keeps the items of earlier runs.
+const run = Date.now().toString(36);
+const events = generateMediaEvents(ITEMS, { eventsPerItem: 6, seed: Date.now() % 1000, malformedEvery: 8, orderly: 0.8 }).map((e) => {
+  const key = e.key.replace('media-', `media-${run}-`);
+  return { ...e, key, value: Buffer.from(e.value.toString().replaceAll(e.key, key)), description: e.description.replace(e.key, key) };
+});
+// What the state machine predicts, to know when the topology is done.
+const predicted = new Map<string, MediaItem>();
+let rejections = 0;
+for (const e of events) {
+  const event = e.event && { ...e.event, aggregate_id: e.key };
+  const outcome = event ? applyMediaEvent(predicted.get(e.key), event) : undefined;
+  if (outcome && 'item' in outcome) predicted.set(e.key, outcome.item);
+  else rejections++;
+}
+
 const producer = await KafkaProducer.connect({ bootstrapServers });
 await producer.loadPartitionCounts([INPUT]);
 say(`Producing ${events.length} records for ${ITEMS} media items to ${INPUT}:`);
@@ -48,27 +61,31 @@ for (const e of events) {
 await producer.flush();
 await producer.disconnect();
 
-say(`\nWhat the topology wrote:`);
-let seen = 0;
+say(`\nWhat the topology did (store updates arrive once per item per commit):`);
+const latest = new Map<string, MediaItem>();
+let rejected = 0;
+const done = () => rejected >= rejections && [...predicted].every(([id, item]) => latest.get(id)?.version === item.version);
 const deadline = Date.now() + 60_000;
-while (seen < events.length && Date.now() < deadline) {
+while (!done() && Date.now() < deadline) {
   for (const record of await watcher.consume(500, 200)) {
-    seen++;
     const correlation = headerValue(record.headers, 'correlation_id')?.slice(0, 8);
     if (record.topic === REJECTED) {
-      say(`  x ${record.topic}[${record.partition}] ${record.key} — ${headerValue(record.headers, 'rejection_reason')} (correlation ${correlation})`);
-    } else {
-      const event = JSON.parse(record.value!.toString());
-      say(`  <- ${record.topic}[${record.partition}] ${record.key} ${event.event_type} v${event.version} (correlation ${correlation})`);
+      rejected++;
+      say(`  x ${record.key} rejected: ${headerValue(record.headers, 'rejection_reason')} (correlation ${correlation})`);
+    } else if (record.value) {
+      const item = JSON.parse(record.value.toString()) as MediaItem;
+      latest.set(item.media_id, item);
+      say(`  = ${item.media_id} is ${item.status} at v${item.version}`);
     }
   }
 }
 await watcher.disconnect();
 await app.close();
-const rejected = events.filter((e) => e.expected === REJECTED).length;
+say(`\n${ITEMS_STORE} now holds:`);
+for (const [id, item] of [...latest].sort()) say(`  ${id}  ${item.status.padEnd(9)} v${item.version}  ${JSON.stringify(item.metadata)}`);
 say(
-  seen === events.length
-    ? `\nDone: ${events.length - rejected} events routed by type (each topic keyed by media id, so an item's events stay in order within it), ${rejected} malformed records rejected.`
-    : `\nOnly ${seen} of ${events.length} records came out within 60 s.`,
+  done()
+    ? `\nDone: ${events.length - rejected} events applied to ${latest.size} items, ${rejected} records rejected with their reason.`
+    : `\nThe topology did not finish within 60 s (${rejected} of ${rejections} rejections seen).`,
 );
-if (seen !== events.length) process.exitCode = 1;
+if (!done()) process.exitCode = 1;

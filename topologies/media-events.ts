@@ -1,7 +1,8 @@
 /**
- * The media lifecycle's events (DESIGN.md, "The scenarios"): the shared event envelope, the five
- * event types, and a validator that says what is wrong with a record that is not one.
+ * The media lifecycle's events and its state machine (DESIGN.md, "The scenarios"): the five
+ * event types, the item each media id has in `media-items`, and the transition each event makes.
  */
+import { checkEnvelope, type Checked, type EventEnvelope } from './envelope.ts';
 
 export const MEDIA_EVENT_TYPES = [
   'MediaItemCreated',
@@ -13,61 +14,68 @@ export const MEDIA_EVENT_TYPES = [
 
 export type MediaEventType = (typeof MEDIA_EVENT_TYPES)[number];
 
-/** The event envelope; `aggregate_id` is the media id and the record key. */
-export interface MediaEvent {
-  event_id: string;
-  event_type: MediaEventType;
-  aggregate_type: string;
-  aggregate_id: string;
+/** A media event; `aggregate_id` is the media id and the record key. */
+export type MediaEvent = EventEnvelope<MediaEventType>;
+
+export type MediaStatus = 'CREATED' | 'ANALYZING' | 'ANALYZED' | 'DELETED';
+
+/** A media item as `media-items` keeps it. */
+export interface MediaItem {
+  media_id: string;
+  status: MediaStatus;
+  /** The version of the last event applied. */
   version: number;
-  timestamp: string;
-  correlation_id: string;
-  causation_id: string | null;
-  data: Record<string, unknown>;
+  /** The item's metadata: the data of its creation, updated by each metadata event. */
+  metadata: Record<string, unknown>;
+  /** The data of the last completed analysis. */
+  analysis?: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+  last_event_id: string;
 }
 
-/** A record read from `media-events`: its original bytes, and the event or what is wrong with it. */
-export type CheckedMediaEvent = { ok: true; event: MediaEvent; raw: Buffer } | { ok: false; reason: string; raw: Buffer };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** Parses and validates one record; never throws. */
-export function checkMediaEvent(key: string | null, raw: Buffer | null): CheckedMediaEvent {
-  const bytes = raw ?? Buffer.alloc(0);
-  const reject = (reason: string): CheckedMediaEvent => ({ ok: false, reason, raw: bytes });
-  if (raw === null) return reject('the record has no value');
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return reject('the value is not valid JSON');
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return reject('the value is not a JSON object');
-  const e = value as Record<string, unknown>;
-  const text = (field: string) => typeof e[field] === 'string' && (e[field] as string).length > 0;
-  if (!text('event_id') || !UUID.test(e.event_id as string)) return reject('event_id must be a UUID');
-  if (!MEDIA_EVENT_TYPES.includes(e.event_type as MediaEventType)) {
-    return reject(`event_type must be one of ${MEDIA_EVENT_TYPES.join(', ')}; got ${JSON.stringify(e.event_type)}`);
-  }
-  if (!text('aggregate_type')) return reject('aggregate_type is missing');
-  if (!text('aggregate_id')) return reject('aggregate_id is missing');
-  if (key !== e.aggregate_id) return reject(`the record key ${JSON.stringify(key)} is not the aggregate_id ${JSON.stringify(e.aggregate_id)}`);
-  if (!Number.isInteger(e.version) || (e.version as number) < 1) return reject('version must be an integer of 1 or more');
-  if (!text('timestamp') || !ISO_8601.test(e.timestamp as string) || Number.isNaN(Date.parse(e.timestamp as string))) {
-    return reject('timestamp must be an ISO 8601 date-time');
-  }
-  if (!text('correlation_id')) return reject('correlation_id is missing');
-  if (e.causation_id !== null && typeof e.causation_id !== 'string') return reject('causation_id must be a string or null');
-  if (!e.data || typeof e.data !== 'object' || Array.isArray(e.data)) return reject('data must be an object');
-  return { ok: true, event: e as unknown as MediaEvent, raw };
+export function checkMediaEvent(key: string | null, raw: Buffer | null): Checked<MediaEvent> {
+  return checkEnvelope(key, raw, MEDIA_EVENT_TYPES);
 }
 
-/** Where each event type is routed. */
-export const ROUTES: Record<MediaEventType, string> = {
-  MediaItemCreated: 'media-item-created',
-  MediaItemMetadataUpdated: 'media-item-metadata-updated',
-  AnalysisStarted: 'media-analysis-started',
-  AnalysisCompleted: 'media-analysis-completed',
-  MediaItemDeleted: 'media-item-deleted',
-};
+/**
+ * Applies one event to an item (undefined: not created yet). `MediaItemCreated` makes a new
+ * item CREATED; `AnalysisStarted` moves CREATED or ANALYZED to ANALYZING; `AnalysisCompleted`
+ * moves ANALYZING to ANALYZED; `MediaItemMetadataUpdated` keeps the status of a live item;
+ * `MediaItemDeleted` moves any live item to DELETED. Anything else is rejected with the reason
+ * and the item stays as it was.
+ */
+export function applyMediaEvent(item: MediaItem | undefined, event: MediaEvent): { item: MediaItem } | { rejected: string } {
+  const type = event.event_type;
+  const touch = (changes: Partial<MediaItem>): { item: MediaItem } => ({
+    item: { ...item!, ...changes, version: event.version, updated_at: event.timestamp, last_event_id: event.event_id },
+  });
+  if (type === 'MediaItemCreated') {
+    if (item) return { rejected: `${type}: media item ${event.aggregate_id} already exists (${item.status})` };
+    return {
+      item: {
+        media_id: event.aggregate_id,
+        status: 'CREATED',
+        version: event.version,
+        metadata: { ...event.data },
+        created_at: event.timestamp,
+        updated_at: event.timestamp,
+        last_event_id: event.event_id,
+      },
+    };
+  }
+  if (!item) return { rejected: `${type}: media item ${event.aggregate_id} does not exist` };
+  if (item.status === 'DELETED') return { rejected: `${type}: media item ${event.aggregate_id} is deleted` };
+  switch (type) {
+    case 'MediaItemMetadataUpdated':
+      return touch({ metadata: { ...item.metadata, ...event.data } });
+    case 'AnalysisStarted':
+      if (item.status !== 'CREATED' && item.status !== 'ANALYZED') return { rejected: `${type}: media item ${event.aggregate_id} is ${item.status}` };
+      return touch({ status: 'ANALYZING' });
+    case 'AnalysisCompleted':
+      if (item.status !== 'ANALYZING') return { rejected: `${type}: media item ${event.aggregate_id} is ${item.status}, not ANALYZING` };
+      return touch({ status: 'ANALYZED', analysis: { ...event.data } });
+    case 'MediaItemDeleted':
+      return touch({ status: 'DELETED' });
+  }
+}

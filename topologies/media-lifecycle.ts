@@ -1,45 +1,52 @@
 /**
- * Media lifecycle, first (stateless) form: validates every record of `media-events` and routes
- * each valid event, by type, to its own topic keyed by media id, so per-item order is kept;
- * malformed records go to `media-events-rejected` with their original bytes and the reason in
- * the `rejection_reason` header. (The lifecycle state machine over a `media-items` store comes
- * with state stores.)
+ * Media lifecycle: validates every record of `media-events` and applies each event to its item
+ * in the `media-items` store (media id → `{media_id, status, version, …}`) through the state
+ * machine in `media-events.ts`. Malformed records and impossible transitions go to
+ * `media-events-rejected` with their original bytes and the reason in the `rejection_reason`
+ * header; the item is left as it was.
  */
-import { defineApplication, Serdes, type StreamsBuilder } from 'sluice';
-import { checkMediaEvent, ROUTES, type CheckedMediaEvent, type MediaEventType } from './media-events.ts';
+import { defineApplication, Serdes, type ProcessorSupplier, type StreamsBuilder } from 'sluice';
+import type { Checked } from './envelope.ts';
+import { applyMediaEvent, checkMediaEvent, type MediaEvent, type MediaItem } from './media-events.ts';
 
-/** The topics the topology reads and writes; the defaults are the contract names. */
+/** The topics and store the topology uses; the defaults are the contract names. */
 export interface MediaTopics {
   input: string;
   rejected: string;
-  routes: Record<MediaEventType, string>;
 }
 
-export const MEDIA_TOPICS: MediaTopics = { input: 'media-events', rejected: 'media-events-rejected', routes: ROUTES };
+export const MEDIA_TOPICS: MediaTopics = { input: 'media-events', rejected: 'media-events-rejected' };
 export const INPUT = MEDIA_TOPICS.input;
 export const REJECTED = MEDIA_TOPICS.rejected;
+export const ITEMS_STORE = 'media-items';
 
-type Valid = Extract<CheckedMediaEvent, { ok: true }>;
+/** A record that goes to the rejected topic: its original bytes and why. */
+interface Rejection {
+  reason: string;
+  raw: Buffer;
+}
+
+/** Applies valid events to the store; forwards only what is rejected. */
+const lifecycle: ProcessorSupplier = ({ stores, next, context }) => {
+  const items = stores.get<string, MediaItem>(ITEMS_STORE);
+  return (key, value) => {
+    const checked = value as Checked<MediaEvent>;
+    if (!checked.ok) return next(key, { reason: checked.reason, raw: checked.raw } satisfies Rejection);
+    const mediaId = checked.event.aggregate_id;
+    const outcome = applyMediaEvent(items.get(mediaId), checked.event);
+    if ('rejected' in outcome) return next(key, { reason: outcome.rejected, raw: checked.raw } satisfies Rejection);
+    items.put(mediaId, outcome.item, { timestamp: context.timestamp, headers: context.headers });
+  };
+};
 
 export function mediaLifecycle(builder: StreamsBuilder, topics: MediaTopics = MEDIA_TOPICS): void {
-  const checked = builder
+  builder.addStateStore({ name: ITEMS_STORE, key: Serdes.string(), value: Serdes.json<MediaItem>() });
+  builder
     .stream<string, Buffer>(topics.input, { name: 'media-events', value: Serdes.bytes() })
-    .mapValues((raw, key) => checkMediaEvent(key, raw), { name: 'validate' });
-
-  const { valid, invalid } = checked
-    .split({ name: 'route' })
-    .branch('valid', (_, checked): checked is Valid => checked.ok)
-    .defaultBranch('invalid');
-
-  valid
-    .mapValues((checked) => checked.event, { name: 'event' })
-    .to((_, event) => topics.routes[event.event_type], { name: 'by-type', value: Serdes.json() });
-
-  invalid
-    .withHeaders((_, checked, context) => [...(context.headers ?? []), { rejection_reason: checked.ok ? '' : checked.reason }], {
-      name: 'reason',
-    })
-    .mapValues((checked) => checked.raw, { name: 'original-bytes' })
+    .mapValues((raw, key) => checkMediaEvent(key, raw), { name: 'validate' })
+    .process<string, Rejection>(lifecycle, { name: 'lifecycle', stores: [ITEMS_STORE] })
+    .withHeaders((_, rejection, context) => [...(context.headers ?? []), { rejection_reason: rejection.reason }], { name: 'reason' })
+    .mapValues((rejection) => rejection.raw, { name: 'original-bytes' })
     .to(topics.rejected, { name: 'rejected', value: Serdes.bytes() });
 }
 

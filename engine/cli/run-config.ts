@@ -10,6 +10,7 @@ export interface RunFlags {
   applicationId?: string;
   guarantee?: string;
   config?: string;
+  stateDir?: string;
 }
 
 /** The keys a `--config` JSON file may hold. */
@@ -18,10 +19,11 @@ interface ConfigFile {
   applicationId?: string;
   guarantee?: ProcessingGuarantee;
   commitIntervalMs?: number;
+  stateDir?: string;
   kafka?: ClientProperties;
 }
 
-const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'kafka'];
+const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'stateDir', 'kafka'];
 const GUARANTEES = ['at_least_once', 'exactly_once'];
 
 /** Flags win over the environment, the environment over the config file, the file over the topology's defaults. */
@@ -36,6 +38,7 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv = proc
     applicationId: flags.applicationId ?? file.applicationId,
     guarantee: guarantee as ProcessingGuarantee | undefined,
     commitIntervalMs: file.commitIntervalMs,
+    stateDir: flags.stateDir ?? env.SLUICE_STATE_DIR ?? file.stateDir,
     kafka: file.kafka,
   };
 }
@@ -55,6 +58,9 @@ function readConfigFile(file: string): ConfigFile {
   const config = parsed as ConfigFile;
   if (config.commitIntervalMs !== undefined && !(Number.isInteger(config.commitIntervalMs) && config.commitIntervalMs > 0)) {
     throw new ConfigError(`Config file ${file}: commitIntervalMs must be a positive integer.`);
+  }
+  if (config.stateDir !== undefined && (typeof config.stateDir !== 'string' || config.stateDir === '')) {
+    throw new ConfigError(`Config file ${file}: stateDir must be a directory path.`);
   }
   return config;
 }

@@ -3,6 +3,7 @@ import { describeCause } from '../errors.ts';
 import { LocalBroker } from '../kafka/local-broker/local-broker.ts';
 import { resetApplication } from '../runtime/reset.ts';
 import { describeJson, describeMermaid, describeText } from '../topology/describe.ts';
+import { restoreProgressBar } from './progress-bar.ts';
 import { resolveRunOptions, type RunFlags } from './run-config.ts';
 import { compileTopologyFile, createApplication, loadTopologyFile } from './topology-file.ts';
 
@@ -14,11 +15,13 @@ export function runCommand(): Command {
     .option('--bootstrap-servers <servers>', 'Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS, else the local broker)')
     .option('--application-id <id>', "the application id (default: the topology file's)")
     .addOption(new Option('--guarantee <guarantee>', 'processing guarantee').choices(['at_least_once', 'exactly_once']))
-    .option('--config <file>', 'a JSON file with bootstrapServers, applicationId, guarantee, commitIntervalMs, kafka')
+    .option('--state-dir <dir>', 'where local state lives (default: SLUICE_STATE_DIR, else <tmp>/sluice-state)')
+    .option('--config <file>', 'a JSON file with bootstrapServers, applicationId, guarantee, commitIntervalMs, stateDir, kafka')
     .action(async (file: string, flags: RunFlags) => {
       const definition = await loadTopologyFile(file);
       const options = resolveRunOptions(flags);
       options.bootstrapServers ??= await localBrokerAddress();
+      options.onRestoreProgress = restoreProgressBar(process.stderr);
       const app = createApplication(file, definition, options);
       await app.start();
       let signals = 0;

@@ -3,7 +3,7 @@ import type { Serde } from '../serde/serde.ts';
 import { type ErrorHandling, LogicalGraph } from './graph.ts';
 import { Table, type Materialized } from './table.ts';
 import { Stream, type Named } from './stream.ts';
-import { Topology, type SourceOptions } from './topology.ts';
+import { storeSpec, Topology, type SourceOptions, type StoreOptions } from './topology.ts';
 
 /**
  * The entry point of the DSL, as Kafka Streams' `StreamsBuilder`: streams from topics, then
@@ -42,6 +42,20 @@ export class StreamsBuilder {
     ).name;
     this.graph.add({ kind: 'processor', name: node, operator: 'table', parents: [source], supplier: tableSource(store), stores: [store] });
     return new Table<K, V>(this.graph, node, { key: materialized.key, value: materialized.value }, store);
+  }
+
+  /**
+   * Declares a store for custom processors: pass its name in `stores` of `process` to use it.
+   *
+   * @example
+   * ```ts
+   * builder.addStateStore({ name: 'seen-ids', key: Serdes.string(), value: Serdes.json<true>(), ttlMs: 3_600_000 });
+   * events.process(dedupe, { name: 'dedupe', stores: ['seen-ids'] });
+   * ```
+   */
+  addStateStore<K, V>(store: StoreOptions<K, V>): this {
+    this.graph.addStore(storeSpec(store), 'addStateStore');
+    return this;
   }
 
   build(): Topology {

@@ -44,6 +44,8 @@ export interface StoreSpec {
   sourceTopic?: string;
   /** The write-back cache (one update per key per commit downstream). Default true. */
   caching?: boolean;
+  /** Entries expire this many milliseconds (of stream time) after their last write. */
+  ttlMs?: number;
 }
 
 export interface SinkSpec {
@@ -107,6 +109,14 @@ export class LogicalGraph {
     }
     this.stores.push(store);
     return store;
+  }
+
+  /** Gives a processor already in the graph access to a store. */
+  connectStore(processor: string, store: string): void {
+    const node = this.nodes.find((n) => n.name === processor);
+    if (!node) throw new TopologyError(processor, `no processor has this name, so store "${store}" cannot be connected to it; add the processor first.`);
+    if (node.kind !== 'processor') throw new TopologyError(processor, `it is a ${node.kind}; only processors can use stores.`);
+    node.stores = [...new Set([...(node.stores ?? []), store])];
   }
 
   add<T extends NodeSpec>(node: T): T {

@@ -25,6 +25,11 @@ export interface OperatorOptions extends Named {
   onError?: ErrorHandling;
 }
 
+export interface ProcessOptions extends OperatorOptions {
+  /** The stores (declared with `builder.addStateStore`) the processor uses. */
+  stores?: string[];
+}
+
 export interface ToOptions<K, V> extends OperatorOptions {
   key?: Serde<K>;
   value?: Serde<V>;
@@ -153,9 +158,14 @@ export class Stream<K, V> {
     return this.then('KSTREAM-HEADERS', 'withHeaders', withHeaders(compute), options, this.serdes);
   }
 
-  /** A custom processor (see {@link ProcessorSupplier}); its output types are yours to state. */
-  process<K2 = K, V2 = V>(supplier: ProcessorSupplier, options?: OperatorOptions): Stream<K2, V2> {
-    return this.then('KSTREAM-PROCESSOR', 'process', supplier, options, {}, true);
+  /**
+   * A custom processor (see {@link ProcessorSupplier}); its output types are yours to state. It
+   * may use stores declared with `builder.addStateStore`, named in `stores`.
+   */
+  process<K2 = K, V2 = V>(supplier: ProcessorSupplier, options?: ProcessOptions): Stream<K2, V2> {
+    const stream = this.then<K2, V2>('KSTREAM-PROCESSOR', 'process', supplier, options, {}, true);
+    for (const store of options?.stores ?? []) this.graph.connectStore(stream.node, store);
+    return stream;
   }
 
   /** Routes each record to the first matching branch: `.split().branch(...).defaultBranch()`. */

@@ -1,12 +1,28 @@
 import type { ProcessorSupplier } from '../processors/processor.ts';
 import type { Serde } from '../serde/serde.ts';
-import { type ErrorHandling, LogicalGraph, type TopicChooser } from './graph.ts';
+import { TopologyError } from '../errors.ts';
+import { type ErrorHandling, LogicalGraph, type StoreSpec, type TopicChooser } from './graph.ts';
 
 export interface SourceOptions<K, V> {
   key?: Serde<K>;
   value?: Serde<V>;
   /** Overrides the application's deserialization error handling for this source. */
   onDeserializationError?: ErrorHandling;
+}
+
+/**
+ * A key-value store for custom processors (`process` in the DSL, `addProcessor` here). Its
+ * changelog is `<application.id>-<name>-changelog`; the name is required so that state
+ * survives restarts and upgrades.
+ */
+export interface StoreOptions<K, V> {
+  name: string;
+  key?: Serde<K>;
+  value?: Serde<V>;
+  /** The write-back cache (writes reach LevelDB and the changelog once per key per commit). Default true. */
+  caching?: boolean;
+  /** Entries expire this many milliseconds after their last write, measured in stream time. */
+  ttlMs?: number;
 }
 
 export interface SinkOptions<K, V> {
@@ -53,6 +69,16 @@ export class Topology {
     return this;
   }
 
+  /**
+   * Declares a store and connects it to processors added before, by name; they reach it with
+   * `stores.get(name)`. A store lives in the tasks of one sub-topology.
+   */
+  addStateStore<K, V>(store: StoreOptions<K, V>, ...processorNames: string[]): this {
+    const spec = this.graph.addStore(storeSpec(store), 'addStateStore');
+    for (const name of processorNames) this.graph.connectStore(name, spec.name);
+    return this;
+  }
+
   addSink<K, V>(name: string, topic: string | TopicChooser<K, V>, options: SinkOptions<K, V> = {}, ...parents: string[]): this {
     this.graph.add({
       kind: 'sink',
@@ -65,4 +91,18 @@ export class Topology {
     });
     return this;
   }
+}
+
+/** The graph's record of a store the user declared. */
+export function storeSpec<K, V>(store: StoreOptions<K, V>): StoreSpec {
+  if (store.ttlMs !== undefined && !(Number.isFinite(store.ttlMs) && store.ttlMs > 0)) {
+    throw new TopologyError(String(store.name), `ttlMs must be a positive number of milliseconds; got ${String(store.ttlMs)}.`);
+  }
+  return {
+    name: store.name,
+    keySerde: store.key as Serde<unknown> | undefined,
+    valueSerde: store.value as Serde<unknown> | undefined,
+    caching: store.caching,
+    ttlMs: store.ttlMs,
+  };
 }

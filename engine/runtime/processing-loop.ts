@@ -70,6 +70,7 @@ export class ProcessingLoop {
    * brings the store and its changelog into agreement.
    */
   async commit(): Promise<void> {
+    await this.tasks.sweepExpired();
     this.tasks.flushState();
     try {
       await this.producer.flush();

@@ -3,12 +3,16 @@ import { CachingStore } from '../../state/caching-store.ts';
 import { ChangeLoggingStore } from '../../state/change-logging-store.ts';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../../state/checkpoint.ts';
 import { LevelDbStore, StoreOpenError } from '../../state/leveldb/level-store.ts';
+import { ExpiringStore, stampedCodec } from '../../state/expiring-store.ts';
 import { MeteredStore } from '../../state/metered-store.ts';
 import { TaskDirectory, TaskDirectoryLockedError } from '../../state/task-directory.ts';
 import { ApplicationError, describeCause } from '../errors.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
+
+/** Expired entries each store with a TTL examines per commit. */
+const SWEEP_BATCH = 1000;
 
 /** One store of a task: its LevelDB, the layers over it, and how far its changelog is applied. */
 export interface TaskStore {
@@ -20,6 +24,8 @@ export interface TaskStore {
   /** The next changelog offset the store reflects; known once restored. */
   position: number;
   cache?: CachingStore<unknown, unknown>;
+  /** The expiry layer of a store with a TTL. */
+  expiring?: ExpiringStore<unknown, unknown>;
   store?: MeteredStore<unknown, unknown>;
 }
 
@@ -89,7 +95,7 @@ export class TaskState {
   }
 
   /** Stacks the layers over the restored stores; changes go to the changelog through `producer`. */
-  activate(producer: KafkaProducer, onPressure: () => void): void {
+  activate(producer: KafkaProducer, onPressure: () => void, now: () => number): void {
     for (const s of this.stores) {
       const { spec, partition } = s;
       let below: BytesStore = s.bytes;
@@ -98,8 +104,15 @@ export class TaskState {
           send: (key, value, timestamp) => producer.send({ topic: spec.changelogTopic, partition, key, value, timestamp }),
         });
       }
-      s.cache = new CachingStore(below, spec.keySerde, spec.valueSerde, spec.changelogTopic, { enabled: spec.caching, onPressure });
-      s.store = new MeteredStore(s.cache);
+      if (spec.ttlMs === undefined) {
+        s.cache = new CachingStore(below, spec.keySerde, spec.valueSerde, spec.changelogTopic, { enabled: spec.caching, onPressure });
+        s.store = new MeteredStore(s.cache);
+      } else {
+        const stamped = new CachingStore(below, spec.keySerde, stampedCodec(spec.valueSerde), spec.changelogTopic, { enabled: spec.caching, onPressure });
+        s.cache = stamped as CachingStore<unknown, unknown>;
+        s.expiring = new ExpiringStore(stamped, { ttlMs: spec.ttlMs, now });
+        s.store = new MeteredStore(s.expiring);
+      }
     }
   }
 
@@ -107,6 +120,11 @@ export class TaskState {
     const found = this.stores.find((s) => s.spec.name === name);
     if (!found?.store) throw new ApplicationError(`Task ${this.taskId} has no store "${name}".`);
     return found;
+  }
+
+  /** Deletes up to {@link SWEEP_BATCH} expired entries of each store with a TTL. */
+  async sweepExpired(): Promise<void> {
+    for (const s of this.stores) if (s.expiring) await s.expiring.sweep(SWEEP_BATCH);
   }
 
   /** Passes every cached change down (to the changelog, and to the flush listeners). */

@@ -5,7 +5,7 @@ import type { ConsumedRecord, RecordHeader, TopicPartitionOffset } from '../kafk
 import type { Logger } from '../observability/logger.ts';
 import type { Forward, RecordContext } from '../processors/processor.ts';
 import type { CompiledNode, CompiledSink, CompiledSource, Subtopology } from '../topology/compiled.ts';
-import { ProcessingError } from '../errors.ts';
+import { IllegalStateError, ProcessingError } from '../errors.ts';
 import type { CachingStore } from '../../state/caching-store.ts';
 import type { KeyValueStore, WriteContext } from '../../state/key-value-store.ts';
 import type { StoreProvider } from '../processors/processor.ts';
@@ -51,17 +51,25 @@ export class Task {
   private readonly inputs = new Map<string, Input>();
   private current: ConsumedRecord | undefined;
   private readonly state: TaskState | undefined;
+  /** The largest record timestamp seen: the clock of stores with a TTL. */
+  streamTime = 0;
 
-  constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies, state?: TaskState) {
+  /** `onStorePressure`: a store has many uncommitted changes and asks for an early commit. */
+  constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies, state?: TaskState, onStorePressure: () => void = () => {}) {
     this.id = `${subtopology.id}_${partition}`;
     this.partition = partition;
     this.state = state;
+    state?.activate(deps.producer, onStorePressure, () => this.streamTime);
     this.context = { topic: '', partition, offset: -1, timestamp: 0, headers: undefined };
     const log = deps.log.child({ task: this.id });
     const context = this.context;
     const stores: StoreProvider = {
       get: <K, V>(name: string) => state!.store(name).store as unknown as KeyValueStore<K, V>,
-      cache: <K, V>(name: string) => state!.store(name).cache as unknown as CachingStore<K, V>,
+      cache: <K, V>(name: string) => {
+        const store = state!.store(name);
+        if (store.expiring) throw new IllegalStateError(`Store "${name}" has a TTL; its updates cannot be listened to, only read.`);
+        return store.cache as unknown as CachingStore<K, V>;
+      },
     };
     const restoreContext = (write: WriteContext | undefined) => {
       if (write === undefined) return;
@@ -100,9 +108,14 @@ export class Task {
     context.offset = record.offset;
     context.timestamp = record.timestamp;
     context.headers = record.headers;
+    if (record.timestamp > this.streamTime) this.streamTime = record.timestamp;
     this.current = record;
     input.run(record);
     input.next = record.offset + 1;
+  }
+
+  async sweepExpired(): Promise<void> {
+    await this.state?.sweepExpired();
   }
 
   /** Passes the stores' cached changes down and on (at commit; outputs may follow). */

@@ -70,9 +70,8 @@ export class Tasks {
       throw err;
     }
     for (const [id, { sub, partition }] of created) {
-      const state = states.get(id);
-      state?.activate(this.deps.producer, () => (this.commitRequested = true));
-      this.tasks.set(id, { task: new Task(sub, partition, this.deps, state), assigned: new Set() });
+      const task = new Task(sub, partition, this.deps, states.get(id), () => (this.commitRequested = true));
+      this.tasks.set(id, { task, assigned: new Set() });
     }
     for (const { topic, partition } of partitions) {
       const sub = this.subtopologyOf.get(topic);
@@ -107,6 +106,11 @@ export class Tasks {
     this.tasks.clear();
     this.route.clear();
     await Promise.all(all.map((task) => task.close()));
+  }
+
+  /** Deletes a bounded number of expired entries from stores with a TTL (before a commit). */
+  async sweepExpired(): Promise<void> {
+    for (const { task } of this.tasks.values()) await task.sweepExpired();
   }
 
   flushState(): void {

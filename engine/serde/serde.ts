@@ -1,3 +1,4 @@
+import { orderedNumber } from '../../state/key-encoding.ts';
 import { SerdeError } from '../errors.ts';
 
 /**
@@ -99,6 +100,19 @@ const int64 = serde<number>(
   },
 );
 
+/**
+ * Numbers as 8 bytes whose byte order is numeric order: a key serde for stores scanned by
+ * numeric range (not Java's `DoubleSerializer`; use `double()` on topics shared with Java).
+ */
+const sortableNumber = serde<number>(
+  'sortable-number',
+  (value) => orderedNumber.serialize(value, '')!,
+  (data, topic) => {
+    if (data.length !== 8) throw new SerdeError('sortable-number', topic, `has ${data.length} bytes, a sortable number has 8`);
+    return orderedNumber.deserialize(data, topic);
+  },
+);
+
 /** The built-in serdes. */
 export const Serdes = {
   string: () => string,
@@ -109,5 +123,6 @@ export const Serdes = {
   double: () => double,
   int32: () => int32,
   int64: () => int64,
+  sortableNumber: () => sortableNumber,
   serde,
 } as const;

@@ -202,6 +202,7 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
       changelogTopic: spec.sourceTopic ?? `${options.applicationId}-${spec.name}-changelog`,
       sourceChangelog: spec.sourceTopic !== undefined,
       caching: spec.caching ?? true,
+      ttlMs: spec.ttlMs,
       subtopology,
     };
   });

@@ -52,6 +52,8 @@ export interface CompiledStore {
   /** True when the changelog is the table's own source topic (nothing extra is written). */
   sourceChangelog: boolean;
   caching: boolean;
+  /** Entries expire this long after their last write (stream time), if set. */
+  ttlMs?: number;
   subtopology: number;
 }
 

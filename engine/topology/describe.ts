@@ -16,7 +16,7 @@ export interface TopologyDescription {
       successors: string[];
     }>;
   }>;
-  stores: Array<{ name: string; changelog: string }>;
+  stores: Array<{ name: string; changelog: string; ttlMs?: number }>;
   topics: Array<{ name: string; type: 'source' | 'sink' | 'repartition' | 'changelog'; partitions: number | null }>;
 }
 
@@ -42,7 +42,7 @@ export function describeJson(topology: CompiledTopology): TopologyDescription {
         successors: node.children,
       })),
     })),
-    stores: topology.stores.map((s) => ({ name: s.name, changelog: s.changelogTopic })),
+    stores: topology.stores.map((s) => ({ name: s.name, changelog: s.changelogTopic, ...(s.ttlMs === undefined ? {} : { ttlMs: s.ttlMs }) })),
     topics: [
       ...topology.externalSourceTopics.map((name) => ({ name, type: 'source' as const, partitions: null })),
       ...topology.externalSinkTopics.map((name) => ({ name, type: 'sink' as const, partitions: null })),
@@ -66,7 +66,7 @@ export function describeText(topology: CompiledTopology): string {
   }
   if (topology.stores.length > 0) {
     lines.push('Stores:');
-    for (const s of topology.stores) lines.push(`    ${s.name} (sub-topology ${s.subtopology}, changelog: ${s.changelogTopic})`);
+    for (const s of topology.stores) lines.push(`    ${s.name} (sub-topology ${s.subtopology}, changelog: ${s.changelogTopic}${s.ttlMs === undefined ? '' : `, ttl: ${s.ttlMs} ms`})`);
   }
   if (topology.internalTopics.length > 0) {
     lines.push('Internal topics:');

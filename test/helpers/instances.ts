@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { bootstrapServers } from './kafka.ts';
 
@@ -52,4 +54,27 @@ export class Instance {
   tail(lines = 30): string {
     return this.log.slice(-lines).map((l) => JSON.stringify(l)).join('\n');
   }
+}
+
+/**
+ * The instances a test suite starts: every one still running is killed after each test, and
+ * when a test failed their logs are written to $SLUICE_TEST_LOGS (if set).
+ */
+export function childInstances(): Instance[] {
+  const instances: Instance[] = [];
+  afterEach(function () {
+    for (const i of instances) if (i.child.exitCode === null) i.child.kill('SIGKILL');
+    if (this.currentTest?.state === 'failed' && process.env.SLUICE_TEST_LOGS) {
+      for (const i of instances) fs.writeFileSync(path.join(process.env.SLUICE_TEST_LOGS, `${i.name}.log`), i.tail(10_000));
+    }
+    instances.length = 0;
+  });
+  return instances;
+}
+
+/** A `--config` file with frequent commits and a short session timeout, so a killed instance's partitions move quickly. */
+export function failoverConfig(): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-failover-')), 'config.json');
+  fs.writeFileSync(file, JSON.stringify({ commitIntervalMs: 200, kafka: { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 } }));
+  return file;
 }

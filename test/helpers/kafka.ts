@@ -36,6 +36,8 @@ export interface TestRecord {
   value: string | null;
   partition?: number;
   headers?: RecordHeader[];
+  /** Milliseconds since the epoch; default now. */
+  timestamp?: number;
 }
 
 /** Produces records in the given order (keyed ones placed by murmur2) and waits for every ack. */
@@ -50,6 +52,7 @@ export async function produceRecords(topic: string, records: TestRecord[]): Prom
         value: r.value === null ? null : Buffer.from(r.value),
         partition: r.partition,
         headers: r.headers,
+        timestamp: r.timestamp,
       });
     }
     await producer.flush();

@@ -1,33 +1,21 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
 import { KafkaAdmin } from '../../engine/kafka/admin.ts';
 import { KafkaProducer } from '../../engine/kafka/producer.ts';
 import { text, waitForRecords } from '../helpers/app.ts';
-import { Instance } from '../helpers/instances.ts';
+import { childInstances, failoverConfig, Instance } from '../helpers/instances.ts';
 import { bootstrapServers, createUniqueTopic, uniqueName } from '../helpers/kafka.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('two instances, one killed with -9 mid-stream', function () {
   this.timeout(240_000);
-  const instances: Instance[] = [];
-
-  afterEach(function () {
-    for (const i of instances) if (i.child.exitCode === null) i.child.kill('SIGKILL');
-    if (this.currentTest?.state === 'failed' && process.env.SLUICE_TEST_LOGS) {
-      for (const i of instances) fs.writeFileSync(path.join(process.env.SLUICE_TEST_LOGS, `${i.name}.log`), i.tail(10_000));
-    }
-  });
+  const instances = childInstances();
 
   it('split the partitions, lose no record, and shut down gracefully with everything committed', async () => {
     const input = await createUniqueTopic('failover-in', 6);
     const output = await createUniqueTopic('failover-out', 6);
     const applicationId = uniqueName('failover');
-    const config = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-failover-')), 'config.json');
-    // A short session timeout so the killed instance's partitions move quickly.
-    fs.writeFileSync(config, JSON.stringify({ commitIntervalMs: 200, kafka: { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 } }));
+    const config = failoverConfig();
     const start = (name: string) => {
       const instance = new Instance(name, ['test/fixtures/topologies/echo.ts', '--application-id', applicationId, '--config', config], {
         ECHO_INPUT: input,

@@ -4,6 +4,7 @@ import { ApplicationError } from '../../engine/errors.ts';
 import { KafkaAdmin } from '../../engine/kafka/admin.ts';
 import type { RestoreProgress } from '../../engine/runtime/restore.ts';
 import { defineApplication } from '../../engine/runtime/definition.ts';
+import type { ProcessorSupplier } from '../../engine/processors/processor.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 import { startApplication, text, waitForRecords } from '../helpers/app.ts';
 import { bootstrapServers, createTopic, createUniqueTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
@@ -199,5 +200,59 @@ describe('stateful counting on LevelDB with changelogs', function () {
     } finally {
       await app.close();
     }
+  });
+
+  it('expires entries of a store with a TTL by stream time, and sweeps them out of the store and its changelog', async () => {
+    const input = await createUniqueTopic('ttl-in', 1);
+    const output = await createUniqueTopic('ttl-out', 1);
+    const applicationId = uniqueName('dedupe');
+    const stateDir = tempStateDir();
+    const hour = 3_600_000;
+    // Drops a record whose id was seen within the last hour (of record time).
+    const dedupe: ProcessorSupplier = ({ stores, next, context }) => {
+      const seen = stores.get<string, number>('seen-ids');
+      return (key, value) => {
+        const id = String(value);
+        if (seen.get(id) !== undefined) return;
+        seen.put(id, context.offset, { timestamp: context.timestamp });
+        next(key, value);
+      };
+    };
+    const app = await startApplication(
+      defineApplication({
+        applicationId,
+        keySerde: Serdes.string(),
+        valueSerde: Serdes.string(),
+        commitIntervalMs: 100,
+        topology: (builder) => {
+          builder.addStateStore({ name: 'seen-ids', value: Serdes.json<number>(), ttlMs: hour });
+          builder.stream<string, string>(input).process(dedupe, { name: 'dedupe', stores: ['seen-ids'] }).to(output);
+        },
+      }),
+      { applicationId, stateDir },
+    );
+    const t0 = Date.UTC(2026, 10, 22, 8);
+    try {
+      const ids = Array.from({ length: 50 }, (_, i) => `id-${i}`);
+      // Each id twice within the hour: one passes. Then, two hours later, again: they pass again.
+      await produceRecords(input, [...ids, ...ids].map((id, i) => ({ key: 'k', value: id, timestamp: t0 + i * 1000 })));
+      await produceRecords(input, [{ key: 'k', value: 'late', timestamp: t0 + 2 * hour }]);
+      await produceRecords(input, ids.map((id) => ({ key: 'k', value: id, timestamp: t0 + 2 * hour + 1 })));
+      const out = await waitForRecords(output, 101);
+      expect(out.map((r) => text(r.value))).to.deep.equal([...ids, 'late', ...ids]);
+      // A record past every first write lets the sweep delete them (at the commits that follow).
+      await produceRecords(input, [{ key: 'k', value: 'later', timestamp: t0 + 4 * hour }]);
+      await waitForRecords(output, 102);
+      const deadline = Date.now() + 20_000;
+      let logged = await readChangelog(`${applicationId}-seen-ids-changelog`);
+      while (logged.size > 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        logged = await readChangelog(`${applicationId}-seen-ids-changelog`);
+      }
+      expect([...logged.keys()]).to.deep.equal(['later']);
+    } finally {
+      await app.close();
+    }
+    expect([...(await readStoreFromDisk(stateDir, applicationId, 'seen-ids')).keys()]).to.deep.equal(['later']);
   });
 });

@@ -1,58 +1,100 @@
 import { expect } from 'chai';
 import { headerValue } from '../../engine/processors/processor.ts';
-import definition, { mediaLifecycle, REJECTED, type MediaTopics } from '../../topologies/media-lifecycle.ts';
-import { generateMediaEvents } from '../../topologies/media-event-generator.ts';
-import { ROUTES, type MediaEventType } from '../../topologies/media-events.ts';
-import { startApplication, text, waitForRecords } from '../helpers/app.ts';
+import definition, { ITEMS_STORE, mediaLifecycle, REJECTED, type MediaTopics } from '../../topologies/media-lifecycle.ts';
+import { generateMediaEvents, type GeneratedRecord } from '../../topologies/media-event-generator.ts';
+import type { MediaEventType } from '../../topologies/media-events.ts';
+import { startApplication, waitForRecords } from '../helpers/app.ts';
 import { createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
+import { readChangelog, readStoreFromDisk, tempStateDir } from '../helpers/state.ts';
 
-describe('topologies/media-lifecycle.ts (stateless form)', function () {
-  this.timeout(120_000);
+/** DESIGN.md's state machine as a table: for each status (none: not created), what each event leads to. */
+const NEXT: Record<string, Partial<Record<MediaEventType, string>>> = {
+  none: { MediaItemCreated: 'CREATED' },
+  CREATED: { MediaItemMetadataUpdated: 'CREATED', AnalysisStarted: 'ANALYZING', MediaItemDeleted: 'DELETED' },
+  ANALYZING: { MediaItemMetadataUpdated: 'ANALYZING', AnalysisCompleted: 'ANALYZED', MediaItemDeleted: 'DELETED' },
+  ANALYZED: { MediaItemMetadataUpdated: 'ANALYZED', AnalysisStarted: 'ANALYZING', MediaItemDeleted: 'DELETED' },
+  DELETED: {},
+};
 
-  it('routes valid events by type in per-item order and rejects malformed ones with the reason', async () => {
-    const prefix = uniqueName('ml');
-    const topics: MediaTopics = {
-      input: `${prefix}-media-events`,
-      rejected: `${prefix}-media-events-rejected`,
-      routes: Object.fromEntries(Object.entries(ROUTES).map(([type, topic]) => [type, `${prefix}-${topic}`])) as Record<MediaEventType, string>,
-    };
-    for (const topic of [topics.input, topics.rejected, ...Object.values(topics.routes)]) await createTopic(topic, 3);
-    const app = await startApplication({ ...definition, topology: (builder) => mediaLifecycle(builder, topics) });
-    try {
-      const events = generateMediaEvents(8, topics.routes, topics.rejected, 5);
-      await produceRecords(topics.input, events.map((e) => ({ key: e.key, value: e.value.toString('latin1'), headers: e.headers })));
-      const expected = (topic: string) => events.filter((e) => e.expected === topic);
-
-      for (const [type, topic] of Object.entries(topics.routes)) {
-        const out = await waitForRecords(topic, expected(topic).length);
-        expect(out, type).to.have.length(expected(topic).length);
-        const versions = new Map<string, number>();
-        for (const record of out) {
-          const event = JSON.parse(text(record.value)!);
-          expect(event.event_type).to.equal(type);
-          expect(text(record.key)).to.equal(event.aggregate_id);
-          expect(headerValue(record.headers, 'correlation_id')).to.equal(event.correlation_id);
-          expect(event.version).to.be.greaterThan(versions.get(event.aggregate_id) ?? 0);
-          versions.set(event.aggregate_id, event.version);
-        }
-      }
-
-      const rejects = await waitForRecords(topics.rejected, expected(topics.rejected).length);
-      expect(rejects).to.have.length(expected(topics.rejected).length);
-      for (const record of rejects) {
-        expect(expected(topics.rejected).some((e) => e.value.equals(record.value!)), 'original bytes').to.equal(true);
-      }
-      const reasons = rejects.map((r) => headerValue(r.headers, 'rejection_reason'));
-      expect(reasons).to.include('the value is not valid JSON');
-      expect(reasons.some((r) => r?.startsWith('event_type must be one of'))).to.equal(true);
-      expect(reasons.some((r) => r === 'event_id must be a UUID')).to.equal(true);
-    } finally {
-      await app.close();
+/** What the topology must end with: each item's status and version, and which records are rejected. */
+function model(records: GeneratedRecord[]) {
+  const items = new Map<string, { status: string; version: number }>();
+  const rejected: GeneratedRecord[] = [];
+  for (const record of records) {
+    if (!record.event) {
+      rejected.push(record);
+      continue;
     }
-  });
+    const current = items.get(record.key);
+    const next = NEXT[current?.status ?? 'none']![record.event.event_type];
+    if (next === undefined) rejected.push(record);
+    else items.set(record.key, { status: next, version: record.event.version });
+  }
+  return { items, rejected };
+}
 
-  it('keeps the contract topic names by default', () => {
+describe('topologies/media-lifecycle.ts', function () {
+  this.timeout(180_000);
+
+  for (const seed of [7, 42]) {
+    it(`applies random interleavings of valid and impossible transitions as the state machine says (seed ${seed})`, async () => {
+      const prefix = uniqueName('ml');
+      const topics: MediaTopics = { input: `${prefix}-media-events`, rejected: `${prefix}-media-events-rejected` };
+      await createTopic(topics.input, 3);
+      await createTopic(topics.rejected, 3);
+      const applicationId = `${prefix}-media-lifecycle`;
+      const stateDir = tempStateDir();
+      const records = generateMediaEvents(60, { eventsPerItem: 8, seed, malformedEvery: 9 });
+      const expected = model(records);
+      // The interleaving must exercise every kind of rejection, or the test proves little.
+      const reasons = new Set(expected.rejected.map((r) => (r.event ? rejectionKind(r, records) : 'malformed')));
+      expect([...reasons].sort()).to.deep.equal(['after deletion', 'before creation', 'impossible', 'malformed', 'second creation'].sort());
+
+      const app = await startApplication({ ...definition, topology: (builder) => mediaLifecycle(builder, topics) }, { applicationId, stateDir });
+      try {
+        await produceRecords(topics.input, records.map((e) => ({ key: e.key, value: e.value.toString('latin1'), headers: e.headers })));
+        const rejects = await waitForRecords(topics.rejected, expected.rejected.length);
+        expect(rejects).to.have.length(expected.rejected.length);
+        const rejectedBytes = new Set(expected.rejected.map((r) => r.value.toString('latin1')));
+        for (const record of rejects) {
+          expect(rejectedBytes.has(record.value!.toString('latin1')), `rejected original bytes of ${record.key}`).to.equal(true);
+          expect(headerValue(record.headers, 'rejection_reason')).to.be.a('string').and.not.equal('');
+          expect(headerValue(record.headers, 'correlation_id'), 'headers travel').to.be.a('string');
+        }
+        const reasonTexts = rejects.map((r) => headerValue(r.headers, 'rejection_reason')!);
+        expect(reasonTexts.some((r) => r.endsWith('does not exist'))).to.equal(true);
+        expect(reasonTexts.some((r) => r.endsWith('is deleted'))).to.equal(true);
+        expect(reasonTexts.some((r) => r.includes('already exists'))).to.equal(true);
+        expect(reasonTexts).to.include('the value is not valid JSON');
+      } finally {
+        await app.close();
+      }
+
+      const stored = await readStoreFromDisk(stateDir, applicationId, ITEMS_STORE);
+      const logged = await readChangelog(`${applicationId}-${ITEMS_STORE}-changelog`);
+      expect(stored.size).to.equal(expected.items.size);
+      for (const [mediaId, want] of expected.items) {
+        const item = JSON.parse(stored.get(mediaId)!);
+        expect({ status: item.status, version: item.version }, mediaId).to.deep.equal(want);
+        expect(item.media_id).to.equal(mediaId);
+        expect(JSON.parse(logged.get(mediaId)!), `changelog of ${mediaId}`).to.deep.equal(item);
+      }
+    });
+  }
+
+  it('keeps the contract names by default and shows its store in describe', () => {
     expect(REJECTED).to.equal('media-events-rejected');
-    expect(ROUTES.AnalysisStarted).to.equal('media-analysis-started');
+    expect(ITEMS_STORE).to.equal('media-items');
+    expect(definition.applicationId).to.equal('media-lifecycle');
   });
 });
+
+/** Classifies why the model rejects a well-formed event, to check the generator covers each kind. */
+function rejectionKind(record: GeneratedRecord, records: GeneratedRecord[]): string {
+  const before = records.slice(0, records.indexOf(record));
+  const status = model(before).items.get(record.key)?.status;
+  if (status === undefined) return 'before creation';
+  if (status === 'DELETED') return 'after deletion';
+  if (record.event!.event_type === 'MediaItemCreated') return 'second creation';
+  return 'impossible';
+}

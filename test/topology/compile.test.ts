@@ -125,4 +125,38 @@ describe('topology compiler', () => {
     expectTopologyError(() => new StreamsBuilder().stream('a', { name: 'has space' }), 'has space', /letters, digits/);
     expectTopologyError(() => compile(orders(), { applicationId: 'bad id', ...serdes }), undefined, /application id "bad id"/);
   });
+
+  it('connects stores declared for custom processors, in the DSL and the Processor API', () => {
+    const builder = new StreamsBuilder();
+    builder.addStateStore({ name: 'seen', value: Serdes.json<boolean>(), ttlMs: 60_000, caching: false });
+    builder.stream('events').process(passthrough, { name: 'dedupe', stores: ['seen'] }).to('unique');
+    const dsl = compile(builder.build(), { applicationId: 'app', ...serdes });
+    expect(dsl.stores).to.have.length(1);
+    expect(dsl.stores[0]).to.include({ name: 'seen', changelogTopic: 'app-seen-changelog', ttlMs: 60_000, caching: false, subtopology: 0 });
+    expect(describeJson(dsl).subtopologies[0]!.nodes.find((n) => n.name === 'dedupe')!.stores).to.deep.equal(['seen']);
+
+    const topology = new Topology()
+      .addSource('in', 'events')
+      .addProcessor('dedupe', passthrough, 'in')
+      .addProcessor('count', passthrough, 'dedupe')
+      .addStateStore({ name: 'seen' }, 'dedupe', 'count')
+      .addSink('out', 'unique', {}, 'count');
+    const api = compile(topology, { applicationId: 'app', ...serdes });
+    expect(api.stores.map((s) => s.name)).to.deep.equal(['seen']);
+    expect(api.internalTopics.map((t) => t.name)).to.deep.equal(['app-seen-changelog']);
+  });
+
+  it('rejects stores that are unnamed, unknown, unused, connected to nothing real, or with a bad TTL', () => {
+    expectTopologyError(() => new StreamsBuilder().addStateStore({ name: '' }), 'addStateStore', /needs a store name/);
+    expectTopologyError(() => new StreamsBuilder().addStateStore({ name: 'x', ttlMs: -5 }), 'x', /ttlMs must be a positive number/);
+    const unknown = new StreamsBuilder();
+    unknown.stream('events').process(passthrough, { name: 'p', stores: ['nope'] }).to('out');
+    expectTopologyError(() => compile(unknown.build(), { applicationId: 'app', ...serdes }), 'p', /uses store "nope", which no operator declares/);
+    const unused = new StreamsBuilder();
+    unused.addStateStore({ name: 'lonely' });
+    unused.stream('events').to('out');
+    expectTopologyError(() => compile(unused.build(), { applicationId: 'app', ...serdes }), undefined, /"lonely" is declared but no operator uses it/);
+    expectTopologyError(() => new Topology().addSource('in', 'events').addStateStore({ name: 's' }, 'ghost'), 'ghost', /no processor has this name/);
+    expectTopologyError(() => new Topology().addSource('in', 'events').addStateStore({ name: 's' }, 'in'), 'in', /only processors can use stores/);
+  });
 });
