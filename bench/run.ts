@@ -1,12 +1,14 @@
 /**
  * The benchmark harness: `npm run bench -- <workload|all> [--quick] [--out <file>]
- * [--systems a,b] [--rounds n]`.
+ * [--systems a,b] [--rounds n] [--records n] [--keys n]`.
  *
  * A load phase fills the input topic once; then each system, in a child process of its own,
  * drains it with a fresh consumer group into an output topic of its own. A run is timed from
- * the moment the system owns its partitions until its output holds every expected record.
- * Systems alternate over the rounds and the best round of each is reported, so background
- * noise on a shared machine hurts every system alike. Results follow DESIGN.md's contract.
+ * the moment the system owns its partitions until it is done: its output holds every expected
+ * record, or (stateful workloads, whose output is one update per changed key per commit) its
+ * group has committed the input's end offsets. Systems alternate over the rounds and the best
+ * round of each is reported, so background noise on a shared machine hurts every system alike.
+ * Results follow DESIGN.md's contract.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -14,9 +16,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KafkaAdmin } from '../engine/kafka/admin.ts';
+import { KafkaConsumer } from '../engine/kafka/consumer.ts';
 import { LocalBroker } from '../engine/kafka/local-broker/local-broker.ts';
 import { KafkaProducer } from '../engine/kafka/producer.ts';
+import { readRanges } from '../engine/kafka/reader.ts';
+import type { ConsumedRecord } from '../engine/kafka/records.ts';
 import { expectedOutputs, statelessValue } from './workloads/stateless.ts';
+import { CountChecker, keyIndex, keyName, statefulValue, trueCounts, type KeyOrder } from './workloads/stateful.ts';
 
 interface Result {
   system: string;
@@ -24,23 +30,103 @@ interface Result {
   seconds: number;
   recordsPerSec: number;
   peakRssMb?: number;
+  [extra: string]: unknown;
 }
 
-interface Workload {
+interface Params {
+  records: number;
+  valueSize: number;
+  partitions: number;
+  keys: number;
+  keyOrder?: KeyOrder;
+  commitIntervalMs: number;
+}
+
+/** A workload whose systems read an input topic and write an output topic. */
+interface StreamWorkload {
+  kind: 'stream';
   name: string;
   systems: string[];
-  params: (quick: boolean) => { records: number; valueSize: number; partitions: number; keys: number };
-  value: (i: number, params: { keys: number; valueSize: number }) => Buffer;
-  expected: (records: number) => number;
+  params: (quick: boolean) => Params;
+  rounds?: (quick: boolean) => number;
+  key: (i: number, p: Params) => string;
+  value: (i: number, p: Params) => Buffer;
+  /** When a run is complete: its output holds this many records, or its group committed the input's end. */
+  done: { outputs: (p: Params) => number } | 'committed';
+  /** Checks a finished run's output (outside the timing); throws if it is wrong. */
+  checker?: (p: Params) => { add(key: Buffer | null, value: Buffer | null): void; result(): { ok: boolean } & Record<string, unknown> };
 }
+
+/** The restoration workload: a pre-filled changelog, read plainly vs restored into a store. */
+interface RestoreWorkload {
+  kind: 'restore';
+  name: string;
+  systems: string[];
+  params: (quick: boolean) => Params;
+}
+
+type Workload = StreamWorkload | RestoreWorkload;
+
+const COMMIT_INTERVAL_MS = 1000;
+
+/** Systems that run another system's script with other settings. */
+const VARIANTS: Record<string, { script: string; env: Record<string, string> }> = {
+  'sluice-eos': { script: 'sluice', env: { BENCH_GUARANTEE: 'exactly_once', BENCH_COMMIT_INTERVAL_MS: '100' } },
+};
 
 const WORKLOADS: Record<string, Workload> = {
   stateless: {
+    kind: 'stream',
     name: 'stateless',
     systems: ['raw-client', 'sluice'],
-    params: (quick) => ({ records: quick ? 50_000 : 1_000_000, valueSize: 256, partitions: 6, keys: 10_000 }),
+    params: (quick) => ({ records: quick ? 50_000 : 1_000_000, valueSize: 256, partitions: 6, keys: 10_000, commitIntervalMs: COMMIT_INTERVAL_MS }),
+    key: (i, p) => `user-${i % p.keys}`,
     value: (i, p) => statelessValue(i, p.keys, p.valueSize),
-    expected: expectedOutputs,
+    done: { outputs: (p) => expectedOutputs(p.records) },
+  },
+  'stateful-count': {
+    kind: 'stream',
+    name: 'stateful-count',
+    systems: ['raw-client', 'sluice'],
+    params: (quick) => ({ records: quick ? 50_000 : 1_000_000, valueSize: 100, partitions: 6, keys: 100_000, keyOrder: 'hashed', commitIntervalMs: COMMIT_INTERVAL_MS }),
+    key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
+    value: (i, p) => statefulValue(i, p.valueSize),
+    done: 'committed',
+    checker: (p) => new CountChecker(trueCounts(p.records, p.keys, p.keyOrder!)),
+  },
+  'stateful-count-eos': {
+    kind: 'stream',
+    name: 'stateful-count-eos',
+    // The same count at-least-once (1 s commits) and exactly-once (100 ms transactions).
+    systems: ['sluice', 'sluice-eos'],
+    params: (quick) => ({ records: quick ? 50_000 : 1_000_000, valueSize: 100, partitions: 6, keys: 100_000, keyOrder: 'hashed', commitIntervalMs: COMMIT_INTERVAL_MS }),
+    key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
+    value: (i, p) => statefulValue(i, p.valueSize),
+    done: 'committed',
+    checker: (p) => new CountChecker(trueCounts(p.records, p.keys, p.keyOrder!)),
+  },
+  'stateful-rss': {
+    kind: 'stream',
+    name: 'stateful-rss',
+    systems: ['sluice'],
+    params: (quick) => {
+      const records = quick ? 200_000 : 5_000_000;
+      return { records, valueSize: 16, partitions: 6, keys: records, keyOrder: 'sequential', commitIntervalMs: COMMIT_INTERVAL_MS };
+    },
+    rounds: () => 1,
+    key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
+    value: (i, p) => statefulValue(i, p.valueSize),
+    done: 'committed',
+    checker: (p) => new CountChecker(trueCounts(p.records, p.keys, p.keyOrder!)),
+  },
+  restore: {
+    kind: 'restore',
+    name: 'restore',
+    systems: ['raw-client', 'sluice'],
+    params: (quick) => {
+      const records = quick ? 50_000 : 1_000_000;
+      return { records, valueSize: 0, partitions: 6, keys: records, commitIntervalMs: COMMIT_INTERVAL_MS };
+    },
   },
 };
 
@@ -52,6 +138,8 @@ const { values: flags, positionals } = parseArgs({
     out: { type: 'string' },
     systems: { type: 'string' },
     rounds: { type: 'string' },
+    records: { type: 'string' },
+    keys: { type: 'string' },
   },
 });
 const requested = positionals[0] ?? 'all';
@@ -62,40 +150,175 @@ for (const name of names) {
     process.exit(2);
   }
 }
+if (flags.out && names.length > 1) {
+  process.stderr.write('--out names one file: give one workload with it.\n');
+  process.exit(2);
+}
 const say = (line: string) => process.stderr.write(line + '\n');
 const bootstrapServers = process.env.KAFKA_BOOTSTRAP_SERVERS ?? (await new LocalBroker({ progress: say }).start()).address;
 
-for (const name of names) {
-  const workload = WORKLOADS[name]!;
-  const report = await runWorkload(workload);
-  const out = flags.out ?? path.join(HERE, 'results', `${name}${flags.quick ? '-quick' : ''}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-  process.stdout.write(table(report) + `\nwritten to ${path.relative(process.cwd(), out)}\n`);
+function paramsOf(workload: Workload): Params {
+  const params = workload.params(flags.quick);
+  // Workloads with one record per key keep it that way when --records changes the count.
+  const keyPerRecord = params.keys === params.records;
+  if (flags.records) params.records = Number(flags.records);
+  if (flags.keys) params.keys = Number(flags.keys);
+  else if (keyPerRecord) params.keys = params.records;
+  return params;
 }
 
-async function runWorkload(workload: Workload) {
-  const params = workload.params(flags.quick);
+function roundsOf(workload: Workload): number {
+  return Number(flags.rounds ?? (workload.kind === 'stream' && workload.rounds ? workload.rounds(flags.quick) : flags.quick ? 1 : 3));
+}
+
+interface Report {
+  workload: string;
+  params: Params & Record<string, unknown>;
+  results: Result[];
+}
+
+async function runWorkload(workload: StreamWorkload): Promise<Report> {
+  const params = paramsOf(workload);
   const systems = flags.systems ? flags.systems.split(',') : workload.systems;
-  const rounds = Number(flags.rounds ?? (flags.quick ? 1 : 3));
+  const rounds = roundsOf(workload);
   const run = randomUUID().slice(0, 8);
   const input = `bench-${workload.name}-${run}-in`;
   const admin = KafkaAdmin.connect({ bootstrapServers });
   const topics = [input];
+  const groups: string[] = [];
   try {
     await admin.createTopics([{ name: input, partitions: params.partitions }]);
-    say(`Loading ${params.records.toLocaleString()} records of ${params.valueSize} bytes into ${input} (${params.partitions} partitions)...`);
-    await load(input, params, workload);
-    const expected = workload.expected(params.records);
+    say(`Loading ${params.records.toLocaleString()} records of ${params.valueSize} bytes, ${params.keys.toLocaleString()} keys, into ${input} (${params.partitions} partitions)...`);
+    await load(input, params.records, (i) => Buffer.from(workload.key(i, params)), (i) => workload.value(i, params));
+    const ends = await admin.topicOffsets(input);
     const best = new Map<string, Result>();
     for (let round = 1; round <= rounds; round++) {
       for (const system of systems) {
         const output = `bench-${workload.name}-${run}-${system}-${round}`;
+        const group = `bench-${run}-${system}-${round}`;
+        // Sluice's internal topics are named after its application id, the group.
+        topics.push(output, `${group}-counts-changelog`);
+        groups.push(group);
+        await admin.createTopics([{ name: output, partitions: params.partitions }]);
+        const variant = VARIANTS[system] ?? { script: system, env: {} };
+        const child = new SystemProcess(variant.script, {
+          BENCH_WORKLOAD: workload.name,
+          BENCH_INPUT: input,
+          BENCH_OUTPUT: output,
+          BENCH_GROUP: group,
+          BENCH_COMMIT_INTERVAL_MS: String(params.commitIntervalMs),
+          ...variant.env,
+        });
+        let seconds: number;
+        try {
+          await child.until('ready', () => child.saw('ready'), 120_000);
+          const started = performance.now();
+          const done = workload.done;
+          if (done === 'committed') {
+            await child.until('committed end offsets', () => committedToEnd(admin, group, input, ends), 900_000, 100);
+          } else {
+            const expected = done.outputs(params);
+            await child.until('complete output', async () => (await admin.topicOffsets(output)).reduce((n, p) => n + p.high, 0) >= expected, 900_000);
+          }
+          seconds = (performance.now() - started) / 1000;
+          await child.stop();
+        } finally {
+          child.kill();
+        }
+        const result: Result = { system, records: params.records, seconds, recordsPerSec: Math.round(params.records / seconds), peakRssMb: child.peakRssMb, atPeak: child.atPeak };
+        if (workload.checker) {
+          const checker = workload.checker(params);
+          await readAll(output, params.partitions, (r) => checker.add(r.key, r.value));
+          const verdict = checker.result();
+          result.outputs = verdict.outputs;
+          say(`  round ${round} ${system}: output check ${JSON.stringify(verdict)}`);
+          if (!verdict.ok) throw new Error(`${system} wrote wrong counts: ${JSON.stringify(verdict)}`);
+          result.verified = true;
+        }
+        say(`  round ${round} ${system}: ${result.recordsPerSec.toLocaleString()} records/s (${seconds.toFixed(2)} s, peak RSS ${result.peakRssMb} MB, at peak ${JSON.stringify(result.atPeak)})`);
+        const previous = best.get(system);
+        if (!previous || result.seconds < previous.seconds) best.set(system, result);
+      }
+    }
+    return {
+      workload: workload.name,
+      params: { ...params, rounds, quick: flags.quick, done: workload.done === 'committed' ? 'group committed the input end offsets' : 'output holds every expected record', pick: 'best round per system', machine: machine() },
+      results: systems.map((s) => best.get(s)!),
+    };
+  } finally {
+    await admin.deleteTopics(topics).catch(() => undefined);
+    await admin.deleteGroups(groups).catch(() => undefined);
+    admin.disconnect();
+  }
+}
+
+/**
+ * `restore`: fills a count store's changelog with `records` records (`keys` distinct keys,
+ * each record a key's next count), then alternates (a) a plain read of that changelog to its
+ * end and (b) Sluice restoring the store from it into an empty state directory. In the last
+ * Sluice round, one record per sampled key then goes to the application's input, and each
+ * output count must be the restored count plus one.
+ */
+async function runRestore(workload: RestoreWorkload): Promise<Report> {
+  const params = paramsOf(workload);
+  const systems = flags.systems ? flags.systems.split(',') : workload.systems;
+  const rounds = roundsOf(workload);
+  const run = randomUUID().slice(0, 8);
+  const application = `bench-restore-${run}`;
+  const changelog = `${application}-counts-changelog`;
+  const input = `${application}-in`;
+  const admin = KafkaAdmin.connect({ bootstrapServers });
+  const topics = [changelog, input];
+  try {
+    await admin.createTopics([
+      { name: changelog, partitions: params.partitions, config: { 'cleanup.policy': 'compact' } },
+      { name: input, partitions: params.partitions },
+    ]);
+    say(`Filling ${changelog} with ${params.records.toLocaleString()} records over ${params.keys.toLocaleString()} keys (${params.partitions} partitions)...`);
+    // Record i is key (i mod keys)'s count number floor(i / keys) + 1, as a count store logs it.
+    await load(changelog, params.records, (i) => Buffer.from(keyName(i % params.keys)), (i) => Buffer.from(String(Math.floor(i / params.keys) + 1)));
+    const finalCount = (k: number) => Math.floor((params.records - 1 - k) / params.keys) + 1;
+    const best = new Map<string, Result>();
+    for (let round = 1; round <= rounds; round++) {
+      for (const system of systems) {
+        const verify = system === 'sluice' && round === rounds;
+        const output = `${application}-out-${round}`;
         topics.push(output);
         await admin.createTopics([{ name: output, partitions: params.partitions }]);
-        const result = await runSystem(admin, system, input, output, expected, `${run}-${system}-${round}`);
-        result.records = params.records;
+        const script = system === 'sluice' ? 'sluice' : 'changelog-reader';
+        const child = new SystemProcess(script, {
+          BENCH_WORKLOAD: 'restore',
+          BENCH_INPUT: system === 'sluice' ? input : changelog,
+          BENCH_OUTPUT: output,
+          BENCH_GROUP: application,
+          BENCH_PARTITIONS: String(params.partitions),
+        });
+        const result: Result = { system, records: params.records, seconds: 0, recordsPerSec: 0 };
+        try {
+          if (system === 'sluice') {
+            await child.until('restoration', () => child.events.some((e) => e.event === 'restore' && e.done === true), 900_000);
+            const progress = child.events.filter((e) => e.event === 'restore');
+            const first = progress[0]!;
+            const last = progress.at(-1)!;
+            const starting = child.events.find((e) => e.event === 'starting')!;
+            if (last.restored !== params.records) throw new Error(`sluice restored ${String(last.restored)} records, not ${params.records}`);
+            result.seconds = ((last.atMs as number) - (first.atMs as number)) / 1000;
+            result.secondsFromStart = Number((((last.atMs as number) - (starting.atMs as number)) / 1000).toFixed(2));
+            result.rssAfterRestoreMb = last.rssMb;
+            await child.until('ready', () => child.saw('ready'), 60_000);
+            if (verify) result.verified = await verifyRestored(input, output, params, finalCount);
+          } else {
+            await child.until('read', () => child.saw('read'), 900_000);
+            const read = child.events.find((e) => e.event === 'read')!;
+            if (read.records !== params.records) throw new Error(`the reader read ${String(read.records)} records, not ${params.records}`);
+            result.seconds = read.seconds as number;
+          }
+          await child.stop();
+        } finally {
+          child.kill();
+        }
         result.recordsPerSec = Math.round(params.records / result.seconds);
+        result.peakRssMb = child.peakRssMb;
         say(`  round ${round} ${system}: ${result.recordsPerSec.toLocaleString()} records/s (${result.seconds.toFixed(2)} s, peak RSS ${result.peakRssMb} MB)`);
         const previous = best.get(system);
         if (!previous || result.seconds < previous.seconds) best.set(system, result);
@@ -103,74 +326,148 @@ async function runWorkload(workload: Workload) {
     }
     return {
       workload: workload.name,
-      params: { ...params, rounds, quick: flags.quick, pick: 'best round per system', machine: machine() },
+      params: {
+        ...params,
+        rounds,
+        quick: flags.quick,
+        'raw-client': 'a plain read of the changelog to its end (engine/kafka/reader.ts readRanges, read_committed), records dropped',
+        sluice: 'restoration of the count store into an empty state directory, timed from the first to the last restore progress report',
+        pick: 'best round per system',
+        machine: machine(),
+      },
       results: systems.map((s) => best.get(s)!),
     };
   } finally {
     await admin.deleteTopics(topics).catch(() => undefined);
+    await admin.deleteGroups([application]).catch(() => undefined);
     admin.disconnect();
   }
 }
 
-async function load(topic: string, params: ReturnType<Workload['params']>, workload: Workload): Promise<void> {
+/** Sends one record for each of up to 1,000 sampled keys; each output count must be the restored one plus one. */
+async function verifyRestored(input: string, output: string, params: Params, finalCount: (k: number) => number): Promise<boolean> {
+  const sample = Math.min(1000, params.keys);
+  const step = Math.floor(params.keys / sample);
+  await load(input, sample, (j) => Buffer.from(keyName(j * step)), () => Buffer.from('x'));
+  const deadline = Date.now() + 60_000;
+  const admin = KafkaAdmin.connect({ bootstrapServers });
+  try {
+    while ((await admin.topicOffsets(output)).reduce((n, p) => n + p.high, 0) < sample) {
+      if (Date.now() > deadline) throw new Error('sluice did not count the sampled keys within 60 s of restoring');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    admin.disconnect();
+  }
+  const wrong: string[] = [];
+  await readAll(output, params.partitions, (r) => {
+    const k = Number(r.key!.toString().slice(5));
+    if (Number(r.value!.toString()) !== finalCount(k) + 1) wrong.push(`${r.key!.toString()}=${r.value!.toString()}`);
+  });
+  if (wrong.length > 0) throw new Error(`after restoring, sluice counted wrongly: ${wrong.slice(0, 5).join(', ')}...`);
+  say(`  sluice: ${sample} sampled keys counted on top of their restored counts`);
+  return true;
+}
+
+/** A benchmarked system in its child process, speaking bench/systems/protocol.ts. */
+class SystemProcess {
+  readonly events: Array<Record<string, unknown>> = [];
+  private readonly child;
+  private readonly name: string;
+  private readonly exited: Promise<number | null>;
+
+  constructor(script: string, env: Record<string, string>) {
+    this.name = script;
+    // BENCH_PROFILE=<dir> writes a V8 CPU profile of each system run there.
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE, script)}`] : [];
+    this.child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(HERE, 'systems', `${script}.ts`)], {
+      env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let buffered = '';
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk: string) => {
+      buffered += chunk;
+      for (let nl; (nl = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(nl + 1)) {
+        try {
+          this.events.push(JSON.parse(buffered.slice(0, nl)));
+        } catch {
+          // not a protocol line
+        }
+      }
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', resolve));
+  }
+
+  saw(event: string): boolean {
+    return this.events.some((e) => e.event === event);
+  }
+
+  get peakRssMb(): number | undefined {
+    return this.events.find((e) => e.event === 'done')?.peakRssMb as number | undefined;
+  }
+
+  /** The V8 heap and the memory outside it when the RSS peaked. */
+  get atPeak(): unknown {
+    return this.events.find((e) => e.event === 'done')?.atPeak;
+  }
+
+  async until(what: string, test: () => boolean | Promise<boolean>, timeoutMs: number, pollMs = 20): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await test())) {
+      if (this.child.exitCode !== null && !(await test())) throw new Error(`${this.name} exited (${this.child.exitCode}) before ${what}`);
+      if (Date.now() > deadline) throw new Error(`${this.name}: no ${what} within ${timeoutMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  /** Asks the system to stop (it commits and reports its peak RSS) and waits for it to exit. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    await this.until('exit', () => this.child.exitCode !== null, 60_000).catch(() => this.child.kill('SIGKILL'));
+    await this.exited;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+async function committedToEnd(admin: KafkaAdmin, group: string, topic: string, ends: Array<{ partition: number; high: number }>): Promise<boolean> {
+  const committed = new Map((await admin.groupOffsets(group)).filter((o) => o.topic === topic).map((o) => [o.partition, o.offset]));
+  return ends.every(({ partition, high }) => high === 0 || (committed.get(partition) ?? -1) >= high);
+}
+
+async function load(topic: string, records: number, key: (i: number) => Buffer, value: (i: number) => Buffer): Promise<void> {
   const producer = await KafkaProducer.connect({ bootstrapServers });
   await producer.loadPartitionCounts([topic]);
-  for (let i = 0; i < params.records; i++) {
-    producer.send({ topic, key: Buffer.from(`user-${i % params.keys}`), value: workload.value(i, params) });
+  for (let i = 0; i < records; i++) {
+    producer.send({ topic, key: key(i), value: value(i) });
     if (i % 100_000 === 99_999) await producer.flush();
   }
   await producer.disconnect();
 }
 
-/** Runs one system in a child process; times it from "ready" until the output is complete. */
-async function runSystem(admin: KafkaAdmin, system: string, input: string, output: string, expected: number, group: string): Promise<Result> {
-  // BENCH_PROFILE=<dir> writes a V8 CPU profile of each system run there.
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE, system)}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(HERE, 'systems', `${system}.ts`)], {
-    env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, BENCH_INPUT: input, BENCH_OUTPUT: output, BENCH_GROUP: `bench-${group}` },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const events: Array<Record<string, unknown>> = [];
-  let buffered = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    buffered += chunk;
-    for (let nl; (nl = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(nl + 1)) {
-      try {
-        events.push(JSON.parse(buffered.slice(0, nl)));
-      } catch {
-        // not a protocol line
-      }
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const until = async (what: string, test: () => boolean | Promise<boolean>, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await test())) {
-      if (child.exitCode !== null) throw new Error(`${system} exited (${child.exitCode}) before ${what}`);
-      if (Date.now() > deadline) throw new Error(`${system}: no ${what} within ${timeoutMs / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
+/** Reads every record of `topic`, partition by partition in offset order, without keeping them. */
+async function readAll(topic: string, partitions: number, onRecord: (record: ConsumedRecord) => void): Promise<void> {
+  const consumer = await KafkaConsumer.connect({ bootstrapServers, isolationLevel: 'read_committed' });
   try {
-    await until('ready', () => events.some((e) => e.event === 'ready'), 120_000);
-    const started = performance.now();
-    await until('complete output', async () => (await admin.topicOffsets(output)).reduce((n, p) => n + p.high, 0) >= expected, 600_000);
-    const seconds = (performance.now() - started) / 1000;
-    child.kill('SIGTERM');
-    await until('exit', () => child.exitCode !== null, 60_000).catch(() => child.kill('SIGKILL'));
-    await exited;
-    const done = events.find((e) => e.event === 'done');
-    return { system, records: 0, seconds, recordsPerSec: 0, peakRssMb: done?.peakRssMb as number | undefined };
+    const ranges = [];
+    for (let partition = 0; partition < partitions; partition++) {
+      const { low, high } = await consumer.watermarks(topic, partition);
+      ranges.push({ topic, partition, from: low, to: high });
+    }
+    await readRanges(consumer, ranges, (batch) => batch.forEach(onRecord));
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await consumer.disconnect();
   }
 }
 
-function table(report: Awaited<ReturnType<typeof runWorkload>>): string {
+function table(report: Report): string {
   const base = report.results.find((r) => r.system === 'raw-client');
+  const p = report.params;
   const lines = [
-    `\n${report.workload}: ${report.params.records.toLocaleString()} records, ${report.params.valueSize} B, ${report.params.partitions} partitions, best of ${report.params.rounds}`,
+    `\n${report.workload}: ${p.records.toLocaleString()} records, ${p.keys.toLocaleString()} keys, ${p.partitions} partitions, best of ${String(p.rounds)}`,
     '| system | records/s | seconds | peak RSS MB | vs raw-client |',
     '| --- | ---: | ---: | ---: | ---: |',
   ];
@@ -183,4 +480,13 @@ function table(report: Awaited<ReturnType<typeof runWorkload>>): string {
 
 function machine() {
   return { cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency, node: process.version, platform: process.platform };
+}
+
+for (const name of names) {
+  const workload = WORKLOADS[name]!;
+  const report = workload.kind === 'stream' ? await runWorkload(workload) : await runRestore(workload);
+  const out = flags.out ?? path.join(HERE, 'results', `${name}${flags.quick ? '-quick' : ''}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(table(report) + `\nwritten to ${path.relative(process.cwd(), out)}\n`);
 }

@@ -79,6 +79,29 @@ export class DeliveryError extends SluiceError {
   }
 }
 
+/**
+ * How a failed transactional call leaves the transaction:
+ * - `abortable`: the transaction must be aborted; the producer can go on afterwards;
+ * - `fatal`: the producer is fenced or broken and must be replaced, never reused;
+ * - `indefinite`: the call timed out, so whether it took effect is unknown: abort if possible,
+ *   then replace the producer.
+ */
+export type TransactionFailure = 'abortable' | 'fatal' | 'indefinite';
+
+/** A transactional call failed; `failure` says what the caller must do next. */
+export class TransactionError extends SluiceError {
+  readonly operation: string;
+  readonly failure: TransactionFailure;
+  readonly kafkaCode: number | undefined;
+
+  constructor(operation: string, failure: TransactionFailure, message: string, details: { kafkaCode?: number; cause?: unknown } = {}) {
+    super('SLUICE_TRANSACTION', `${operation} failed (${failure}): ${message}`, { cause: details.cause });
+    this.operation = operation;
+    this.failure = failure;
+    this.kafkaCode = details.kafkaCode;
+  }
+}
+
 /** An operation did not finish within its bound. */
 export class OperationTimeoutError extends SluiceError {
   constructor(operation: string, timeoutMs: number, hint: string) {

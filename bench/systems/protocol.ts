@@ -30,16 +30,26 @@ export function announceReady(): void {
   process.stdout.write(JSON.stringify({ event: 'ready' }) + '\n');
 }
 
-/** Samples the resident set size; `report` prints the peak. */
+/**
+ * Samples the resident set size; `report` prints the peak, with the V8 heap and the memory
+ * outside it (Buffers) at the moment of the peak, to show where it went.
+ */
 export function trackMemory(): { report: () => void } {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  let peak = process.memoryUsage();
+  const sample = () => {
+    const now = process.memoryUsage();
+    if (now.rss > peak.rss) peak = now;
+  };
+  const timer = setInterval(sample, 100);
   timer.unref();
+  const mb = (bytes: number) => Math.round(bytes / 1048576);
   return {
     report: () => {
       clearInterval(timer);
-      peak = Math.max(peak, process.memoryUsage().rss);
-      process.stdout.write(JSON.stringify({ event: 'done', peakRssMb: Math.round(peak / 1048576) }) + '\n');
+      sample();
+      process.stdout.write(
+        JSON.stringify({ event: 'done', peakRssMb: mb(peak.rss), atPeak: { heapUsedMb: mb(peak.heapUsed), heapTotalMb: mb(peak.heapTotal), externalMb: mb(peak.external) } }) + '\n',
+      );
     },
   };
 }

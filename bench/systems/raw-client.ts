@@ -1,8 +1,12 @@
 /**
- * The baseline: a batched consume → transform → produce loop written directly on
+ * The baseline: a batched consume → process → produce loop written directly on
  * @confluentinc/kafka-javascript, the way a careful hand-rolled consumer would be. Sends are
  * not awaited one by one; before each commit it waits for all delivery reports, so it gives
  * the same at-least-once guarantee as Sluice.
+ *
+ * `BENCH_WORKLOAD` picks the work: `stateless` (parse, filter, map, write JSON) or
+ * `stateful-count` / `stateful-rss` (a count per key in a Map per partition; at each commit it
+ * writes the latest count of every key changed since the last one, then commits).
  */
 import Kafka from '@confluentinc/kafka-javascript';
 import { enrich, keep, type StatelessEvent } from '../workloads/stateless.ts';
@@ -10,6 +14,7 @@ import { announceReady, settingsFromEnv, trackMemory } from './protocol.ts';
 
 const settings = settingsFromEnv();
 const memory = trackMemory();
+const workload = process.env.BENCH_WORKLOAD ?? 'stateless';
 
 let pending = 0;
 let idle: (() => void) | undefined;
@@ -28,6 +33,15 @@ producer.on('delivery-report', (err) => {
 await new Promise((resolve, reject) => producer.connect({}, (err) => (err ? reject(err) : resolve(null))));
 producer.setPollInBackground(true);
 
+function send(value: Buffer, key: Kafka.MessageKey | undefined, timestamp?: number, headers?: Kafka.MessageHeader[]): void {
+  producer.produce(settings.output, -1, value, key, timestamp, undefined, headers);
+  pending++;
+}
+
+/** Per partition: key → count, and the keys changed since the last commit. */
+const counts = new Map<number, Map<string, number>>();
+const changed = new Map<number, Set<string>>();
+
 let announced = false;
 const consumer = new Kafka.KafkaConsumer(
   {
@@ -45,7 +59,14 @@ const consumer = new Kafka.KafkaConsumer(
           announced = true;
           announceReady();
         }
-      } else self.incrementalUnassign(assignment);
+      } else {
+        // A single-instance benchmark: revoked partitions simply drop their counts.
+        for (const { partition } of assignment) {
+          counts.delete(partition);
+          changed.delete(partition);
+        }
+        self.incrementalUnassign(assignment);
+      }
     },
   },
   { 'auto.offset.reset': 'earliest' },
@@ -57,10 +78,20 @@ consumer.subscribe([settings.input]);
 
 let running = true;
 process.on('SIGTERM', () => (running = false));
-const positions = new Map<string, Kafka.TopicPartitionOffset>();
+const positions = new Map<number, Kafka.TopicPartitionOffset>();
 let nextCommit = Date.now() + settings.commitIntervalMs;
 
+/** Writes the latest count of each key changed since the last commit. */
+function emitChangedCounts(): void {
+  for (const [partition, keys] of changed) {
+    const table = counts.get(partition)!;
+    for (const key of keys) send(Buffer.from(String(table.get(key))), Buffer.from(key));
+    keys.clear();
+  }
+}
+
 async function commit(): Promise<void> {
+  if (workload !== 'stateless') emitChangedCounts();
   producer.flush(0);
   if (pending > 0) await new Promise<void>((resolve) => (idle = resolve));
   idle = undefined;
@@ -69,16 +100,34 @@ async function commit(): Promise<void> {
   nextCommit = Date.now() + settings.commitIntervalMs;
 }
 
-while (running) {
-  const batch: Kafka.Message[] = await new Promise((resolve, reject) => consumer.consume(5000, (err, messages) => (err ? reject(err) : resolve(messages))));
+function processStateless(batch: Kafka.Message[]): void {
   for (const message of batch) {
     const event = JSON.parse(message.value!.toString()) as StatelessEvent;
-    if (keep(event)) {
-      producer.produce(settings.output, -1, Buffer.from(JSON.stringify(enrich(event))), message.key, message.timestamp, undefined, message.headers);
-      pending++;
-    }
-    positions.set(`${message.partition}`, { topic: message.topic, partition: message.partition, offset: message.offset + 1 });
+    if (keep(event)) send(Buffer.from(JSON.stringify(enrich(event))), message.key, message.timestamp, message.headers);
+    positions.set(message.partition, { topic: message.topic, partition: message.partition, offset: message.offset + 1 });
   }
+}
+
+function processCount(batch: Kafka.Message[]): void {
+  for (const message of batch) {
+    const { partition } = message;
+    let table = counts.get(partition);
+    let keys = changed.get(partition);
+    if (table === undefined || keys === undefined) {
+      counts.set(partition, (table = new Map()));
+      changed.set(partition, (keys = new Set()));
+    }
+    const key = message.key!.toString();
+    table.set(key, (table.get(key) ?? 0) + 1);
+    keys.add(key);
+    positions.set(partition, { topic: message.topic, partition, offset: message.offset + 1 });
+  }
+}
+
+while (running) {
+  const batch: Kafka.Message[] = await new Promise((resolve, reject) => consumer.consume(5000, (err, messages) => (err ? reject(err) : resolve(messages))));
+  if (workload === 'stateless') processStateless(batch);
+  else processCount(batch);
   if (Date.now() >= nextCommit) await commit();
 }
 await commit();

@@ -1,34 +1,72 @@
-/** Sluice running the `stateless` workload: the same map + filter, as a topology. */
+/**
+ * Sluice running a benchmark workload (`BENCH_WORKLOAD`, default `stateless`) as a topology:
+ *
+ * - `stateless`: the same filter + mapValues as the baseline.
+ * - `stateful-count`, `stateful-count-eos`, `stateful-rss`: `groupByKey().count()` with the
+ *   write-back cache on (the default), its updates written to the output. `BENCH_GUARANTEE`
+ *   picks at_least_once (default) or exactly_once.
+ * - `restore`: the same count topology, started on an empty state directory while the store's
+ *   changelog holds the records to restore; it reports the restoration's progress as
+ *   `{"event":"restore",...}` lines, with the time each was seen.
+ *
+ * Stateful runs keep their state in a fresh temporary directory, removed on exit.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Application } from '../../engine/runtime/application.ts';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 import { createLogger } from '../../engine/observability/logger.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
+import type { StreamsBuilder } from '../../engine/dsl/builder.ts';
 import { enrich, keep, type StatelessEvent } from '../workloads/stateless.ts';
 import { announceReady, settingsFromEnv, trackMemory } from './protocol.ts';
 
 const settings = settingsFromEnv();
 const memory = trackMemory();
+const workload = process.env.BENCH_WORKLOAD ?? 'stateless';
+const stateful = workload !== 'stateless';
 
-const app = Application.create(
-  defineApplication({
-    applicationId: settings.group,
-    keySerde: Serdes.bytes(),
-    valueSerde: Serdes.json(),
-    commitIntervalMs: settings.commitIntervalMs,
-    topology: (builder) =>
+const topology = stateful
+  ? (builder: StreamsBuilder) =>
+      builder
+        .stream<string, Buffer>(settings.input)
+        .groupByKey()
+        .count({ name: 'counts' })
+        .toStream()
+        .to(settings.output)
+  : (builder: StreamsBuilder) =>
       builder
         .stream<Buffer, StatelessEvent>(settings.input)
         .filter((_, event) => keep(event))
         .mapValues(enrich)
-        .to(settings.output),
+        .to(settings.output);
+
+const stateDir = stateful ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-')) : undefined;
+const app = Application.create(
+  defineApplication({
+    applicationId: settings.group,
+    keySerde: stateful ? Serdes.string() : Serdes.bytes(),
+    valueSerde: stateful ? Serdes.bytes() : Serdes.json(),
+    commitIntervalMs: settings.commitIntervalMs,
+    guarantee: process.env.BENCH_GUARANTEE === 'exactly_once' ? 'exactly_once' : 'at_least_once',
+    topology,
   }),
-  { bootstrapServers: settings.bootstrapServers, logger: createLogger({}, 'warn') },
+  {
+    bootstrapServers: settings.bootstrapServers,
+    logger: createLogger({}, 'warn'),
+    stateDir,
+    onRestoreProgress: (progress) =>
+      process.stdout.write(JSON.stringify({ event: 'restore', ...progress, atMs: performance.now(), rssMb: Math.round(process.memoryUsage().rss / 1048576) }) + '\n'),
+  },
 );
 app.lifecycle.onChange((to) => {
   if (to === 'RUNNING' && app.taskIds().length > 0) announceReady();
 });
 process.on('SIGTERM', () => void app.close());
+process.stdout.write(JSON.stringify({ event: 'starting', atMs: performance.now() }) + '\n');
 await app.start();
 await app.finished;
 memory.report();
+if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
 process.exit(0);

@@ -35,6 +35,8 @@ interface NativeConsumer {
   setDefaultIsTimeoutOnlyForFirstMessage(enabled: boolean): void;
 }
 
+const OFFSET_BEGINNING = -2;
+const OFFSET_END = -1;
 const ASSIGN = -175;
 const REVOKE = -174;
 
@@ -53,10 +55,12 @@ const REVOKE = -174;
 export class KafkaConsumer {
   private readonly client: Kafka.KafkaConsumer;
   private readonly log: Logger;
+  private readonly autoOffsetReset: 'earliest' | 'latest';
   private rebalancing: Promise<void> = Promise.resolve();
 
   private constructor(options: ConsumerOptions) {
     this.log = options.logger ?? createLogger({ component: 'consumer', group: options.groupId });
+    this.autoOffsetReset = options.autoOffsetReset ?? 'earliest';
     this.client = new Kafka.KafkaConsumer(
       {
         ...baseProperties(options),
@@ -72,7 +76,7 @@ export class KafkaConsumer {
         ...options.properties,
       },
       // A topic-level property: librdkafka ignores it in the global configuration here.
-      { 'auto.offset.reset': options.autoOffsetReset ?? 'earliest' },
+      { 'auto.offset.reset': this.autoOffsetReset },
     );
     this.client.on('event.error', (err) => this.log.warn({ err: err.message, code: err.code }, 'consumer error'));
   }
@@ -132,6 +136,28 @@ export class KafkaConsumer {
     return promised('fetch committed offsets', (done) =>
       this.client.committed(partitions, timeoutMs, (err, result) => done(err, result)),
     );
+  }
+
+  /**
+   * The client itself, for a transactional producer's `sendOffsetsToTransaction`, which reads
+   * the group metadata (generation, member id) from it.
+   */
+  get transactionHandle(): Kafka.KafkaConsumer {
+    return this.client;
+  }
+
+  /**
+   * Moves the position of these assigned partitions back (or on) to the group's committed
+   * offsets, or to the reset policy's end where nothing is committed. Records already fetched
+   * for them are dropped. Under read_committed this waits for pending transactional commits.
+   */
+  async seekToCommitted(partitions: TopicPartition[], timeoutMs = 30_000): Promise<void> {
+    if (partitions.length === 0) return;
+    const committed = await this.committed(partitions, timeoutMs);
+    for (const { topic, partition, offset } of committed) {
+      const target = offset >= 0 ? offset : this.autoOffsetReset === 'earliest' ? OFFSET_BEGINNING : OFFSET_END;
+      await promised('seek', (done) => this.client.seek({ topic, partition, offset: target }, timeoutMs, done));
+    }
   }
 
   pause(partitions: TopicPartition[]): void {

@@ -10,6 +10,8 @@ interface ClientError {
 
 /** librdkafka error codes Sluice reacts to. */
 export const KafkaCodes = {
+  /** The client failed fatally (e.g. a fenced transactional producer); see its fatal error. */
+  FATAL: -150,
   QUEUE_FULL: -184,
   TIMED_OUT: -185,
   UNKNOWN_TOPIC_OR_PART: 3,
@@ -42,7 +44,7 @@ export function kafkaError(operation: string, err: unknown): KafkaOperationError
   return new KafkaOperationError(operation, e.message ?? String(err), {
     kafkaCode: e.code,
     retriable: e.isRetriable,
-    fatal: e.isFatal,
+    fatal: e.isFatal ?? e.code === KafkaCodes.FATAL,
     cause: err,
   });
 }

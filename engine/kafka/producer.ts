@@ -1,15 +1,31 @@
 import Kafka from '@confluentinc/kafka-javascript';
-import { DeliveryError, OperationTimeoutError, type KafkaOperationError } from '../errors.ts';
+import { DeliveryError, KafkaOperationError, OperationTimeoutError, TransactionError, type TransactionFailure } from '../errors.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { baseProperties, type ConnectionOptions } from './config.ts';
 import { KafkaCodes, kafkaError, promised } from './errors.ts';
+import type { KafkaConsumer } from './consumer.ts';
 import { partitionForKey } from './murmur2.ts';
-import type { ProducerRecord } from './records.ts';
+import type { ProducerRecord, TopicPartitionOffset } from './records.ts';
 
 export interface ProducerOptions extends ConnectionOptions {
   /** Idempotent delivery (no duplicates from retries, order kept per partition). Default true. */
   idempotent?: boolean;
+  /** Makes the producer transactional under this id; every `send` must then be inside a transaction. */
+  transactionalId?: string;
+  /** How long the broker lets a transaction stay open before it aborts it. Default 10,000 ms. */
+  transactionTimeoutMs?: number;
+  /** The bound on each transactional call (init, commit, abort, sending offsets). Default 30,000 ms. */
+  transactionCallTimeoutMs?: number;
   logger?: Logger;
+}
+
+/** The shape of the client's errors that transactional calls report. */
+interface TransactionalClientError {
+  message?: string;
+  code?: number;
+  isFatal?: boolean;
+  isRetriable?: boolean;
+  isTxnRequiresAbort?: boolean;
 }
 
 /**
@@ -27,7 +43,8 @@ export interface ProducerOptions extends ConnectionOptions {
  * ```
  */
 export class KafkaProducer {
-  private readonly client: Kafka.Producer;
+  private client: Kafka.Producer;
+  private readonly options: ProducerOptions;
   private readonly log: Logger;
   private readonly partitionCounts = new Map<string, number>();
   /** Records refused by a full local queue, sent again by `flush` in order. */
@@ -39,14 +56,27 @@ export class KafkaProducer {
   private idleWaiters: Array<() => void> = [];
   /** topic -> partition -> highest offset acknowledged, for the topics asked about. */
   private readonly delivered = new Map<string, number[]>();
+  /** Whether a transaction is open (transactional producers only). */
+  private transaction = false;
 
-  private constructor(client: Kafka.Producer, log: Logger) {
-    this.client = client;
+  private constructor(options: ProducerOptions, log: Logger) {
+    this.options = options;
     this.log = log;
+    this.client = this.createClient();
   }
 
   static async connect(options: ProducerOptions = {}): Promise<KafkaProducer> {
-    const log = options.logger ?? createLogger({ component: 'producer' });
+    const producer = new KafkaProducer(options, options.logger ?? createLogger({ component: 'producer' }));
+    await producer.start();
+    return producer;
+  }
+
+  private createClient(): Kafka.Producer {
+    const options = this.options;
+    const transactional = options.transactionalId === undefined ? {} : {
+      'transactional.id': options.transactionalId,
+      'transaction.timeout.ms': options.transactionTimeoutMs ?? 10_000,
+    };
     const client = new Kafka.Producer({
       ...baseProperties(options),
       'enable.idempotence': options.idempotent ?? true,
@@ -56,14 +86,144 @@ export class KafkaProducer {
       'queue.buffering.max.messages': 500_000,
       'queue.buffering.max.kbytes': 512 * 1024,
       dr_cb: true,
+      ...transactional,
       ...options.properties,
     });
-    const producer = new KafkaProducer(client, log);
-    client.on('delivery-report', (err, report) => producer.onDelivery(err, report));
-    client.on('event.error', (err) => producer.onClientError(err));
-    await promised('connect producer', (done) => client.connect({ timeout: 30_000 }, done));
-    client.setPollInBackground(true);
-    return producer;
+    client.on('delivery-report', (err, report) => {
+      if (client === this.client) this.onDelivery(err, report);
+    });
+    client.on('event.error', (err) => {
+      if (client === this.client) this.onClientError(err);
+    });
+    return client;
+  }
+
+  private async start(): Promise<void> {
+    await promised('connect producer', (done) => this.client.connect({ timeout: 30_000 }, done));
+    this.client.setPollInBackground(true);
+    if (this.transactional) {
+      await this.transactionalCall('initialize transactions', (timeout, done) => this.client.initTransactions(timeout, done), { retry: true });
+    }
+  }
+
+  /** True when the producer was created with a transactional id. */
+  get transactional(): boolean {
+    return this.options.transactionalId !== undefined;
+  }
+
+  /** True while a transaction is open. */
+  get inTransaction(): boolean {
+    return this.transaction;
+  }
+
+  /** Opens a transaction unless one is open. Throws {@link TransactionError}. */
+  async beginTransaction(): Promise<void> {
+    if (this.transaction) return;
+    if (this.fatal) throw new TransactionError('begin transaction', 'fatal', this.fatal.message, { cause: this.fatal });
+    await this.transactionalCall('begin transaction', (_, done) => this.client.beginTransaction(done));
+    this.transaction = true;
+  }
+
+  /**
+   * Commits the open transaction with the consumer's `offsets` in it (sent with the consumer's
+   * group metadata, so a member the group has moved on from is fenced). Waits for every record
+   * sent first: a record that failed makes the transaction abortable. Retriable errors are
+   * retried within the call bound. Throws {@link TransactionError}, whose `failure` says
+   * whether to abort, or to abort and replace the producer.
+   */
+  async commitTransaction(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void> {
+    if (!this.transaction) throw new TransactionError('commit transaction', 'abortable', 'no transaction is open');
+    try {
+      await this.flush(this.callTimeoutMs);
+    } catch (err) {
+      const failure: TransactionFailure = this.fatal ? 'fatal' : err instanceof OperationTimeoutError ? 'indefinite' : 'abortable';
+      throw new TransactionError('commit transaction', failure, (err as Error).message, { cause: err });
+    }
+    if (offsets.length > 0) {
+      await this.transactionalCall(
+        'send offsets to transaction',
+        (timeout, done) => this.client.sendOffsetsToTransaction(offsets, consumer.transactionHandle, timeout, done),
+        { retry: true },
+      );
+    }
+    await this.transactionalCall('commit transaction', (timeout, done) => this.client.commitTransaction(timeout, done), { retry: true });
+    this.transaction = false;
+  }
+
+  /**
+   * Aborts the open transaction: the brokers discard its records and offsets, and records still
+   * queued here are dropped. Throws {@link TransactionError} if even that fails (replace the
+   * producer then).
+   */
+  async abortTransaction(): Promise<void> {
+    this.backlog = [];
+    if (this.transaction) {
+      await this.transactionalCall('abort transaction', (timeout, done) => this.client.abortTransaction(timeout, done), { retry: true });
+    }
+    this.transaction = false;
+    // The purged records' delivery reports carry errors that belong to the aborted transaction.
+    await this.waitForIdle(this.callTimeoutMs);
+    this.pending = 0;
+    this.failed = 0;
+    this.firstFailure = undefined;
+  }
+
+  /**
+   * Drops the underlying client (fenced, failed fatally, or in an unknown transactional state)
+   * and starts a new one with the same settings; for a transactional producer, initialising
+   * transactions under the same id fences the old client and aborts what it left open.
+   */
+  async replace(): Promise<void> {
+    const old = this.client;
+    this.client = this.createClient();
+    this.backlog = [];
+    this.pending = 0;
+    this.failed = 0;
+    this.firstFailure = undefined;
+    this.fatal = undefined;
+    this.transaction = false;
+    this.wakeIdleWaiters();
+    void promised('disconnect replaced producer', (done) => old.disconnect(0, done)).catch(() => undefined);
+    await this.start();
+  }
+
+  private get callTimeoutMs(): number {
+    return this.options.transactionCallTimeoutMs ?? 30_000;
+  }
+
+  /**
+   * Runs one transactional call of the client with its bound, retrying retriable errors until
+   * the bound (when `retry`), and maps errors to {@link TransactionError}. A call the client does
+   * not answer within the bound (plus a grace) is `indefinite`, so nothing can hang on it.
+   */
+  private async transactionalCall(
+    operation: string,
+    call: (timeoutMs: number, done: (err: TransactionalClientError | null | undefined) => void) => void,
+    { retry = false } = {},
+  ): Promise<void> {
+    const deadline = Date.now() + this.callTimeoutMs;
+    for (;;) {
+      const remaining = Math.max(deadline - Date.now(), 1);
+      const err = await new Promise<TransactionalClientError | null | undefined | 'timeout'>((resolve) => {
+        const timer = setTimeout(() => resolve('timeout'), remaining + 5_000);
+        call(remaining, (error) => {
+          clearTimeout(timer);
+          resolve(error);
+        });
+      });
+      if (!err) return;
+      if (err === 'timeout') throw new TransactionError(operation, 'indefinite', `the client did not answer within ${remaining} ms`);
+      const details = { kafkaCode: err.code, cause: err };
+      if (err.isFatal) throw new TransactionError(operation, 'fatal', err.message ?? String(err), details);
+      if (err.isTxnRequiresAbort) throw new TransactionError(operation, 'abortable', err.message ?? String(err), details);
+      if (err.code === KafkaCodes.TIMED_OUT) throw new TransactionError(operation, 'indefinite', err.message ?? String(err), details);
+      if (retry && err.isRetriable && Date.now() < deadline) {
+        this.log.warn({ operation, err: err.message, code: err.code }, 'transactional call failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      throw new TransactionError(operation, err.isRetriable ? 'indefinite' : 'abortable', err.message ?? String(err), details);
+    }
   }
 
   /** Learns the partition counts of `topics`, so keyed records are placed by murmur2 here. */
@@ -95,6 +255,9 @@ export class KafkaProducer {
   /** Enqueues one record; never waits. Throws only if the producer has failed fatally. */
   send(record: ProducerRecord): void {
     if (this.fatal) throw this.fatal;
+    if (this.options.transactionalId !== undefined && !this.transaction) {
+      throw new KafkaOperationError('produce', 'a transactional producer sends only inside a transaction; none is open', { fatal: true });
+    }
     if (record.partition === undefined && record.key !== null) {
       const count = this.partitionCounts.get(record.topic);
       if (count !== undefined) record.partition = partitionForKey(record.key, count);

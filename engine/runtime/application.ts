@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, describeCause } from '../errors.ts';
+import { describeCause } from '../errors.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
 import type { ClientProperties } from '../kafka/config.ts';
 import { KafkaConsumer } from '../kafka/consumer.ts';
@@ -12,6 +12,7 @@ import type { CompiledTopology } from '../topology/compiled.ts';
 import { type ApplicationDefinition, type ApplicationSettings, compileApplication } from './definition.ts';
 import { prepareTopics } from './internal-topics.ts';
 import { type ApplicationState, Lifecycle } from './lifecycle.ts';
+import { AtLeastOnce, type CommitProtocol, ExactlyOnce } from './commit-protocol.ts';
 import { ProcessingLoop, type LoopOptions } from './processing-loop.ts';
 import type { RestoreProgress } from './restore.ts';
 import { deadLetterTopics, RecordErrors } from './record-errors.ts';
@@ -30,6 +31,8 @@ export interface RunOptions extends Partial<ApplicationSettings> {
 }
 
 const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitIntervalMs: 1_000, maxInFlight: 100_000 };
+/** Kafka Streams' default under exactly-once: short transactions keep end-to-end latency low. */
+const EXACTLY_ONCE_COMMIT_INTERVAL_MS = 100;
 
 /**
  * A running instance of a topology: joins the consumer group `applicationId`, runs one task per
@@ -58,6 +61,7 @@ export class Application {
   private tasks?: Tasks;
   private settle!: { resolve: () => void; reject: (err: unknown) => void };
   private closing?: Promise<void>;
+  private instance?: string;
   private fatal: unknown;
 
   private readonly stateDir: string;
@@ -68,12 +72,9 @@ export class Application {
     this.settings = { ...definition, ...withoutUndefined(overrides) };
     this.stateDir = path.resolve(stateDir ?? process.env.SLUICE_STATE_DIR ?? path.join(os.tmpdir(), 'sluice-state'));
     this.onRestoreProgress = onRestoreProgress ?? (() => {});
-    const guarantee = this.settings.guarantee ?? 'at_least_once';
-    if (guarantee !== 'at_least_once') {
-      throw new ConfigError(`Processing guarantee "${guarantee}" is not available in this version; use at_least_once.`);
-    }
     this.loopOptions = {
       ...DEFAULT_LOOP,
+      ...(this.exactlyOnce ? { commitIntervalMs: EXACTLY_ONCE_COMMIT_INTERVAL_MS } : {}),
       ...withoutUndefined({ commitIntervalMs: this.settings.commitIntervalMs }),
       ...withoutUndefined(loop ?? {}),
     };
@@ -87,6 +88,20 @@ export class Application {
   /** Compiles the definition (throwing a TopologyError if it is invalid); nothing connects yet. */
   static create(definition: ApplicationDefinition, options: RunOptions = {}): Application {
     return new Application(definition, options);
+  }
+
+  /** This instance's id (its client id, and under exactly-once its transactional id); set by `start()`. */
+  get instanceId(): string | undefined {
+    return this.instance;
+  }
+
+  /** Counters of the processing loop: records processed, commits, and rewinds to the last commit. */
+  get progress(): { processed: number; commits: number; rewinds: number } {
+    return { processed: this.loop?.processed ?? 0, commits: this.loop?.commits ?? 0, rewinds: this.loop?.rewinds ?? 0 };
+  }
+
+  get exactlyOnce(): boolean {
+    return this.settings.guarantee === 'exactly_once';
   }
 
   get state(): ApplicationState {
@@ -131,7 +146,7 @@ export class Application {
 
   private async connect(): Promise<void> {
     const { applicationId, bootstrapServers, kafka } = this.settings;
-    const instance = `${applicationId}-${randomUUID().slice(0, 8)}`;
+    const instance = (this.instance = `${applicationId}-${randomUUID().slice(0, 8)}`);
     const connection = { bootstrapServers, properties: kafka, clientId: instance };
     const dlqs = deadLetterTopics(
       this.topology.subtopologies.flatMap((s) => s.nodes).map((n) => n.onError),
@@ -143,7 +158,13 @@ export class Application {
     } finally {
       admin.disconnect();
     }
-    this.producer = await KafkaProducer.connect({ ...connection, logger: this.log.child({ component: 'producer' }) });
+    this.producer = await KafkaProducer.connect({
+      ...connection,
+      // Under exactly-once the group metadata sent with each transaction's offsets fences
+      // zombies, so the transactional id needs only to be unique to this instance.
+      transactionalId: this.exactlyOnce ? instance : undefined,
+      logger: this.log.child({ component: 'producer' }),
+    });
     await this.producer.loadPartitionCounts([...counts.keys()]);
     this.producer.trackDeliveredOffsets(this.topology.stores.filter((s) => !s.sourceChangelog).map((s) => s.changelogTopic));
     const errors = new RecordErrors(this.producer, this.log);
@@ -162,7 +183,8 @@ export class Application {
         revoked: (partitions, lost) => this.onRevoked(partitions, lost),
       },
     });
-    this.loop = new ProcessingLoop(this.consumer, this.producer, this.tasks, this.loopOptions, this.log);
+    const protocol: CommitProtocol = this.exactlyOnce ? new ExactlyOnce(this.producer, this.consumer, this.log) : new AtLeastOnce(this.producer, this.consumer, this.log);
+    this.loop = new ProcessingLoop(this.consumer, this.producer, protocol, this.tasks, this.loopOptions, this.log);
     this.consumer.subscribe(this.topology.subtopologies.flatMap((s) => s.sourceTopics));
     this.lifecycle.transition('REBALANCING');
   }
@@ -189,6 +211,10 @@ export class Application {
 
   private async onAssigned(partitions: TopicPartition[]): Promise<void> {
     try {
+      // Under exactly-once, the previous owner's last transaction must be settled (committed or
+      // aborted) before the changelogs are read to their last stable offset: fetching the
+      // committed offsets waits for that (read_committed asks for stable offsets).
+      if (this.exactlyOnce) await this.consumer!.committed(partitions, 60_000);
       await this.tasks!.assign(partitions);
     } catch (err) {
       // Without its state a task cannot run: stop rather than process on an empty store.
@@ -205,14 +231,35 @@ export class Application {
     if (this.lifecycle.is('RUNNING')) this.lifecycle.transition('REBALANCING');
     const loop = this.loop!;
     await loop.exclusive(async () => {
-      // Lost partitions already belong to someone else: committing them would fail and is not ours.
-      if (!lost) await loop.commit().catch((err) => this.log.error({ err: describeCause(err) }, 'commit on revoke failed'));
-      await this.tasks!.revoke(partitions);
+      if (lost) {
+        // Lost partitions already belong to someone else: their work since the last commit is
+        // not ours to commit. Under exactly-once it is aborted, and the other tasks go back too.
+        await this.tasks!.revoke(partitions);
+        await loop.abandon().catch((err) => this.fail(err, 'could not abandon the work of lost partitions'));
+      } else {
+        await loop.commit().catch(async (err) => {
+          this.log.error({ err: describeCause(err) }, 'commit on revoke failed');
+          // Nothing of the revoked partitions may stay in an open transaction.
+          await loop.abandon().catch((e) => this.fail(e, 'could not abandon the work of revoked partitions'));
+        });
+        await this.tasks!.revoke(partitions);
+      }
     });
     this.log.info({ partitions: partitions.map((p) => `${p.topic}[${p.partition}]`), lost }, 'partitions revoked');
   }
 
+  /** Stops the application on an error it cannot go on after. */
+  private fail(err: unknown, what: string): void {
+    this.log.error({ err: describeCause(err) }, what);
+    this.fatal ??= err;
+    this.loop?.stop();
+  }
+
   private async disconnect(): Promise<void> {
+    // A transaction left open by a failure is aborted now rather than when it times out.
+    if (this.producer?.inTransaction) {
+      await this.producer.abortTransaction().catch((err) => this.log.warn({ err: describeCause(err) }, 'could not abort the open transaction'));
+    }
     await this.consumer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'consumer disconnect failed'));
     await this.producer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'producer disconnect failed'));
   }

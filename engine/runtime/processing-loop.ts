@@ -1,8 +1,7 @@
-import { ApplicationError, describeCause } from '../errors.ts';
 import type { KafkaConsumer } from '../kafka/consumer.ts';
-import { isRebalanceError } from '../kafka/errors.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { CommitProtocol } from './commit-protocol.ts';
 import { Mutex } from './mutex.ts';
 import { StopProcessing } from './record-errors.ts';
 import type { Tasks } from './tasks.ts';
@@ -19,10 +18,10 @@ export interface LoopOptions {
 
 /**
  * The poll → process → commit loop of one instance. Records are processed synchronously, batch
- * by batch; the loop awaits only the poll and the commit. A commit first waits until every
- * output sent so far is acknowledged, then commits the positions processed: nothing is
- * committed that is not durable. While the producer is behind, the loop commits instead of
- * reading, so consumption pauses rather than memory growing.
+ * by batch; the loop awaits only the poll and the commit. The commit protocol (at-least-once or
+ * exactly-once) makes outputs and positions durable: nothing is committed that is not durable.
+ * While the producer is behind, the loop commits instead of reading, so consumption pauses
+ * rather than memory growing.
  */
 export class ProcessingLoop {
   private stopping = false;
@@ -30,15 +29,19 @@ export class ProcessingLoop {
   private nextCommitAt = 0;
   private readonly consumer: KafkaConsumer;
   private readonly producer: KafkaProducer;
+  private readonly protocol: CommitProtocol;
   private readonly tasks: Tasks;
   private readonly options: LoopOptions;
   private readonly log: Logger;
   processed = 0;
   commits = 0;
+  /** Times the tasks went back to the last commit (exactly-once, after an aborted transaction). */
+  rewinds = 0;
 
-  constructor(consumer: KafkaConsumer, producer: KafkaProducer, tasks: Tasks, options: LoopOptions, log: Logger) {
+  constructor(consumer: KafkaConsumer, producer: KafkaProducer, protocol: CommitProtocol, tasks: Tasks, options: LoopOptions, log: Logger) {
     this.consumer = consumer;
     this.producer = producer;
+    this.protocol = protocol;
     this.tasks = tasks;
     this.options = options;
     this.log = log;
@@ -64,43 +67,58 @@ export class ProcessingLoop {
   /**
    * The commit, in an order that keeps stores, changelogs and offsets consistent: (1) flush the
    * stores' caches, which sends their changes to the changelogs and their updates downstream;
-   * (2) wait until every output and changelog record is acknowledged; (3) write the stores'
-   * LevelDB batches; (4) commit the input positions; (5) write the checkpoints. A store never
-   * holds a change its changelog lacks, so replaying the changelog from a checkpoint always
-   * brings the store and its changelog into agreement.
+   * (2) make every record sent and the input positions durable (the commit protocol: delivery
+   * then offsets, or one transaction); (3) write the stores' LevelDB batches; (4) write the
+   * checkpoints. A store never holds a change its changelog lacks (under exactly-once, one its
+   * changelog has not committed), so replaying the changelog from a checkpoint always brings
+   * the store and its changelog into agreement. If the protocol aborted, the tasks go back to
+   * the last commit instead.
    */
   async commit(): Promise<void> {
+    await this.protocol.prepare();
     await this.tasks.sweepExpired();
     this.tasks.flushState();
-    try {
-      await this.producer.flush();
-    } catch (err) {
-      throw new ApplicationError(
-        `Output records were not acknowledged, so no offsets were committed: ${describeCause(err)}. ` +
-          'The records since the last commit will be processed again on restart.',
-        { cause: err },
-      );
-    }
-    await this.tasks.writeState();
     const offsets = this.tasks.uncommitted();
-    if (offsets.length > 0) {
-      try {
-        await this.consumer.commit(offsets);
+    const outcome = await this.protocol.commit(offsets);
+    if (outcome === 'aborted') {
+      await this.rewind();
+    } else {
+      if (outcome === 'committed' && offsets.length > 0) {
         this.tasks.committed(offsets);
         this.commits++;
         this.log.debug({ offsets: offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`) }, 'offsets committed');
-      } catch (err) {
-        if (!isRebalanceError(err)) throw err;
-        // The group moved on; these partitions' next owner starts from the last commit.
-        this.log.warn({ err: describeCause(err) }, 'commit refused during a rebalance; the records since the last commit will be processed again');
       }
+      await this.tasks.writeState();
+      this.tasks.checkpoint(this.producer);
     }
-    this.tasks.checkpoint(this.producer);
     this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
+  }
+
+  /**
+   * Drops the work since the last commit where the guarantee allows (exactly-once: the
+   * transaction is aborted and the tasks go back to the last commit). Used when partitions are
+   * lost: their records in the open transaction must not commit.
+   */
+  async abandon(): Promise<void> {
+    if (await this.protocol.abandon()) await this.rewind();
+  }
+
+  /**
+   * Takes every task back to the last commit: the consumer's positions move to the committed
+   * offsets, and the tasks are recreated, their stores reopened without the uncommitted
+   * changes and caught up from their changelogs.
+   */
+  private async rewind(): Promise<void> {
+    this.rewinds++;
+    const partitions = this.tasks.assignedPartitions();
+    await this.consumer.seekToCommitted(partitions);
+    await this.tasks.reset();
+    this.log.info({ partitions: partitions.length }, 'tasks went back to the last commit');
   }
 
   private async iteration(): Promise<void> {
     const batch = await this.consumer.consume(this.options.maxBatch, this.options.pollTimeoutMs);
+    if (batch.length > 0) await this.protocol.prepare();
     try {
       for (let i = 0; i < batch.length; i++) {
         const record = batch[i]!;
@@ -110,6 +128,11 @@ export class ProcessingLoop {
       }
     } catch (err) {
       if (!(err instanceof StopProcessing)) throw err;
+      if (this.protocol.recoverable(err.reason)) {
+        this.log.warn({ err: err.reason }, 'the producer failed; going back to the last commit');
+        await this.abandon();
+        return;
+      }
       // Commit what was processed before the failing record, then stop.
       await this.commit().catch((commitError) => this.log.error({ err: commitError }, 'final commit failed'));
       throw err.reason;

@@ -1,4 +1,4 @@
-import { describeCause } from '../errors.ts';
+import { ApplicationError, describeCause } from '../errors.ts';
 import type { ConnectionOptions } from '../kafka/config.ts';
 import { KafkaConsumer } from '../kafka/consumer.ts';
 import { readRanges, type PartitionRange } from '../kafka/reader.ts';
@@ -30,11 +30,12 @@ export async function restoreTasks(
   const stores = states.flatMap((state) => state.stores.map((store) => ({ state, store })));
   if (stores.length === 0) return;
   const consumer = await KafkaConsumer.connect({ ...connection, isolationLevel: 'read_committed' });
+  const uncommitted = await KafkaConsumer.connect({ ...connection, isolationLevel: 'read_uncommitted' });
   try {
     const ranges: Array<PartitionRange & { target: TaskStore }> = [];
     for (const { state, store } of stores) {
       const { topic, partition } = { topic: store.spec.changelogTopic, partition: store.partition };
-      const { low, high } = await consumer.watermarks(topic, partition);
+      const { low, high } = await settledWatermarks(consumer, uncommitted, topic, partition, log);
       let from = store.checkpointed;
       if (from === undefined || from < low || from > high) {
         if (from !== undefined) log.warn({ task: state.taskId, store: store.spec.name, checkpoint: from, low, high }, 'checkpoint does not match the changelog; restoring from the beginning');
@@ -79,6 +80,41 @@ export async function restoreTasks(
     log.error({ err: describeCause(err) }, 'restoration failed');
     throw err;
   } finally {
-    await consumer.disconnect();
+    await Promise.all([consumer.disconnect(), uncommitted.disconnect()]);
+  }
+}
+
+/** How long restoration waits for a transaction left open on a changelog to be settled. */
+const SETTLE_TIMEOUT_MS = 120_000;
+
+/**
+ * The changelog's start and last stable offset, once no transaction is open on it. A
+ * transaction left open by a killed owner holds the last stable offset back, and committed
+ * records of a later owner may sit behind it: restoring only up to it would lose them (and a
+ * checkpoint beyond it would look invalid). The broker aborts such a transaction when it times
+ * out, so this waits for that.
+ */
+async function settledWatermarks(
+  committed: KafkaConsumer,
+  uncommitted: KafkaConsumer,
+  topic: string,
+  partition: number,
+  log: Logger,
+): Promise<{ low: number; high: number }> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  let warned = false;
+  for (;;) {
+    const stable = await committed.watermarks(topic, partition);
+    const { high } = await uncommitted.watermarks(topic, partition);
+    if (stable.high >= high) return stable;
+    if (Date.now() > deadline) {
+      throw new ApplicationError(
+        `A transaction on ${topic}[${partition}] stayed open for ${SETTLE_TIMEOUT_MS / 1000} s (last stable offset ${stable.high}, end ${high}); ` +
+          'the store cannot be restored past it. Check for a producer that keeps it open.',
+      );
+    }
+    if (!warned) log.info({ topic, partition, stable: stable.high, end: high }, 'waiting for an open transaction on the changelog to be settled before restoring');
+    warned = true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

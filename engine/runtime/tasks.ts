@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from '../kafka/config.ts';
 import type { TopicPartition, TopicPartitionOffset } from '../kafka/records.ts';
 import type { CompiledStore, CompiledTopology, Subtopology } from '../topology/compiled.ts';
+import { Mutex } from './mutex.ts';
 import { restoreTasks, type RestoreProgress } from './restore.ts';
 import { Task, type TaskDependencies } from './task.ts';
 import { TaskState } from './task-state.ts';
@@ -25,6 +26,8 @@ export class Tasks {
   private readonly deps: TaskDependencies;
   private readonly stateDeps: StateDependencies;
   private readonly storesOf = new Map<number, CompiledStore[]>();
+  /** Serialises assignment, revocation and resets, which a rebalance and the loop may ask for at once. */
+  private readonly changes = new Mutex();
   /** Set when a store has too many uncommitted changes; the loop commits early. */
   commitRequested = false;
 
@@ -52,7 +55,11 @@ export class Tasks {
    * Creates the tasks for newly assigned partitions. Tasks with stores open them and restore
    * them from their changelogs first; the partitions are read only after this returns.
    */
-  async assign(partitions: TopicPartition[]): Promise<void> {
+  assign(partitions: TopicPartition[]): Promise<void> {
+    return this.changes.run(() => this.create(partitions));
+  }
+
+  private async create(partitions: TopicPartition[]): Promise<void> {
     const created = new Map<string, { sub: Subtopology; partition: number }>();
     for (const { topic, partition } of partitions) {
       const sub = this.subtopologyOf.get(topic);
@@ -84,7 +91,11 @@ export class Tasks {
   }
 
   /** Forgets revoked partitions; a task with none left is closed (its stores stay on disk). Commit first. */
-  async revoke(partitions: TopicPartition[]): Promise<void> {
+  revoke(partitions: TopicPartition[]): Promise<void> {
+    return this.changes.run(() => this.remove(partitions));
+  }
+
+  private async remove(partitions: TopicPartition[]): Promise<void> {
     const closing: Task[] = [];
     for (const { topic, partition } of partitions) {
       const task = this.forRecord(topic, partition);
@@ -100,8 +111,30 @@ export class Tasks {
     await Promise.all(closing.map((task) => task.close()));
   }
 
+  /** Every topic-partition assigned to a task here. */
+  assignedPartitions(): TopicPartition[] {
+    return [...this.tasks.values()].flatMap(({ task, assigned }) => [...assigned].map((topic) => ({ topic, partition: task.partition })));
+  }
+
+  /**
+   * Recreates every task from its last commit: the tasks close without writing what they have
+   * not committed (cached and staged store changes are dropped), then open again, their stores
+   * caught up from their changelogs from their checkpoints.
+   */
+  reset(): Promise<void> {
+    return this.changes.run(async () => {
+      const partitions = this.assignedPartitions();
+      await this.closeEvery();
+      await this.create(partitions);
+    });
+  }
+
   /** Closes every task (shutdown). */
-  async closeAll(): Promise<void> {
+  closeAll(): Promise<void> {
+    return this.changes.run(() => this.closeEvery());
+  }
+
+  private async closeEvery(): Promise<void> {
     const all = [...this.tasks.values()].map((e) => e.task);
     this.tasks.clear();
     this.route.clear();

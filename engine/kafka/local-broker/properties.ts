@@ -32,6 +32,9 @@ export function brokerProperties(layout: BrokerLayout): string {
     'share.coordinator.state.topic.replication.factor': 1,
     'share.coordinator.state.topic.min.isr': 1,
     'group.initial.rebalance.delay.ms': 0,
+    // A transaction left open by a killed producer is aborted within a second of its timeout
+    // (default: ten), so read_committed readers behind it wait less.
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms': 1000,
     'auto.create.topics.enable': true,
     // The cleaner's dedupe buffer is taken from the heap up front; keep it small for a small heap.
     'log.cleaner.dedupe.buffer.size': 32 * 1024 * 1024,

@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import { KafkaConsumer } from '../../engine/kafka/consumer.ts';
+import { KafkaProducer } from '../../engine/kafka/producer.ts';
+import type { Application } from '../../engine/runtime/application.ts';
+import { defineApplication } from '../../engine/runtime/definition.ts';
+import { Serdes } from '../../engine/serde/serde.ts';
+import { startApplication, text } from '../helpers/app.ts';
+import { bootstrapServers, createUniqueTopic, readAll, uniqueName } from '../helpers/kafka.ts';
+import { tempStateDir } from '../helpers/state.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Counts per key with the cache off, so every input gives one output: 1, 2, 3, ... per key. */
+function counter(input: string, output: string) {
+  return defineApplication({
+    applicationId: 'eos-count',
+    guarantee: 'exactly_once',
+    keySerde: Serdes.string(),
+    valueSerde: Serdes.string(),
+    topology: (builder) =>
+      builder
+        .stream<string, string>(input)
+        .groupByKey()
+        .count({ name: 'counts', caching: false })
+        .toStream()
+        .to(output, { value: Serdes.json() }),
+  });
+}
+
+/** Sends `n` records over `keys` keys, numbered from `from`; returns how many each key got. */
+async function produce(topic: string, from: number, n: number, keys: number, sent: Map<string, number>): Promise<void> {
+  const producer = await KafkaProducer.connect({ bootstrapServers: bootstrapServers() });
+  await producer.loadPartitionCounts([topic]);
+  for (let i = from; i < from + n; i++) {
+    const key = `k${i % keys}`;
+    sent.set(key, (sent.get(key) ?? 0) + 1);
+    producer.send({ topic, key: Buffer.from(key), value: Buffer.from(String(i)) });
+  }
+  await producer.disconnect();
+}
+
+/** Each key's counts as read committed: must be exactly 1..n, with n what the key was sent. */
+async function expectExactCounts(output: string, sent: Map<string, number>, timeoutMs = 60_000): Promise<void> {
+  const total = [...sent.values()].reduce((a, b) => a + b, 0);
+  const deadline = Date.now() + timeoutMs;
+  let records = await readAll(output, 'read_committed');
+  while (records.length < total && Date.now() < deadline) {
+    await sleep(300);
+    records = await readAll(output, 'read_committed');
+  }
+  const seen = new Map<string, number[]>();
+  for (const r of records) {
+    const key = text(r.key)!;
+    if (!seen.has(key)) seen.set(key, []);
+    seen.get(key)!.push(Number(text(r.value)));
+  }
+  const wrong = [...sent].filter(([key, n]) => {
+    const counts = seen.get(key) ?? [];
+    return counts.length !== n || counts.some((c, i) => c !== i + 1);
+  });
+  expect(wrong.slice(0, 3).map(([key, n]) => `${key}: sent ${n}, counts ${seen.get(key)?.join(',')}`), `${wrong.length} keys wrong`).to.deep.equal([]);
+  expect(records.length).to.equal(total);
+}
+
+/** Every partition of `topic` has its last stable offset at its end: no transaction is open. */
+async function expectNoOpenTransaction(topic: string, partitions: number): Promise<void> {
+  const committed = await KafkaConsumer.connect({ bootstrapServers: bootstrapServers(), isolationLevel: 'read_committed' });
+  const uncommitted = await KafkaConsumer.connect({ bootstrapServers: bootstrapServers(), isolationLevel: 'read_uncommitted' });
+  try {
+    for (let p = 0; p < partitions; p++) {
+      expect((await committed.watermarks(topic, p)).high, `${topic}[${p}]`).to.equal((await uncommitted.watermarks(topic, p)).high);
+    }
+  } finally {
+    await committed.disconnect();
+    await uncommitted.disconnect();
+  }
+}
+
+describe('exactly-once processing (real broker)', function () {
+  this.timeout(180_000);
+  const apps: Application[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    apps.length = 0;
+  });
+
+  it('commits outputs, changelog records and offsets in one transaction, read committed, across a graceful restart', async () => {
+    const input = await createUniqueTopic('eos-in', 3);
+    const output = await createUniqueTopic('eos-out', 3);
+    const applicationId = uniqueName('eos-count');
+    const stateDir = tempStateDir();
+    const sent = new Map<string, number>();
+    const first = await startApplication(counter(input, output), { applicationId, stateDir });
+    apps.push(first);
+    await produce(input, 0, 3_000, 40, sent);
+    await expectExactCounts(output, sent);
+    await first.close();
+    // Nothing in flight after a clean close.
+    await expectNoOpenTransaction(output, 3);
+    await expectNoOpenTransaction(`${applicationId}-counts-changelog`, 3);
+
+    const second = await startApplication(counter(input, output), { applicationId, stateDir });
+    apps.push(second);
+    await produce(input, 3_000, 2_000, 40, sent);
+    await expectExactCounts(output, sent);
+    expect(second.progress.rewinds).to.equal(0);
+  });
+
+  it('replaces a fenced producer and redoes the work since the last commit exactly once', async () => {
+    const input = await createUniqueTopic('eos-fence-in', 3);
+    const output = await createUniqueTopic('eos-fence-out', 3);
+    const sent = new Map<string, number>();
+    const app = await startApplication(counter(input, output), { stateDir: tempStateDir() });
+    apps.push(app);
+    await produce(input, 0, 1_000, 20, sent);
+    await expectExactCounts(output, sent);
+
+    // A producer with the application's transactional id fences the application's producer,
+    // as a zombie's successor would; the application must replace it, not stop.
+    const usurper = await KafkaProducer.connect({ bootstrapServers: bootstrapServers(), transactionalId: app.instanceId });
+    const more = produce(input, 1_000, 3_000, 20, sent);
+    await more;
+    await expectExactCounts(output, sent);
+    expect(app.progress.rewinds).to.be.at.least(1);
+    expect(app.state).to.equal('RUNNING');
+    await usurper.disconnect().catch(() => undefined);
+  });
+
+  it('commits the open transaction when a rebalance revokes partitions mid-stream, leaving nothing of them in flight', async () => {
+    const input = await createUniqueTopic('eos-rebal-in', 6);
+    const output = await createUniqueTopic('eos-rebal-out', 6);
+    const applicationId = uniqueName('eos-rebal');
+    const sent = new Map<string, number>();
+    const settings = { applicationId, kafka: { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 } };
+    const first = await startApplication(counter(input, output), { ...settings, stateDir: tempStateDir() });
+    apps.push(first);
+    await produce(input, 0, 4_000, 60, sent);
+    // A second instance joins while the first is processing: the first gives up half its
+    // partitions in the middle of its transactions.
+    const feeding = (async () => {
+      for (let i = 1; i <= 6; i++) {
+        await produce(input, i * 4_000, 4_000, 60, sent);
+        await sleep(300);
+      }
+    })();
+    await sleep(500);
+    const second = await startApplication(counter(input, output), { ...settings, stateDir: tempStateDir() });
+    apps.push(second);
+    await feeding;
+    await expectExactCounts(output, sent);
+    expect(first.taskIds().length + second.taskIds().length).to.equal(6);
+    expect(second.taskIds().length).to.be.greaterThan(0);
+    await Promise.all([first.close(), second.close()]);
+    await expectNoOpenTransaction(output, 6);
+    await expectNoOpenTransaction(`${applicationId}-counts-changelog`, 6);
+  });
+});
