@@ -17,6 +17,8 @@ export interface BytesStore {
   readonly name: string;
   /** Synchronous: the per-record path never awaits. */
   get(key: Buffer): Buffer | undefined;
+  /** What storage holds for `key`, ignoring staged writes: the last written (committed) state. */
+  getWritten(key: Buffer): Buffer | undefined;
   /** Stages a write; `null` deletes. `timestamp` is the time of the record that caused it. */
   put(key: Buffer, value: Buffer | null, timestamp?: number): void;
   /** Writes everything staged as one batch. */

@@ -24,6 +24,10 @@ export class ChangeLoggingStore implements BytesStore {
     return this.inner.get(key);
   }
 
+  getWritten(key: Buffer): Buffer | undefined {
+    return this.inner.getWritten(key);
+  }
+
   put(key: Buffer, value: Buffer | null, timestamp?: number): void {
     this.changelog.send(key, value, timestamp ?? this.clock());
     this.inner.put(key, value);

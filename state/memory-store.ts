@@ -17,6 +17,10 @@ export class MemoryStore implements BytesStore {
     return this.data.get(id);
   }
 
+  getWritten(key: Buffer): Buffer | undefined {
+    return this.data.get(key.toString('latin1'));
+  }
+
   put(key: Buffer, value: Buffer | null): void {
     this.staged.set(key.toString('latin1'), value);
   }

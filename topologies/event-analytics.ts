@@ -12,7 +12,11 @@ export interface AnalyticsTopics {
   deadLetter: string;
 }
 
-export const ANALYTICS_TOPICS: AnalyticsTopics = { input: 'events', deadLetter: 'events-dead-letter' };
+/** The contract's topics; `EVENTS_TOPIC` and `EVENTS_DEAD_LETTER_TOPIC` rename them for a deployment. */
+export const ANALYTICS_TOPICS: AnalyticsTopics = {
+  input: process.env.EVENTS_TOPIC ?? 'events',
+  deadLetter: process.env.EVENTS_DEAD_LETTER_TOPIC ?? 'events-dead-letter',
+};
 export const COUNTS_STORE = 'event-counts';
 
 /** Thrown for a record that is not an event envelope; the record goes to the dead-letter topic. */

@@ -11,6 +11,19 @@ export interface RunFlags {
   guarantee?: string;
   config?: string;
   stateDir?: string;
+  httpPort?: string;
+  httpHost?: string;
+  httpAdvertisedUrl?: string;
+  httpAllowedHosts?: string;
+}
+
+/** The `http` object of a config file. */
+interface HttpConfig {
+  port?: number;
+  host?: string;
+  token?: string;
+  allowedHosts?: string[];
+  advertisedUrl?: string;
 }
 
 /** The keys a `--config` JSON file may hold. */
@@ -21,9 +34,11 @@ interface ConfigFile {
   commitIntervalMs?: number;
   stateDir?: string;
   kafka?: ClientProperties;
+  http?: HttpConfig;
 }
 
-const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'stateDir', 'kafka'];
+const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'stateDir', 'kafka', 'http'];
+const HTTP_KEYS = ['port', 'host', 'token', 'allowedHosts', 'advertisedUrl'];
 const GUARANTEES = ['at_least_once', 'exactly_once'];
 
 /** Flags win over the environment, the environment over the config file, the file over the topology's defaults. */
@@ -40,6 +55,27 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv = proc
     commitIntervalMs: file.commitIntervalMs,
     stateDir: flags.stateDir ?? env.SLUICE_STATE_DIR ?? file.stateDir,
     kafka: file.kafka,
+    http: resolveHttp(flags, env, file.http ?? {}),
+  };
+}
+
+/**
+ * The query server's settings: flags, then the environment (`SLUICE_HTTP_PORT`, `SLUICE_HTTP_HOST`,
+ * `SLUICE_HTTP_TOKEN`, `SLUICE_HTTP_ALLOWED_HOSTS`, `SLUICE_HTTP_ADVERTISED_URL`), then the config
+ * file. No port anywhere: no server. The token has no flag, so it never shows in a process list.
+ */
+function resolveHttp(flags: RunFlags, env: NodeJS.ProcessEnv, file: HttpConfig): RunOptions['http'] {
+  const portText = flags.httpPort ?? env.SLUICE_HTTP_PORT;
+  const port = portText === undefined ? file.port : /^[0-9]{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
+  if (port === undefined) return undefined;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`--http-port must be a port number from 0 to 65535, not "${portText ?? port}".`);
+  const hosts = flags.httpAllowedHosts ?? env.SLUICE_HTTP_ALLOWED_HOSTS;
+  return {
+    port,
+    host: flags.httpHost ?? env.SLUICE_HTTP_HOST ?? file.host,
+    token: env.SLUICE_HTTP_TOKEN ?? file.token,
+    allowedHosts: hosts !== undefined ? hosts.split(',').map((h) => h.trim()).filter(Boolean) : file.allowedHosts,
+    advertisedUrl: flags.httpAdvertisedUrl ?? env.SLUICE_HTTP_ADVERTISED_URL ?? file.advertisedUrl,
   };
 }
 
@@ -58,6 +94,11 @@ function readConfigFile(file: string): ConfigFile {
   const config = parsed as ConfigFile;
   if (config.commitIntervalMs !== undefined && !(Number.isInteger(config.commitIntervalMs) && config.commitIntervalMs > 0)) {
     throw new ConfigError(`Config file ${file}: commitIntervalMs must be a positive integer.`);
+  }
+  if (config.http !== undefined) {
+    if (!config.http || typeof config.http !== 'object' || Array.isArray(config.http)) throw new ConfigError(`Config file ${file}: http must be an object.`);
+    const extra = Object.keys(config.http).filter((k) => !HTTP_KEYS.includes(k));
+    if (extra.length > 0) throw new ConfigError(`Config file ${file}: http has unknown key(s) ${extra.join(', ')}; allowed: ${HTTP_KEYS.join(', ')}.`);
   }
   if (config.stateDir !== undefined && (typeof config.stateDir !== 'string' || config.stateDir === '')) {
     throw new ConfigError(`Config file ${file}: stateDir must be a directory path.`);

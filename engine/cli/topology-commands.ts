@@ -16,7 +16,11 @@ export function runCommand(): Command {
     .option('--application-id <id>', "the application id (default: the topology file's)")
     .addOption(new Option('--guarantee <guarantee>', 'processing guarantee').choices(['at_least_once', 'exactly_once']))
     .option('--state-dir <dir>', 'where local state lives (default: SLUICE_STATE_DIR, else <tmp>/sluice-state)')
-    .option('--config <file>', 'a JSON file with bootstrapServers, applicationId, guarantee, commitIntervalMs, stateDir, kafka')
+    .option('--http-port <port>', 'serve interactive queries, metadata, health and metrics on this port (0: any free port)')
+    .option('--http-host <address>', 'address the query server binds (default 127.0.0.1; any other needs SLUICE_HTTP_TOKEN)')
+    .option('--http-advertised-url <url>', 'the URL other instances reach this one at (default http://<host>:<port>)')
+    .option('--http-allowed-hosts <names>', 'comma-separated Host header names to accept besides loopback and the advertised host')
+    .option('--config <file>', 'a JSON file with bootstrapServers, applicationId, guarantee, commitIntervalMs, stateDir, kafka, http')
     .action(async (file: string, flags: RunFlags) => {
       const definition = await loadTopologyFile(file);
       const options = resolveRunOptions(flags);
@@ -24,6 +28,7 @@ export function runCommand(): Command {
       options.onRestoreProgress = restoreProgressBar(process.stderr);
       const app = createApplication(file, definition, options);
       await app.start();
+      if (app.endpoint) process.stderr.write(`Serving queries at ${app.endpoint}/v1/stores\n`);
       let signals = 0;
       const shutdown = (signal: string) => {
         if (++signals > 1) process.exit(130); // a second signal: stop now

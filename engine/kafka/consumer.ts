@@ -184,6 +184,19 @@ export class KafkaConsumer {
     ).then(({ lowOffset, highOffset }) => ({ low: lowOffset, high: highOffset }));
   }
 
+  /**
+   * The watermarks the client last learnt for a partition it reads (from fetch responses; no
+   * request is made), or undefined before the first fetch.
+   */
+  cachedWatermarks(topic: string, partition: number): { low: number; high: number } | undefined {
+    try {
+      const { lowOffset, highOffset } = (this.client as unknown as { getWatermarkOffsets(t: string, p: number): Kafka.WatermarkOffsets }).getWatermarkOffsets(topic, partition);
+      return highOffset >= 0 ? { low: lowOffset, high: highOffset } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Resolves once any rebalance callback in progress has finished. */
   settled(): Promise<void> {
     return this.rebalancing;

@@ -56,6 +56,10 @@ export class KafkaProducer {
   private idleWaiters: Array<() => void> = [];
   /** topic -> partition -> highest offset acknowledged, for the topics asked about. */
   private readonly delivered = new Map<string, number[]>();
+  /** Records sent per topic since the producer was created (aborted ones included). */
+  private readonly sentByTopic = new Map<string, number>();
+  private lastTopic = '';
+  private lastTopicCount = 0;
   /** Whether a transaction is open (transactional producers only). */
   private transaction = false;
 
@@ -258,11 +262,26 @@ export class KafkaProducer {
     if (this.options.transactionalId !== undefined && !this.transaction) {
       throw new KafkaOperationError('produce', 'a transactional producer sends only inside a transaction; none is open', { fatal: true });
     }
+    if (record.topic !== this.lastTopic) this.countSent(record.topic);
+    this.lastTopicCount++;
     if (record.partition === undefined && record.key !== null) {
       const count = this.partitionCounts.get(record.topic);
       if (count !== undefined) record.partition = partitionForKey(record.key, count);
     }
     if (this.backlog.length > 0 || !this.tryProduce(record)) this.backlog.push(record);
+  }
+
+  /** Records sent per topic, up to now. */
+  sentCounts(): Map<string, number> {
+    this.countSent(this.lastTopic);
+    return this.sentByTopic;
+  }
+
+  /** Adds the run of records sent to the last topic to its count; `topic` starts a new run. */
+  private countSent(topic: string): void {
+    if (this.lastTopicCount > 0) this.sentByTopic.set(this.lastTopic, (this.sentByTopic.get(this.lastTopic) ?? 0) + this.lastTopicCount);
+    this.lastTopic = topic;
+    this.lastTopicCount = 0;
   }
 
   /** Records sent but not yet acknowledged (including any waiting for room in the queue). */

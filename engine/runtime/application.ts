@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describeCause } from '../errors.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
-import type { ClientProperties } from '../kafka/config.ts';
+import type { ClientProperties, ConnectionOptions as ClientConnection } from '../kafka/config.ts';
 import { KafkaConsumer } from '../kafka/consumer.ts';
 import { KafkaProducer } from '../kafka/producer.ts';
 import type { TopicPartition } from '../kafka/records.ts';
@@ -17,6 +17,10 @@ import { ProcessingLoop, type LoopOptions } from './processing-loop.ts';
 import type { RestoreProgress } from './restore.ts';
 import { deadLetterTopics, RecordErrors } from './record-errors.ts';
 import { Tasks } from './tasks.ts';
+import { prepareInstancesTopic, type InstanceState } from '../iq/directory.ts';
+import { type HttpOptions, QueryService } from '../iq/service.ts';
+import { checkServerOptions } from '../iq/server.ts';
+import { Metrics } from '../observability/metrics.ts';
 
 /** How to run an application: its definition's settings, overridden by these. */
 export interface RunOptions extends Partial<ApplicationSettings> {
@@ -28,6 +32,8 @@ export interface RunOptions extends Partial<ApplicationSettings> {
   logger?: Logger;
   /** Loop tuning; the defaults suit most applications. */
   loop?: Partial<LoopOptions>;
+  /** Serve interactive queries, metadata, health and metrics over HTTP (off unless given). */
+  http?: HttpOptions;
 }
 
 const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitIntervalMs: 1_000, maxInFlight: 100_000 };
@@ -66,12 +72,24 @@ export class Application {
 
   private readonly stateDir: string;
   private readonly onRestoreProgress: (progress: RestoreProgress) => void;
+  private readonly http: HttpOptions | undefined;
+  private queries?: QueryService;
+  private metrics?: Metrics;
+  private errors?: RecordErrors;
+  private partitionCounts = new Map<string, number>();
+  private readonly restoration = { restored: 0, remaining: 0, run: 0 };
 
   private constructor(definition: ApplicationDefinition, options: RunOptions) {
-    const { logger, loop, stateDir, onRestoreProgress, ...overrides } = options;
+    const { logger, loop, stateDir, onRestoreProgress, http, ...overrides } = options;
+    if (http) checkServerOptions(http);
+    this.http = http;
     this.settings = { ...definition, ...withoutUndefined(overrides) };
     this.stateDir = path.resolve(stateDir ?? process.env.SLUICE_STATE_DIR ?? path.join(os.tmpdir(), 'sluice-state'));
-    this.onRestoreProgress = onRestoreProgress ?? (() => {});
+    const report = onRestoreProgress ?? (() => {});
+    this.onRestoreProgress = (progress) => {
+      this.countRestored(progress);
+      report(progress);
+    };
     this.loopOptions = {
       ...DEFAULT_LOOP,
       ...(this.exactlyOnce ? { commitIntervalMs: EXACTLY_ONCE_COMMIT_INTERVAL_MS } : {}),
@@ -82,7 +100,10 @@ export class Application {
     this.log = (logger ?? createLogger()).child({ application: this.settings.applicationId });
     this.finished = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.finished.catch(() => undefined); // observed through `finished` by whoever cares
-    this.lifecycle.onChange((to, from) => this.log.info({ from, to }, 'state changed'));
+    this.lifecycle.onChange((to, from) => {
+      this.log.info({ from, to }, 'state changed');
+      this.queries?.announce();
+    });
   }
 
   /** Compiles the definition (throwing a TopologyError if it is invalid); nothing connects yet. */
@@ -106,6 +127,11 @@ export class Application {
 
   get state(): ApplicationState {
     return this.lifecycle.state;
+  }
+
+  /** Where the query server answers (`http://host:port`), when it runs. */
+  get endpoint(): string | undefined {
+    return this.queries?.endpoint;
   }
 
   /** The ids of the tasks this instance runs now, e.g. `["0_1", "1_1"]`. */
@@ -147,7 +173,7 @@ export class Application {
   private async connect(): Promise<void> {
     const { applicationId, bootstrapServers, kafka } = this.settings;
     const instance = (this.instance = `${applicationId}-${randomUUID().slice(0, 8)}`);
-    const connection = { bootstrapServers, properties: kafka, clientId: instance };
+    const connection: ClientConnection = { bootstrapServers, properties: kafka, clientId: instance };
     const dlqs = deadLetterTopics(
       this.topology.subtopologies.flatMap((s) => s.nodes).map((n) => n.onError),
     );
@@ -155,6 +181,7 @@ export class Application {
     let counts: Map<string, number>;
     try {
       counts = await prepareTopics(admin, this.topology, dlqs);
+      if (this.http) await prepareInstancesTopic(admin, applicationId);
     } finally {
       admin.disconnect();
     }
@@ -167,7 +194,8 @@ export class Application {
     });
     await this.producer.loadPartitionCounts([...counts.keys()]);
     this.producer.trackDeliveredOffsets(this.topology.stores.filter((s) => !s.sourceChangelog).map((s) => s.changelogTopic));
-    const errors = new RecordErrors(this.producer, this.log);
+    this.partitionCounts = counts;
+    const errors = (this.errors = new RecordErrors(this.producer, this.log));
     this.tasks = new Tasks(
       this.topology,
       { producer: this.producer, errors, log: this.log },
@@ -185,6 +213,7 @@ export class Application {
     });
     const protocol: CommitProtocol = this.exactlyOnce ? new ExactlyOnce(this.producer, this.consumer, this.log) : new AtLeastOnce(this.producer, this.consumer, this.log);
     this.loop = new ProcessingLoop(this.consumer, this.producer, protocol, this.tasks, this.loopOptions, this.log);
+    if (this.http) await this.serveQueries(this.http, connection);
     this.consumer.subscribe(this.topology.subtopologies.flatMap((s) => s.sourceTopics));
     this.lifecycle.transition('REBALANCING');
   }
@@ -248,6 +277,90 @@ export class Application {
     this.log.info({ partitions: partitions.map((p) => `${p.topic}[${p.partition}]`), lost }, 'partitions revoked');
   }
 
+  /** Starts the query server and joins the directory of instances; metrics start with it. */
+  private async serveQueries(http: HttpOptions, connection: ClientConnection): Promise<void> {
+    const tasks = this.tasks!;
+    const loop = this.loop!;
+    const producer = this.producer!;
+    const errors = this.errors!;
+    this.metrics = new Metrics({
+      consumed: () => loop.consumedByTopic,
+      produced: () => producer.sentCounts(),
+      processed: () => loop.processed,
+      commits: () => loop.commits,
+      rewinds: () => loop.rewinds,
+      lag: () => this.lag(),
+      restore: () => this.restoration,
+      deadLettered: () => errors.deadLettered,
+      skipped: () => errors.skipped,
+      storeSizes: () => tasks.storeSizes(),
+      tasks: () => ({ running: tasks.size, restoring: tasks.restoringIds().length }),
+      state: () => this.lifecycle.state,
+    });
+    loop.onCommitted = (seconds) => this.metrics!.commitLatency.observe(seconds);
+    this.queries = await QueryService.start(
+      {
+        applicationId: this.settings.applicationId,
+        instanceId: this.instance!,
+        stores: this.topology.stores,
+        partitions: (store) => this.partitionCounts.get(store.changelogTopic),
+        local: (taskId, store) => tasks.query(taskId, store),
+        tasks: () => {
+          const states: Record<string, 'running' | 'restoring'> = {};
+          for (const id of tasks.ids()) states[id] = 'running';
+          for (const id of tasks.restoringIds()) states[id] = 'restoring';
+          return states;
+        },
+        state: () => this.instanceState(),
+      },
+      http,
+      { connection, metrics: this.metrics, log: this.log },
+    );
+    tasks.onChange = () => this.queries?.announce();
+  }
+
+  private instanceState(): InstanceState {
+    if (this.tasks && this.tasks.restoringIds().length > 0) return 'restoring';
+    switch (this.lifecycle.state) {
+      case 'RUNNING':
+        return 'running';
+      case 'REBALANCING':
+        return 'rebalancing';
+      case 'CREATED':
+      case 'STARTING':
+        return 'starting';
+      default:
+        return 'stopping';
+    }
+  }
+
+  /** Lag of each partition read: the end the client last saw minus the position. */
+  private lag(): Array<{ topic: string; partition: number; lag: number }> {
+    const consumer = this.consumer;
+    if (!consumer || !this.tasks) return [];
+    const lags: Array<{ topic: string; partition: number; lag: number }> = [];
+    const partitions = this.tasks.assignedPartitions();
+    let positions: Array<{ topic: string; partition: number; offset: number }>;
+    try {
+      positions = consumer.position(partitions);
+    } catch {
+      return [];
+    }
+    for (const { topic, partition, offset } of positions) {
+      const marks = consumer.cachedWatermarks(topic, partition);
+      if (marks && offset >= 0) lags.push({ topic, partition, lag: Math.max(0, marks.high - offset) });
+    }
+    return lags;
+  }
+
+  /** Keeps the restoration totals the metrics show: records replayed, and still to replay. */
+  private countRestored(progress: RestoreProgress): void {
+    const r = this.restoration;
+    r.restored += progress.restored - r.run;
+    r.run = progress.done ? 0 : progress.restored;
+    r.remaining = progress.done ? 0 : progress.total - progress.restored;
+  }
+
   /** Stops the application on an error it cannot go on after. */
   private fail(err: unknown, what: string): void {
     this.log.error({ err: describeCause(err) }, what);
@@ -256,6 +369,8 @@ export class Application {
   }
 
   private async disconnect(): Promise<void> {
+    await this.queries?.close().catch((err) => this.log.warn({ err: describeCause(err) }, 'query server did not close cleanly'));
+    this.queries = undefined;
     // A transaction left open by a failure is aborted now rather than when it times out.
     if (this.producer?.inTransaction) {
       await this.producer.abortTransaction().catch((err) => this.log.warn({ err: describeCause(err) }, 'could not abort the open transaction'));

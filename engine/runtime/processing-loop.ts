@@ -1,5 +1,6 @@
 import type { KafkaConsumer } from '../kafka/consumer.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
+import type { ConsumedRecord } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import { Mutex } from './mutex.ts';
@@ -37,6 +38,10 @@ export class ProcessingLoop {
   commits = 0;
   /** Times the tasks went back to the last commit (exactly-once, after an aborted transaction). */
   rewinds = 0;
+  /** Records consumed per topic. */
+  readonly consumedByTopic = new Map<string, number>();
+  /** Told how long each commit took, in seconds. */
+  onCommitted: (seconds: number) => void = () => {};
 
   constructor(consumer: KafkaConsumer, producer: KafkaProducer, protocol: CommitProtocol, tasks: Tasks, options: LoopOptions, log: Logger) {
     this.consumer = consumer;
@@ -75,6 +80,7 @@ export class ProcessingLoop {
    * the last commit instead.
    */
   async commit(): Promise<void> {
+    const started = performance.now();
     await this.protocol.prepare();
     await this.tasks.sweepExpired();
     this.tasks.flushState();
@@ -90,6 +96,7 @@ export class ProcessingLoop {
       }
       await this.tasks.writeState();
       this.tasks.checkpoint(this.producer);
+      if (offsets.length > 0) this.onCommitted((performance.now() - started) / 1000);
     }
     this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
   }
@@ -116,6 +123,22 @@ export class ProcessingLoop {
     this.log.info({ partitions: partitions.length }, 'tasks went back to the last commit');
   }
 
+  /** Counts a batch's records per topic (a batch holds long runs of one partition). */
+  private countConsumed(batch: ConsumedRecord[]): void {
+    let topic = '';
+    let run = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const t = batch[i]!.topic;
+      if (t !== topic) {
+        if (run > 0) this.consumedByTopic.set(topic, (this.consumedByTopic.get(topic) ?? 0) + run);
+        topic = t;
+        run = 0;
+      }
+      run++;
+    }
+    if (run > 0) this.consumedByTopic.set(topic, (this.consumedByTopic.get(topic) ?? 0) + run);
+  }
+
   private async iteration(): Promise<void> {
     const batch = await this.consumer.consume(this.options.maxBatch, this.options.pollTimeoutMs);
     if (batch.length > 0) await this.protocol.prepare();
@@ -138,6 +161,7 @@ export class ProcessingLoop {
       throw err.reason;
     }
     this.processed += batch.length;
+    this.countConsumed(batch);
     if (Date.now() >= this.nextCommitAt || this.producer.inFlight >= this.options.maxInFlight || this.tasks.commitRequested) await this.commit();
   }
 }

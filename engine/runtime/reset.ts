@@ -1,4 +1,5 @@
 import { ApplicationError } from '../errors.ts';
+import { instancesTopic } from '../iq/directory.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
 import type { ConnectionOptions } from '../kafka/config.ts';
 import type { CompiledTopology } from '../topology/compiled.ts';
@@ -25,7 +26,7 @@ export async function resetApplication(topology: CompiledTopology, connection: C
     }
     if (description && description.state !== 'DEAD' && (await admin.groupOffsets(group)).length > 0) await admin.deleteGroups([group]);
     const existing = new Set(await admin.listTopics());
-    const internal = topology.internalTopics.map((t) => t.name).filter((name) => existing.has(name));
+    const internal = [...topology.internalTopics.map((t) => t.name), instancesTopic(group)].filter((name) => existing.has(name));
     await admin.deleteTopics(internal);
     return { group, deletedTopics: internal };
   } finally {

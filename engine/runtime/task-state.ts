@@ -5,6 +5,7 @@ import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../../state/ch
 import { LevelDbStore, StoreOpenError } from '../../state/leveldb/level-store.ts';
 import { ExpiringStore, stampedCodec } from '../../state/expiring-store.ts';
 import { MeteredStore } from '../../state/metered-store.ts';
+import { CommittedReader } from '../../state/committed-reader.ts';
 import { TaskDirectory, TaskDirectoryLockedError } from '../../state/task-directory.ts';
 import { ApplicationError, describeCause } from '../errors.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
@@ -27,6 +28,8 @@ export interface TaskStore {
   /** The expiry layer of a store with a TTL. */
   expiring?: ExpiringStore<unknown, unknown>;
   store?: MeteredStore<unknown, unknown>;
+  /** Reads the committed state, for interactive queries. */
+  reader?: CommittedReader<unknown, unknown>;
 }
 
 export interface TaskStateOptions {
@@ -92,6 +95,7 @@ export class TaskState {
     LevelDbStore.wipe(store.bytes.location);
     store.bytes = await LevelDbStore.open(store.spec.name, store.bytes.location);
     store.checkpointed = undefined;
+    store.reader = undefined;
   }
 
   /** Stacks the layers over the restored stores; changes go to the changelog through `producer`. */
@@ -114,6 +118,20 @@ export class TaskState {
         s.store = new MeteredStore(s.expiring);
       }
     }
+  }
+
+  /** A reader of what this store has committed (for queries from outside the task). */
+  reader(name: string, now: () => number): CommittedReader<unknown, unknown> | undefined {
+    const found = this.stores.find((s) => s.spec.name === name);
+    if (!found) return undefined;
+    const { spec } = found;
+    found.reader ??= new CommittedReader(found.bytes, spec.keySerde, spec.valueSerde, spec.changelogTopic, { ttlMs: spec.ttlMs, now });
+    return found.reader;
+  }
+
+  /** About how many bytes each store takes on disk. */
+  async sizes(): Promise<Array<{ store: string; partition: number; bytes: number }>> {
+    return Promise.all(this.stores.map(async (s) => ({ store: s.spec.name, partition: s.partition, bytes: await s.bytes.approximateSize().catch(() => 0) })));
   }
 
   store(name: string): TaskStore {

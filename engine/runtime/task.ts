@@ -7,6 +7,7 @@ import type { Forward, RecordContext } from '../processors/processor.ts';
 import type { CompiledNode, CompiledSink, CompiledSource, Subtopology } from '../topology/compiled.ts';
 import { IllegalStateError, ProcessingError } from '../errors.ts';
 import type { CachingStore } from '../../state/caching-store.ts';
+import type { CommittedReader } from '../../state/committed-reader.ts';
 import type { KeyValueStore, WriteContext } from '../../state/key-value-store.ts';
 import type { StoreProvider } from '../processors/processor.ts';
 import { StopProcessing, type RecordErrors } from './record-errors.ts';
@@ -112,6 +113,16 @@ export class Task {
     this.current = record;
     input.run(record);
     input.next = record.offset + 1;
+  }
+
+  /** A reader of the committed state of one of this task's stores, if it has that store. */
+  reader(store: string): CommittedReader<unknown, unknown> | undefined {
+    return this.state?.reader(store, () => this.streamTime);
+  }
+
+  /** About how many bytes each of this task's stores takes on disk. */
+  storeSizes(): Promise<Array<{ store: string; partition: number; bytes: number }>> {
+    return this.state?.sizes() ?? Promise.resolve([]);
   }
 
   async sweepExpired(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from '../kafka/config.ts';
 import type { TopicPartition, TopicPartitionOffset } from '../kafka/records.ts';
 import type { CompiledStore, CompiledTopology, Subtopology } from '../topology/compiled.ts';
+import type { CommittedReader } from '../../state/committed-reader.ts';
 import { Mutex } from './mutex.ts';
 import { restoreTasks, type RestoreProgress } from './restore.ts';
 import { Task, type TaskDependencies } from './task.ts';
@@ -28,6 +29,10 @@ export class Tasks {
   private readonly storesOf = new Map<number, CompiledStore[]>();
   /** Serialises assignment, revocation and resets, which a rebalance and the loop may ask for at once. */
   private readonly changes = new Mutex();
+  /** Tasks being created: their stores open and restore. */
+  private readonly restoring = new Set<string>();
+  /** Called whenever tasks start restoring, start running or go. */
+  onChange: () => void = () => {};
   /** Set when a store has too many uncommitted changes; the loop commits early. */
   commitRequested = false;
 
@@ -51,6 +56,28 @@ export class Tasks {
     return [...this.tasks.keys()].sort();
   }
 
+  /** The ids of tasks whose stores are being restored (assigned here, not running yet). */
+  restoringIds(): string[] {
+    return [...this.restoring].sort();
+  }
+
+  /**
+   * Where task `taskId` stands here, for a query of its store `store`: running (with a reader of
+   * the store's committed state), restoring, or not here.
+   */
+  query(taskId: string, store: string): { state: 'running'; reader: CommittedReader<unknown, unknown> } | { state: 'restoring' | 'absent' } {
+    const entry = this.tasks.get(taskId);
+    const reader = entry?.task.reader(store);
+    if (reader) return { state: 'running', reader };
+    return { state: this.restoring.has(taskId) ? 'restoring' : 'absent' };
+  }
+
+  /** About how many bytes each store of each task takes on disk. */
+  async storeSizes(): Promise<Array<{ store: string; partition: number; bytes: number }>> {
+    const sizes = await Promise.all([...this.tasks.values()].map(({ task }) => task.storeSizes()));
+    return sizes.flat();
+  }
+
   /**
    * Creates the tasks for newly assigned partitions. Tasks with stores open them and restore
    * them from their changelogs first; the partitions are read only after this returns.
@@ -66,6 +93,8 @@ export class Tasks {
       if (sub && !this.tasks.has(`${sub.id}_${partition}`)) created.set(`${sub.id}_${partition}`, { sub, partition });
     }
     const states = new Map<string, TaskState>();
+    for (const id of created.keys()) this.restoring.add(id);
+    if (created.size > 0) this.onChange();
     try {
       for (const [id, { sub, partition }] of created) {
         const stores = this.storesOf.get(sub.id);
@@ -75,6 +104,9 @@ export class Tasks {
     } catch (err) {
       await Promise.all([...states.values()].map((s) => s.close()));
       throw err;
+    } finally {
+      for (const id of created.keys()) this.restoring.delete(id);
+      if (created.size > 0) queueMicrotask(() => this.onChange());
     }
     for (const [id, { sub, partition }] of created) {
       const task = new Task(sub, partition, this.deps, states.get(id), () => (this.commitRequested = true));
@@ -108,6 +140,7 @@ export class Tasks {
         closing.push(task);
       }
     }
+    if (closing.length > 0) this.onChange();
     await Promise.all(closing.map((task) => task.close()));
   }
 
@@ -124,6 +157,8 @@ export class Tasks {
   reset(): Promise<void> {
     return this.changes.run(async () => {
       const partitions = this.assignedPartitions();
+      // Queries of these tasks answer "restoring" until they run again.
+      for (const id of this.tasks.keys()) this.restoring.add(id);
       await this.closeEvery();
       await this.create(partitions);
     });
@@ -138,6 +173,7 @@ export class Tasks {
     const all = [...this.tasks.values()].map((e) => e.task);
     this.tasks.clear();
     this.route.clear();
+    if (all.length > 0) this.onChange();
     await Promise.all(all.map((task) => task.close()));
   }
 

@@ -56,6 +56,15 @@ export class LevelDbStore implements BytesStore {
     return this.db.getSync(key);
   }
 
+  getWritten(key: Buffer): Buffer | undefined {
+    return this.db.getSync(key);
+  }
+
+  /** About how many bytes the store takes on disk (LevelDB's estimate; recent writes may not count yet). */
+  approximateSize(): Promise<number> {
+    return this.db.approximateSize(Buffer.alloc(0), Buffer.alloc(256, 0xff));
+  }
+
   put(key: Buffer, value: Buffer | null): void {
     this.staged.set(key.toString('latin1'), [key, value]);
   }

@@ -51,6 +51,18 @@ for (const [name, open] of backends) {
       expect(s(store.get(b('a'))!)).to.equal('1');
     });
 
+    it('reads only what was written with getWritten, never the staged changes', async () => {
+      store.put(b('a'), b('1'));
+      await store.write();
+      store.put(b('a'), b('2'));
+      store.put(b('b'), b('3'));
+      expect(s(store.getWritten(b('a'))!)).to.equal('1');
+      expect(store.getWritten(b('b'))).to.equal(undefined);
+      await store.write();
+      expect(s(store.getWritten(b('a'))!)).to.equal('2');
+      expect(s(store.getWritten(b('b'))!)).to.equal('3');
+    });
+
     it('deletes with null, staged and written', async () => {
       store.put(b('a'), b('1'));
       await store.write();

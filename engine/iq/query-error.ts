@@ -1,0 +1,37 @@
+/**
+ * A query that cannot be answered as asked: carries the HTTP status, a stable code and what to
+ * do about it. Every answer it makes is JSON: `{"error": code, "message", ...details}`.
+ */
+export class QueryError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+  /** Seconds after which asking again may succeed (503 answers). */
+  readonly retryAfter: number | undefined;
+
+  constructor(status: number, code: string, message: string, details: Record<string, unknown> = {}, retryAfter?: number) {
+    super(message);
+    this.name = 'QueryError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.retryAfter = retryAfter;
+  }
+
+  get body(): Record<string, unknown> {
+    return { error: this.code, message: this.message, ...this.details };
+  }
+
+  static badRequest(code: string, message: string, details?: Record<string, unknown>): QueryError {
+    return new QueryError(400, code, message, details);
+  }
+
+  static notFound(code: string, message: string, details?: Record<string, unknown>): QueryError {
+    return new QueryError(404, code, message, details);
+  }
+
+  /** The partition cannot be read right now (restoring, rebalancing, owner unreachable). */
+  static unavailable(code: string, message: string, details: Record<string, unknown>, retryAfter = 1): QueryError {
+    return new QueryError(503, code, message, details, retryAfter);
+  }
+}

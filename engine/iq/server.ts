@@ -1,0 +1,215 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import os from 'node:os';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ConfigError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { FORWARDED_HEADER } from './peers.ts';
+import type { Answer, RangeQuery, StoreQueries } from './queries.ts';
+import { QueryError } from './query-error.ts';
+
+export interface QueryServerOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Address to bind. Default 127.0.0.1; any other needs `token`. */
+  host?: string;
+  /** Bearer token every request must carry (except /healthz and /readyz). Required off loopback. */
+  token?: string;
+  /** Host header names accepted besides loopback names, the bound address and the advertised one; `*` accepts any. */
+  allowedHosts?: string[];
+  /** The URL other instances reach this one at. Default `http://<host>:<port>` (the machine's name when bound to every address). */
+  advertisedUrl?: string;
+}
+
+/** What the server answers from, besides the store queries. */
+export interface ServerHost {
+  queries: StoreQueries;
+  metadata(): unknown;
+  readiness(): { ready: boolean; detail: Record<string, unknown> };
+  metrics: Metrics;
+  log: Logger;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+const WILDCARD = new Set(['0.0.0.0', '::', '']);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Refuses settings that would expose state: a non-loopback address without a token. */
+export function checkServerOptions(options: QueryServerOptions): void {
+  const host = options.host ?? '127.0.0.1';
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65_535) {
+    throw new ConfigError(`The HTTP port must be a whole number from 0 to 65535, not ${options.port}.`);
+  }
+  if (!isLoopback(host) && !options.token) {
+    throw new ConfigError(
+      `Refusing to serve queries on ${host} without a token: anyone who can reach it could read the state. ` +
+        'Set a bearer token (SLUICE_HTTP_TOKEN or --http-token), or bind 127.0.0.1.',
+    );
+  }
+  if (options.token !== undefined && options.token.length < 16) {
+    throw new ConfigError('The HTTP token must be at least 16 characters long.');
+  }
+}
+
+/**
+ * The interactive-query server of one instance (fastify): the store routes, metadata, health,
+ * readiness and metrics. Every answer is JSON except /metrics; no bad request gets a 5xx.
+ */
+export class QueryServer {
+  readonly endpoint: string;
+  private readonly app: FastifyInstance;
+
+  private constructor(app: FastifyInstance, endpoint: string) {
+    this.app = app;
+    this.endpoint = endpoint;
+  }
+
+  /** Binds and starts answering. Throws a ConfigError for unsafe settings. */
+  static async start(options: QueryServerOptions, host: ServerHost): Promise<QueryServer> {
+    checkServerOptions(options);
+    const bind = options.host ?? '127.0.0.1';
+    const app = Fastify({
+      logger: false,
+      routerOptions: { maxParamLength: 65_536 },
+      bodyLimit: 64 * 1024,
+      requestTimeout: 30_000,
+      return503OnClosing: true,
+      frameworkErrors: (error, _request, reply) => {
+        void (reply as FastifyReply).code(400).send({ error: 'bad-request', message: `The request could not be read: ${error.message}` });
+      },
+    });
+    installGuards(app, options, bind);
+    installErrorHandling(app, host);
+    installRoutes(app, host);
+    await app.listen({ port: options.port, host: bind });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    const shown = WILDCARD.has(bind) ? os.hostname() : bind.includes(':') ? `[${bind}]` : bind;
+    const endpoint = options.advertisedUrl?.replace(/\/$/, '') ?? `http://${shown}:${port}`;
+    allowed(app).add(hostName(new URL(endpoint).host));
+    return new QueryServer(app, endpoint);
+  }
+
+  get port(): number {
+    const address = this.app.server.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  }
+
+  close(): Promise<void> {
+    return this.app.close();
+  }
+}
+
+const ALLOWED = Symbol('allowed hosts');
+
+function allowed(app: FastifyInstance): Set<string> {
+  return (app as unknown as { [ALLOWED]: Set<string> })[ALLOWED];
+}
+
+/** The host name of a Host header: without the port, brackets or case. */
+function hostName(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+  const colon = h.lastIndexOf(':');
+  return colon > 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}
+
+/** Host allowlist (against DNS rebinding) and the bearer token, before anything else runs. */
+function installGuards(app: FastifyInstance, options: QueryServerOptions, bind: string): void {
+  const hosts = new Set([...LOOPBACK, ...(options.allowedHosts ?? []).map((h) => hostName(h))]);
+  if (!WILDCARD.has(bind)) hosts.add(hostName(bind.includes(':') ? `[${bind}]` : bind));
+  (app as unknown as { [ALLOWED]: Set<string> })[ALLOWED] = hosts;
+  const anyHost = hosts.has('*');
+  const digest = options.token === undefined ? undefined : sha256(options.token);
+  app.addHook('onRequest', (request, reply, done) => {
+    const host = request.headers.host;
+    if (!anyHost && (host === undefined || !hosts.has(hostName(host)))) {
+      void reply.code(403).send({ error: 'host-not-allowed', message: 'The Host header names a host this server does not answer for; add it to the allowed hosts.' });
+      return;
+    }
+    if (digest !== undefined && request.url !== '/healthz' && request.url !== '/readyz') {
+      const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+      if (given === undefined || !timingSafeEqual(sha256(given), digest)) {
+        void reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'A valid bearer token is required.' });
+        return;
+      }
+    }
+    done();
+  });
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function installErrorHandling(app: FastifyInstance, host: ServerHost): void {
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: 'not-found', message: `No route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}.` });
+  });
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (error instanceof QueryError) {
+      if (error.retryAfter !== undefined) void reply.header('retry-after', String(error.retryAfter));
+      void reply.code(error.status).send(error.body);
+      return;
+    }
+    const status = error.statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      void reply.code(status).send({ error: 'bad-request', message: error.message });
+      return;
+    }
+    host.log.error({ err: error, url: request.url.slice(0, 500) }, 'query failed');
+    void reply.code(500).send({ error: 'internal', message: 'The query failed on the server; see its log.' });
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    host.metrics.httpRequests.inc({ route, status: String(reply.statusCode) });
+    host.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+    done();
+  });
+}
+
+function installRoutes(app: FastifyInstance, host: ServerHost): void {
+  const { queries } = host;
+  const forwarded = (request: FastifyRequest) => request.headers[FORWARDED_HEADER] !== undefined;
+  app.get('/healthz', async () => ({ status: 'alive' }));
+  app.get('/readyz', async (_request, reply) => {
+    const { ready, detail } = host.readiness();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', ...detail });
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(host.metrics.contentType).send(await host.metrics.text()));
+  app.get('/v1/metadata', async () => host.metadata());
+  app.get('/v1/stores', async (_request, reply) => send(reply, queries.listStores()));
+  app.get<{ Params: { store: string; key: string }; Querystring: Record<string, unknown> }>('/v1/stores/:store/keys/:key', async (request, reply) => {
+    const { store, key } = request.params;
+    const redirect = single(request.query, 'redirect');
+    if (redirect !== undefined && redirect !== 'true' && redirect !== 'false') throw QueryError.badRequest('bad-parameter', 'redirect must be true or false.');
+    return send(reply, await queries.get(store, key, { forwarded: forwarded(request), redirect: redirect === 'true' }));
+  });
+  app.get<{ Params: { store: string }; Querystring: Record<string, unknown> }>('/v1/stores/:store/range', async (request, reply) => {
+    const query: RangeQuery = {};
+    for (const name of ['from', 'to', 'prefix', 'limit', 'cursor', 'scope', 'partitions'] as const) {
+      const value = single(request.query, name);
+      if (value !== undefined) query[name] = value;
+    }
+    return send(reply, await queries.range(request.params.store, query, { forwarded: forwarded(request) }));
+  });
+}
+
+/** A query parameter given at most once. */
+function single(query: Record<string, unknown>, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw QueryError.badRequest('bad-parameter', `"${name}" may be given only once.`);
+  return value;
+}
+
+function send(reply: FastifyReply, answer: Answer): FastifyReply {
+  if (answer.kind === 'redirect') return reply.code(307).header('location', answer.location).send({ location: answer.location });
+  if (answer.kind === 'json') return reply.code(answer.status).send(answer.body);
+  const { status, body, retryAfter } = answer.answer;
+  if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}

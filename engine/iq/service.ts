@@ -1,0 +1,150 @@
+import type { ConnectionOptions } from '../kafka/config.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { CompiledStore } from '../topology/compiled.ts';
+import { InstanceDirectory, type InstanceState, type KnownInstance } from './directory.ts';
+import { HttpPeers } from './peers.ts';
+import { type LocalTask, type QueryLimits, StoreQueries } from './queries.ts';
+import { QueryServer, type QueryServerOptions } from './server.ts';
+
+/** How to serve interactive queries: the server's settings, and optionally the limits and directory timing. */
+export interface HttpOptions extends QueryServerOptions {
+  limits?: Partial<QueryLimits>;
+  /** How often this instance announces itself. Default 1 s. */
+  heartbeatMs?: number;
+  /** When a silent instance counts as gone. Default 5 heartbeats. */
+  staleAfterMs?: number;
+}
+
+/** The running application, as the query service sees it. */
+export interface InstanceView {
+  readonly applicationId: string;
+  readonly instanceId: string;
+  readonly stores: readonly CompiledStore[];
+  partitions(store: CompiledStore): number | undefined;
+  local(taskId: string, store: string): LocalTask;
+  /** Every task here and where it stands. */
+  tasks(): Record<string, 'running' | 'restoring'>;
+  state(): InstanceState;
+}
+
+/**
+ * Interactive queries for one instance: the HTTP server, the directory of instances it routes
+ * by, and the connections to peers it forwards to.
+ */
+export class QueryService {
+  private readonly view: InstanceView;
+  private readonly server: QueryServer;
+  private readonly directory: InstanceDirectory;
+  private readonly peers: HttpPeers;
+
+  private constructor(view: InstanceView, server: QueryServer, directory: InstanceDirectory, peers: HttpPeers) {
+    this.view = view;
+    this.server = server;
+    this.directory = directory;
+    this.peers = peers;
+  }
+
+  static async start(view: InstanceView, options: HttpOptions, deps: { connection: ConnectionOptions; metrics: Metrics; log: Logger }): Promise<QueryService> {
+    const log = deps.log.child({ component: 'queries' });
+    const peers = new HttpPeers({ token: options.token });
+    let directory: InstanceDirectory | undefined;
+    const queries = new StoreQueries(
+      {
+        instanceId: view.instanceId,
+        stores: view.stores,
+        partitions: (store) => view.partitions(store),
+        local: (taskId, store) => view.local(taskId, store),
+        owner: (taskId) => directory?.owner(taskId),
+      },
+      peers,
+      options.limits,
+    );
+    const started: { service?: QueryService } = {};
+    const server = await QueryServer.start(options, {
+      queries,
+      metrics: deps.metrics,
+      log,
+      metadata: () => started.service?.metadata() ?? { application: view.applicationId, instances: [] },
+      readiness: () => readiness(view),
+    });
+    try {
+      directory = await InstanceDirectory.start({
+        connection: deps.connection,
+        applicationId: view.applicationId,
+        heartbeatMs: options.heartbeatMs,
+        staleAfterMs: options.staleAfterMs,
+        log,
+        self: () => ({ instance: view.instanceId, endpoint: server.endpoint, state: view.state(), tasks: view.tasks() }),
+      });
+    } catch (err) {
+      await server.close();
+      await peers.close();
+      throw err;
+    }
+    started.service = new QueryService(view, server, directory, peers);
+    log.info({ endpoint: server.endpoint }, 'serving interactive queries');
+    return started.service;
+  }
+
+  get endpoint(): string {
+    return this.server.endpoint;
+  }
+
+  /** Tells the other instances about a change here (tasks, state). */
+  announce(): void {
+    this.directory.announce();
+  }
+
+  /** Every instance: its endpoint, state and the partitions of each store it hosts. */
+  metadata(): unknown {
+    const known = this.directory.instances();
+    if (!known.some((i) => i.instance === this.view.instanceId)) {
+      known.push({ instance: this.view.instanceId, endpoint: this.endpoint, state: this.view.state(), tasks: this.view.tasks(), heartbeat: Date.now(), live: true });
+    }
+    const now = Date.now();
+    return {
+      application: this.view.applicationId,
+      instance: this.view.instanceId,
+      instances: known
+        .sort((a, b) => a.instance.localeCompare(b.instance))
+        .map((i) => ({
+          instance: i.instance,
+          endpoint: i.endpoint,
+          state: i.state,
+          live: i.live,
+          lastHeardMsAgo: Math.max(0, now - i.heartbeat),
+          stores: this.storesOf(i),
+        })),
+    };
+  }
+
+  /** Withdraws this instance from the directory, stops answering and closes connections. */
+  async close(): Promise<void> {
+    await this.directory.close(this.view.instanceId);
+    await this.server.close();
+    await this.peers.close();
+  }
+
+  private storesOf(instance: KnownInstance): Record<string, { running: number[]; restoring: number[] }> {
+    const stores: Record<string, { running: number[]; restoring: number[] }> = {};
+    for (const store of this.view.stores) {
+      const entry = { running: [] as number[], restoring: [] as number[] };
+      for (const [task, state] of Object.entries(instance.tasks)) {
+        const [sub, partition] = task.split('_').map(Number);
+        if (sub === store.subtopology) entry[state].push(partition!);
+      }
+      entry.running.sort((a, b) => a - b);
+      entry.restoring.sort((a, b) => a - b);
+      stores[store.name] = entry;
+    }
+    return stores;
+  }
+}
+
+function readiness(view: InstanceView): { ready: boolean; detail: Record<string, unknown> } {
+  const tasks = view.tasks();
+  const restoring = Object.keys(tasks).filter((t) => tasks[t] === 'restoring');
+  const state = view.state();
+  return { ready: state === 'running' && restoring.length === 0, detail: { state, tasks: Object.keys(tasks).length, restoring } };
+}
