@@ -9,10 +9,14 @@
  * group has committed the input's end offsets. Systems alternate over the rounds and the best
  * round of each is reported, so background noise on a shared machine hurts every system alike.
  * Results follow DESIGN.md's contract.
+ *
+ * `iq-lookups` is of another kind: it measures interactive queries (HTTP point lookups of a
+ * running application's store) against a bare node:http server; see runLookups.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KafkaAdmin } from '../engine/kafka/admin.ts';
@@ -65,7 +69,30 @@ interface RestoreWorkload {
   params: (quick: boolean) => Params;
 }
 
-type Workload = StreamWorkload | RestoreWorkload;
+/** Interactive queries: HTTP point lookups of a running application's count store while it keeps processing. */
+interface LookupWorkload {
+  kind: 'lookups';
+  name: string;
+  systems: string[];
+  params: (quick: boolean) => Params;
+  rounds: (quick: boolean) => number;
+  load: (quick: boolean) => LookupLoad;
+}
+
+interface LookupLoad {
+  /** Load-phase records per key; `records` is `keys` times this unless --records is given. */
+  recordsPerKey: number;
+  /** Records per second written to the input while the lookups run. */
+  feedPerSec: number;
+  connections: number;
+  seconds: number;
+  /** An untimed run against each server before the first round. */
+  warmupSeconds: number;
+  /** Keys whose answers are checked against their true counts. */
+  sample: number;
+}
+
+type Workload = StreamWorkload | RestoreWorkload | LookupWorkload;
 
 const COMMIT_INTERVAL_MS = 1000;
 
@@ -128,6 +155,17 @@ const WORKLOADS: Record<string, Workload> = {
       return { records, valueSize: 0, partitions: 6, keys: records, commitIntervalMs: COMMIT_INTERVAL_MS };
     },
   },
+  'iq-lookups': {
+    kind: 'lookups',
+    name: 'iq-lookups',
+    systems: ['sluice-iq', 'node-http'],
+    params: (quick) => {
+      const keys = quick ? 1_000 : 10_000;
+      return { records: keys * 10, valueSize: 100, partitions: 6, keys, keyOrder: 'sequential', commitIntervalMs: COMMIT_INTERVAL_MS };
+    },
+    rounds: (quick) => (quick ? 1 : 2),
+    load: (quick) => ({ recordsPerKey: 10, feedPerSec: 5_000, connections: 10, seconds: quick ? 3 : 10, warmupSeconds: quick ? 1 : 3, sample: quick ? 200 : 1_000 }),
+  },
 };
 
 const HERE = import.meta.dirname;
@@ -168,7 +206,7 @@ function paramsOf(workload: Workload): Params {
 }
 
 function roundsOf(workload: Workload): number {
-  return Number(flags.rounds ?? (workload.kind === 'stream' && workload.rounds ? workload.rounds(flags.quick) : flags.quick ? 1 : 3));
+  return Number(flags.rounds ?? (workload.kind !== 'restore' && workload.rounds ? workload.rounds(flags.quick) : flags.quick ? 1 : 3));
 }
 
 interface Report {
@@ -369,6 +407,254 @@ async function verifyRestored(input: string, output: string, params: Params, fin
   return true;
 }
 
+/**
+ * `iq-lookups`: a load phase writes `records` records over `keys` keys (record i has key
+ * i mod keys) into a 6-partition input; Sluice counts them per key (the stateful-count
+ * topology, with its query server on a free port) and the harness waits until a sample of keys
+ * answers its true count. Then, while a producer keeps feeding the input at `feedPerSec` (the
+ * application keeps processing and committing through the whole measurement), a load generator
+ * in a child process of its own (systems/http-load.ts, autocannon) alternates between
+ * (a) `sluice-iq`: `GET /v1/stores/counts/keys/user-<n>` for uniformly random existing keys and
+ * (b) `node-http`: a bare node:http server in its own child answering a constant JSON body of the
+ * same shape, with the same connections and duration. Best round per system by requests/s.
+ * Afterwards (untimed) the feed stops and every sampled key must answer its true count.
+ */
+async function runLookups(workload: LookupWorkload): Promise<Report> {
+  const params = paramsOf(workload);
+  const shape = workload.load(flags.quick);
+  if (!flags.records) params.records = params.keys * shape.recordsPerKey;
+  const systems = flags.systems ? flags.systems.split(',') : workload.systems;
+  const rounds = roundsOf(workload);
+  const run = randomUUID().slice(0, 8);
+  const input = `bench-${workload.name}-${run}-in`;
+  const output = `bench-${workload.name}-${run}-out`;
+  const group = `bench-${run}-sluice-iq`;
+  const store = 'counts';
+  const admin = KafkaAdmin.connect({ bootstrapServers });
+  const topics = [input, output, `${group}-${store}-changelog`, `${group}-instances`];
+  const key = (i: number) => Buffer.from(keyName(keyIndex(i, params.keys, 'sequential')));
+  const value = (i: number) => statefulValue(i, params.valueSize);
+  let app: SystemProcess | undefined;
+  let baseline: SystemProcess | undefined;
+  let feeder: Feeder | undefined;
+  try {
+    await admin.createTopics([
+      { name: input, partitions: params.partitions },
+      { name: output, partitions: params.partitions },
+    ]);
+    say(`Loading ${params.records.toLocaleString()} records of ${params.valueSize} bytes, ${params.keys.toLocaleString()} keys, into ${input} (${params.partitions} partitions)...`);
+    await load(input, params.records, key, value);
+    app = new SystemProcess('sluice', {
+      BENCH_WORKLOAD: workload.name,
+      BENCH_INPUT: input,
+      BENCH_OUTPUT: output,
+      BENCH_GROUP: group,
+      BENCH_COMMIT_INTERVAL_MS: String(params.commitIntervalMs),
+      BENCH_HTTP: '1',
+    });
+    await app.until('ready', () => app!.saw('ready') && app!.saw('endpoint'), 120_000);
+    const endpoint = app.events.find((e) => e.event === 'endpoint')!.url as string;
+    const sample = sampleKeys(params.keys, shape.sample);
+    const loadedAt = performance.now();
+    await waitForCounts(endpoint, store, sample, (k) => sequentialCount(params.records, params.keys, k), 300_000);
+    say(`  sluice counted the load in ${((performance.now() - loadedAt) / 1000).toFixed(1)} s; ${sample.length} sampled keys answer their true counts at ${endpoint}`);
+
+    baseline = new SystemProcess('node-http', {});
+    await baseline.until('ready', () => baseline!.saw('endpoint'), 60_000);
+    const endpoints: Record<string, string> = { 'sluice-iq': endpoint, 'node-http': baseline.events.find((e) => e.event === 'endpoint')!.url as string };
+
+    feeder = await Feeder.start(input, params.records, shape.feedPerSec, key, value);
+    say(`  feeding ${input} at ${shape.feedPerSec.toLocaleString()} records/s while the lookups run`);
+    const settings = (system: string, seconds: number) => ({
+      url: endpoints[system]!,
+      connections: shape.connections,
+      seconds,
+      keys: params.keys,
+      pathPrefix: `/v1/stores/${store}/keys/user-`,
+    });
+    for (const system of systems) await generateLoad(settings(system, shape.warmupSeconds));
+
+    const best = new Map<string, Result>();
+    for (let round = 1; round <= rounds; round++) {
+      for (const system of systems) {
+        if (!endpoints[system]) throw new Error(`unknown system "${system}" for ${workload.name}; known: ${Object.keys(endpoints).join(', ')}`);
+        const before = await committedSum(admin, group, input);
+        const started = performance.now();
+        const measured = await generateLoad(settings(system, shape.seconds));
+        const appCommittedPerSec = Math.round(((await committedSum(admin, group, input)) - before) / ((performance.now() - started) / 1000));
+        const result: Result = {
+          system,
+          requests: measured.requests,
+          seconds: measured.seconds,
+          requestsPerSec: measured.requestsPerSec,
+          p50Ms: measured.p50Ms,
+          p99Ms: measured.p99Ms,
+          errors: measured.errors,
+          timeouts: measured.timeouts,
+          non2xx: measured.non2xx,
+          records: measured.requests,
+          recordsPerSec: measured.requestsPerSec,
+          appCommittedPerSec,
+        };
+        say(
+          `  round ${round} ${system}: ${result.recordsPerSec.toLocaleString()} requests/s, p50 ${measured.p50Ms} ms, p99 ${measured.p99Ms} ms, ` +
+            `${measured.errors} errors, ${measured.non2xx} non-2xx; the application committed ${appCommittedPerSec.toLocaleString()} records/s meanwhile`,
+        );
+        const previous = best.get(system);
+        if (!previous || result.recordsPerSec > previous.recordsPerSec) best.set(system, result);
+      }
+    }
+
+    // Untimed: stop the feed; every sampled key must come to its true count.
+    const total = await feeder.stop();
+    feeder = undefined;
+    await waitForCounts(endpoint, store, sample, (k) => sequentialCount(total, params.keys, k), 120_000);
+    say(`  after ${total.toLocaleString()} records, ${sample.length} sampled keys answer their true counts`);
+
+    await app.stop();
+    await baseline.stop();
+    const rss: Record<string, number | undefined> = { 'sluice-iq': app.peakRssMb, 'node-http': baseline.peakRssMb };
+    const results: Result[] = systems.map((s) => ({ ...best.get(s)!, peakRssMb: rss[s], verified: s === 'sluice-iq' ? true : undefined }));
+    const node = results.find((r) => r.system === 'node-http');
+    const sluice = results.find((r) => r.system === 'sluice-iq');
+    if (node && sluice) sluice.vsNodeHttp = Number((sluice.recordsPerSec / node.recordsPerSec).toFixed(2));
+    return {
+      workload: workload.name,
+      params: {
+        ...params,
+        ...shape,
+        rounds,
+        quick: flags.quick,
+        'sluice-iq': `GET /v1/stores/${store}/keys/user-<n>, n uniformly random below keys, against the stateful-count topology's query server (fastify) while it processes the feed`,
+        'node-http': 'a bare node:http server answering a constant JSON body of the same shape',
+        loadGenerator: 'autocannon 9 (programmatic API) in a child process of its own; latency of every 2xx answer, hrtime resolution',
+        appCommittedPerSec: 'input records the application committed per second during the round',
+        verified: 'after the rounds, with the feed stopped, every sampled key answers its true count',
+        pick: 'best round per system by requests/s',
+        machine: machine(),
+      },
+      results,
+    };
+  } finally {
+    await feeder?.stop().catch(() => undefined);
+    app?.kill();
+    baseline?.kill();
+    await admin.deleteTopics(topics).catch(() => undefined);
+    await admin.deleteGroups([group]).catch(() => undefined);
+    admin.disconnect();
+  }
+}
+
+interface LoadReport {
+  requests: number;
+  seconds: number;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+/** One run of the load generator in its own child process. */
+async function generateLoad(settings: { url: string; connections: number; seconds: number; keys: number; pathPrefix: string }): Promise<LoadReport> {
+  const child = new SystemProcess('http-load', { BENCH_LOAD: JSON.stringify(settings) });
+  try {
+    await child.until('load report', () => child.saw('load'), (settings.seconds + 60) * 1000);
+    return child.events.find((e) => e.event === 'load') as unknown as LoadReport;
+  } finally {
+    child.kill();
+  }
+}
+
+/** Keys 0, step, 2·step, … and the last key: `size` of them, spread over every partition. */
+function sampleKeys(keys: number, size: number): number[] {
+  const n = Math.min(size, keys);
+  const step = Math.max(1, Math.floor(keys / n));
+  const sample = Array.from({ length: n - 1 }, (_, j) => j * step);
+  sample.push(keys - 1);
+  return sample;
+}
+
+/** Key k's count after `records` records with key i mod keys. */
+function sequentialCount(records: number, keys: number, k: number): number {
+  return k < records ? Math.floor((records - 1 - k) / keys) + 1 : 0;
+}
+
+/** Asks the query server for each sampled key until all answer their expected counts; throws with the wrong ones past the timeout. */
+async function waitForCounts(endpoint: string, store: string, sample: number[], expected: (k: number) => number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const wrong: string[] = [];
+    for (let j = 0; j < sample.length; j += 20) {
+      await Promise.all(
+        sample.slice(j, j + 20).map(async (k) => {
+          const response = await fetch(`${endpoint}/v1/stores/${store}/keys/${keyName(k)}`);
+          const body = (await response.json()) as { key?: unknown; value?: unknown };
+          if (response.status !== 200 || body.key !== keyName(k) || body.value !== expected(k)) {
+            wrong.push(`${keyName(k)}: ${response.status} ${JSON.stringify(body.value ?? body)}, expected ${expected(k)}`);
+          }
+        }),
+      );
+    }
+    if (wrong.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`${wrong.length} of ${sample.length} sampled keys answer wrongly, e.g. ${wrong.slice(0, 3).join('; ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function committedSum(admin: KafkaAdmin, group: string, topic: string): Promise<number> {
+  return (await admin.groupOffsets(group)).filter((o) => o.topic === topic && o.offset > 0).reduce((n, o) => n + o.offset, 0);
+}
+
+/** Keeps writing records `from`, `from + 1`, … to a topic at a steady rate until stopped. */
+class Feeder {
+  private next: number;
+  private stopped = false;
+  private readonly flushing: Promise<void>;
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(
+    private readonly producer: KafkaProducer,
+    topic: string,
+    from: number,
+    perSec: number,
+    key: (i: number) => Buffer,
+    value: (i: number) => Buffer,
+  ) {
+    this.next = from;
+    const started = performance.now();
+    this.timer = setInterval(() => {
+      const due = from + Math.floor(((performance.now() - started) / 1000) * perSec);
+      for (; this.next < due; this.next++) producer.send({ topic, key: key(this.next), value: value(this.next) });
+    }, 20);
+    // Surfaces delivery failures about once a second.
+    this.flushing = (async () => {
+      while (!this.stopped) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await producer.flush();
+      }
+    })();
+    this.flushing.catch(() => undefined); // rethrown by stop()
+  }
+
+  static async start(topic: string, from: number, perSec: number, key: (i: number) => Buffer, value: (i: number) => Buffer): Promise<Feeder> {
+    const producer = await KafkaProducer.connect({ bootstrapServers });
+    await producer.loadPartitionCounts([topic]);
+    return new Feeder(producer, topic, from, perSec, key, value);
+  }
+
+  /** Stops feeding, waits until every record sent is acknowledged, and returns how many records the topic then holds. */
+  async stop(): Promise<number> {
+    if (this.stopped) return this.next;
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.flushing;
+    await this.producer.disconnect();
+    return this.next;
+  }
+}
+
 /** A benchmarked system in its child process, speaking bench/systems/protocol.ts. */
 class SystemProcess {
   readonly events: Array<Record<string, unknown>> = [];
@@ -478,15 +764,29 @@ function table(report: Report): string {
   return lines.join('\n');
 }
 
+function lookupTable(report: Report): string {
+  const p = report.params;
+  const lines = [
+    `\n${report.workload}: ${p.keys.toLocaleString()} keys, ${String(p.connections)} connections, ${String(p.seconds)} s, feed ${Number(p.feedPerSec).toLocaleString()} records/s, best of ${String(p.rounds)}`,
+    '| system | requests/s | p50 ms | p99 ms | errors | non-2xx | app committed/s | vs node-http |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of report.results) {
+    const ratio = r.system === 'node-http' ? '1.00×' : r.vsNodeHttp === undefined ? '—' : `${String(r.vsNodeHttp)}×`;
+    lines.push(`| ${r.system} | ${r.recordsPerSec.toLocaleString()} | ${String(r.p50Ms)} | ${String(r.p99Ms)} | ${String(r.errors)} | ${String(r.non2xx)} | ${Number(r.appCommittedPerSec).toLocaleString()} | ${ratio} |`);
+  }
+  return lines.join('\n');
+}
+
 function machine() {
-  return { cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency, node: process.version, platform: process.platform };
+  return { cpus: os.availableParallelism(), node: process.version, platform: process.platform };
 }
 
 for (const name of names) {
   const workload = WORKLOADS[name]!;
-  const report = workload.kind === 'stream' ? await runWorkload(workload) : await runRestore(workload);
+  const report = workload.kind === 'stream' ? await runWorkload(workload) : workload.kind === 'restore' ? await runRestore(workload) : await runLookups(workload);
   const out = flags.out ?? path.join(HERE, 'results', `${name}${flags.quick ? '-quick' : ''}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-  process.stdout.write(table(report) + `\nwritten to ${path.relative(process.cwd(), out)}\n`);
+  process.stdout.write((workload.kind === 'lookups' ? lookupTable(report) : table(report)) + `\nwritten to ${path.relative(process.cwd(), out)}\n`);
 }

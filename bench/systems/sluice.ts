@@ -8,6 +8,8 @@
  * - `restore`: the same count topology, started on an empty state directory while the store's
  *   changelog holds the records to restore; it reports the restoration's progress as
  *   `{"event":"restore",...}` lines, with the time each was seen.
+ * - `iq-lookups`: the same count topology with the interactive-query server on a free port
+ *   (`BENCH_HTTP=1`); once started it prints `{"event":"endpoint","url":…}`.
  *
  * Stateful runs keep their state in a fresh temporary directory, removed on exit.
  */
@@ -42,6 +44,7 @@ const topology = stateful
         .mapValues(enrich)
         .to(settings.output);
 
+const serveQueries = process.env.BENCH_HTTP === '1';
 const stateDir = stateful ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-')) : undefined;
 const app = Application.create(
   defineApplication({
@@ -56,6 +59,7 @@ const app = Application.create(
     bootstrapServers: settings.bootstrapServers,
     logger: createLogger({}, 'warn'),
     stateDir,
+    ...(serveQueries ? { http: { port: 0 } } : {}),
     onRestoreProgress: (progress) =>
       process.stdout.write(JSON.stringify({ event: 'restore', ...progress, atMs: performance.now(), rssMb: Math.round(process.memoryUsage().rss / 1048576) }) + '\n'),
   },
@@ -66,6 +70,7 @@ app.lifecycle.onChange((to) => {
 process.on('SIGTERM', () => void app.close());
 process.stdout.write(JSON.stringify({ event: 'starting', atMs: performance.now() }) + '\n');
 await app.start();
+if (serveQueries) process.stdout.write(JSON.stringify({ event: 'endpoint', url: app.endpoint }) + '\n');
 await app.finished;
 memory.report();
 if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });

@@ -163,10 +163,18 @@ function installErrorHandling(app: FastifyInstance, host: ServerHost): void {
     host.log.error({ err: error, url: request.url.slice(0, 500) }, 'query failed');
     void reply.code(500).send({ error: 'internal', message: 'The query failed on the server; see its log.' });
   });
+  // Metric children bound once per route and status: no label lookups per request.
+  const counters = new Map<string, { inc(): void }>();
+  const timers = new Map<string, { observe(v: number): void }>();
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    host.metrics.httpRequests.inc({ route, status: String(reply.statusCode) });
-    host.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+    const id = `${reply.statusCode} ${route}`;
+    let counter = counters.get(id);
+    if (!counter) counters.set(id, (counter = host.metrics.httpRequests.labels({ route, status: String(reply.statusCode) })));
+    counter.inc();
+    let timer = timers.get(route);
+    if (!timer) timers.set(route, (timer = host.metrics.httpDuration.labels({ route })));
+    timer.observe(reply.elapsedTime / 1000);
     done();
   });
 }
