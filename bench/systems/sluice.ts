@@ -8,6 +8,7 @@
  * - `restore`: the same count topology, started on an empty state directory while the store's
  *   changelog holds the records to restore; it reports the restoration's progress as
  *   `{"event":"restore",...}` lines, with the time each was seen.
+ * - `store-serde`: the count with the store's values in JSON or, with `BENCH_STORE_SERDE=avro`, Avro.
  * - `iq-lookups`: the same count topology with the interactive-query server on a free port
  *   (`BENCH_HTTP=1`); once started it prints `{"event":"endpoint","url":…}`.
  *
@@ -28,15 +29,17 @@ const settings = settingsFromEnv();
 const memory = trackMemory();
 const workload = process.env.BENCH_WORKLOAD ?? 'stateless';
 const stateful = workload !== 'stateless';
+/** `BENCH_STORE_SERDE=avro`: the count store keeps its values in Avro instead of JSON. */
+const avroStore = process.env.BENCH_STORE_SERDE === 'avro';
 
 const topology = stateful
   ? (builder: StreamsBuilder) =>
       builder
         .stream<string, Buffer>(settings.input)
         .groupByKey()
-        .count({ name: 'counts' })
+        .count({ name: 'counts', ...(avroStore ? { value: Serdes.avro<number>({ schema: 'long' }) } : {}) })
         .toStream()
-        .to(settings.output)
+        .to(settings.output, { value: Serdes.json() })
   : (builder: StreamsBuilder) =>
       builder
         .stream<Buffer, StatelessEvent>(settings.input)

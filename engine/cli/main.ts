@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { SluiceError, TopologyError } from '../errors.ts';
 import { kafkaCommand } from './kafka-command.ts';
+import { schemasCommand } from './schemas-command.ts';
 import { describeCommand, resetCommand, runCommand } from './topology-commands.ts';
 
 const program = new Command('sluice')
@@ -9,6 +10,7 @@ const program = new Command('sluice')
   .addCommand(runCommand())
   .addCommand(describeCommand())
   .addCommand(resetCommand())
+  .addCommand(schemasCommand())
   .addCommand(kafkaCommand());
 
 try {

@@ -17,6 +17,7 @@ import { ProcessingLoop, type LoopOptions } from './processing-loop.ts';
 import type { RestoreProgress } from './restore.ts';
 import { deadLetterTopics, RecordErrors } from './record-errors.ts';
 import { Tasks } from './tasks.ts';
+import { prepareSerdes } from './serde-preparation.ts';
 import { prepareInstancesTopic, type InstanceState } from '../iq/directory.ts';
 import { type HttpOptions, QueryService } from '../iq/service.ts';
 import { checkServerOptions } from '../iq/server.ts';
@@ -185,6 +186,7 @@ export class Application {
     } finally {
       admin.disconnect();
     }
+    await prepareSerdes(this.topology, this.log);
     this.producer = await KafkaProducer.connect({
       ...connection,
       // Under exactly-once the group metadata sent with each transaction's offsets fences

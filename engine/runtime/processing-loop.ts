@@ -142,6 +142,8 @@ export class ProcessingLoop {
   private async iteration(): Promise<void> {
     const batch = await this.consumer.consume(this.options.maxBatch, this.options.pollTimeoutMs);
     if (batch.length > 0) await this.protocol.prepare();
+    const fetching = this.tasks.prefetch(batch);
+    if (fetching) await fetching;
     try {
       for (let i = 0; i < batch.length; i++) {
         const record = batch[i]!;

@@ -33,6 +33,8 @@ interface TaskRecordContext extends RecordContext {
 interface Input {
   readonly topic: string;
   readonly run: (raw: ConsumedRecord) => void;
+  /** What the source's serdes must fetch before they can read this record, if anything. */
+  readonly prefetch: ((raw: ConsumedRecord) => Promise<unknown> | undefined) | undefined;
   /** The offset after the last record processed; -1 before the first. */
   next: number;
   committed: number;
@@ -83,7 +85,7 @@ export class Task {
       const next = fanOut([...children.values()]);
       if (node.kind === 'source') {
         for (const topic of node.topics) {
-          this.inputs.set(topic, { topic, run: this.sourceEntry(node, next, deps), next: -1, committed: -1 });
+          this.inputs.set(topic, { topic, run: this.sourceEntry(node, next, deps), prefetch: prefetcher(node), next: -1, committed: -1 });
         }
         continue;
       }
@@ -123,6 +125,11 @@ export class Task {
   /** About how many bytes each of this task's stores takes on disk. */
   storeSizes(): Promise<Array<{ store: string; partition: number; bytes: number }>> {
     return this.state?.sizes() ?? Promise.resolve([]);
+  }
+
+  /** What must be fetched before `record` can be processed (a writer schema), if anything. */
+  prefetch(record: ConsumedRecord): Promise<unknown> | undefined {
+    return this.inputs.get(record.topic)?.prefetch?.(record);
   }
 
   async sweepExpired(): Promise<void> {
@@ -219,6 +226,16 @@ export class Task {
       }
     };
   }
+}
+
+function prefetcher(source: CompiledSource): Input['prefetch'] {
+  const { keySerde, valueSerde } = source;
+  if (!keySerde.prefetch && !valueSerde.prefetch) return undefined;
+  return (raw) => {
+    const key = keySerde.prefetch?.(raw.key, raw.topic);
+    const value = valueSerde.prefetch?.(raw.value, raw.topic);
+    return key && value ? Promise.all([key, value]) : (key ?? value);
+  };
 }
 
 function fanOut(children: Forward[]): Forward {

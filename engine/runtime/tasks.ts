@@ -2,7 +2,9 @@ import type { ConnectionOptions } from '../kafka/config.ts';
 import type { TopicPartition, TopicPartitionOffset } from '../kafka/records.ts';
 import type { CompiledStore, CompiledTopology, Subtopology } from '../topology/compiled.ts';
 import type { CommittedReader } from '../../state/committed-reader.ts';
+import type { ConsumedRecord } from '../kafka/records.ts';
 import { Mutex } from './mutex.ts';
+import { needsPrefetch } from './serde-preparation.ts';
 import { restoreTasks, type RestoreProgress } from './restore.ts';
 import { Task, type TaskDependencies } from './task.ts';
 import { TaskState } from './task-state.ts';
@@ -31,6 +33,8 @@ export class Tasks {
   private readonly changes = new Mutex();
   /** Tasks being created: their stores open and restore. */
   private readonly restoring = new Set<string>();
+  /** Whether some source's serdes fetch before they read (see {@link prefetch}). */
+  private readonly prefetching: boolean;
   /** Called whenever tasks start restoring, start running or go. */
   onChange: () => void = () => {};
   /** Set when a store has too many uncommitted changes; the loop commits early. */
@@ -41,6 +45,23 @@ export class Tasks {
     this.stateDeps = stateDeps;
     for (const sub of topology.subtopologies) for (const topic of sub.sourceTopics) this.subtopologyOf.set(topic, sub);
     for (const store of topology.stores) this.storesOf.set(store.subtopology, [...(this.storesOf.get(store.subtopology) ?? []), store]);
+    this.prefetching = needsPrefetch(topology);
+  }
+
+  /**
+   * What the batch's records need fetched before they are processed (writer schemas of the
+   * Avro serdes), as one promise, or undefined when nothing is missing: the batch boundary is
+   * where the loop may wait.
+   */
+  prefetch(batch: ConsumedRecord[]): Promise<unknown> | undefined {
+    if (!this.prefetching) return undefined;
+    const waits: Array<Promise<unknown>> = [];
+    for (let i = 0; i < batch.length; i++) {
+      const record = batch[i]!;
+      const wait = this.forRecord(record.topic, record.partition)?.prefetch(record);
+      if (wait) waits.push(wait);
+    }
+    return waits.length > 0 ? Promise.all(waits) : undefined;
   }
 
   /** The task that processes records of this topic-partition, if it is ours. */

@@ -1,5 +1,6 @@
 import { orderedNumber } from '../../state/key-encoding.ts';
 import { SerdeError } from '../errors.ts';
+import { AvroSerde, type AvroSerdeOptions } from './avro/avro-serde.ts';
 
 /**
  * Turns values into bytes and back. `null` is Kafka's "no value" (a tombstone) and passes
@@ -16,6 +17,17 @@ export interface Serde<T> {
   readonly name: string;
   serialize(value: T, topic: string): Buffer | null;
   deserialize(data: Buffer | null, topic: string): T;
+  /**
+   * Asynchronous set-up for a topic before any record flows (a schema registered or looked up).
+   * The engine calls it at start for every topic the serde writes and every store it keeps.
+   */
+  prepare?(topic: string): Promise<void>;
+  /**
+   * What must be fetched before `data` can be deserialized (a writer schema), if anything. The
+   * engine calls it for each consumed record before processing the batch, and awaits the
+   * promises together, so `deserialize` itself never waits.
+   */
+  prefetch?(data: Buffer | null, topic: string): Promise<void> | undefined;
 }
 
 /** Builds a serde from two functions; `null` is passed through without calling them. */
@@ -113,6 +125,11 @@ const sortableNumber = serde<number>(
   },
 );
 
+/** Avro in the Confluent wire format with a schema registry (see {@link AvroSerdeOptions}). */
+function avroSerde<T = unknown>(options: AvroSerdeOptions = {}): Serde<T> {
+  return new AvroSerde<T>(options);
+}
+
 /** The built-in serdes. */
 export const Serdes = {
   string: () => string,
@@ -124,5 +141,6 @@ export const Serdes = {
   int32: () => int32,
   int64: () => int64,
   sortableNumber: () => sortableNumber,
+  avro: avroSerde,
   serde,
 } as const;

@@ -33,7 +33,8 @@ export function createUniqueTopic(prefix: string, partitions: number, config?: R
 
 export interface TestRecord {
   key: string | null;
-  value: string | null;
+  /** Text, written as UTF-8; or bytes. */
+  value: string | Buffer | null;
   partition?: number;
   headers?: RecordHeader[];
   /** Milliseconds since the epoch; default now. */
@@ -49,7 +50,7 @@ export async function produceRecords(topic: string, records: TestRecord[]): Prom
       producer.send({
         topic,
         key: r.key === null ? null : Buffer.from(r.key),
-        value: r.value === null ? null : Buffer.from(r.value),
+        value: r.value === null ? null : Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value),
         partition: r.partition,
         headers: r.headers,
         timestamp: r.timestamp,

@@ -9,7 +9,7 @@ export function tempStateDir(): string {
 }
 
 /** Every key → value of a store across the tasks in a state directory (the application must be stopped). */
-export async function readStoreFromDisk(stateDir: string, applicationId: string, store: string): Promise<Map<string, string>> {
+export async function readStoreFromDisk(stateDir: string, applicationId: string, store: string, valueEncoding: BufferEncoding = 'utf8'): Promise<Map<string, string>> {
   const contents = new Map<string, string>();
   const root = path.join(stateDir, applicationId);
   if (!fs.existsSync(root)) return contents;
@@ -18,7 +18,7 @@ export async function readStoreFromDisk(stateDir: string, applicationId: string,
     if (!fs.existsSync(location)) continue;
     const db = await LevelDbStore.open(store, location);
     try {
-      for await (const [key, value] of db.range()) contents.set(key.toString(), value.toString());
+      for await (const [key, value] of db.range()) contents.set(key.toString(), value.toString(valueEncoding));
     } finally {
       await db.close();
     }
