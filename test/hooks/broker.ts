@@ -1,13 +1,34 @@
-// Root hook: every test talks to a real Kafka broker. Unless KAFKA_BOOTSTRAP_SERVERS names one,
-// the local development broker is started (and stopped again at the end if this run started it).
+// Root hook: every test talks to a real Kafka broker and a real schema registry. Unless
+// KAFKA_BOOTSTRAP_SERVERS names one, the local development broker is started (and stopped again
+// at the end if this run started it).
 import { LocalBroker } from '../../engine/kafka/local-broker/local-broker.ts';
+import { LocalSchemaRegistry } from '../../engine/serde/avro/local-registry.ts';
 
 let startedHere: LocalBroker | undefined;
+let registryStartedHere: LocalSchemaRegistry | undefined;
+
+/**
+ * Unless SCHEMA_REGISTRY_URL names one (or is `embedded`: the in-process registry), the local
+ * schema registry is started too (built from crates.io on first use), so Avro tests that use the
+ * environment's registry talk to a real server.
+ */
+async function startRegistry(): Promise<void> {
+  if (process.env.SCHEMA_REGISTRY_URL === 'embedded') {
+    delete process.env.SCHEMA_REGISTRY_URL;
+    return;
+  }
+  if (process.env.SCHEMA_REGISTRY_URL) return;
+  const registry = new LocalSchemaRegistry({ progress: (line) => process.stderr.write(`[registry] ${line}\n`) });
+  const wasRunning = (await registry.status()).running;
+  process.env.SCHEMA_REGISTRY_URL = (await registry.start()).url;
+  if (!wasRunning && !process.env.SLUICE_KEEP_BROKER) registryStartedHere = registry;
+}
 
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context): Promise<void> {
+    this.timeout(1_200_000);
+    await startRegistry();
     if (process.env.KAFKA_BOOTSTRAP_SERVERS) return;
-    this.timeout(300_000);
     const broker = new LocalBroker({ progress: (line) => process.stderr.write(`[broker] ${line}\n`) });
     const wasRunning = (await broker.status()).running;
     const { address } = await broker.start();
@@ -17,5 +38,6 @@ export const mochaHooks = {
   async afterAll(this: Mocha.Context): Promise<void> {
     this.timeout(60_000);
     await startedHere?.stop();
+    await registryStartedHere?.stop();
   },
 };

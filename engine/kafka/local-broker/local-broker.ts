@@ -7,6 +7,7 @@ import { LocalBrokerError } from '../../errors.ts';
 import { KafkaAdmin } from '../admin.ts';
 import { jarsResolved, kafkaVersion, resolveJars, tail } from './maven.ts';
 import { choosePort } from './ports.ts';
+import { acquireLock, isProcessOf, sleep, stopProcess } from '../../local/process-control.ts';
 import { requireJava } from './prerequisites.ts';
 import { brokerProperties } from './properties.ts';
 
@@ -39,6 +40,8 @@ const POM = path.join(HERE, 'pom.xml');
 const LOG_CONFIG = path.join(HERE, 'log4j2.yaml');
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 30_000;
+/** What the broker's command line contains. */
+const BROKER_MARKER = 'kafka.Kafka';
 
 /** The project-local cache folder every Sluice command shares. */
 export function defaultHome(): string {
@@ -91,17 +94,20 @@ export class LocalBroker {
   /** Whether a broker started here runs, and where. */
   async status(): Promise<BrokerStatus> {
     const state = this.readState();
-    if (!state || !isBrokerProcess(state.pid)) return { running: false, version: this.version };
+    if (!state || !isProcessOf(state.pid, BROKER_MARKER)) return { running: false, version: this.version };
     return { running: true, ...state };
   }
 
   /** Starts the broker unless it already runs; resolves once it answers metadata requests. */
   async start(): Promise<RunningBroker> {
     fs.mkdirSync(this.dir, { recursive: true });
-    const release = await acquireLock(path.join(this.dir, 'start.lock'));
+    const release = await acquireLock(
+      path.join(this.dir, 'start.lock'),
+      (holder) => new LocalBrokerError(`Another process (pid ${holder}) has been starting the local broker for too long; remove ${path.join(this.dir, 'start.lock')} if it is stuck.`),
+    );
     try {
       const current = this.readState();
-      if (current && isBrokerProcess(current.pid)) {
+      if (current && isProcessOf(current.pid, BROKER_MARKER)) {
         if (await answersMetadata(current.address, 15_000)) return current;
         this.progress(`The broker (pid ${current.pid}) does not answer; restarting it.`);
         await this.stopProcess(current.pid);
@@ -115,7 +121,7 @@ export class LocalBroker {
   /** Stops the broker cleanly (SIGTERM, then SIGKILL after 30 s). Returns whether it ran. */
   async stop(): Promise<boolean> {
     const state = this.readState();
-    const running = state !== undefined && isBrokerProcess(state.pid);
+    const running = state !== undefined && isProcessOf(state.pid, BROKER_MARKER);
     if (running) await this.stopProcess(state.pid);
     fs.rmSync(this.stateFile, { force: true });
     return running;
@@ -223,11 +229,9 @@ export class LocalBroker {
   }
 
   private async stopProcess(pid: number): Promise<void> {
-    signal(pid, 'SIGTERM');
-    if (await waitForExit(pid, STOP_TIMEOUT_MS)) return;
-    this.progress(`The broker (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing it.`);
-    signal(pid, 'SIGKILL');
-    await waitForExit(pid, 5_000);
+    await stopProcess(pid, BROKER_MARKER, STOP_TIMEOUT_MS, () =>
+      this.progress(`The broker (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing it.`),
+    );
   }
 
   private readState(): RunningBroker | undefined {
@@ -253,37 +257,6 @@ function clusterId(): string {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
   }
-}
-
-/** True when `pid` is alive and is a Kafka broker (not a reused pid, not a zombie). */
-function isBrokerProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
-  } catch {
-    return true; // No /proc (macOS): trust the signal.
-  }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
-}
-
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isBrokerProcess(pid)) return true;
-    await sleep(100);
-  }
-  return !isBrokerProcess(pid);
 }
 
 async function waitForMetadata(address: string, timeoutMs: number): Promise<boolean> {
@@ -317,39 +290,4 @@ async function answersMetadata(address: string, timeoutMs: number): Promise<bool
   } finally {
     admin.disconnect();
   }
-}
-
-/** An exclusive lock file across processes; a lock left by a dead process is taken over. */
-async function acquireLock(file: string, timeoutMs = 300_000): Promise<() => void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => fs.rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = Number(fs.readFileSync(file, 'utf8').trim() || 0);
-    if (!holder || !isAlive(holder)) {
-      fs.rmSync(file, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new LocalBrokerError(`Another process (pid ${holder}) has been starting the local broker for too long; remove ${file} if it is stuck.`);
-    }
-    await sleep(250);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -178,7 +178,7 @@ function idOf(metadata: { id?: number }, subject: string): number {
 
 /** The registry's form of an Avro schema. */
 export function avroInfo(type: avro.Type): SchemaInfo {
-  return { schemaType: 'AVRO', schema: JSON.stringify(type.schema()) };
+  return { schemaType: 'AVRO', schema: JSON.stringify(type.schema({ exportAttrs: true })) };
 }
 
 /** A registry failure as a {@link SchemaRegistryError}, with the registry's own reason. */
