@@ -9,9 +9,12 @@ import { peek } from '../processors/peek.ts';
 import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
 import { selectKey } from '../processors/select-key.ts';
 import { split, type Branch } from '../processors/split.ts';
+import { dedupe, type GateRoutes, versionGate } from '../processors/gates.ts';
+import { Serdes } from '../serde/serde.ts';
+import { TopologyError } from '../errors.ts';
 import { withHeaders } from '../processors/with-headers.ts';
 import type { Serde } from '../serde/serde.ts';
-import type { ErrorHandling, LogicalGraph, TopicChooser } from './graph.ts';
+import type { ErrorHandling, LogicalGraph, StoreSpec, TopicChooser } from './graph.ts';
 import { GroupedStream } from './grouped-stream.ts';
 import { guardOperators } from './operator-guard.ts';
 
@@ -33,6 +36,28 @@ export interface ProcessOptions extends OperatorOptions {
 export interface ToOptions<K, V> extends OperatorOptions {
   key?: Serde<K>;
   value?: Serde<V>;
+}
+
+/** Options of `dedupe`. */
+export interface DedupeOptions<K, V> extends OperatorOptions {
+  /** The store of ids seen (required: state must survive restarts and upgrades). */
+  store: string;
+  /** The record's unique id, e.g. its event id. */
+  id: (key: K, value: V, context: RecordContext) => string;
+  /** How long an id is remembered, in stream time (record timestamps). */
+  ttlMs: number;
+  /** Wires the duplicates (otherwise dropped), e.g. to a status topic. */
+  onDuplicate?: (duplicates: Stream<K, V>) => void;
+}
+
+/** Options of `versionGate`. */
+export interface VersionGateOptions<K, V> extends OperatorOptions {
+  /** The store of each key's last version that passed (required). */
+  store: string;
+  /** The record's version: it passes only when newer than the key's last one. */
+  version: (key: K, value: V, context: RecordContext) => number;
+  /** Wires the stale records (otherwise dropped). */
+  onStale?: (stale: Stream<K, V>) => void;
 }
 
 export interface RepartitionOptions<K, V> extends Named {
@@ -59,6 +84,8 @@ const STREAM_OPERATORS = [
   'peek',
   'withHeaders',
   'process',
+  'dedupe',
+  'versionGate',
   'split',
   'merge',
   'repartition',
@@ -166,6 +193,50 @@ export class Stream<K, V> {
     const stream = this.then<K2, V2>('KSTREAM-PROCESSOR', 'process', supplier, options, {}, true);
     for (const store of options?.stores ?? []) this.graph.connectStore(stream.node, store);
     return stream;
+  }
+
+  /**
+   * Drops (or, with `onDuplicate`, routes) a record whose id was already seen within `ttlMs` of
+   * stream time. The ids live in a store with a TTL and a changelog, so a restart or a moved task
+   * remembers them. Duplicates must share a partition: key records by what they are about.
+   */
+  dedupe(options: DedupeOptions<K, V>): Stream<K, V> {
+    const { store, id, ttlMs, onDuplicate } = options;
+    return this.gate('KSTREAM-DEDUPE', 'dedupe', options, { name: store, keySerde: Serdes.string() as Serde<unknown>, valueSerde: Serdes.json<number>() as Serde<unknown>, ttlMs }, onDuplicate, (routes) =>
+      dedupe(store, id as never, routes),
+    );
+  }
+
+  /**
+   * Passes a record only when its version is newer than the last that passed for its key;
+   * older and equal versions are dropped (or, with `onStale`, routed), so redelivery and
+   * reordering never roll a read model back.
+   */
+  versionGate(options: VersionGateOptions<K, V>): Stream<K, V> {
+    const { store, version, onStale } = options;
+    return this.gate('KSTREAM-VERSIONGATE', 'versionGate', options, { name: store, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: Serdes.json<number>() as Serde<unknown> }, onStale, (routes) =>
+      versionGate(store, version as never, routes),
+    );
+  }
+
+  /** A stateful filter with a store, whose passing records continue and whose rejects may be wired. */
+  private gate(prefix: string, operator: string, options: OperatorOptions, store: StoreSpec, onReject: ((rejected: Stream<K, V>) => void) | undefined, supplier: (routes: GateRoutes) => ProcessorSupplier): Stream<K, V> {
+    const name = this.graph.nameFor(prefix, options.name);
+    if (this.keyChanged) {
+      throw new TopologyError(name, `${operator} keeps state per partition, and an operator upstream may have changed the keys: add .repartition() before it.`);
+    }
+    this.graph.addStore(store, name);
+    const node = this.graph.add({ kind: 'processor', name, operator, parents: [this.node], supplier: passthrough, onError: options.onError, stores: [store.name] });
+    const branch = (suffix: string) => {
+      const child = this.graph.nameFor('KSTREAM-BRANCHCHILD', `${name}-${suffix}`);
+      this.graph.add({ kind: 'processor', name: child, operator: 'branch', parents: [name], supplier: passthrough });
+      return child;
+    };
+    const pass = branch('pass');
+    const reject = onReject ? branch('reject') : undefined;
+    node.supplier = supplier({ pass, reject });
+    if (onReject) onReject(new Stream<K, V>(this.graph, reject!, this.serdes));
+    return new Stream<K, V>(this.graph, pass, this.serdes);
   }
 
   /** Routes each record to the first matching branch: `.split().branch(...).defaultBranch()`. */
