@@ -43,6 +43,13 @@ export class LocalBrokerError extends SluiceError {
   }
 }
 
+/** The local development PostgreSQL could not be created, started or stopped. */
+export class LocalPostgresError extends SluiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SLUICE_LOCAL_POSTGRES', message, options);
+  }
+}
+
 /** A call to Kafka failed. `kafkaCode` is librdkafka's error code where there is one. */
 export class KafkaOperationError extends SluiceError {
   readonly operation: string;

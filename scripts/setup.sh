@@ -4,7 +4,8 @@
 #
 # The Kafka client (@confluentinc/kafka-javascript) downloads a prebuilt binary where it can;
 # where it cannot, it builds its bundled librdkafka, which needs a compiler and the dev libraries
-# below. On Debian/Ubuntu they are installed here (as root, or with password-less sudo).
+# below. On Debian/Ubuntu they are installed here (as root, or with password-less sudo), with
+# PostgreSQL's server, which the tests run a private cluster of (`sluice postgres start`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,13 +17,6 @@ if [ "$major" -lt 20 ]; then
   exit 1
 fi
 
-stamp=node_modules/.sluice-setup
-digest=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] &&
-  node -e "require('@confluentinc/kafka-javascript'); require('classic-level')" 2>/dev/null; then
-  exit 0
-fi
-
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
   elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo -n "$@"
@@ -30,11 +24,18 @@ as_root() {
   fi
 }
 
-if command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
-  wanted=(g++ make python3 libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev libcurl4-openssl-dev)
+# PostgreSQL's server programs, wherever they are (Debian: /usr/lib/postgresql/<major>/bin).
+have_postgres() {
+  compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || command -v postgres >/dev/null
+}
+
+debian_packages() {
+  command -v dpkg-query >/dev/null && command -v apt-get >/dev/null || return 0
+  local wanted=(g++ make python3 libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev libcurl4-openssl-dev)
   command -v java >/dev/null || wanted+=(default-jre-headless)
   command -v mvn >/dev/null || wanted+=(maven)
-  missing=()
+  have_postgres || wanted+=(postgresql)
+  local missing=() package
   for package in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
   done
@@ -42,10 +43,21 @@ if command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${missing[*]}"
     if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive \
       apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
-      say "could not install ${missing[*]} (needs root); install them yourself if the build below fails."
+      say "could not install ${missing[*]} (needs root); install them yourself if the build or the tests fail."
     fi
   fi
+}
+
+stamp=node_modules/.sluice-setup
+digest=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] &&
+  node -e "require('@confluentinc/kafka-javascript'); require('classic-level')" 2>/dev/null; then
+  # The npm dependencies are up to date; a machine set up before PostgreSQL was needed still lacks it.
+  have_postgres || debian_packages
+  exit 0
 fi
+
+debian_packages
 
 # Used only if the prebuilt client binary cannot be downloaded: build against the system's
 # libraries and this Node's own headers (no header download).

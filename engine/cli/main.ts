@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { SluiceError, TopologyError } from '../errors.ts';
 import { kafkaCommand } from './kafka-command.ts';
+import { postgresCommand } from './postgres-command.ts';
 import { registryCommand } from './registry-command.ts';
 import { schemasCommand } from './schemas-command.ts';
 import { describeCommand, resetCommand, runCommand } from './topology-commands.ts';
@@ -13,6 +14,7 @@ const program = new Command('sluice')
   .addCommand(resetCommand())
   .addCommand(schemasCommand())
   .addCommand(registryCommand())
+  .addCommand(postgresCommand())
   .addCommand(kafkaCommand());
 
 try {

@@ -58,20 +58,38 @@ export async function stopProcess(pid: number, marker: string, timeoutMs: number
  */
 export async function acquireLock(file: string, stuck: (holder: number) => Error, timeoutMs = 300_000): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => fs.rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  // The lock file appears with its holder's pid already in it (a link to a file written first),
+  // so no one ever reads an empty lock and mistakes it for a stale one.
+  const mine = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  fs.writeFileSync(mine, String(process.pid));
+  try {
+    for (;;) {
+      try {
+        fs.linkSync(mine, file);
+        return () => fs.rmSync(file, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      let holder = 0;
+      try {
+        holder = Number(fs.readFileSync(file, 'utf8').trim() || 0);
+      } catch {
+        continue; // Released meanwhile.
+      }
+      if (!holder || !isAlive(holder)) {
+        // Stale: take it over only if it is still the same file (another process may have done so).
+        try {
+          if (Number(fs.readFileSync(file, 'utf8').trim() || 0) === holder) fs.rmSync(file, { force: true });
+        } catch {
+          // Gone already.
+        }
+        continue;
+      }
+      if (Date.now() > deadline) throw stuck(holder);
+      await sleep(250);
     }
-    const holder = Number(fs.readFileSync(file, 'utf8').trim() || 0);
-    if (!holder || !isAlive(holder)) {
-      fs.rmSync(file, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw stuck(holder);
-    await sleep(250);
+  } finally {
+    fs.rmSync(mine, { force: true });
   }
 }
 

@@ -1,11 +1,13 @@
-// Root hook: every test talks to a real Kafka broker and a real schema registry. Unless
-// KAFKA_BOOTSTRAP_SERVERS names one, the local development broker is started (and stopped again
-// at the end if this run started it).
+// Root hook: every test talks to a real Kafka broker, a real schema registry and a real
+// PostgreSQL. Unless KAFKA_BOOTSTRAP_SERVERS names one, the local development broker is started
+// (and stopped again at the end if this run started it); likewise PostgreSQL and DATABASE_URL.
 import { LocalBroker } from '../../engine/kafka/local-broker/local-broker.ts';
 import { LocalSchemaRegistry } from '../../engine/serde/avro/local-registry.ts';
+import { LocalPostgres } from '../../engine/sinks/postgres/local-postgres.ts';
 
 let startedHere: LocalBroker | undefined;
 let registryStartedHere: LocalSchemaRegistry | undefined;
+let postgresStartedHere: LocalPostgres | undefined;
 
 /**
  * Unless SCHEMA_REGISTRY_URL names one (or is `embedded`: the in-process registry), the local
@@ -24,10 +26,23 @@ async function startRegistry(): Promise<void> {
   if (!wasRunning && !process.env.SLUICE_KEEP_BROKER) registryStartedHere = registry;
 }
 
+/**
+ * Unless DATABASE_URL names a database, the local PostgreSQL cluster is started (the machine's
+ * server programs, a private cluster under .sluice/postgres) and DATABASE_URL points at it.
+ */
+async function startPostgres(): Promise<void> {
+  if (process.env.DATABASE_URL) return;
+  const postgres = new LocalPostgres({ progress: (line) => process.stderr.write(`[postgres] ${line}\n`) });
+  const wasRunning = (await postgres.status()).running;
+  process.env.DATABASE_URL = (await postgres.start()).url;
+  if (!wasRunning && !process.env.SLUICE_KEEP_BROKER) postgresStartedHere = postgres;
+}
+
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context): Promise<void> {
     this.timeout(1_200_000);
     await startRegistry();
+    await startPostgres();
     if (process.env.KAFKA_BOOTSTRAP_SERVERS) return;
     const broker = new LocalBroker({ progress: (line) => process.stderr.write(`[broker] ${line}\n`) });
     const wasRunning = (await broker.status()).running;
@@ -39,5 +54,6 @@ export const mochaHooks = {
     this.timeout(60_000);
     await startedHere?.stop();
     await registryStartedHere?.stop();
+    await postgresStartedHere?.stop();
   },
 };
