@@ -37,7 +37,18 @@ export interface ProcessorInit {
    * forwards outside the processing of a record (a cache flush).
    */
   readonly restoreContext: (write: WriteContext | undefined) => void;
+  /**
+   * Calls `punctuate` every `intervalMs`: of wall-clock time (checked between batches, so a quiet
+   * stream still gets its calls) or of stream time (the largest record timestamp the task has
+   * seen, checked after each record). While it runs, the context's timestamp is the punctuation's
+   * time and there is no input record; what it forwards goes downstream as records do. Returns a
+   * function that cancels the schedule.
+   */
+  readonly schedule: (intervalMs: number, type: PunctuationType, punctuate: (timestamp: number) => void) => () => void;
 }
+
+/** What drives a punctuation: the machine's clock, or the records' timestamps. */
+export type PunctuationType = 'wall-clock' | 'stream-time';
 
 /** A task's stores, as operators see them. */
 export interface StoreProvider {

@@ -151,6 +151,12 @@ export class ProcessingLoop {
         // No task: the partition was revoked while this batch was in flight; its new owner reads it.
         if (task !== undefined) task.process(record);
       }
+      // Wall-clock punctuation runs between batches, so a quiet stream still gets its calls.
+      const now = Date.now();
+      if (this.tasks.punctuationDue(now)) {
+        if (batch.length === 0) await this.protocol.prepare();
+        this.tasks.punctuate(now);
+      }
     } catch (err) {
       if (!(err instanceof StopProcessing)) throw err;
       if (this.protocol.recoverable(err.reason)) {

@@ -3,7 +3,8 @@ import { ApplicationError, KafkaOperationError } from '../errors.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
 import type { ConsumedRecord, RecordHeader, TopicPartitionOffset } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Forward, RecordContext } from '../processors/processor.ts';
+import type { Forward, PunctuationType, RecordContext } from '../processors/processor.ts';
+import { Punctuators } from './punctuators.ts';
 import type { CompiledNode, CompiledSink, CompiledSource, Subtopology } from '../topology/compiled.ts';
 import { IllegalStateError, ProcessingError } from '../errors.ts';
 import type { CachingStore } from '../../state/caching-store.ts';
@@ -54,8 +55,9 @@ export class Task {
   private readonly inputs = new Map<string, Input>();
   private current: ConsumedRecord | undefined;
   private readonly state: TaskState | undefined;
-  /** The largest record timestamp seen: the clock of stores with a TTL. */
+  /** The largest record timestamp seen: the clock of stores with a TTL and of stream-time punctuation. */
   streamTime = 0;
+  private readonly punctuators = new Punctuators();
 
   /** `onStorePressure`: a store has many uncommitted changes and asks for an early commit. */
   constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies, state?: TaskState, onStorePressure: () => void = () => {}) {
@@ -79,6 +81,7 @@ export class Task {
       context.timestamp = write.timestamp;
       context.headers = write.headers as RecordHeader[] | undefined;
     };
+    const schedule = (intervalMs: number, type: PunctuationType, punctuate: (timestamp: number) => void) => this.punctuators.schedule(intervalMs, type, punctuate);
     const forwards = new Map<string, Forward>();
     for (const node of [...subtopology.nodes].reverse()) {
       const children = new Map(node.children.map((child) => [child, forwards.get(child)!]));
@@ -92,7 +95,7 @@ export class Task {
       const forward =
         node.kind === 'sink'
           ? this.sinkForward(node, deps.producer)
-          : node.supplier({ name: node.name, context, next, children, log: log.child({ operator: node.name }), stores, restoreContext });
+          : node.supplier({ name: node.name, context, next, children, log: log.child({ operator: node.name }), stores, restoreContext, schedule });
       forwards.set(node.name, this.guard(node, forward, deps.errors));
     }
   }
@@ -115,6 +118,7 @@ export class Task {
     this.current = record;
     input.run(record);
     input.next = record.offset + 1;
+    if (this.punctuators.dueAt('stream-time', this.streamTime)) this.punctuate('stream-time', this.streamTime);
   }
 
   /** A reader of the committed state of one of this task's stores, if it has that store. */
@@ -125,6 +129,33 @@ export class Task {
   /** About how many bytes each of this task's stores takes on disk. */
   storeSizes(): Promise<Array<{ store: string; partition: number; bytes: number }>> {
     return this.state?.sizes() ?? Promise.resolve([]);
+  }
+
+  /** True when a wall-clock punctuation is due at `now`. */
+  punctuationDue(now: number): boolean {
+    return this.punctuators.dueAt('wall-clock', now);
+  }
+
+  /**
+   * Runs the punctuations of `type` due at `time`, outside any record: the context carries the
+   * punctuation's time and no headers. Throws only {@link StopProcessing}.
+   */
+  punctuate(type: PunctuationType, time: number): void {
+    const context = this.context;
+    const saved = { topic: context.topic, offset: context.offset, timestamp: context.timestamp, headers: context.headers };
+    this.current = undefined;
+    context.topic = '';
+    context.offset = -1;
+    context.timestamp = time;
+    context.headers = undefined;
+    try {
+      this.punctuators.run(type, time);
+    } catch (error) {
+      if (error instanceof StopProcessing) throw error;
+      throw new StopProcessing(new ProcessingError('punctuation', `a ${type} punctuation at ${time}`, error));
+    } finally {
+      Object.assign(context, saved);
+    }
   }
 
   /** What must be fetched before `record` can be processed (a writer schema), if anything. */

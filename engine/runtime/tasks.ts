@@ -198,6 +198,17 @@ export class Tasks {
     await Promise.all(all.map((task) => task.close()));
   }
 
+  /** True when some task has a wall-clock punctuation due at `now`. */
+  punctuationDue(now: number): boolean {
+    for (const { task } of this.tasks.values()) if (task.punctuationDue(now)) return true;
+    return false;
+  }
+
+  /** Runs every wall-clock punctuation due at `now`. Throws only StopProcessing. */
+  punctuate(now: number): void {
+    for (const { task } of this.tasks.values()) if (task.punctuationDue(now)) task.punctuate('wall-clock', now);
+  }
+
   /** Deletes a bounded number of expired entries from stores with a TTL (before a commit). */
   async sweepExpired(): Promise<void> {
     for (const { task } of this.tasks.values()) await task.sweepExpired();
