@@ -10,6 +10,7 @@ import type { ProcessorSupplier, RecordContext } from '../processors/processor.t
 import { selectKey } from '../processors/select-key.ts';
 import { split, type Branch } from '../processors/split.ts';
 import { dedupe, type GateRoutes, versionGate } from '../processors/gates.ts';
+import { detectConflicts, type EffectiveMutation, type MutationStatus, type Resolution, type Strategy, type StoredConflict } from '../processors/detect-conflicts.ts';
 import { Serdes } from '../serde/serde.ts';
 import { TopologyError } from '../errors.ts';
 import { withHeaders } from '../processors/with-headers.ts';
@@ -60,6 +61,18 @@ export interface VersionGateOptions<K, V> extends OperatorOptions {
   onStale?: (stale: Stream<K, V>) => void;
 }
 
+/** Options of `detectConflicts`. */
+export interface DetectConflictsOptions<K> extends Named {
+  /** The store of each entity's state (version, attribute versions), by record key. */
+  entities: string;
+  /** The store of conflicts left open for a person (strategy `manual`), by mutation id. */
+  openConflicts: string;
+  /** Default `last-writer-wins`. */
+  strategy?: Strategy;
+  /** Resolutions of open conflicts, keyed like the mutations (so they reach the same task). */
+  resolutions?: Stream<K, Resolution>;
+}
+
 export interface RepartitionOptions<K, V> extends Named {
   /** Partitions of the repartition topic; by default those of the sub-topology's source topics. */
   partitions?: number;
@@ -86,6 +99,7 @@ const STREAM_OPERATORS = [
   'process',
   'dedupe',
   'versionGate',
+  'detectConflicts',
   'split',
   'merge',
   'repartition',
@@ -219,6 +233,36 @@ export class Stream<K, V> {
     );
   }
 
+  /**
+   * Detects conflicts between mutations (DESIGN.md's mutation model, keyed `entity_type:entity_id`)
+   * and resolves them with the strategy; see `engine/mutations/conflicts.ts`. Returns what goes on
+   * to be applied, the statuses it decides (CONFLICT, REJECTED) and the conflicts it opens.
+   */
+  detectConflicts(options: DetectConflictsOptions<K>): { applied: Stream<K, EffectiveMutation>; statuses: Stream<K, MutationStatus>; conflicts: Stream<K, StoredConflict> } {
+    const name = this.graph.nameFor('KSTREAM-DETECTCONFLICTS', options.name);
+    if (this.keyChanged) throw new TopologyError(name, 'detectConflicts keeps state per entity key, and an operator upstream may have changed the keys: add .repartition() before it.');
+    const json = Serdes.json() as Serde<unknown>;
+    this.graph.addStore({ name: options.entities, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: json }, name);
+    this.graph.addStore({ name: options.openConflicts, keySerde: Serdes.string() as Serde<unknown>, valueSerde: json }, name);
+    const parents = options.resolutions ? [this.node, options.resolutions.node] : [this.node];
+    const node = this.graph.add({ kind: 'processor', name, operator: 'detectConflicts', parents, supplier: passthrough, stores: [options.entities, options.openConflicts] });
+    const routes = { applied: this.branchOf(name, 'applied'), statuses: this.branchOf(name, 'statuses'), conflicts: this.branchOf(name, 'conflicts') };
+    node.supplier = detectConflicts(options.entities, options.openConflicts, options.strategy ?? 'last-writer-wins', routes);
+    const serdes = { key: this.serdes.key, value: Serdes.json() };
+    return {
+      applied: new Stream<K, EffectiveMutation>(this.graph, routes.applied, serdes as KnownSerdes<K, EffectiveMutation>),
+      statuses: new Stream<K, MutationStatus>(this.graph, routes.statuses, serdes as KnownSerdes<K, MutationStatus>),
+      conflicts: new Stream<K, StoredConflict>(this.graph, routes.conflicts, serdes as KnownSerdes<K, StoredConflict>),
+    };
+  }
+
+  /** A pass-through child of `parent` that an operator routes to by name. */
+  private branchOf(parent: string, suffix: string): string {
+    const child = this.graph.nameFor('KSTREAM-BRANCHCHILD', `${parent}-${suffix}`);
+    this.graph.add({ kind: 'processor', name: child, operator: 'branch', parents: [parent], supplier: passthrough });
+    return child;
+  }
+
   /** A stateful filter with a store, whose passing records continue and whose rejects may be wired. */
   private gate(prefix: string, operator: string, options: OperatorOptions, store: StoreSpec, onReject: ((rejected: Stream<K, V>) => void) | undefined, supplier: (routes: GateRoutes) => ProcessorSupplier): Stream<K, V> {
     const name = this.graph.nameFor(prefix, options.name);
@@ -227,13 +271,8 @@ export class Stream<K, V> {
     }
     this.graph.addStore(store, name);
     const node = this.graph.add({ kind: 'processor', name, operator, parents: [this.node], supplier: passthrough, onError: options.onError, stores: [store.name] });
-    const branch = (suffix: string) => {
-      const child = this.graph.nameFor('KSTREAM-BRANCHCHILD', `${name}-${suffix}`);
-      this.graph.add({ kind: 'processor', name: child, operator: 'branch', parents: [name], supplier: passthrough });
-      return child;
-    };
-    const pass = branch('pass');
-    const reject = onReject ? branch('reject') : undefined;
+    const pass = this.branchOf(name, 'pass');
+    const reject = onReject ? this.branchOf(name, 'reject') : undefined;
     node.supplier = supplier({ pass, reject });
     if (onReject) onReject(new Stream<K, V>(this.graph, reject!, this.serdes));
     return new Stream<K, V>(this.graph, pass, this.serdes);
