@@ -34,7 +34,9 @@ describe('interactive queries across instances (three child processes of topolog
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
       endpoints.push(`http://127.0.0.1:${port}`);
-      const args = ['topologies/event-analytics.ts', '--application-id', applicationId, '--state-dir', tempStateDir(), '--http-port', String(port), '--config', config];
+      // Exactly-once: the counts asked for must be exact even if a slow machine makes the group
+      // rebalance or lose partitions while the instances start (at-least-once may count twice).
+      const args = ['topologies/event-analytics.ts', '--application-id', applicationId, '--state-dir', tempStateDir(), '--http-port', String(port), '--config', config, '--guarantee', 'exactly_once'];
       instances.push(new Instance(`iq-${i}`, args, { EVENTS_TOPIC: topic, EVENTS_DEAD_LETTER_TOPIC: `${prefix}-dead-letter` }));
     }
     await Promise.all(instances.map((i) => i.waitUntilRunning()));

@@ -10,7 +10,10 @@ import { uniqueName } from '../helpers/kafka.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 type RecordSchema = { type: 'record'; name: string; namespace: string; fields: Array<{ name: string; type: string; default?: string }> };
-const V1: RecordSchema = { type: 'record', name: 'Reading', namespace: 'sluice.test', fields: [{ name: 'sensor', type: 'string' }, { name: 'value', type: 'double' }] };
+// A namespace of its own per run: the local registry (rivven-schema) adds no version to a subject
+// when the schema is already registered under another subject, where Confluent's does.
+const NAMESPACE = `sluice.test.run${Date.now().toString(36)}`;
+const V1: RecordSchema = { type: 'record', name: 'Reading', namespace: NAMESPACE, fields: [{ name: 'sensor', type: 'string' }, { name: 'value', type: 'double' }] };
 const V2: RecordSchema = { ...V1, fields: [...V1.fields, { name: 'unit', type: 'string', default: 'celsius' }] };
 /** A field without a default: a v3 reader cannot read v2 records, so BACKWARD refuses it. */
 const V3: RecordSchema = { ...V1, fields: [...V1.fields, { name: 'site', type: 'string' }] };
