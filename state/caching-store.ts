@@ -13,14 +13,22 @@ export interface CacheOptions {
   onPressure?: () => void;
 }
 
+/**
+ * One cached key. Entries live for a commit interval or longer, so they are kept small: the
+ * write context is held as two fields (not the caller's object), and a string or number key's
+ * bytes are encoded again at flush rather than kept.
+ */
 interface Entry<K, V> {
   key: K;
+  /** The encoded key, kept only for keys that are not strings or numbers (it is their id). */
   keyBytes: Buffer | undefined;
   value: V | null;
   /** The value below (as of the last flush); null when there was none. */
   flushed: V | null;
   dirty: boolean;
-  context: WriteContext | undefined;
+  /** The last write's context; `timestamp` undefined when it had none. */
+  timestamp: number | undefined;
+  headers: unknown;
 }
 
 /**
@@ -103,7 +111,8 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
   private write(key: K, value: V | null, context: WriteContext | undefined): void {
     const entry = this.entry(key);
     entry.value = value;
-    entry.context = context;
+    entry.timestamp = context?.timestamp;
+    entry.headers = context?.headers;
     if (!this.enabled) {
       this.flushEntry(entry);
       return;
@@ -124,10 +133,9 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
     const id = primitive ? key : keyBytes!.toString('latin1');
     let entry = this.entries.get(id);
     if (entry === undefined) {
-      const bytes = keyBytes ?? this.encodeKey(key);
-      const stored = this.inner.get(bytes);
+      const stored = this.inner.get(keyBytes ?? this.encodeKey(key));
       const value = stored === undefined ? null : this.values.deserialize(stored, this.topic);
-      entry = { key, keyBytes: bytes, value, flushed: value, dirty: false, context: undefined };
+      entry = { key, keyBytes, value, flushed: value, dirty: false, timestamp: undefined, headers: undefined };
       this.entries.set(id, entry);
     }
     return entry;
@@ -136,10 +144,13 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
   private flushEntry(entry: Entry<K, V>): void {
     entry.dirty = false;
     const bytes = entry.value === null ? null : this.values.serialize(entry.value, this.topic);
-    this.inner.put(entry.keyBytes ?? this.encodeKey(entry.key), bytes, entry.context?.timestamp);
+    this.inner.put(entry.keyBytes ?? this.encodeKey(entry.key), bytes, entry.timestamp);
     const old = entry.flushed;
     entry.flushed = entry.value;
-    this.listener?.(entry.key, entry.value, old, entry.context);
+    if (this.listener !== undefined) {
+      const context = entry.timestamp === undefined ? undefined : { timestamp: entry.timestamp, headers: entry.headers };
+      this.listener(entry.key, entry.value, old, context);
+    }
   }
 
   private encodeKey(key: K): Buffer {

@@ -1,6 +1,6 @@
 import Kafka from '@confluentinc/kafka-javascript';
 import { createLogger, type Logger } from '../observability/logger.ts';
-import { baseProperties, type ConnectionOptions } from './config.ts';
+import { baseProperties, type ClientProperties, type ConnectionOptions } from './config.ts';
 import { kafkaError, promised } from './errors.ts';
 import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from './records.ts';
 
@@ -34,6 +34,23 @@ interface NativeConsumer {
   rebalanceProtocol(): 'COOPERATIVE' | 'EAGER' | 'NONE';
   setDefaultIsTimeoutOnlyForFirstMessage(enabled: boolean): void;
 }
+
+/**
+ * How much librdkafka reads ahead, bounded (users can override each in `properties`). Its own
+ * defaults keep up to 100,000 messages queued plus a fetch of up to 50 MB, and every queued
+ * message costs a few hundred bytes of native memory beyond its payload: for small records that
+ * is well over 100 MB of resident memory per consumer, for a loop that takes 5,000 records at a
+ * time. These keep about one batch ahead (5,000 records, or 16 MB of payload, plus one fetch of
+ * at most 1 MB) and, once below that, fetch again after 10 ms instead of librdkafka's 1 s
+ * back-off (which so small a queue would otherwise run dry in). Measured reading 1M records of
+ * 30 bytes: the same rate (also with 20 µs of work per record), about 60 MB less resident memory.
+ */
+const PREFETCH: ClientProperties = {
+  'queued.min.messages': 5_000,
+  'queued.max.messages.kbytes': 16_384,
+  'fetch.max.bytes': 1024 * 1024,
+  'fetch.queue.backoff.ms': 10,
+};
 
 const OFFSET_BEGINNING = -2;
 const OFFSET_END = -1;
@@ -71,6 +88,9 @@ export class KafkaConsumer {
         'enable.partition.eof': false,
         'isolation.level': options.isolationLevel ?? 'read_committed',
         'partition.assignment.strategy': 'cooperative-sticky',
+        ...PREFETCH,
+        // librdkafka refuses a fetch.max.bytes below message.max.bytes.
+        'fetch.max.bytes': Math.max(PREFETCH['fetch.max.bytes'] as number, Number(options.properties?.['message.max.bytes'] ?? 0)),
         rebalance_cb: (err: Kafka.LibrdKafkaError, partitions: Kafka.Assignment[]) =>
           this.onRebalance(err, partitions, options.rebalance),
         ...options.properties,

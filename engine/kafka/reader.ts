@@ -20,10 +20,11 @@ export interface ReadRangesOptions {
 
 /**
  * Reads partition ranges with `consumer` (which it assigns), handing records to `onBatch` in
- * batches, each partition in offset order. The next batch is fetched while `onBatch` handles the
- * previous one, so a slow handler (a LevelDB write) and the network overlap. Under
- * read_committed, aborted records and markers never arrive: a range ends when the consumer's
- * position reaches `to`, not when a record with offset `to - 1` is seen.
+ * batches, each partition in offset order; `onBatch` is called for one batch at a time. The next
+ * batch is fetched while `onBatch` handles the previous one, its synchronous part included (the
+ * fetch is requested before `onBatch` is called), so the handler's work (a LevelDB batch) and the
+ * client's overlap. Under read_committed, aborted records and markers never arrive: a range ends
+ * when the consumer's position reaches `to`, not when a record with offset `to - 1` is seen.
  */
 export async function readRanges(
   consumer: KafkaConsumer,
@@ -35,36 +36,64 @@ export async function readRanges(
   if (open.size === 0) return;
   consumer.assign([...open.values()].map(({ topic, partition, from }) => ({ topic, partition, offset: from })));
   const stallMs = options.stallTimeoutMs ?? 60_000;
+  const maxBatch = options.maxBatch ?? 10_000;
   let lastProgress = Date.now();
   let handling: Promise<void> = Promise.resolve();
-  while (open.size > 0) {
-    const batch = await consumer.consume(options.maxBatch ?? 10_000, 200);
+  let next: Promise<ConsumedRecord[]> | undefined = consumer.consume(maxBatch, 200);
+  try {
+    while (next !== undefined) {
+      // `batch` and `wanted` are cleared once handed on: an async function's frame would keep
+      // them (and every record) alive through the next fetch, into V8's old generation.
+      let batch: ConsumedRecord[] | undefined = await next;
+      next = undefined;
+      let wanted: ConsumedRecord[] | undefined = [];
+      // Records come in runs of one partition: look the range up once per run.
+      let runTopic: string | undefined;
+      let runPartition = -1;
+      let range: PartitionRange | undefined;
+      for (let i = 0; i < batch.length; i++) {
+        const record = batch[i]!;
+        if (record.partition !== runPartition || record.topic !== runTopic) {
+          runTopic = record.topic;
+          runPartition = record.partition;
+          range = open.get(key(runTopic, runPartition));
+        }
+        if (range === undefined || record.offset >= range.to) continue;
+        wanted.push(record);
+        if (record.offset + 1 >= range.to) {
+          open.delete(key(record.topic, record.partition));
+          range = undefined;
+        }
+      }
+      const empty = batch.length === 0;
+      batch = undefined;
+      if (empty && open.size > 0) {
+        for (const { topic, partition, offset } of consumer.position([...open.values()])) {
+          if (offset >= open.get(key(topic, partition))!.to) open.delete(key(topic, partition));
+        }
+        if (Date.now() - lastProgress > stallMs) {
+          throw new OperationTimeoutError(
+            'Reading partitions to their end',
+            stallMs,
+            `No progress on ${[...open.keys()].join(', ')}; check that the brokers are reachable.`,
+          );
+        }
+      }
+      if (open.size > 0) next = consumer.consume(maxBatch, 200);
+      await handling;
+      if (wanted.length > 0) {
+        lastProgress = Date.now();
+        handling = Promise.resolve(onBatch(wanted));
+        // Its failure surfaces at the next `await handling`; until then it is not unhandled.
+        handling.catch(() => undefined);
+      }
+      wanted = undefined;
+    }
     await handling;
-    const wanted: ConsumedRecord[] = [];
-    for (const record of batch) {
-      const range = open.get(key(record.topic, record.partition));
-      if (range === undefined || record.offset >= range.to) continue;
-      wanted.push(record);
-      if (record.offset + 1 >= range.to) open.delete(key(record.topic, record.partition));
-    }
-    if (wanted.length > 0) {
-      lastProgress = Date.now();
-      handling = Promise.resolve(onBatch(wanted));
-    }
-    if (batch.length === 0 && open.size > 0) {
-      for (const { topic, partition, offset } of consumer.position([...open.values()])) {
-        if (offset >= open.get(key(topic, partition))!.to) open.delete(key(topic, partition));
-      }
-      if (Date.now() - lastProgress > stallMs) {
-        throw new OperationTimeoutError(
-          'Reading partitions to their end',
-          stallMs,
-          `No progress on ${[...open.keys()].join(', ')}; check that the brokers are reachable.`,
-        );
-      }
-    }
+  } finally {
+    // Never leave a fetch running on a consumer the caller may disconnect next.
+    await next?.catch(() => undefined);
   }
-  await handling;
 }
 
 function key(topic: string, partition: number): string {

@@ -10,6 +10,7 @@ import type { TopicPartition } from '../kafka/records.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import type { CompiledTopology } from '../topology/compiled.ts';
 import { type ApplicationDefinition, type ApplicationSettings, compileApplication } from './definition.ts';
+import { applyHeapGrowing } from './heap.ts';
 import { prepareTopics } from './internal-topics.ts';
 import { type ApplicationState, Lifecycle } from './lifecycle.ts';
 import { AtLeastOnce, type CommitProtocol, ExactlyOnce } from './commit-protocol.ts';
@@ -35,6 +36,14 @@ export interface RunOptions extends Partial<ApplicationSettings> {
   loop?: Partial<LoopOptions>;
   /** Serve interactive queries, metadata, health and metrics over HTTP (off unless given). */
   http?: HttpOptions;
+  /**
+   * V8's heap growing factor, set for the whole process when the application starts, as
+   * `--heap-growing-percent`: the old generation may grow to (100 + this)% of what survived the
+   * last full collection. Default 50 (`DEFAULT_HEAP_GROWING_PERCENT` in runtime/heap.ts says
+   * why), unless node was started with its own `--heap-growing-percent`; `false` leaves V8's own
+   * factor (up to 4×, which lets the garbage of a busy stream processor take hundreds of MB).
+   */
+  heapGrowingPercent?: number | false;
 }
 
 const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitIntervalMs: 1_000, maxInFlight: 100_000 };
@@ -79,11 +88,13 @@ export class Application {
   private errors?: RecordErrors;
   private partitionCounts = new Map<string, number>();
   private readonly restoration = { restored: 0, remaining: 0, run: 0 };
+  private readonly heapGrowingPercent: number | false | undefined;
 
   private constructor(definition: ApplicationDefinition, options: RunOptions) {
-    const { logger, loop, stateDir, onRestoreProgress, http, ...overrides } = options;
+    const { logger, loop, stateDir, onRestoreProgress, http, heapGrowingPercent, ...overrides } = options;
     if (http) checkServerOptions(http);
     this.http = http;
+    this.heapGrowingPercent = heapGrowingPercent;
     this.settings = { ...definition, ...withoutUndefined(overrides) };
     this.stateDir = path.resolve(stateDir ?? process.env.SLUICE_STATE_DIR ?? path.join(os.tmpdir(), 'sluice-state'));
     const report = onRestoreProgress ?? (() => {});
@@ -143,6 +154,7 @@ export class Application {
   /** Prepares topics, connects, joins the group and starts processing in the background. */
   async start(): Promise<void> {
     this.lifecycle.transition('STARTING');
+    applyHeapGrowing(this.heapGrowingPercent);
     try {
       await this.connect();
     } catch (err) {

@@ -140,24 +140,31 @@ export class ProcessingLoop {
   }
 
   private async iteration(): Promise<void> {
-    const batch = await this.consumer.consume(this.options.maxBatch, this.options.pollTimeoutMs);
-    if (batch.length > 0) await this.protocol.prepare();
+    // Cleared once processed: this frame would otherwise keep every record of the batch alive
+    // through the commit that may follow (its wait for delivery), so that they outlive more
+    // young-generation collections and are promoted to the old generation.
+    let batch: ConsumedRecord[] | undefined = await this.consumer.consume(this.options.maxBatch, this.options.pollTimeoutMs);
+    const count = batch.length;
+    if (count > 0) await this.protocol.prepare();
     const fetching = this.tasks.prefetch(batch);
     if (fetching) await fetching;
     try {
-      for (let i = 0; i < batch.length; i++) {
+      for (let i = 0; i < count; i++) {
         const record = batch[i]!;
         const task = this.tasks.forRecord(record.topic, record.partition);
         // No task: the partition was revoked while this batch was in flight; its new owner reads it.
         if (task !== undefined) task.process(record);
       }
+      this.countConsumed(batch);
+      batch = undefined;
       // Wall-clock punctuation runs between batches, so a quiet stream still gets its calls.
       const now = Date.now();
       if (this.tasks.punctuationDue(now)) {
-        if (batch.length === 0) await this.protocol.prepare();
+        if (count === 0) await this.protocol.prepare();
         this.tasks.punctuate(now);
       }
     } catch (err) {
+      batch = undefined;
       if (!(err instanceof StopProcessing)) throw err;
       if (this.protocol.recoverable(err.reason)) {
         this.log.warn({ err: err.reason }, 'the producer failed; going back to the last commit');
@@ -168,8 +175,7 @@ export class ProcessingLoop {
       await this.commit().catch((commitError) => this.log.error({ err: commitError }, 'final commit failed'));
       throw err.reason;
     }
-    this.processed += batch.length;
-    this.countConsumed(batch);
+    this.processed += count;
     if (Date.now() >= this.nextCommitAt || this.producer.inFlight >= this.options.maxInFlight || this.tasks.commitRequested) await this.commit();
   }
 }

@@ -47,7 +47,12 @@ export async function restoreTasks(
     }
     const total = ranges.reduce((n, r) => n + (r.to - r.from), 0);
     if (total === 0) return;
-    const byPartition = new Map(ranges.map((r) => [`${r.topic}[${r.partition}]`, r.target]));
+    const byPartition = new Map<string, TaskStore[]>();
+    for (const r of ranges) {
+      let stores = byPartition.get(r.topic);
+      if (!stores) byPartition.set(r.topic, (stores = []));
+      stores[r.partition] = r.target;
+    }
     const tasks = states.map((s) => s.taskId);
     const started = Date.now();
     let restored = 0;
@@ -60,20 +65,34 @@ export async function restoreTasks(
       onProgress(progress);
     };
     report(false);
-    await readRanges(consumer, ranges, async (records) => {
+    // The handler builds the LevelDB batches synchronously and keeps nothing of the records while
+    // they are written (an async handler's frame would hold them, and they would be promoted).
+    await readRanges(consumer, ranges, (records) => {
       const perStore = new Map<TaskStore, Array<[Buffer, Buffer | null]>>();
+      // Records come in runs of one partition: find the store once per run.
+      let topic: string | undefined;
+      let partition = -1;
+      let entries: Array<[Buffer, Buffer | null]> = [];
       for (const record of records) {
-        const target = byPartition.get(`${record.topic}[${record.partition}]`)!;
-        let entries = perStore.get(target);
-        if (!entries) perStore.set(target, (entries = []));
+        if (record.partition !== partition || record.topic !== topic) {
+          topic = record.topic;
+          partition = record.partition;
+          const target = byPartition.get(topic)![partition]!;
+          let found = perStore.get(target);
+          if (!found) perStore.set(target, (found = []));
+          entries = found;
+        }
         if (record.key !== null) entries.push([record.key, record.value]);
       }
-      await Promise.all([...perStore].map(([target, entries]) => target.bytes.restore(entries)));
-      restored += records.length;
-      if (Date.now() - lastReport >= 1000) {
-        lastReport = Date.now();
-        report(false);
-      }
+      const writes = [...perStore].map(([target, stored]) => target.bytes.restore(stored));
+      const count = records.length;
+      return Promise.all(writes).then(() => {
+        restored += count;
+        if (Date.now() - lastReport >= 1000) {
+          lastReport = Date.now();
+          report(false);
+        }
+      });
     });
     report(true);
   } catch (err) {

@@ -40,7 +40,7 @@ describe('Avro with a real schema registry (the test set-up starts one)', functi
     expect(refused).to.be.instanceOf(SchemaRegistryError);
     expect((refused as SchemaRegistryError).status).to.equal(409);
     expect((refused as Error).message).to.match(/site/);
-    expect(await registry.client.getAllVersions(`${topic}-value`)).to.have.length(2);
+    expect(await (await registry.client()).getAllVersions(`${topic}-value`)).to.have.length(2);
   });
 
   it('reads v1 records with v2 (defaults filled) and v2 records with v1, fetching writer schemas from the server', async () => {

@@ -38,7 +38,7 @@ describe('Avro serde (Confluent wire format)', () => {
     const serde = new AvroSerde({ schema: POINT_V1, registry });
     await serde.prepare(topic);
     const bytes = serde.serialize({ x: 1, label: 'ab' }, topic)!;
-    const id = (await registry.client.getLatestSchemaMetadata(`${topic}-value`)).id!;
+    const id = (await (await registry.client()).getLatestSchemaMetadata(`${topic}-value`)).id!;
     // By hand: int 1 zig-zags to 0x02; the string "ab" is its length (2, zig-zag 0x04) and its UTF-8 bytes.
     const expected = Buffer.from([0x00, (id >>> 24) & 0xff, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff, 0x02, 0x04, 0x61, 0x62]);
     expect(bytes.equals(expected), bytes.toString('hex')).to.equal(true);
@@ -48,7 +48,7 @@ describe('Avro serde (Confluent wire format)', () => {
 
   it('reads a record made by hand from the specification', async () => {
     const serde = new AvroSerde<{ x: number; label: string }>({ schema: POINT_V1, registry });
-    const id = await registry.client.register(`${topic}-value`, { schemaType: 'AVRO', schema: JSON.stringify(POINT_V1) }, false);
+    const id = await (await registry.client()).register(`${topic}-value`, { schemaType: 'AVRO', schema: JSON.stringify(POINT_V1) }, false);
     const header = Buffer.alloc(5);
     header.writeInt32BE(id, 1);
     // x = 150 (zig-zag 300 = 0xac 0x02), label = "héllo" (6 UTF-8 bytes: length 0x0c).
@@ -59,11 +59,11 @@ describe('Avro serde (Confluent wire format)', () => {
   it("matches Confluent's own serializer byte for byte, and Confluent's deserializer reads what it writes", async () => {
     const ours = new AvroSerde({ schema: POINT_V1, registry });
     await ours.prepare(topic);
-    const theirs = new AvroSerializer(registry.client, SerdeType.VALUE, { useLatestVersion: true });
+    const theirs = new AvroSerializer(await registry.client(), SerdeType.VALUE, { useLatestVersion: true });
     const value = { x: 42, label: 'forty-two' };
     const expected = await theirs.serialize(topic, value);
     expect(ours.serialize(value, topic)!.toString('hex')).to.equal(expected.toString('hex'));
-    const reader = new AvroDeserializer(registry.client, SerdeType.VALUE, {});
+    const reader = new AvroDeserializer(await registry.client(), SerdeType.VALUE, {});
     expect(plain(await reader.deserialize(topic, ours.serialize(value, topic)!))).to.deep.equal(value);
   });
 
@@ -112,7 +112,7 @@ describe('Avro serde (Confluent wire format)', () => {
     await byRecord.prepare(topic);
     // One registration serves every topic under the record-name strategy.
     expect(wireSchemaId(byRecord.serialize({ x: 1, label: 'a' }, 'another-topic'))).to.be.a('number');
-    expect(await registry.client.getAllSubjects()).to.include('sluice.test.Point');
+    expect(await (await registry.client()).getAllSubjects()).to.include('sluice.test.Point');
   });
 
   it('writes with the latest registered schema when useLatest is set, and never registers', async () => {
@@ -121,6 +121,6 @@ describe('Avro serde (Confluent wire format)', () => {
     await latest.prepare(topic);
     const bytes = latest.serialize({ x: 3, label: 'c', color: 'green' }, topic)!;
     expect(await read(new AvroSerde({ schema: POINT_V2, registry }), bytes, topic)).to.deep.equal({ x: 3, label: 'c', color: 'green' });
-    expect(await registry.client.getAllVersions(`${topic}-value`)).to.have.length(1);
+    expect(await (await registry.client()).getAllVersions(`${topic}-value`)).to.have.length(1);
   });
 });

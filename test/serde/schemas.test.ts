@@ -67,6 +67,6 @@ describe('schemas/ and `sluice schemas check|register`', () => {
     const [third] = await registerCatalog(readCatalog(v3), registry);
     expect(third).to.include({ compatibility: 'incompatible' });
     expect(third!.reasons.join(' ')).to.match(/owner/);
-    expect(await registry.client.getAllVersions('things-value')).to.have.length(2);
+    expect(await (await registry.client()).getAllVersions('things-value')).to.have.length(2);
   });
 });

@@ -63,6 +63,24 @@ for (const [name, open] of backends) {
       expect(s(store.getWritten(b('b'))!)).to.equal('3');
     });
 
+    it('reads the batch being written, and writes staged meanwhile, in order, while it is written', async () => {
+      store.put(b('a'), b('1'));
+      store.put(b('b'), b('1'));
+      const first = store.write();
+      expect(s(store.get(b('a'))!)).to.equal('1');
+      store.put(b('b'), b('2'));
+      store.put(b('c'), null);
+      expect(s(store.get(b('a'))!)).to.equal('1');
+      expect(s(store.get(b('b'))!)).to.equal('2');
+      const second = store.write();
+      await Promise.all([first, second]);
+      expect(s(store.getWritten(b('a'))!)).to.equal('1');
+      expect(s(store.getWritten(b('b'))!)).to.equal('2');
+      store = await reopen();
+      expect(s(store.get(b('b'))!)).to.equal('2');
+      expect(store.get(b('c'))).to.equal(undefined);
+    });
+
     it('deletes with null, staged and written', async () => {
       store.put(b('a'), b('1'));
       await store.write();

@@ -161,7 +161,7 @@ export class AvroSerde<T = unknown> implements Serde<T> {
 
   private async lookUp(subject: string, type: avro.Type): Promise<KnownSchema> {
     try {
-      const id = await this.registry.client.getId(subject, avroInfo(type), false);
+      const id = await (await this.registry.client()).getId(subject, avroInfo(type), false);
       return { id, type };
     } catch (err) {
       throw registryError(`find the schema in subject "${subject}" (autoRegister is off)`, err);

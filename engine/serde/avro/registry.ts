@@ -1,4 +1,4 @@
-import { type Client, RestError, SchemaRegistryClient, type SchemaInfo } from '@confluentinc/schemaregistry';
+import type { Client, SchemaInfo } from '@confluentinc/schemaregistry';
 import avro from 'avsc';
 import { ConfigError, SluiceError } from '../../errors.ts';
 
@@ -39,7 +39,7 @@ export interface KnownSchema {
 export class SchemaRegistry {
   readonly url: string;
   readonly embedded: boolean;
-  readonly client: Client;
+  private connecting: Promise<Client> | undefined;
   private readonly options: RegistryOptions;
   private readonly byId = new Map<number, avro.Type>();
   private readonly missing = new Map<number, { error: Error; at: number }>();
@@ -50,13 +50,24 @@ export class SchemaRegistry {
     this.url = options.url ?? 'mock://sluice';
     this.embedded = this.url.startsWith('mock://');
     if (!this.embedded && !/^https?:\/\/[^\s/]+/.test(this.url)) throw new ConfigError(`SCHEMA_REGISTRY_URL must be an http(s) URL, not "${this.url}".`);
-    this.client = SchemaRegistryClient.newClient({
-      baseURLs: [this.url],
-      cacheCapacity: 10_000,
-      maxRetries: 2,
-      ...(options.userInfo ? { basicAuthCredentials: { credentialsSource: 'USER_INFO', userInfo: options.userInfo } } : {}),
-      ...(options.token ? { bearerAuthCredentials: { credentialsSource: 'STATIC_TOKEN', token: options.token } } : {}),
-    });
+  }
+
+  /**
+   * The registry client, created at first use. @confluentinc/schemaregistry is imported only
+   * then: with the cloud KMS clients it pulls in, importing it costs about 85 MB of resident
+   * memory, which an application without Avro should not pay.
+   */
+  client(): Promise<Client> {
+    this.connecting ??= import('@confluentinc/schemaregistry').then(({ SchemaRegistryClient }) =>
+      SchemaRegistryClient.newClient({
+        baseURLs: [this.url],
+        cacheCapacity: 10_000,
+        maxRetries: 2,
+        ...(this.options.userInfo ? { basicAuthCredentials: { credentialsSource: 'USER_INFO', userInfo: this.options.userInfo } } : {}),
+        ...(this.options.token ? { bearerAuthCredentials: { credentialsSource: 'STATIC_TOKEN', token: this.options.token } } : {}),
+      }),
+    );
+    return this.connecting;
   }
 
   /**
@@ -99,7 +110,7 @@ export class SchemaRegistry {
     if (!pending) {
       pending = (async () => {
         try {
-          const info = await this.client.getBySubjectAndId('', id);
+          const info = await (await this.client()).getBySubjectAndId('', id);
           this.remember(id, info);
           this.missing.delete(id);
         } catch (err) {
@@ -117,7 +128,7 @@ export class SchemaRegistry {
   async register(subject: string, schema: avro.Type): Promise<KnownSchema> {
     const info = avroInfo(schema);
     try {
-      const id = await this.client.register(subject, info, false);
+      const id = await (await this.client()).register(subject, info, false);
       this.byId.set(id, schema);
       return { id, type: schema };
     } catch (err) {
@@ -128,7 +139,7 @@ export class SchemaRegistry {
   /** The latest schema registered under `subject`. */
   async latest(subject: string): Promise<KnownSchema> {
     try {
-      const metadata = await this.client.getLatestSchemaMetadata(subject);
+      const metadata = await (await this.client()).getLatestSchemaMetadata(subject);
       const id = idOf(metadata, subject);
       return { id, type: this.remember(id, metadata) };
     } catch (err) {
@@ -140,13 +151,13 @@ export class SchemaRegistry {
   async loadSubject(subject: string): Promise<void> {
     let versions: number[];
     try {
-      versions = await this.client.getAllVersions(subject);
+      versions = await (await this.client()).getAllVersions(subject);
     } catch (err) {
-      if (err instanceof RestError && err.status === 404) return;
+      if (httpStatus(err) === 404) return;
       throw registryError(`list the versions of subject "${subject}"`, err);
     }
     for (const version of versions) {
-      const metadata = await this.client.getSchemaMetadata(subject, version, false).catch((err) => {
+      const metadata = await (await this.client()).getSchemaMetadata(subject, version, false).catch((err) => {
         throw registryError(`read version ${version} of subject "${subject}"`, err);
       });
       this.remember(idOf(metadata, subject), metadata);
@@ -184,7 +195,13 @@ export function avroInfo(type: avro.Type): SchemaInfo {
 /** A registry failure as a {@link SchemaRegistryError}, with the registry's own reason. */
 export function registryError(what: string, err: unknown): SchemaRegistryError {
   if (err instanceof SchemaRegistryError) return err;
-  const status = err instanceof RestError ? err.status : undefined;
+  const status = httpStatus(err);
   const reason = err instanceof Error ? err.message : String(err);
   return new SchemaRegistryError(`Could not ${what}: ${reason}${status ? ` (HTTP ${status})` : ''}.`, { cause: err, status });
+}
+
+/** The HTTP status of a registry client error (its RestError), if it has one. */
+function httpStatus(err: unknown): number | undefined {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
 }
