@@ -177,6 +177,20 @@ export class ApplicationError extends SluiceError {
   }
 }
 
+/**
+ * An external system an operator writes to (a database) cannot be reached or refused for a
+ * reason that should pass. Thrown from commit work: nothing commits, the tasks go back to the
+ * last commit, and processing resumes after a pause.
+ */
+export class ExternalSystemUnavailable extends SluiceError {
+  readonly operator: string;
+
+  constructor(operator: string, cause: unknown) {
+    super('SLUICE_EXTERNAL_UNAVAILABLE', `Operator "${operator}" could not reach its external system: ${describeCause(cause)}. Processing pauses and retries.`, { cause });
+    this.operator = operator;
+  }
+}
+
 /** A lifecycle method was called in a state that does not allow it. */
 export class IllegalStateError extends SluiceError {
   constructor(message: string) {

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { describeCause } from '../errors.ts';
 import { LocalBroker } from '../kafka/local-broker/local-broker.ts';
@@ -64,17 +67,26 @@ export function describeCommand(): Command {
 /** `sluice reset <file>`: lets the application start over from the earliest records. */
 export function resetCommand(): Command {
   return new Command('reset')
-    .description("reset an application: forget its committed offsets and delete its internal topics (stop every instance first)")
+    .description(
+      "reset an application: forget its committed offsets, delete its internal topics and this machine's local state for it (stop every instance first; run it on every machine that had state)",
+    )
     .argument('<topology-file>')
     .option('--bootstrap-servers <servers>', 'Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS, else the local broker)')
     .option('--application-id <id>', "the application id (default: the topology file's)")
-    .action(async (file: string, flags: { bootstrapServers?: string; applicationId?: string }) => {
+    .option('--state-dir <dir>', 'where local state lives (default: SLUICE_STATE_DIR, else <tmp>/sluice-state)')
+    .action(async (file: string, flags: { bootstrapServers?: string; applicationId?: string; stateDir?: string }) => {
       const definition = await loadTopologyFile(file);
       const topology = compileTopologyFile(file, definition, flags.applicationId);
       const bootstrapServers = flags.bootstrapServers ?? process.env.KAFKA_BOOTSTRAP_SERVERS ?? (await localBrokerAddress());
       const report = await resetApplication(topology, { bootstrapServers, properties: definition.kafka });
+      // Local state of the old run would only be wiped at the next start (its checkpoints are
+      // ahead of the new, empty changelogs); deleting it now frees the disk and says so.
+      const local = path.join(path.resolve(flags.stateDir ?? process.env.SLUICE_STATE_DIR ?? path.join(os.tmpdir(), 'sluice-state')), topology.applicationId);
+      const hadState = fs.existsSync(local);
+      fs.rmSync(local, { recursive: true, force: true });
       process.stdout.write(
-        `reset ${report.group}: committed offsets forgotten; internal topics deleted: ${report.deletedTopics.join(', ') || 'none'}\n`,
+        `reset ${report.group}: committed offsets forgotten; internal topics deleted: ${report.deletedTopics.join(', ') || 'none'}; ` +
+          `local state ${hadState ? `deleted (${local})` : 'none here'}\n`,
       );
     });
 }

@@ -5,6 +5,7 @@ import { flatMap } from '../processors/flat-map.ts';
 import { mapValues } from '../processors/map-values.ts';
 import { map, type KeyValue } from '../processors/map.ts';
 import { passthrough } from '../processors/passthrough.ts';
+import { project, type Projector, type VersionCheck } from '../processors/project.ts';
 import { peek } from '../processors/peek.ts';
 import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
 import { selectKey } from '../processors/select-key.ts';
@@ -12,11 +13,13 @@ import { split, type Branch } from '../processors/split.ts';
 import { dedupe, type GateRoutes, versionGate } from '../processors/gates.ts';
 import { detectConflicts, type EffectiveMutation, type MutationStatus, type Resolution, type Strategy, type StoredConflict } from '../processors/detect-conflicts.ts';
 import { Serdes } from '../serde/serde.ts';
-import { TopologyError } from '../errors.ts';
+import { ConfigError, TopologyError } from '../errors.ts';
+import { type FailedWrite, postgresSink, type PostgresTransaction, quoteIdentifier } from '../sinks/postgres/postgres-sink.ts';
 import { withHeaders } from '../processors/with-headers.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { ErrorHandling, LogicalGraph, StoreSpec, TopicChooser } from './graph.ts';
 import { GroupedStream } from './grouped-stream.ts';
+import { Table } from './table.ts';
 import { guardOperators } from './operator-guard.ts';
 
 /** Every operator takes an optional name; named operators keep their identity across upgrades. */
@@ -73,6 +76,35 @@ export interface DetectConflictsOptions<K> extends Named {
   resolutions?: Stream<K, Resolution>;
 }
 
+/** Options of `project`. */
+export interface ProjectOptions<K, V, S> extends Named {
+  /** The view's store: key → the read model (required; it is what queries read). */
+  store: string;
+  /** Folds an event into the key's view (null when there is none); null deletes the view. */
+  apply: Projector<K, V, S>;
+  /** Optimistic concurrency: which events fit the view (see {@link VersionCheck}). */
+  version?: VersionCheck<V, S>;
+  /** Wires the events that did not fit (otherwise dropped). */
+  onRejected?: (rejected: Stream<K, V>) => void;
+  value?: Serde<S>;
+  /** One update per key per commit downstream (default), or every update at once. */
+  caching?: boolean;
+}
+
+/** Options of `toPostgres`. */
+export interface PostgresSinkOptions<K, V> extends OperatorOptions {
+  /** Writes one record inside its transaction: upserts, deletes. Do not commit or roll back. */
+  write: (tx: PostgresTransaction, key: K, value: V) => Promise<void>;
+  /** Default: the `DATABASE_URL` environment variable when the application starts. */
+  connectionString?: string;
+  /** The table of the sink's positions (another, `<table>_failed`, keeps what failed for good). Default `sluice_sink_offsets`. */
+  offsetsTable?: string;
+  /** Records taken before the sink asks for a commit, which writes them. Default 100. */
+  maxPending?: number;
+  /** Connections the instance's pool may open. Default 4. */
+  poolSize?: number;
+}
+
 export interface RepartitionOptions<K, V> extends Named {
   /** Partitions of the repartition topic; by default those of the sub-topology's source topics. */
   partitions?: number;
@@ -100,6 +132,8 @@ const STREAM_OPERATORS = [
   'dedupe',
   'versionGate',
   'detectConflicts',
+  'toPostgres',
+  'project',
   'split',
   'merge',
   'repartition',
@@ -253,6 +287,62 @@ export class Stream<K, V> {
       applied: new Stream<K, EffectiveMutation>(this.graph, routes.applied, serdes as KnownSerdes<K, EffectiveMutation>),
       statuses: new Stream<K, MutationStatus>(this.graph, routes.statuses, serdes as KnownSerdes<K, MutationStatus>),
       conflicts: new Stream<K, StoredConflict>(this.graph, routes.conflicts, serdes as KnownSerdes<K, StoredConflict>),
+    };
+  }
+
+  /**
+   * An event-sourced read model (a projection) per key: each event is folded into the key's view
+   * with `apply`; the views are a table in `store`, which interactive queries read. With
+   * `version`, events that do not fit the view (optimistic concurrency) are rejected. Rebuilt
+   * from the log (after `sluice reset`), it gives the same views.
+   */
+  project<S>(options: ProjectOptions<K, V, S>): Table<K, S> {
+    const name = this.graph.nameFor('KSTREAM-PROJECT', options.name);
+    if (this.keyChanged) throw new TopologyError(name, 'project keeps a view per key, and an operator upstream may have changed the keys: add .repartition() before it.');
+    if (typeof options.apply !== 'function') throw new TopologyError(name, 'project needs an apply(view, event, key) function.');
+    const store = this.graph.addStore({ name: options.store, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: (options.value ?? Serdes.json()) as Serde<unknown>, caching: options.caching }, name).name;
+    const node = this.graph.add({ kind: 'processor', name, operator: 'project', parents: [this.node], supplier: passthrough, stores: [store] });
+    const reject = options.onRejected ? this.branchOf(name, 'rejected') : undefined;
+    node.supplier = project(store, options.apply, options.version, reject);
+    if (options.onRejected && reject) options.onRejected(new Stream<K, V>(this.graph, reject, this.serdes));
+    return new Table<K, S>(this.graph, name, { key: this.serdes.key, value: options.value ?? (Serdes.json() as Serde<S>) }, store);
+  }
+
+  /**
+   * Writes each record to PostgreSQL in a transaction of its own, with the position after it
+   * kept in the same transaction, so no record is written twice or lost, whatever the guarantee
+   * (see `engine/sinks/postgres/postgres-sink.ts`). Writes happen at commit; while the
+   * database is away, processing pauses and retries. Returns the records written (after their
+   * transaction committed) and those that failed for good (also sent to the operator's
+   * dead-letter topic, if `onError` names one). The sink reads a topic directly: when the
+   * stream does not come straight from one, it goes through a repartition topic first.
+   */
+  toPostgres(options: PostgresSinkOptions<K, V>): { applied: Stream<K, V>; failed: Stream<K, FailedWrite<V>> } {
+    const name = this.graph.nameFor('KSTREAM-POSTGRES', options.name);
+    if (typeof options.write !== 'function') throw new TopologyError(name, 'toPostgres needs a write(tx, key, value) function.');
+    const maxPending = options.maxPending ?? 100;
+    const poolSize = options.poolSize ?? 4;
+    if (!Number.isInteger(maxPending) || maxPending < 1) throw new TopologyError(name, 'maxPending must be a positive integer.');
+    if (!Number.isInteger(poolSize) || poolSize < 1) throw new TopologyError(name, 'poolSize must be a positive integer.');
+    const direct = this.graph.nodes.find((n) => n.name === this.node)?.kind === 'source';
+    const input = direct ? this : this.repartition({ name: `${name}-input` });
+    const node = this.graph.add({ kind: 'processor', name, operator: 'toPostgres', parents: [input.node], supplier: passthrough, onError: options.onError });
+    const routes = { applied: this.branchOf(name, 'applied'), failed: this.branchOf(name, 'failed') };
+    const offsetsTable = options.offsetsTable ?? 'sluice_sink_offsets';
+    try {
+      quoteIdentifier(offsetsTable);
+    } catch (err) {
+      throw new TopologyError(name, `offsetsTable: ${(err as Error).message}.`);
+    }
+    const supplier: ProcessorSupplier = (init) => {
+      const connectionString = options.connectionString ?? process.env.DATABASE_URL;
+      if (!connectionString) throw new ConfigError(`toPostgres "${name}" has no database: set DATABASE_URL or give connectionString.`);
+      return postgresSink({ sink: name, connectionString, write: options.write, offsetsTable, maxPending, poolSize, routes })(init);
+    };
+    node.supplier = supplier;
+    return {
+      applied: new Stream<K, V>(this.graph, routes.applied, input.serdes),
+      failed: new Stream<K, FailedWrite<V>>(this.graph, routes.failed, { key: input.serdes.key, value: Serdes.json() as Serde<FailedWrite<V>> }),
     };
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../observability/logger.ts';
-import type { RecordHeader } from '../kafka/records.ts';
+import type { ConsumedRecord, RecordHeader } from '../kafka/records.ts';
 import type { KeyValueStore, WriteContext } from '../../state/key-value-store.ts';
 import type { CachingStore } from '../../state/caching-store.ts';
 
@@ -45,6 +45,27 @@ export interface ProcessorInit {
    * function that cancels the schedule.
    */
   readonly schedule: (intervalMs: number, type: PunctuationType, punctuate: (timestamp: number) => void) => () => void;
+  /**
+   * Registers work every commit awaits before anything becomes durable, such as writing what a
+   * sink took since the last commit to an external system. It may forward (set the context with
+   * `restoreContext` first); what it forwards commits with the rest. If it throws an
+   * {@link ExternalSystemUnavailable}, nothing commits: the tasks go back to the last commit and
+   * processing resumes after a pause that doubles while the system stays away. Anything else it
+   * throws stops the application.
+   */
+  readonly onCommit: (work: () => Promise<void>) => void;
+  /** Registers a release (a connection pool's) to run when the task closes. */
+  readonly onClose: (release: () => Promise<void> | void) => void;
+  /** Asks the loop to commit after the batch in hand (an operator holding much uncommitted work). */
+  readonly requestCommit: () => void;
+  /** The record in hand as it was consumed (its original bytes); undefined outside a record. */
+  readonly record: () => ConsumedRecord | undefined;
+  /**
+   * Applies this node's error handling to a record that failed after it was processed (a write
+   * to an external system that failed for good): a dead-letter record with its original bytes,
+   * a log line, or a stop.
+   */
+  readonly fail: (raw: ConsumedRecord, error: unknown) => void;
 }
 
 /** What drives a punctuation: the machine's clock, or the records' timestamps. */

@@ -128,9 +128,13 @@ export class Application {
     return this.instance;
   }
 
-  /** Counters of the processing loop: records processed, commits, and rewinds to the last commit. */
-  get progress(): { processed: number; commits: number; rewinds: number } {
-    return { processed: this.loop?.processed ?? 0, commits: this.loop?.commits ?? 0, rewinds: this.loop?.rewinds ?? 0 };
+  /**
+   * Counters of the processing loop: records processed, commits, rewinds to the last commit, and
+   * pauses because an external system (a sink's database) was away.
+   */
+  get progress(): { processed: number; commits: number; rewinds: number; externalPauses: number } {
+    const loop = this.loop;
+    return { processed: loop?.processed ?? 0, commits: loop?.commits ?? 0, rewinds: loop?.rewinds ?? 0, externalPauses: loop?.externalPauses ?? 0 };
   }
 
   get exactlyOnce(): boolean {

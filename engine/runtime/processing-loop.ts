@@ -2,6 +2,7 @@ import type { KafkaConsumer } from '../kafka/consumer.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
 import type { ConsumedRecord } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
+import { ExternalSystemUnavailable } from '../errors.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import { Mutex } from './mutex.ts';
 import { StopProcessing } from './record-errors.ts';
@@ -40,6 +41,10 @@ export class ProcessingLoop {
   rewinds = 0;
   /** Records consumed per topic. */
   readonly consumedByTopic = new Map<string, number>();
+  /** Times the loop paused because an external system was unavailable. */
+  externalPauses = 0;
+  private unavailableSince: number | undefined;
+  private pauseMs = 0;
   /** Told how long each commit took, in seconds. */
   onCommitted: (seconds: number) => void = () => {};
 
@@ -82,6 +87,15 @@ export class ProcessingLoop {
   async commit(): Promise<void> {
     const started = performance.now();
     await this.protocol.prepare();
+    try {
+      await this.tasks.beforeCommit();
+    } catch (err) {
+      if (!(err instanceof ExternalSystemUnavailable)) throw err;
+      await this.pauseForExternalSystem(err);
+      return;
+    }
+    this.unavailableSince = undefined;
+    this.pauseMs = 0;
     await this.tasks.sweepExpired();
     this.tasks.flushState();
     const offsets = this.tasks.uncommitted();
@@ -98,6 +112,26 @@ export class ProcessingLoop {
       this.tasks.checkpoint(this.producer);
       if (offsets.length > 0) this.onCommitted((performance.now() - started) / 1000);
     }
+    this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
+  }
+
+  /**
+   * An external system (a sink's database) is away: nothing since the last commit may become
+   * durable, since its writes did not all happen. The tasks go back to the last commit (under
+   * exactly-once, the transaction is aborted; under at-least-once, what was sent stays sent and
+   * is sent again), then the loop waits before it reads again, 0.2 s doubling up to 10 s while
+   * the system stays away. Nothing is read meanwhile, so memory stays bounded; the consumer's
+   * background thread keeps the group membership alive.
+   */
+  private async pauseForExternalSystem(err: ExternalSystemUnavailable): Promise<void> {
+    const now = Date.now();
+    this.unavailableSince ??= now;
+    this.pauseMs = this.pauseMs === 0 ? 200 : Math.min(this.pauseMs * 2, 10_000);
+    this.externalPauses++;
+    this.log.warn({ err: err.message, operator: err.operator, pauseMs: this.pauseMs, awayMs: now - this.unavailableSince }, 'an external system is unavailable; going back to the last commit and pausing');
+    if (!(await this.protocol.abandon())) await this.producer.flush().catch(() => undefined);
+    await this.rewind();
+    if (!this.stopping) await new Promise((resolve) => setTimeout(resolve, this.pauseMs));
     this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
   }
 

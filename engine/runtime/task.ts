@@ -58,6 +58,9 @@ export class Task {
   /** The largest record timestamp seen: the clock of stores with a TTL and of stream-time punctuation. */
   streamTime = 0;
   private readonly punctuators = new Punctuators();
+  /** Work each commit awaits (external writes), in the order the nodes registered it. */
+  private readonly commitWork: Array<() => Promise<void>> = [];
+  private readonly releases: Array<() => Promise<void> | void> = [];
 
   /** `onStorePressure`: a store has many uncommitted changes and asks for an early commit. */
   constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies, state?: TaskState, onStorePressure: () => void = () => {}) {
@@ -82,6 +85,9 @@ export class Task {
       context.headers = write.headers as RecordHeader[] | undefined;
     };
     const schedule = (intervalMs: number, type: PunctuationType, punctuate: (timestamp: number) => void) => this.punctuators.schedule(intervalMs, type, punctuate);
+    const onCommit = (work: () => Promise<void>) => void this.commitWork.push(work);
+    const onClose = (release: () => Promise<void> | void) => void this.releases.push(release);
+    const record = () => this.current;
     const forwards = new Map<string, Forward>();
     for (const node of [...subtopology.nodes].reverse()) {
       const children = new Map(node.children.map((child) => [child, forwards.get(child)!]));
@@ -95,7 +101,21 @@ export class Task {
       const forward =
         node.kind === 'sink'
           ? this.sinkForward(node, deps.producer)
-          : node.supplier({ name: node.name, context, next, children, log: log.child({ operator: node.name }), stores, restoreContext, schedule });
+          : node.supplier({
+              name: node.name,
+              context,
+              next,
+              children,
+              log: log.child({ operator: node.name }),
+              stores,
+              restoreContext,
+              schedule,
+              onCommit,
+              onClose,
+              requestCommit: onStorePressure,
+              record,
+              fail: (raw, error) => deps.errors.handle(node.onError, { raw, stage: 'processing', operator: node.name, error }),
+            });
       forwards.set(node.name, this.guard(node, forward, deps.errors));
     }
   }
@@ -163,6 +183,12 @@ export class Task {
     return this.inputs.get(record.topic)?.prefetch?.(record);
   }
 
+  /** Runs the nodes' commit work (external writes), one after another. */
+  async beforeCommit(): Promise<void> {
+    this.current = undefined;
+    for (const work of this.commitWork) await work();
+  }
+
   async sweepExpired(): Promise<void> {
     await this.state?.sweepExpired();
   }
@@ -186,7 +212,11 @@ export class Task {
   }
 
   async close(): Promise<void> {
-    await this.state?.close();
+    try {
+      await this.state?.close();
+    } finally {
+      for (const release of this.releases.splice(0)) await release();
+    }
   }
 
   /** Positions processed since the last commit, to commit now. */

@@ -209,6 +209,16 @@ export class Tasks {
     for (const { task } of this.tasks.values()) if (task.punctuationDue(now)) task.punctuate('wall-clock', now);
   }
 
+  /**
+   * Runs every task's commit work (external writes), tasks side by side. Waits for all of them
+   * before it throws the first failure, so no write is still running when the tasks rewind.
+   */
+  async beforeCommit(): Promise<void> {
+    const outcomes = await Promise.allSettled([...this.tasks.values()].map(({ task }) => task.beforeCommit()));
+    const failed = outcomes.find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
   /** Deletes a bounded number of expired entries from stores with a TTL (before a commit). */
   async sweepExpired(): Promise<void> {
     for (const { task } of this.tasks.values()) await task.sweepExpired();

@@ -1,0 +1,186 @@
+import type pg from 'pg';
+import { describeCause, ExternalSystemUnavailable } from '../../errors.ts';
+import type { ConsumedRecord, RecordHeader } from '../../kafka/records.ts';
+import type { ProcessorSupplier } from '../../processors/processor.ts';
+import { borrowPool, isTransient, isTransientConnectFailure } from './pools.ts';
+
+/** What a sink's `write` gets: the connection of the record's transaction. */
+export interface PostgresTransaction {
+  query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+}
+
+/** A record whose write failed for good, as the sink's `failed` stream carries it. */
+export interface FailedWrite<V> {
+  value: V;
+  error: string;
+}
+
+export interface PostgresSinkSettings<K, V> {
+  /** The sink's name: with the topic and partition, the row of its position in `offsetsTable`. */
+  sink: string;
+  connectionString: string;
+  /** Writes one record; runs inside the record's transaction (do not commit or roll back). */
+  write: (tx: PostgresTransaction, key: K, value: V) => Promise<void>;
+  offsetsTable: string;
+  /** Records taken before the sink asks the loop to commit (and so to write them). */
+  maxPending: number;
+  poolSize: number;
+  routes: { applied: string; failed: string };
+}
+
+/** What became of a record: written, or failed for good; `again` when that happened before. */
+type Outcome = { written: true; again: boolean } | { failed: Error; again: boolean };
+
+interface Pending {
+  key: unknown;
+  value: unknown;
+  raw: ConsumedRecord;
+  timestamp: number;
+  headers: RecordHeader[] | undefined;
+}
+
+/**
+ * The PostgreSQL sink: each record (a batch, typically) is written in one database transaction
+ * together with the position after it (`offsetsTable`: sink, topic, partition → next offset).
+ * A record at or past that position was written already (the commit that followed did not
+ * happen: a crash, a rebalance, an aborted transaction): it is passed on, not written again. So
+ * a record is written once, whatever the guarantee; the records passed on (`applied`) carry
+ * exactly-once to Kafka under exactly-once.
+ *
+ * The records are written at commit (the commit waits for them), in offset order. A transient
+ * failure (the database is away) rolls the record's transaction back and makes the commit
+ * throw {@link ExternalSystemUnavailable}: the tasks go back to the last commit and try again
+ * after a pause. Any other failure fails the record for good: its transaction is rolled back,
+ * the node's error handling gets its original bytes (a dead-letter topic), and it goes to
+ * `failed` with the reason.
+ *
+ * The sink must read its topic directly (the DSL puts a topic in front of it if needed): the
+ * positions it keeps are that topic's offsets.
+ */
+export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): ProcessorSupplier {
+  return ({ name, context, children, onCommit, onClose, requestCommit, record, fail, restoreContext, log }) => {
+    const applied = children.get(settings.routes.applied)!;
+    const failed = children.get(settings.routes.failed)!;
+    const { pool, giveBack } = borrowPool(settings.connectionString, settings.poolSize);
+    onClose(giveBack);
+    const tables = { offsets: quoteIdentifier(settings.offsetsTable), failed: quoteIdentifier(`${settings.offsetsTable}_failed`) };
+    let pending: Pending[] = [];
+    let tablesReady = false;
+
+    const connect = () =>
+      pool.connect().catch((err) => {
+        throw isTransientConnectFailure(err) ? new ExternalSystemUnavailable(name, err) : err;
+      });
+
+    /**
+     * Writes one record in its own transaction with the position after it. A record before the
+     * position was handled already: its earlier outcome (written, or failed for good) is returned.
+     */
+    const writeOne = async (entry: Pending): Promise<Outcome> => {
+      const client = await connect();
+      let healthy = true;
+      const where = [settings.sink, entry.raw.topic, entry.raw.partition];
+      try {
+        await client.query('BEGIN');
+        // The row exists before it is locked, so two writers (a zombie and the new owner) queue on it.
+        await client.query(`INSERT INTO ${tables.offsets} (sink, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`, where);
+        const { rows } = await client.query<{ next_offset: string }>(`SELECT next_offset FROM ${tables.offsets} WHERE sink = $1 AND topic = $2 AND partition = $3 FOR UPDATE`, where);
+        if (entry.raw.offset < Number(rows[0]!.next_offset)) {
+          const earlier = await client.query<{ error: string }>(`SELECT error FROM ${tables.failed} WHERE sink = $1 AND topic = $2 AND partition = $3 AND "offset" = $4`, [...where, entry.raw.offset]);
+          await client.query('ROLLBACK');
+          return earlier.rows.length > 0 ? { failed: new Error(earlier.rows[0]!.error), again: true } : { written: true, again: true };
+        }
+        await settings.write(client, entry.key as K, entry.value as V);
+        await client.query(`UPDATE ${tables.offsets} SET next_offset = $4 WHERE sink = $1 AND topic = $2 AND partition = $3`, [...where, entry.raw.offset + 1]);
+        await client.query('COMMIT');
+        return { written: true, again: false };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => (healthy = false));
+        if (isTransient(err) || !healthy) throw new ExternalSystemUnavailable(name, err);
+        const error = err instanceof Error ? err : new Error(String(err));
+        // Remembered with the position, so a replay of this record fails it again rather than
+        // taking it for written.
+        await client.query(
+          `WITH failure AS (INSERT INTO ${tables.failed} (sink, topic, partition, "offset", error) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING)
+           UPDATE ${tables.offsets} SET next_offset = GREATEST(next_offset, $4 + 1) WHERE sink = $1 AND topic = $2 AND partition = $3`,
+          [...where, entry.raw.offset, describeCause(error)],
+        ).catch((recordError) => {
+          healthy = healthy && !isTransient(recordError);
+          throw new ExternalSystemUnavailable(name, recordError);
+        });
+        return { failed: error, again: false };
+      } finally {
+        // A client whose connection failed must not go back into the pool.
+        client.release(healthy ? undefined : true);
+      }
+    };
+
+    onCommit(async () => {
+      if (pending.length === 0) return;
+      if (!tablesReady) {
+        const client = await connect();
+        try {
+          await createTables(client, tables);
+          tablesReady = true;
+        } catch (err) {
+          throw isTransient(err) ? new ExternalSystemUnavailable(name, err) : err;
+        } finally {
+          client.release(tablesReady ? undefined : true);
+        }
+      }
+      const taken = pending;
+      pending = [];
+      // On a transient failure this throws, and the rest waits for the replay from the last commit.
+      for (let i = 0; i < taken.length; i++) {
+        const entry = taken[i]!;
+        const outcome = await writeOne(entry);
+        restoreContext({ timestamp: entry.timestamp, headers: entry.headers });
+        if ('failed' in outcome) {
+          const reason = describeCause(outcome.failed);
+          log.warn({ topic: entry.raw.topic, partition: entry.raw.partition, offset: entry.raw.offset, err: reason, again: outcome.again }, 'write failed for good; rolled back');
+          fail(entry.raw, outcome.failed);
+          failed(entry.key, { value: entry.value, error: reason } satisfies FailedWrite<unknown>);
+        } else {
+          applied(entry.key, entry.value);
+        }
+      }
+    });
+
+    return (key, value) => {
+      const raw = record();
+      // Outside a record (a punctuation upstream) there is no position to keep.
+      if (raw === undefined) throw new Error('the PostgreSQL sink takes records read from a topic, not forwarded by a punctuation');
+      pending.push({ key, value, raw, timestamp: context.timestamp, headers: context.headers });
+      if (pending.length >= settings.maxPending) requestCommit();
+    };
+  };
+}
+
+/**
+ * Creates the sink's tables if they are missing (tasks starting side by side may race to do it):
+ * the positions, and the records that failed for good.
+ */
+async function createTables(client: pg.PoolClient, tables: { offsets: string; failed: string }): Promise<void> {
+  const ddl = [
+    `CREATE TABLE IF NOT EXISTS ${tables.offsets} (sink text NOT NULL, topic text NOT NULL, partition integer NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (sink, topic, partition))`,
+    `CREATE TABLE IF NOT EXISTS ${tables.failed} (sink text NOT NULL, topic text NOT NULL, partition integer NOT NULL, "offset" bigint NOT NULL, error text NOT NULL, failed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (sink, topic, partition, "offset"))`,
+  ];
+  for (const statement of ddl) {
+    try {
+      await client.query(statement);
+    } catch (err) {
+      // 23505 / 42P07: another task created it at the same moment.
+      const code = (err as { code?: string }).code;
+      if (code !== '23505' && code !== '42P07') throw err;
+    }
+  }
+}
+
+/** A table name as an SQL identifier: `schema.table` or `table`, each part quoted. */
+export function quoteIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/.test(name)) throw new RangeError(`"${name}" is not a valid table name`);
+  return name
+    .split('.')
+    .map((part) => `"${part}"`)
+    .join('.');
+}
