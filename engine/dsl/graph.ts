@@ -46,6 +46,12 @@ export interface StoreSpec {
   caching?: boolean;
   /** Entries expire this many milliseconds (of stream time) after their last write. */
   ttlMs?: number;
+  /**
+   * The entries restored into the store are read into memory before its task starts, so an
+   * operator can rebuild an in-memory index from them without awaiting (`StoreProvider.restored`).
+   * For small stores only (buffers of pending records); not with a TTL.
+   */
+  preload?: boolean;
 }
 
 export interface SinkSpec {

@@ -23,6 +23,11 @@ export interface StoreOptions<K, V> {
   caching?: boolean;
   /** Entries expire this many milliseconds after their last write, measured in stream time. */
   ttlMs?: number;
+  /**
+   * Reads the restored entries into memory before the task starts, for a processor that rebuilds
+   * an index from them at once (`stores.restored(name)` in its factory). Not with `ttlMs`.
+   */
+  preload?: boolean;
 }
 
 export interface SinkOptions<K, V> {
@@ -104,5 +109,6 @@ export function storeSpec<K, V>(store: StoreOptions<K, V>): StoreSpec {
     valueSerde: store.value as Serde<unknown> | undefined,
     caching: store.caching,
     ttlMs: store.ttlMs,
+    preload: store.preload,
   };
 }

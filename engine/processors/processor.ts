@@ -76,6 +76,12 @@ export interface StoreProvider {
   get<K, V>(name: string): KeyValueStore<K, V>;
   /** The caching layer of a store, for operators that forward what a flush passes down. */
   cache<K, V>(name: string): CachingStore<K, V>;
+  /**
+   * The entries of a store declared with `preload`, as restored when the task started, in the
+   * byte order of their keys: for rebuilding an in-memory index in the factory, where nothing
+   * may await. Only while the task's processors are built.
+   */
+  restored<K, V>(name: string): Array<[K, V]>;
 }
 
 /** A table's update: the new value and the one it replaces (null: none, or deleted). */

@@ -7,7 +7,7 @@ import { ExpiringStore, stampedCodec } from '../../state/expiring-store.ts';
 import { MeteredStore } from '../../state/metered-store.ts';
 import { CommittedReader } from '../../state/committed-reader.ts';
 import { TaskDirectory, TaskDirectoryLockedError } from '../../state/task-directory.ts';
-import { ApplicationError, describeCause } from '../errors.ts';
+import { ApplicationError, describeCause, IllegalStateError } from '../errors.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
@@ -30,6 +30,8 @@ export interface TaskStore {
   store?: MeteredStore<unknown, unknown>;
   /** Reads the committed state, for interactive queries. */
   reader?: CommittedReader<unknown, unknown>;
+  /** A preloaded store's entries as restored, held until the task's processors are built. */
+  restored?: Array<[Buffer, Buffer]>;
 }
 
 export interface TaskStateOptions {
@@ -96,6 +98,34 @@ export class TaskState {
     store.bytes = await LevelDbStore.open(store.spec.name, store.bytes.location);
     store.checkpointed = undefined;
     store.reader = undefined;
+  }
+
+  /**
+   * Reads the restored entries of every store declared with `preload` into memory. LevelDB scans
+   * are asynchronous and processors must not await, so this runs between restoration and the
+   * task's start; the task hands the entries to its processors and then lets them go.
+   */
+  async preload(): Promise<void> {
+    for (const s of this.stores) {
+      if (!s.spec.preload) continue;
+      const entries: Array<[Buffer, Buffer]> = [];
+      for await (const entry of s.bytes.range()) entries.push(entry);
+      s.restored = entries;
+    }
+  }
+
+  /** A preloaded store's restored entries, decoded, in the byte order of their keys. */
+  restoredEntries(name: string): Array<[unknown, unknown]> {
+    const s = this.store(name);
+    if (!s.spec.preload) throw new IllegalStateError(`Store "${name}" is not preloaded; declare it with preload: true to read its restored entries.`);
+    if (s.restored === undefined) throw new IllegalStateError(`The restored entries of store "${name}" are only available while the task's processors are built.`);
+    const { keySerde, valueSerde, changelogTopic } = s.spec;
+    return s.restored.map(([key, value]) => [keySerde.deserialize(key, changelogTopic), valueSerde.deserialize(value, changelogTopic)]);
+  }
+
+  /** Drops the preloaded entries once the processors have read them. */
+  releaseRestored(): void {
+    for (const s of this.stores) s.restored = undefined;
   }
 
   /** Stacks the layers over the restored stores; changes go to the changelog through `producer`. */

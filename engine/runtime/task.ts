@@ -78,6 +78,7 @@ export class Task {
         if (store.expiring) throw new IllegalStateError(`Store "${name}" has a TTL; its updates cannot be listened to, only read.`);
         return store.cache as unknown as CachingStore<K, V>;
       },
+      restored: <K, V>(name: string) => state!.restoredEntries(name) as Array<[K, V]>,
     };
     const restoreContext = (write: WriteContext | undefined) => {
       if (write === undefined) return;
@@ -118,6 +119,7 @@ export class Task {
             });
       forwards.set(node.name, this.guard(node, forward, deps.errors));
     }
+    state?.releaseRestored();
   }
 
   /** The topics this task reads (its partition of each). */

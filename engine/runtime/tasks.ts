@@ -122,6 +122,7 @@ export class Tasks {
         if (stores) states.set(id, await TaskState.open(id, partition, stores, { ...this.stateDeps, log: this.deps.log }));
       }
       await restoreTasks([...states.values()], this.stateDeps.connection, this.deps.log, this.stateDeps.onRestoreProgress);
+      for (const state of states.values()) await state.preload();
     } catch (err) {
       await Promise.all([...states.values()].map((s) => s.close()));
       throw err;

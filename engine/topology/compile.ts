@@ -188,6 +188,9 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
     if (elsewhere) {
       throw new TopologyError(elsewhere.node, `it uses store "${spec.name}" from another sub-topology than "${using[0]!.node}"; a store lives in the tasks of one sub-topology.`);
     }
+    if (spec.preload && spec.ttlMs !== undefined) {
+      throw new TopologyError(using[0]!.node, `store "${spec.name}" cannot both expire entries and be preloaded; drop ttlMs or preload.`);
+    }
     const keySerde = spec.keySerde ?? options.keySerde;
     const valueSerde = spec.valueSerde ?? options.valueSerde;
     for (const [part, serde] of [['key', keySerde], ['value', valueSerde]] as const) {
@@ -203,6 +206,7 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
       sourceChangelog: spec.sourceTopic !== undefined,
       caching: spec.caching ?? true,
       ttlMs: spec.ttlMs,
+      preload: spec.preload ?? false,
       subtopology,
     };
   });

@@ -54,6 +54,8 @@ export interface CompiledStore {
   caching: boolean;
   /** Entries expire this long after their last write (stream time), if set. */
   ttlMs?: number;
+  /** Its restored entries are read into memory before the task starts. */
+  preload: boolean;
   subtopology: number;
 }
 
