@@ -11,6 +11,9 @@ import type { ProcessorSupplier, RecordContext } from '../processors/processor.t
 import { selectKey } from '../processors/select-key.ts';
 import { split, type Branch } from '../processors/split.ts';
 import { dedupe, type GateRoutes, versionGate } from '../processors/gates.ts';
+import { prioritize, type PriorityFunction } from '../processors/prioritize.ts';
+import { batch, type Batch, type DependencySettings } from '../processors/batch.ts';
+import { heldRecordSerde } from '../processors/held-records.ts';
 import { detectConflicts, type EffectiveMutation, type MutationStatus, type Resolution, type Strategy, type StoredConflict } from '../processors/detect-conflicts.ts';
 import { Serdes } from '../serde/serde.ts';
 import { ConfigError, TopologyError } from '../errors.ts';
@@ -105,6 +108,52 @@ export interface PostgresSinkOptions<K, V> extends OperatorOptions {
   poolSize?: number;
 }
 
+/** Options of `prioritize`. */
+export interface PrioritizeOptions<K, V> extends OperatorOptions {
+  /** The store of held records (required: held records must survive a crash). */
+  store: string;
+  /** Held records beyond this many make it send the best at once, until it holds this many. */
+  maxBuffered: number;
+  /** Every this many milliseconds (wall-clock) it sends everything it holds, best first. */
+  windowMs: number;
+  /**
+   * A record's rank, higher first (ties in arrival order). `ageMs`: now minus the record's
+   * timestamp; `now`: the machine's clock. Called when a record arrives, when it becomes the
+   * oldest held record of its key, and again for those at each window's flush (ages change).
+   */
+  priority: PriorityFunction<K, V>;
+}
+
+/** Options of `batch`. */
+export interface BatchOptions<K, V> extends OperatorOptions {
+  /** The store of pending records (required: pending records must survive a crash). */
+  store: string;
+  /** A batch closes when it holds this many records. */
+  maxSize: number;
+  /**
+   * A batch closes when its values' serialized sizes add up to this many bytes; a record that
+   * would take it past them starts the next batch. Default: no limit.
+   */
+  maxBytes?: number;
+  /** A batch closes this many milliseconds (wall-clock) after its first record entered. */
+  lingerMs: number;
+  /** The record's unique id, which other records name in `dependsOn` (give both or neither). */
+  id?: (value: V, key: K) => string;
+  /** The ids of the records this one must follow: it enters a batch only after all of them. */
+  dependsOn?: (value: V, key: K) => readonly string[];
+  /** The store of released ids, with a TTL. Default `<store>-released`. */
+  releasedStore?: string;
+  /** How long a released id is remembered, in stream time (required with `dependsOn`). */
+  releasedTtlMs?: number;
+  /** How long (wall-clock) a record waits for its dependencies. Default 30 s. */
+  dependencyTimeoutMs?: number;
+  /**
+   * Wires the records whose dependencies did not come in time (with header
+   * `sluice.missing.dependencies`); without it they are batched anyway, with a warning.
+   */
+  onMissingDependency?: (missing: Stream<K, V>) => void;
+}
+
 export interface RepartitionOptions<K, V> extends Named {
   /** Partitions of the repartition topic; by default those of the sub-topology's source topics. */
   partitions?: number;
@@ -134,6 +183,8 @@ const STREAM_OPERATORS = [
   'detectConflicts',
   'toPostgres',
   'project',
+  'prioritize',
+  'batch',
   'split',
   'merge',
   'repartition',
@@ -346,6 +397,58 @@ export class Stream<K, V> {
     };
   }
 
+  /**
+   * Holds records and sends them on ranked by `priority`, best first: every `windowMs` of the
+   * machine's clock everything held goes out, and beyond `maxBuffered` the best go at once. Only
+   * the oldest held record of a key is eligible, so a key's records keep their order. Held
+   * records live in `store` (with a changelog), so a restart loses and repeats nothing.
+   */
+  prioritize(options: PrioritizeOptions<K, V>): Stream<K, V> {
+    const name = this.graph.nameFor('KSTREAM-PRIORITIZE', options.name);
+    positive(name, 'maxBuffered', options.maxBuffered, true);
+    positive(name, 'windowMs', options.windowMs);
+    if (typeof options.priority !== 'function') throw new TopologyError(name, 'priority must be a function (key, value, ageMs, now) => number, e.g. mutationPriority().');
+    this.graph.addStore({ name: options.store, keySerde: Serdes.sortableNumber() as Serde<unknown>, valueSerde: heldRecordSerde() as Serde<unknown>, preload: true }, name);
+    const { store, maxBuffered, windowMs, priority } = options;
+    this.graph.add({ kind: 'processor', name, operator: 'prioritize', parents: [this.node], supplier: prioritize({ store, maxBuffered, windowMs, priority: priority as PriorityFunction }), onError: options.onError, stores: [store] });
+    return new Stream<K, V>(this.graph, name, this.serdes, this.keyChanged);
+  }
+
+  /**
+   * Groups records into batches, sent on as one record each (a {@link Batch}, keyed by its first
+   * record's key), closed at `maxSize` records, `maxBytes`, or `lingerMs` after the first. With
+   * `id` and `dependsOn`, a record enters a batch only after the records it depends on; ones
+   * that wait longer than `dependencyTimeoutMs` go to `onMissingDependency`. Dependencies are
+   * resolved within a partition: records that depend on each other must share one.
+   */
+  batch(options: BatchOptions<K, V>): Stream<K, Batch<K, V>> {
+    const name = this.graph.nameFor('KSTREAM-BATCH', options.name);
+    positive(name, 'maxSize', options.maxSize, true);
+    if (options.maxBytes !== undefined) positive(name, 'maxBytes', options.maxBytes, true);
+    positive(name, 'lingerMs', options.lingerMs);
+    const { store, id, dependsOn, onMissingDependency } = options;
+    let dependencies: DependencySettings | undefined;
+    if ((id === undefined) !== (dependsOn === undefined)) throw new TopologyError(name, 'dependencies need both id and dependsOn (the ids records name and the ids each record needs); give both or neither.');
+    if (id !== undefined && dependsOn !== undefined) {
+      if (typeof id !== 'function' || typeof dependsOn !== 'function') throw new TopologyError(name, 'id and dependsOn must be functions of (value, key).');
+      if (options.releasedTtlMs === undefined) throw new TopologyError(name, 'with dependsOn, releasedTtlMs is required: how long (stream time) released ids are remembered for records that arrive later.');
+      positive(name, 'releasedTtlMs', options.releasedTtlMs);
+      const timeoutMs = options.dependencyTimeoutMs ?? 30_000;
+      positive(name, 'dependencyTimeoutMs', timeoutMs);
+      dependencies = { store: options.releasedStore ?? `${String(store)}-released`, id: id as DependencySettings['id'], dependsOn: dependsOn as DependencySettings['dependsOn'], timeoutMs };
+    } else if (onMissingDependency || options.dependencyTimeoutMs !== undefined || options.releasedStore !== undefined || options.releasedTtlMs !== undefined) {
+      throw new TopologyError(name, 'onMissingDependency, dependencyTimeoutMs, releasedStore and releasedTtlMs apply to dependencies: give id and dependsOn too.');
+    }
+    this.graph.addStore({ name: store, keySerde: Serdes.sortableNumber() as Serde<unknown>, valueSerde: heldRecordSerde() as Serde<unknown>, preload: true }, name);
+    if (dependencies) this.graph.addStore({ name: dependencies.store, keySerde: Serdes.string() as Serde<unknown>, valueSerde: Serdes.json<number>() as Serde<unknown>, ttlMs: options.releasedTtlMs }, name);
+    const stores = dependencies ? [store, dependencies.store] : [store];
+    const node = this.graph.add({ kind: 'processor', name, operator: 'batch', parents: [this.node], supplier: passthrough, onError: options.onError, stores });
+    const routes = { batches: this.branchOf(name, 'batches'), missing: onMissingDependency ? this.branchOf(name, 'missing') : undefined };
+    node.supplier = batch({ store, maxSize: options.maxSize, maxBytes: options.maxBytes ?? Number.POSITIVE_INFINITY, lingerMs: options.lingerMs, dependencies }, routes);
+    if (onMissingDependency) onMissingDependency(new Stream<K, V>(this.graph, routes.missing!, this.serdes, this.keyChanged));
+    return new Stream<K, Batch<K, V>>(this.graph, routes.batches, { key: this.serdes.key, value: Serdes.json<Batch<K, V>>() }, this.keyChanged);
+  }
+
   /** A pass-through child of `parent` that an operator routes to by name. */
   private branchOf(parent: string, suffix: string): string {
     const child = this.graph.nameFor('KSTREAM-BRANCHCHILD', `${parent}-${suffix}`);
@@ -436,6 +539,12 @@ export class Stream<K, V> {
     this.graph.add({ kind: 'processor', name, operator, parents: [this.node], supplier, onError: options?.onError });
     return new Stream<K2, V2>(this.graph, name, serdes, this.keyChanged || changesKeys);
   }
+}
+
+/** Checks a size or duration option: a positive number (an integer for counts). */
+function positive(operator: string, option: string, value: unknown, integer = false): void {
+  const valid = typeof value === 'number' && value > 0 && (integer ? Number.isSafeInteger(value) : Number.isFinite(value));
+  if (!valid) throw new TopologyError(operator, `${option} must be a positive ${integer ? 'whole number' : 'number'}; got ${String(value)}.`);
 }
 
 /**

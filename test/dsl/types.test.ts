@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { StreamsBuilder } from '../../engine/dsl/builder.ts';
 import type { Stream } from '../../engine/dsl/stream.ts';
+import type { Batch } from '../../engine/processors/batch.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 
 type Created = { type: 'created'; id: string };
@@ -37,10 +38,15 @@ describe('DSL types', () => {
     assertType<Equals<typeof created, Stream<string, Created>>>(true);
     assertType<Equals<typeof rest, Stream<string, Event>>>(true);
 
+    const ranked = events.prioritize({ store: 'ranked', maxBuffered: 10, windowMs: 100, priority: (_, e) => (e.type === 'deleted' ? 2 : 1) });
+    assertType<Equals<typeof ranked, Stream<string, Event>>>(true);
+    const batches = deleted.batch({ store: 'pending', maxSize: 10, lingerMs: 100, id: (e) => e.id, dependsOn: (e) => [e.reason], releasedTtlMs: 1_000 });
+    assertType<Equals<typeof batches, Stream<string, Batch<string, Deleted>>>>(true);
+
     // @ts-expect-error a Deleted has a reason, a number does not
     reasons.mapValues((n) => n.reason);
     // Every operator recorded a node of its own.
-    const nodes = [deleted, notDeleted, reasons, rekeyed, pairs, created, rest].map((s) => s.node);
+    const nodes = [deleted, notDeleted, reasons, rekeyed, pairs, created, rest, ranked, batches].map((s) => s.node);
     expect(new Set(nodes).size).to.equal(nodes.length);
   });
 });

@@ -159,4 +159,50 @@ describe('topology compiler', () => {
     expectTopologyError(() => new Topology().addSource('in', 'events').addStateStore({ name: 's' }, 'ghost'), 'ghost', /no processor has this name/);
     expectTopologyError(() => new Topology().addSource('in', 'events').addStateStore({ name: 's' }, 'in'), 'in', /only processors can use stores/);
   });
+
+  it('describes prioritize and batch with their stores (preloaded; released ids with a TTL) and routes', () => {
+    const builder = new StreamsBuilder();
+    const ranked = builder
+      .stream<string, { id: string; needs: string[]; p: number }>('mutations')
+      .prioritize({ name: 'rank', store: 'ranked', maxBuffered: 100, windowMs: 500, priority: (_k, v) => v.p });
+    ranked
+      .batch({ name: 'group', store: 'pending', maxSize: 50, lingerMs: 200, id: (v) => v.id, dependsOn: (v) => v.needs, releasedTtlMs: 60_000, onMissingDependency: (missing) => missing.to('failed') })
+      .to('batches');
+    const compiled = compile(builder.build(), { applicationId: 'agg', ...serdes });
+    const json = describeJson(compiled);
+    const nodes = json.subtopologies[0]!.nodes;
+    expect(nodes.find((n) => n.name === 'rank')).to.deep.include({ operator: 'prioritize', stores: ['ranked'], successors: ['group'] });
+    expect(nodes.find((n) => n.name === 'group')).to.deep.include({ operator: 'batch', stores: ['pending', 'pending-released'], successors: ['group-batches', 'group-missing'] });
+    expect(json.stores).to.deep.equal([
+      { name: 'ranked', changelog: 'agg-ranked-changelog' },
+      { name: 'pending', changelog: 'agg-pending-changelog' },
+      { name: 'pending-released', changelog: 'agg-pending-released-changelog', ttlMs: 60_000 },
+    ]);
+    expect(compiled.stores.map((s) => [s.name, s.preload])).to.deep.equal([['ranked', true], ['pending', true], ['pending-released', false]]);
+    expect(describeText(compiled)).to.contain('Processor: group (batch; stores: [pending, pending-released])');
+    const source = new StreamsBuilder().stream('m', { name: 'm' });
+    expectTopologyError(() => (source as unknown as { priortize: () => void }).priortize(), 'm', /did you mean "prioritize"/);
+  });
+
+  it('rejects prioritize and batch options that cannot work, naming the operator', () => {
+    const stream = () => new StreamsBuilder().stream<string, { id: string }>('m');
+    const priority = () => 1;
+    expectTopologyError(() => stream().prioritize({ name: 'p', store: 's', maxBuffered: 0, windowMs: 10, priority }), 'p', /maxBuffered must be a positive whole number; got 0/);
+    expectTopologyError(() => stream().prioritize({ name: 'p', store: 's', maxBuffered: 1.5, windowMs: 10, priority }), 'p', /maxBuffered must be a positive whole number/);
+    expectTopologyError(() => stream().prioritize({ name: 'p', store: 's', maxBuffered: 10, windowMs: -1, priority }), 'p', /windowMs must be a positive number/);
+    expectTopologyError(() => stream().prioritize({ name: 'p', store: 's', maxBuffered: 10, windowMs: 10, priority: undefined as never }), 'p', /priority must be a function/);
+    expectTopologyError(() => stream().prioritize({ name: 'p', store: undefined as never, maxBuffered: 10, windowMs: 10, priority }), 'p', /needs a store name/);
+    expectTopologyError(() => stream().batch({ name: 'b', store: 's', maxSize: 0, lingerMs: 10 }), 'b', /maxSize must be a positive whole number/);
+    expectTopologyError(() => stream().batch({ name: 'b', store: 's', maxSize: 10, maxBytes: -1, lingerMs: 10 }), 'b', /maxBytes must be a positive whole number/);
+    expectTopologyError(() => stream().batch({ name: 'b', store: 's', maxSize: 10, lingerMs: Number.NaN }), 'b', /lingerMs must be a positive number/);
+    expectTopologyError(() => stream().batch({ name: 'b', store: '', maxSize: 10, lingerMs: 10 }), 'b', /needs a store name/);
+    expectTopologyError(() => stream().batch({ name: 'b', store: 's', maxSize: 10, lingerMs: 10, id: (v) => v.id }), 'b', /both id and dependsOn/);
+    expectTopologyError(() => stream().batch({ name: 'b', store: 's', maxSize: 10, lingerMs: 10, id: (v) => v.id, dependsOn: () => [] }), 'b', /releasedTtlMs is required/);
+    expectTopologyError(() => stream().batch({ name: 'b', store: 's', maxSize: 10, lingerMs: 10, id: (v) => v.id, dependsOn: () => [], releasedTtlMs: 1_000, dependencyTimeoutMs: 0 }), 'b', /dependencyTimeoutMs must be a positive number/);
+    expectTopologyError(() => stream().batch({ name: 'b', store: 's', maxSize: 10, lingerMs: 10, onMissingDependency: () => undefined }), 'b', /give id and dependsOn too/);
+    const both = new StreamsBuilder();
+    both.addStateStore({ name: 'buffer', ttlMs: 1_000, preload: true });
+    both.stream('events').process(passthrough, { name: 'p', stores: ['buffer'] }).to('out');
+    expectTopologyError(() => compile(both.build(), { applicationId: 'app', ...serdes }), 'p', /cannot both expire entries and be preloaded/);
+  });
 });
