@@ -1,10 +1,14 @@
 // The public API of Sluice: what topology files and applications import from 'sluice'.
 export { StreamsBuilder } from './dsl/builder.ts';
 export { Topology, type SourceOptions, type SinkOptions, type StoreOptions } from './dsl/topology.ts';
-export { Stream, Splitter, type Named, type OperatorOptions, type ProcessOptions, type ToOptions, type RepartitionOptions, type PrioritizeOptions, type BatchOptions } from './dsl/stream.ts';
+export { Stream, Splitter, type Named, type OperatorOptions, type ProcessOptions, type ToOptions, type RepartitionOptions, type PrioritizeOptions, type BatchOptions, type ProjectOptions, type PostgresSinkOptions } from './dsl/stream.ts';
 export { MISSING_DEPENDENCIES_HEADER, type Batch, type BatchedRecord } from './processors/batch.ts';
 export type { PriorityFunction } from './processors/prioritize.ts';
 export { mutationPriority, mutationId, mutationDependencies, type MutationPriorityOptions } from './mutations/priority.ts';
+export type { FailedWrite, PostgresTransaction } from './sinks/postgres/postgres-sink.ts';
+export type { Projector, VersionCheck } from './processors/project.ts';
+export type { Mutation, Strategy, EntityState, AttributeConflict, Choice } from './mutations/conflicts.ts';
+export type { EffectiveMutation, MutationStatus, Resolution, StoredConflict } from './processors/detect-conflicts.ts';
 export { GroupedStream } from './dsl/grouped-stream.ts';
 export { Table, type Materialized } from './dsl/table.ts';
 export type { ErrorHandling, TopicChooser } from './dsl/graph.ts';

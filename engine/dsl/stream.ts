@@ -102,6 +102,8 @@ export interface PostgresSinkOptions<K, V> extends OperatorOptions {
   connectionString?: string;
   /** The table of the sink's positions (another, `<table>_failed`, keeps what failed for good). Default `sluice_sink_offsets`. */
   offsetsTable?: string;
+  /** Runs once per task before its first write, in a transaction of its own: `CREATE TABLE IF NOT EXISTS ...`. */
+  setup?: (tx: PostgresTransaction) => Promise<void>;
   /** Records taken before the sink asks for a commit, which writes them. Default 100. */
   maxPending?: number;
   /** Connections the instance's pool may open. Default 4. */
@@ -388,7 +390,7 @@ export class Stream<K, V> {
     const supplier: ProcessorSupplier = (init) => {
       const connectionString = options.connectionString ?? process.env.DATABASE_URL;
       if (!connectionString) throw new ConfigError(`toPostgres "${name}" has no database: set DATABASE_URL or give connectionString.`);
-      return postgresSink({ sink: name, connectionString, write: options.write, offsetsTable, maxPending, poolSize, routes })(init);
+      return postgresSink({ sink: name, connectionString, write: options.write, setup: options.setup, offsetsTable, maxPending, poolSize, routes })(init);
     };
     node.supplier = supplier;
     return {

@@ -10,12 +10,10 @@ import type { CompiledTopology } from '../topology/compiled.ts';
  */
 export async function prepareTopics(admin: KafkaAdmin, topology: CompiledTopology, deadLetterTopics: string[]): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  const existing = await admin.describeTopics([
-    ...topology.externalSourceTopics,
-    ...topology.externalSinkTopics,
-    ...topology.internalTopics.map((t) => t.name),
-    ...deadLetterTopics,
-  ]);
+  // Each name once: the client refuses a list that names a topic twice (a dead-letter topic
+  // that is also a sink's, say).
+  const names = new Set([...topology.externalSourceTopics, ...topology.externalSinkTopics, ...topology.internalTopics.map((t) => t.name), ...deadLetterTopics]);
+  const existing = await admin.describeTopics([...names]);
   for (const t of existing) counts.set(t.name, t.partitions);
 
   const missing = topology.externalSourceTopics.filter((t) => !counts.has(t));

@@ -22,6 +22,8 @@ export interface PostgresSinkSettings<K, V> {
   /** Writes one record; runs inside the record's transaction (do not commit or roll back). */
   write: (tx: PostgresTransaction, key: K, value: V) => Promise<void>;
   offsetsTable: string;
+  /** Runs once per task before its first write, in its own transaction: `CREATE TABLE IF NOT EXISTS ...`. */
+  setup?: (tx: PostgresTransaction) => Promise<void>;
   /** Records taken before the sink asks the loop to commit (and so to write them). */
   maxPending: number;
   poolSize: number;
@@ -121,8 +123,14 @@ export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): Proces
         const client = await connect();
         try {
           await createTables(client, tables);
+          if (settings.setup) {
+            await client.query('BEGIN');
+            await settings.setup(client);
+            await client.query('COMMIT');
+          }
           tablesReady = true;
         } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
           throw isTransient(err) ? new ExternalSystemUnavailable(name, err) : err;
         } finally {
           client.release(tablesReady ? undefined : true);
