@@ -26,6 +26,7 @@ import { KafkaProducer } from '../engine/kafka/producer.ts';
 import { readRanges } from '../engine/kafka/reader.ts';
 import type { ConsumedRecord } from '../engine/kafka/records.ts';
 import { expectedOutputs, statelessValue } from './workloads/stateless.ts';
+import { GOAL_PER_SEC, runMutations, type MutationsReport } from './mutations.ts';
 import { CountChecker, keyIndex, keyName, statefulValue, trueCounts, type KeyOrder } from './workloads/stateful.ts';
 
 interface Result {
@@ -180,10 +181,11 @@ const { values: flags, positionals } = parseArgs({
   },
 });
 const requested = positionals[0] ?? 'all';
-const names = requested === 'all' ? Object.keys(WORKLOADS) : [requested];
+// `mutations` runs an application of its own with PostgreSQL (bench/mutations.ts).
+const names = requested === 'all' ? [...Object.keys(WORKLOADS), 'mutations'] : [requested];
 for (const name of names) {
-  if (!WORKLOADS[name]) {
-    process.stderr.write(`Unknown workload "${name}"; known: ${Object.keys(WORKLOADS).join(', ')}, all.\n`);
+  if (!WORKLOADS[name] && name !== 'mutations') {
+    process.stderr.write(`Unknown workload "${name}"; known: ${Object.keys(WORKLOADS).join(', ')}, mutations, all.\n`);
     process.exit(2);
   }
 }
@@ -777,11 +779,29 @@ function lookupTable(report: Report): string {
   return lines.join('\n');
 }
 
+function mutationsTable(report: MutationsReport): string {
+  const r = report.results[0]!;
+  return [
+    `\nmutations: ${r.records.toLocaleString()} mutations, exactly-once, into PostgreSQL; latency at ${String(r.latencyRate)}/s`,
+    '| system | mutations/s | vs goal (' + GOAL_PER_SEC.toLocaleString() + '/s) | p50 ms | p99 ms | conflict rate | mean batch | peak RSS MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${r.system} | ${r.recordsPerSec.toLocaleString()} | ${String(r.vsGoal)}× | ${String(r.p50Ms)} | ${String(r.p99Ms)} | ${String(r.conflictRate)} | ${String((r.batches as { mean: number }).mean)} | ${String(r.peakRssMb)} |`,
+  ].join('\n');
+}
+
 function machine() {
   return { cpus: os.availableParallelism(), node: process.version, platform: process.platform };
 }
 
 for (const name of names) {
+  if (name === 'mutations') {
+    const report = await runMutations({ bootstrapServers, quick: flags.quick, records: flags.records ? Number(flags.records) : undefined, say });
+    const out = flags.out ?? path.join(HERE, 'results', `mutations${flags.quick ? '-quick' : ''}.json`);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+    process.stdout.write(mutationsTable(report) + `\nwritten to ${path.relative(process.cwd(), out)}\n`);
+    continue;
+  }
   const workload = WORKLOADS[name]!;
   const report = workload.kind === 'stream' ? await runWorkload(workload) : workload.kind === 'restore' ? await runRestore(workload) : await runLookups(workload);
   const out = flags.out ?? path.join(HERE, 'results', `${name}${flags.quick ? '-quick' : ''}.json`);

@@ -143,6 +143,10 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
 
   private flushEntry(entry: Entry<K, V>): void {
     entry.dirty = false;
+    // Written and deleted again since the last flush, or deleted without ever existing: nothing
+    // changed below, so nothing goes to the store, its changelog or downstream. Operators that
+    // hold records briefly (prioritize, batch) put and delete most keys within one commit.
+    if (entry.value === null && entry.flushed === null) return;
     const bytes = entry.value === null ? null : this.values.serialize(entry.value, this.topic);
     this.inner.put(entry.keyBytes ?? this.encodeKey(entry.key), bytes, entry.timestamp);
     const old = entry.flushed;

@@ -58,6 +58,8 @@ export interface AggregatorSettings {
   importantEntities: string[];
   /** The database of the `entities` table; default DATABASE_URL. */
   databaseUrl?: string;
+  /** Told of each batch once its transaction committed (metrics: latency, batch sizes). */
+  onCommitted?: (batch: Batch<string, EffectiveMutation>) => void;
 }
 
 export const DEFAULT_SETTINGS: AggregatorSettings = {
@@ -124,7 +126,16 @@ export function mutationAggregator(builder: StreamsBuilder, topics: MutationTopi
     write: (tx, _key, batch) => writeBatch(tx, batch as Batch<string, EffectiveMutation>),
     onError: deadLetter,
   });
-  toStatuses(applied.flatMap((_, batch) => committedStatuses(batch as Batch<string, EffectiveMutation>), { name: 'applied-statuses' }));
+  toStatuses(
+    applied.flatMap(
+      (_, value) => {
+        const batch = value as Batch<string, EffectiveMutation>;
+        settings.onCommitted?.(batch);
+        return committedStatuses(batch);
+      },
+      { name: 'applied-statuses' },
+    ),
+  );
   toStatuses(
     failed.flatMap(
       (_, f) => (f.value as Batch<string, EffectiveMutation>).records.map((r) => [r.key, status(r.value.mutation.id, 'FAILED', `its batch failed: ${f.error}`)] as const),

@@ -21,6 +21,10 @@ export interface GeneratorOptions {
   orphans: number;
   seed: number;
   strategy?: Strategy;
+  /** Prefixes mutation ids (and orphan entities), so that two workloads never share an id. Default `m`. */
+  idPrefix?: string;
+  /** Prefixes entity ids. Default `e`. */
+  entityPrefix?: string;
 }
 
 export interface GeneratedMutations {
@@ -50,7 +54,7 @@ export function generateMutations(options: GeneratorOptions): GeneratedMutations
   const sent: Mutation[] = [];
   let duplicatesSent = 0;
   let conflicts = 0;
-  const entityList = Array.from({ length: options.entities }, (_, i) => ({ type: TYPES[i % TYPES.length]!, id: `e${i}` }));
+  const entityList = Array.from({ length: options.entities }, (_, i) => ({ type: TYPES[i % TYPES.length]!, id: `${options.entityPrefix ?? 'e'}${i}` }));
 
   for (let n = 0; n < options.mutations; n++) {
     if (sent.length > 0 && random() < options.duplicates) {
@@ -79,7 +83,7 @@ export function generateMutations(options: GeneratorOptions): GeneratedMutations
     const minute = stale ? n - Math.floor(random() * 40) + 20 : n;
     const dependsOnPrevious = lastApplied.has(key) && random() < options.dependent;
     const mutation: Mutation = {
-      id: `m${n}`,
+      id: `${options.idPrefix ?? 'm'}${n}`,
       edge_node_id: `edge-${Math.floor(random() * options.edgeNodes)}`,
       entity_type: entity.type,
       entity_id: entity.id,
@@ -104,10 +108,10 @@ export function generateMutations(options: GeneratorOptions): GeneratedMutations
   }
   for (let o = 0; o < options.orphans; o++) {
     const mutation: Mutation = {
-      id: `orphan${o}`,
+      id: `${options.idPrefix ?? ''}orphan${o}`,
       edge_node_id: 'edge-0',
       entity_type: 'note',
-      entity_id: `orphan-${o}`,
+      entity_id: `${options.idPrefix ?? ''}orphan-${o}`,
       operation_type: 'CREATE',
       attributes: { name: `orphan ${o}` },
       base_version: 0,

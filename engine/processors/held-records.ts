@@ -29,7 +29,11 @@ const BYTES = '$bytes';
 export function heldRecordSerde<K, V>(): Serde<HeldRecord<K, V>> {
   return serde<HeldRecord<K, V>>(
     'held-record',
-    (record) => Buffer.from(JSON.stringify(record, keepBytes), 'utf8'),
+    (record) => {
+      // A replacer makes JSON.stringify several times slower; most held records hold no bytes.
+      const plain = JSON.stringify(record);
+      return Buffer.from(plain.includes('"type":"Buffer"') ? JSON.stringify(record, keepBytes) : plain, 'utf8');
+    },
     (data) => JSON.parse(data.toString('utf8'), restoreBytes) as HeldRecord<K, V>,
   );
 }

@@ -40,6 +40,24 @@ describe('write-back cache', () => {
     ]);
   });
 
+  it('passes nothing down for a key written and deleted between two flushes, or deleted without existing', async () => {
+    const { bottom, cache, changelog, flushed } = stack();
+    cache.put('brief', 1, { timestamp: 1 });
+    cache.delete('brief', { timestamp: 2 });
+    cache.delete('never', { timestamp: 3 });
+    cache.put('kept', 1, { timestamp: 4 });
+    cache.flush();
+    expect(changelog).to.deep.equal([['kept', '1', 4]]);
+    expect(flushed).to.deep.equal([['kept', 1, null]]);
+    await bottom.write();
+    // A key that exists below is deleted for real, even when written in between.
+    cache.put('kept', 2, { timestamp: 5 });
+    cache.delete('kept', { timestamp: 6 });
+    cache.flush();
+    expect(changelog.slice(1)).to.deep.equal([['kept', null, 6]]);
+    expect(flushed.slice(1)).to.deep.equal([['kept', null, 1]]);
+  });
+
   it('reads what is below on a miss, and forwards every write at once when disabled', () => {
     const { bottom, cache, flushed } = stack({ enabled: false });
     bottom.put(Buffer.from('seen'), Buffer.from('41'));

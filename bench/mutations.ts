@@ -1,0 +1,241 @@
+/**
+ * `npm run bench -- mutations`: the mutation aggregator end to end (topologies/mutation-
+ * aggregator.ts, exactly-once, PostgreSQL at DATABASE_URL or the local one).
+ *
+ * 1. Throughput: the input is filled with `records` mutations from 50 edge nodes on 10,000
+ *    entities (5% duplicates, 10% stale edits, 10% dependent on the entity's previous mutation);
+ *    the aggregator is timed from owning its partitions until every mutation has its terminal
+ *    status on `mutation-status` (so everything was written to PostgreSQL, or decided).
+ * 2. Latency: then, open loop, mutations on other entities are produced at `rate` per second
+ *    for `seconds`; for each, the time from its send (the record timestamp) to the commit of its
+ *    batch's database transaction, measured in the aggregator.
+ * Reported: mutations/s and its ratio to the goal (100× the seed's floor of 10,000 a minute),
+ * p50/p99 latency, the conflict rate and the batch sizes.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import pg from 'pg';
+import { KafkaAdmin } from '../engine/kafka/admin.ts';
+import { KafkaConsumer } from '../engine/kafka/consumer.ts';
+import { KafkaProducer } from '../engine/kafka/producer.ts';
+import { LocalPostgres } from '../engine/sinks/postgres/local-postgres.ts';
+import { mutationTopics } from '../topologies/mutation-aggregator.ts';
+import { generateMutations } from '../topologies/mutation-generator.ts';
+
+/** 100 times the seed's floor of 10,000 mutations a minute. */
+export const GOAL_PER_SEC = Math.ceil((100 * 10_000) / 60);
+const LATENCY_GOAL_MS = 500;
+
+export interface MutationsOptions {
+  bootstrapServers: string;
+  quick: boolean;
+  records?: number;
+  say: (line: string) => void;
+}
+
+export interface MutationsReport {
+  workload: 'mutations';
+  params: Record<string, unknown>;
+  results: Array<Record<string, unknown> & { system: string; records: number; seconds: number; recordsPerSec: number }>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runMutations(options: MutationsOptions): Promise<MutationsReport> {
+  const { bootstrapServers, quick, say } = options;
+  const records = options.records ?? (quick ? 20_000 : 300_000);
+  const rate = quick ? 2_000 : 8_000;
+  const seconds = quick ? 5 : 20;
+  const run = randomUUID().slice(0, 8);
+  const prefix = `bench-mut-${run}-`;
+  const topics = mutationTopics(prefix);
+  const databaseUrl = process.env.DATABASE_URL ?? (await new LocalPostgres({ progress: say }).start()).url;
+  const schema = `bench_${run}`;
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  await db.query(`CREATE SCHEMA ${schema}`);
+  const url = new URL(databaseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const admin = KafkaAdmin.connect({ bootstrapServers });
+  const group = `bench-mut-${run}`;
+  try {
+    await admin.createTopics(Object.values(topics).map((name) => ({ name, partitions: 6 })));
+    const workload = generateMutations({ edgeNodes: 50, entities: 10_000, mutations: records, duplicates: 0.05, stale: 0.1, dependent: 0.1, orphans: 0, seed: 17 });
+    const statusesWanted = workload.expected.size + workload.duplicatesSent;
+    say(`Loading ${records.toLocaleString()} mutations (${workload.duplicatesSent.toLocaleString()} duplicates, ${workload.conflicts.toLocaleString()} conflicts) into ${topics.input} (6 partitions)...`);
+    await produce(bootstrapServers, topics.input, workload.records);
+
+    const statuses = await StatusCounter.start(bootstrapServers, topics.statuses);
+    // BENCH_PROFILE=<dir> writes a V8 CPU profile of the aggregator there.
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE, 'mutation-aggregator')}`] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(import.meta.dirname, 'systems', 'mutation-aggregator.ts')], {
+      env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, BENCH_GROUP: group, BENCH_TOPIC_PREFIX: prefix, DATABASE_URL: url.toString(), BENCH_LATENCY_PREFIX: 'lat-' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const events: Array<Record<string, unknown>> = [];
+    let buffered = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      buffered += chunk;
+      for (let nl; (nl = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(nl + 1)) {
+        try {
+          events.push(JSON.parse(buffered.slice(0, nl)));
+        } catch {
+          // not a protocol line
+        }
+      }
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    try {
+      await until(() => events.some((e) => e.event === 'ready'), 180_000, 'the aggregator to own its partitions');
+      const started = performance.now();
+      await until(() => statuses.count >= statusesWanted, 1_800_000, `${statusesWanted} statuses`);
+      const drained = (performance.now() - started) / 1000;
+      say(`  throughput: ${records.toLocaleString()} mutations in ${drained.toFixed(1)} s = ${Math.round(records / drained).toLocaleString()}/s`);
+
+      const latencyWorkload = generateMutations({ edgeNodes: 50, entities: 2_000, mutations: rate * seconds, duplicates: 0, stale: 0.1, dependent: 0.1, orphans: 0, seed: 23, idPrefix: 'lat-', entityPrefix: 'l' });
+      say(`  latency: producing ${(rate * seconds).toLocaleString()} mutations at ${rate.toLocaleString()}/s...`);
+      await produceAtRate(bootstrapServers, topics.input, latencyWorkload.records, rate);
+      await until(() => statuses.count >= statusesWanted + latencyWorkload.expected.size, 300_000, 'the latency phase statuses');
+      child.kill('SIGTERM');
+      await until(() => events.some((e) => e.event === 'done'), 60_000, 'the aggregator to stop');
+      const measured = events.find((e) => e.event === 'measured') as { latencies: number[]; batchSizes: number[] };
+      const done = events.find((e) => e.event === 'done')!;
+      const byStatus = statuses.byStatus;
+      const result = {
+        system: 'sluice',
+        records,
+        seconds: drained,
+        recordsPerSec: Math.round(records / drained),
+        vsGoal: Number((records / drained / GOAL_PER_SEC).toFixed(2)),
+        latencyRate: rate,
+        p50Ms: percentile(measured.latencies, 0.5),
+        p99Ms: percentile(measured.latencies, 0.99),
+        latencySamples: measured.latencies.length,
+        conflictRate: Number((workload.conflicts / workload.expected.size).toFixed(4)),
+        statuses: byStatus,
+        batches: batchDistribution(measured.batchSizes),
+        peakRssMb: done.peakRssMb,
+      };
+      say(`  latency: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms (goal ≤ ${LATENCY_GOAL_MS} ms); batches ${JSON.stringify(result.batches)}`);
+      return {
+        workload: 'mutations',
+        params: {
+          records,
+          partitions: 6,
+          edgeNodes: 50,
+          entities: 10_000,
+          duplicates: 0.05,
+          stale: 0.1,
+          dependent: 0.1,
+          guarantee: 'exactly_once',
+          goalPerSec: GOAL_PER_SEC,
+          latencyGoalMs: LATENCY_GOAL_MS,
+          latency: { rate, seconds },
+          done: 'every mutation has its terminal status on mutation-status',
+        },
+        results: [result],
+      };
+    } finally {
+      // A stopping aggregator gets time to exit on its own (and write its profile).
+      await Promise.race([exited, sleep(15_000)]);
+      child.kill('SIGKILL');
+      await exited;
+      await statuses.stop();
+    }
+  } finally {
+    await admin.deleteTopics(Object.values(topics)).catch(() => undefined);
+    await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await db.end();
+    admin.disconnect();
+  }
+}
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function produce(bootstrapServers: string, topic: string, records: Array<{ key: string; value: string }>): Promise<void> {
+  const producer = await KafkaProducer.connect({ bootstrapServers });
+  await producer.loadPartitionCounts([topic]);
+  for (let i = 0; i < records.length; i++) {
+    producer.send({ topic, key: Buffer.from(records[i]!.key), value: Buffer.from(records[i]!.value) });
+    if (i % 50_000 === 49_999) await producer.flush();
+  }
+  await producer.disconnect();
+}
+
+/** Sends at `rate` records per second, in 10 ms slices, each record stamped with its send time. */
+async function produceAtRate(bootstrapServers: string, topic: string, records: Array<{ key: string; value: string }>, rate: number): Promise<void> {
+  const producer = await KafkaProducer.connect({ bootstrapServers, properties: { 'linger.ms': 1 } });
+  await producer.loadPartitionCounts([topic]);
+  const started = Date.now();
+  let sent = 0;
+  while (sent < records.length) {
+    const due = Math.min(records.length, Math.floor(((Date.now() - started) * rate) / 1000));
+    for (; sent < due; sent++) producer.send({ topic, key: Buffer.from(records[sent]!.key), value: Buffer.from(records[sent]!.value), timestamp: Date.now() });
+    await sleep(10);
+  }
+  await producer.disconnect();
+}
+
+/** Counts `mutation-status` records (read committed) as they come, by status. */
+class StatusCounter {
+  count = 0;
+  readonly byStatus: Record<string, number> = {};
+  private running = true;
+  private loop: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly consumer: KafkaConsumer) {}
+
+  static async start(bootstrapServers: string, topic: string): Promise<StatusCounter> {
+    const consumer = await KafkaConsumer.connect({ bootstrapServers, isolationLevel: 'read_committed' });
+    consumer.assign(Array.from({ length: 6 }, (_, partition) => ({ topic, partition, offset: 0 })));
+    const counter = new StatusCounter(consumer);
+    counter.loop = counter.read();
+    return counter;
+  }
+
+  private async read(): Promise<void> {
+    while (this.running) {
+      for (const record of await this.consumer.consume(5_000, 100)) {
+        this.count++;
+        const status = (JSON.parse(record.value!.toString()) as { status: string }).status;
+        this.byStatus[status] = (this.byStatus[status] ?? 0) + 1;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await this.consumer.disconnect();
+  }
+}
+
+function percentile(values: number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+function batchDistribution(sizes: number[]): Record<string, number> {
+  const buckets: Array<[string, number]> = [
+    ['1', 1],
+    ['2-10', 10],
+    ['11-50', 50],
+    ['51-100', 100],
+    ['101-250', 250],
+    ['251-500', 500],
+    ['>500', Number.POSITIVE_INFINITY],
+  ];
+  const counts: Record<string, number> = Object.fromEntries(buckets.map(([name]) => [name, 0]));
+  for (const size of sizes) counts[buckets.find(([, max]) => size <= max)![0]]!++;
+  const total = sizes.reduce((a, b) => a + b, 0);
+  return { ...counts, batches: sizes.length, mean: sizes.length ? Math.round(total / sizes.length) : 0 };
+}
