@@ -46,6 +46,9 @@ export class ExpiringStore<K, V> implements KeyValueStore<K, V> {
   private readonly now: () => number;
   /** Where the next sweep resumes (exclusive); undefined: from the start. */
   private cursor: { key: K } | undefined;
+  /** The stream time when the last full pass over the store began. */
+  private passStartedAt = Number.NEGATIVE_INFINITY;
+  private lastSweepWall = Number.NEGATIVE_INFINITY;
 
   constructor(inner: KeyValueStore<K, Stamped<V>>, options: ExpiryOptions) {
     if (!(options.ttlMs > 0)) throw new RangeError(`store "${inner.name}": the TTL must be a positive number of milliseconds`);
@@ -79,6 +82,8 @@ export class ExpiringStore<K, V> implements KeyValueStore<K, V> {
    * sweep stopped and starting over after the last key. Returns how many it deleted.
    */
   async sweep(limit: number): Promise<number> {
+    this.lastSweepWall = Date.now();
+    if (this.cursor === undefined) this.passStartedAt = this.now();
     let seen = 0;
     let deleted = 0;
     let last: { key: K } | undefined;
@@ -98,6 +103,20 @@ export class ExpiringStore<K, V> implements KeyValueStore<K, V> {
     }
     this.cursor = seen === limit ? last : undefined;
     return deleted;
+  }
+
+  /**
+   * Whether a sweep is worth its scan at `wall` (the machine's clock): at most one a second, and
+   * only while a pass over the store is under way or once stream time has moved on by a
+   * hundredth of the TTL (at least 1 s, at most a minute) since the last pass began; no entry
+   * can have expired without stream time moving. Reads skip expired entries anyway: sweeping
+   * only frees space, and scanning at every commit (every 100 ms under exactly-once) took most
+   * of the commit.
+   */
+  sweepDue(wall: number): boolean {
+    if (wall - this.lastSweepWall < 1_000) return false;
+    if (this.cursor !== undefined) return true;
+    return this.now() - this.passStartedAt >= Math.min(Math.max(this.ttlMs / 100, 1_000), 60_000);
   }
 
   private expired(stamped: Stamped<V>): boolean {

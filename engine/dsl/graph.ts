@@ -52,6 +52,11 @@ export interface StoreSpec {
    * For small stores only (buffers of pending records); not with a TTL.
    */
   preload?: boolean;
+  /**
+   * For a store of open conflicts: the source node that reads its resolutions, so the query
+   * server can accept resolutions over HTTP and write them to that topic.
+   */
+  resolutionsFrom?: string;
 }
 
 export interface SinkSpec {

@@ -330,7 +330,8 @@ export class Stream<K, V> {
     if (this.keyChanged) throw new TopologyError(name, 'detectConflicts keeps state per entity key, and an operator upstream may have changed the keys: add .repartition() before it.');
     const json = Serdes.json() as Serde<unknown>;
     this.graph.addStore({ name: options.entities, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: json }, name);
-    this.graph.addStore({ name: options.openConflicts, keySerde: Serdes.string() as Serde<unknown>, valueSerde: json }, name);
+    const fromSource = options.resolutions && this.graph.nodes.find((n) => n.name === options.resolutions!.node)?.kind === 'source';
+    this.graph.addStore({ name: options.openConflicts, keySerde: Serdes.string() as Serde<unknown>, valueSerde: json, ...(fromSource ? { resolutionsFrom: options.resolutions!.node } : {}) }, name);
     const parents = options.resolutions ? [this.node, options.resolutions.node] : [this.node];
     const node = this.graph.add({ kind: 'processor', name, operator: 'detectConflicts', parents, supplier: passthrough, stores: [options.entities, options.openConflicts] });
     const routes = { applied: this.branchOf(name, 'applied'), statuses: this.branchOf(name, 'statuses'), conflicts: this.branchOf(name, 'conflicts') };

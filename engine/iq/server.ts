@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { FORWARDED_HEADER } from './peers.ts';
 import type { Answer, RangeQuery, StoreQueries } from './queries.ts';
 import { QueryError } from './query-error.ts';
+import type { ResolutionIntake } from './resolutions.ts';
 
 export interface QueryServerOptions {
   /** 0 picks a free port. */
@@ -24,6 +25,8 @@ export interface QueryServerOptions {
 /** What the server answers from, besides the store queries. */
 export interface ServerHost {
   queries: StoreQueries;
+  /** Takes resolutions of open conflicts (POST /v1/stores/{store}/resolutions). */
+  resolutions: ResolutionIntake;
   metadata(): unknown;
   readiness(): { ready: boolean; detail: Record<string, unknown> };
   metrics: Metrics;
@@ -203,6 +206,10 @@ function installRoutes(app: FastifyInstance, host: ServerHost): void {
       if (value !== undefined) query[name] = value;
     }
     return send(reply, await queries.range(request.params.store, query, { forwarded: forwarded(request) }));
+  });
+  app.post<{ Params: { store: string } }>('/v1/stores/:store/resolutions', async (request, reply) => {
+    if (!/^application\/json\b/.test(request.headers['content-type'] ?? '')) throw new QueryError(415, 'unsupported-media-type', 'Send the resolution as application/json.');
+    return reply.code(202).send({ accepted: true, ...(await host.resolutions.submit(request.params.store, request.body)) });
   });
 }
 

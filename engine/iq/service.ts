@@ -5,6 +5,7 @@ import type { CompiledStore } from '../topology/compiled.ts';
 import { InstanceDirectory, type InstanceState, type KnownInstance } from './directory.ts';
 import { HttpPeers } from './peers.ts';
 import { type LocalTask, type QueryLimits, StoreQueries } from './queries.ts';
+import { ResolutionIntake } from './resolutions.ts';
 import { QueryServer, type QueryServerOptions } from './server.ts';
 
 /** How to serve interactive queries: the server's settings, and optionally the limits and directory timing. */
@@ -37,12 +38,14 @@ export class QueryService {
   private readonly server: QueryServer;
   private readonly directory: InstanceDirectory;
   private readonly peers: HttpPeers;
+  private readonly resolutions: ResolutionIntake;
 
-  private constructor(view: InstanceView, server: QueryServer, directory: InstanceDirectory, peers: HttpPeers) {
+  private constructor(view: InstanceView, server: QueryServer, directory: InstanceDirectory, peers: HttpPeers, resolutions: ResolutionIntake) {
     this.view = view;
     this.server = server;
     this.directory = directory;
     this.peers = peers;
+    this.resolutions = resolutions;
   }
 
   static async start(view: InstanceView, options: HttpOptions, deps: { connection: ConnectionOptions; metrics: Metrics; log: Logger }): Promise<QueryService> {
@@ -61,8 +64,10 @@ export class QueryService {
       options.limits,
     );
     const started: { service?: QueryService } = {};
+    const resolutions = new ResolutionIntake(view.stores, deps.connection);
     const server = await QueryServer.start(options, {
       queries,
+      resolutions,
       metrics: deps.metrics,
       log,
       metadata: () => started.service?.metadata() ?? { application: view.applicationId, instances: [] },
@@ -82,7 +87,7 @@ export class QueryService {
       await peers.close();
       throw err;
     }
-    started.service = new QueryService(view, server, directory, peers);
+    started.service = new QueryService(view, server, directory, peers, resolutions);
     log.info({ endpoint: server.endpoint }, 'serving interactive queries');
     return started.service;
   }
@@ -124,6 +129,7 @@ export class QueryService {
     await this.directory.close(this.view.instanceId);
     await this.server.close();
     await this.peers.close();
+    await this.resolutions.close();
   }
 
   private storesOf(instance: KnownInstance): Record<string, { running: number[]; restoring: number[] }> {

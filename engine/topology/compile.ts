@@ -208,8 +208,22 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
       ttlMs: spec.ttlMs,
       preload: spec.preload ?? false,
       subtopology,
+      resolutions: resolutionsOf(spec, subtopologies),
     };
   });
+}
+
+/** Where an open-conflicts store's resolutions are read from, when that is one topic. */
+function resolutionsOf(spec: StoreSpec, subtopologies: Subtopology[]): CompiledStore['resolutions'] {
+  if (spec.resolutionsFrom === undefined) return undefined;
+  for (const sub of subtopologies) {
+    for (const node of sub.nodes) {
+      if (node.kind === 'source' && node.name === spec.resolutionsFrom && node.topics.length === 1) {
+        return { topic: node.topics[0]!, keySerde: node.keySerde, valueSerde: node.valueSerde };
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Phase 4: connected nodes form a sub-topology; ids follow the order sources were declared. */

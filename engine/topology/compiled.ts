@@ -57,6 +57,8 @@ export interface CompiledStore {
   /** Its restored entries are read into memory before the task starts. */
   preload: boolean;
   subtopology: number;
+  /** For a store of open conflicts whose resolutions come from a topic: that topic and its serdes. */
+  resolutions?: { topic: string; keySerde: Serde<unknown>; valueSerde: Serde<unknown> };
 }
 
 /** A connected part of the topology; one task per partition of its source topics runs it. */

@@ -75,4 +75,60 @@ describe('detectConflicts (real broker)', function () {
       await app.close();
     }
   });
+
+  it('takes resolutions over HTTP: POST on the query server writes them to the resolutions topic, and bad ones get a 4xx with a JSON body', async () => {
+    const prefix = uniqueName('http-resolve');
+    const t = (name: string) => `${prefix}-${name}`;
+    for (const name of ['mutations', 'resolutions', 'applied', 'statuses', 'conflicts']) await createTopic(t(name), 2);
+    const app = await startApplication(
+      defineApplication({
+        applicationId: 'http-resolve',
+        keySerde: Serdes.string(),
+        valueSerde: Serdes.json(),
+        topology: (builder) => {
+          const resolutions = builder.stream<string, Resolution>(t('resolutions'), { name: 'resolutions' });
+          const out = builder.stream<string, Mutation>(t('mutations'), { name: 'mutations' }).detectConflicts({ name: 'by-hand', entities: 'entities', openConflicts: 'open-conflicts', strategy: 'manual', resolutions });
+          out.applied.to(t('applied'));
+          out.statuses.to(t('statuses'));
+          out.conflicts.to(t('conflicts'));
+        },
+      }),
+      { commitIntervalMs: 100, http: { port: 0 } },
+    );
+    try {
+      await produceRecords(
+        t('mutations'),
+        [m('h1', 'c7', 'CREATE', 0, { name: 'Cy', city: 'Ulm' }, 0), m('h2', 'c7', 'UPDATE', 1, { city: 'Graz' }, 5), m('h3', 'c7', 'UPDATE', 1, { city: 'Wien' }, 10)].map((v) => ({ key: 'customer:c7', value: JSON.stringify(v) })),
+      );
+      await waitForRecords(t('conflicts'), 1);
+      const post = (path: string, body: unknown, type = 'application/json') =>
+        fetch(`${app.endpoint}${path}`, { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      const good = { mutation_id: 'h3', entity_type: 'customer', entity_id: 'c7', choices: { city: { value: 'Linz' } }, resolved_by: 'ops' };
+      const refused: Array<[string, unknown, number, string?]> = [
+        ['/v1/stores/open-conflicts/resolutions', { ...good, choices: {} }, 400],
+        ['/v1/stores/open-conflicts/resolutions', { ...good, choices: { city: 'mine' } }, 400],
+        ['/v1/stores/open-conflicts/resolutions', { ...good, entity_id: '' }, 400],
+        ['/v1/stores/open-conflicts/resolutions', { ...good, extra: 1 }, 400],
+        ['/v1/stores/open-conflicts/resolutions', '{not json', 400],
+        ['/v1/stores/open-conflicts/resolutions', good, 415, 'text/plain'],
+        ['/v1/stores/entities/resolutions', good, 404],
+      ];
+      for (const [path, body, status, type] of refused) {
+        const answer = await post(path, body, type);
+        expect(answer.status, `${path} ${JSON.stringify(body)}`).to.equal(status);
+        expect((await answer.json()) as object).to.have.property('error');
+      }
+      const accepted = await post('/v1/stores/open-conflicts/resolutions', good);
+      expect(accepted.status).to.equal(202);
+      expect(await accepted.json()).to.include({ accepted: true, topic: t('resolutions') });
+
+      const statuses = (await waitForRecords(t('statuses'), 1)).map((r) => JSON.parse(text(r.value)!));
+      expect(statuses.map((s) => `${s.mutation_id} ${s.status}`)).to.deep.equal(['h3 CONFLICT']);
+      const applied = (await waitForRecords(t('applied'), 3)).map((r) => JSON.parse(text(r.value)!));
+      expect(applied.filter((a) => a.mutation.id === 'h3').map((a) => `${a.status} ${JSON.stringify(a.changes)}`)).to.deep.equal(['RESOLVED {"city":"Linz"}']);
+      expect(applied).to.have.length(3);
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -76,6 +76,23 @@ describe('store with a TTL', () => {
     expect(await keys()).to.have.length(12);
   });
 
+  it('asks for a sweep only while a pass is under way or once stream time moved on, at most once a second', async () => {
+    const { clock, store, commit } = stack(600_000);
+    for (let i = 0; i < 15; i++) store.put(`k${i}`, 'v', { timestamp: 0 });
+    await commit();
+    let wall = 1_000_000;
+    expect(store.sweepDue(wall), 'never swept').to.equal(true);
+    await store.sweep(10);
+    wall = Date.now();
+    expect(store.sweepDue(wall + 500), 'within a second').to.equal(false);
+    expect(store.sweepDue(wall + 1_000), 'the pass is not over').to.equal(true);
+    await store.sweep(10);
+    wall = Date.now();
+    expect(store.sweepDue(wall + 5_000), 'pass over, stream time still').to.equal(false);
+    clock.now = 6_000;
+    expect(store.sweepDue(wall + 5_000), 'stream time moved a hundredth of the TTL').to.equal(true);
+  });
+
   it('does not sweep an entry rewritten since the last commit', async () => {
     const { clock, store, commit, keys } = stack(100);
     store.put('a', 'old', { timestamp: 0 });

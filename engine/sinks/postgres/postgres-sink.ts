@@ -122,12 +122,13 @@ export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): Proces
       if (!tablesReady) {
         const client = await connect();
         try {
+          // One transaction under a lock: tasks and instances starting side by side would
+          // otherwise race to create the same tables (CREATE TABLE IF NOT EXISTS is not atomic).
+          await client.query('BEGIN');
+          await client.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK]);
           await createTables(client, tables);
-          if (settings.setup) {
-            await client.query('BEGIN');
-            await settings.setup(client);
-            await client.query('COMMIT');
-          }
+          await settings.setup?.(client);
+          await client.query('COMMIT');
           tablesReady = true;
         } catch (err) {
           await client.query('ROLLBACK').catch(() => undefined);
@@ -164,24 +165,15 @@ export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): Proces
   };
 }
 
-/**
- * Creates the sink's tables if they are missing (tasks starting side by side may race to do it):
- * the positions, and the records that failed for good.
- */
+/** The advisory lock the sinks' table set-up runs under (any number; the same in every process). */
+const SETUP_LOCK = 0x5111ce;
+
+/** Creates the sink's tables if they are missing: the positions, and the records that failed for good. */
 async function createTables(client: pg.PoolClient, tables: { offsets: string; failed: string }): Promise<void> {
-  const ddl = [
-    `CREATE TABLE IF NOT EXISTS ${tables.offsets} (sink text NOT NULL, topic text NOT NULL, partition integer NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (sink, topic, partition))`,
+  await client.query(`CREATE TABLE IF NOT EXISTS ${tables.offsets} (sink text NOT NULL, topic text NOT NULL, partition integer NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (sink, topic, partition))`);
+  await client.query(
     `CREATE TABLE IF NOT EXISTS ${tables.failed} (sink text NOT NULL, topic text NOT NULL, partition integer NOT NULL, "offset" bigint NOT NULL, error text NOT NULL, failed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (sink, topic, partition, "offset"))`,
-  ];
-  for (const statement of ddl) {
-    try {
-      await client.query(statement);
-    } catch (err) {
-      // 23505 / 42P07: another task created it at the same moment.
-      const code = (err as { code?: string }).code;
-      if (code !== '23505' && code !== '42P07') throw err;
-    }
-  }
+  );
 }
 
 /** A table name as an SQL identifier: `schema.table` or `table`, each part quoted. */
