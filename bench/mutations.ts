@@ -99,8 +99,10 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
       await produceAtRate(bootstrapServers, topics.input, latencyWorkload.records, rate);
       await until(() => statuses.count >= statusesWanted + latencyWorkload.expected.size, 300_000, 'the latency phase statuses');
       child.kill('SIGTERM');
-      await until(() => events.some((e) => e.event === 'done'), 60_000, 'the aggregator to stop');
-      const measured = events.find((e) => e.event === 'measured') as { latencies: number[]; batchSizes: number[] };
+      const stopping = performance.now();
+      await until(() => events.some((e) => e.event === 'done'), 180_000, 'the aggregator to stop');
+      say(`  stopped in ${((performance.now() - stopping) / 1000).toFixed(1)} s`);
+      const measured = events.find((e) => e.event === 'measured') as { latency: { samples: number; p50?: number; p90?: number; p99?: number; max?: number }; batchSizes: number[] };
       const done = events.find((e) => e.event === 'done')!;
       const byStatus = statuses.byStatus;
       const result = {
@@ -110,9 +112,11 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
         recordsPerSec: Math.round(records / drained),
         vsGoal: Number((records / drained / GOAL_PER_SEC).toFixed(2)),
         latencyRate: rate,
-        p50Ms: percentile(measured.latencies, 0.5),
-        p99Ms: percentile(measured.latencies, 0.99),
-        latencySamples: measured.latencies.length,
+        p50Ms: measured.latency.p50,
+        p90Ms: measured.latency.p90,
+        p99Ms: measured.latency.p99,
+        maxMs: measured.latency.max,
+        latencySamples: measured.latency.samples,
         conflictRate: Number((workload.conflicts / workload.expected.size).toFixed(4)),
         statuses: byStatus,
         batches: batchDistribution(measured.batchSizes),
@@ -216,12 +220,6 @@ class StatusCounter {
     await this.loop;
     await this.consumer.disconnect();
   }
-}
-
-function percentile(values: number[], p: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
 function batchDistribution(sizes: number[]): Record<string, number> {

@@ -35,7 +35,7 @@ const app = Application.create(
         },
       }),
   },
-  { bootstrapServers: process.env.KAFKA_BOOTSTRAP_SERVERS, applicationId: process.env.BENCH_GROUP, logger: createLogger({}, 'warn'), stateDir },
+  { bootstrapServers: process.env.KAFKA_BOOTSTRAP_SERVERS, applicationId: process.env.BENCH_GROUP, logger: createLogger({}, (process.env.SLUICE_LOG_LEVEL as 'warn' | undefined) ?? 'warn'), stateDir },
 );
 app.lifecycle.onChange((to) => {
   if (to === 'RUNNING' && app.taskIds().length > 0) announceReady();
@@ -43,7 +43,12 @@ app.lifecycle.onChange((to) => {
 process.on('SIGTERM', () => void app.close());
 await app.start();
 await app.finished;
-process.stdout.write(JSON.stringify({ event: 'measured', latencies, batchSizes }) + '\n');
+latencies.sort((a, b) => a - b);
+const at = (p: number) => (latencies.length === 0 ? undefined : latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]);
+const line = { event: 'measured', latency: { samples: latencies.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) }, batchSizes };
+// Written before exiting: writes to a pipe are asynchronous, and exit would cut them short.
+await new Promise((resolve) => process.stdout.write(JSON.stringify(line) + '\n', resolve));
 memory.report();
+await new Promise((resolve) => process.stdout.write('', resolve));
 fs.rmSync(stateDir, { recursive: true, force: true });
 process.exit(0);

@@ -17,7 +17,10 @@ export interface BatchedRecord<K = unknown, V = unknown> {
 export interface Batch<K = unknown, V = unknown> {
   /** How many records it holds. */
   count: number;
-  /** The sum of the records' value sizes, serialized (Buffers and strings as they are, the rest as UTF-8 JSON). */
+  /**
+   * The sum of the records' value sizes, serialized (Buffers and strings as they are, the rest as
+   * UTF-8 JSON); measured only when `maxBytes` is set, else 0.
+   */
   bytes: number;
   /** What closed it: `maxSize` records, `maxBytes` reached (or the next record would pass it), or `lingerMs` passed. */
   reason: 'size' | 'bytes' | 'linger';
@@ -96,8 +99,11 @@ export function batch(settings: BatchSettings, routes: BatchRoutes): ProcessorSu
     const waitingFor = new Map<string, Set<Pending>>();
     let nextSeq = 0;
 
+    // Sizes cost a JSON encoding of every value: only measured when a byte limit needs them.
+    const measure = Number.isFinite(settings.maxBytes);
+    const sizeOf = (value: unknown) => (measure ? valueBytes(value) : 0);
     const describe = (record: HeldRecord, seq: number): Pending => {
-      const entry: Pending = { seq, record, id: undefined, missing: new Set(), bytes: valueBytes(record.value) };
+      const entry: Pending = { seq, record, id: undefined, missing: new Set(), bytes: sizeOf(record.value) };
       if (!dependencies) return entry;
       const id = dependencies.id(record.value, record.key);
       if (typeof id !== 'string' || id === '') throw new TypeError(`batch: the record has no id (the id function returned ${JSON.stringify(id)})`);
@@ -210,7 +216,7 @@ export function batch(settings: BatchSettings, routes: BatchRoutes): ProcessorSu
           // It was accepted when it arrived, so only changed id functions get here; the record
           // in hand must not take the blame, and the held one must not be lost.
           log.error({ err: error, seq }, 'batch: a restored record no longer has a valid id or dependencies; batching it without them');
-          entry = { seq, record, id: undefined, missing: new Set(), bytes: valueBytes(record.value) };
+          entry = { seq, record, id: undefined, missing: new Set(), bytes: sizeOf(record.value) };
         }
         arrive(entry, record.arrivedAt);
       }
