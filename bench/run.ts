@@ -23,6 +23,9 @@ import { KafkaAdmin } from '../engine/kafka/admin.ts';
 import { KafkaConsumer } from '../engine/kafka/consumer.ts';
 import { LocalBroker } from '../engine/kafka/local-broker/local-broker.ts';
 import { KafkaProducer } from '../engine/kafka/producer.ts';
+import { Feeder, LatencyReader } from './open-loop.ts';
+import { carriesTimestamps, isPeer, knownIssue, launchOf, PEERS, PEER_VERSIONS, prepareSystem } from './peers/launchers.ts';
+import { writeReportFiles } from './report/files.ts';
 import { readRanges } from '../engine/kafka/reader.ts';
 import type { ConsumedRecord } from '../engine/kafka/records.ts';
 import { expectedOutputs, statelessValue } from './workloads/stateless.ts';
@@ -58,6 +61,8 @@ interface StreamWorkload {
   value: (i: number, p: Params) => Buffer;
   /** When a run is complete: its output holds this many records, or its group committed the input's end. */
   done: { outputs: (p: Params) => number } | 'committed';
+  /** Whether the peers (kafka-streams, quix-streams, the Node peers) implement it; `--systems all` adds them. */
+  peers?: boolean;
   /** Checks a finished run's output (outside the timing); throws if it is wrong. */
   checker?: (p: Params) => { add(key: Buffer | null, value: Buffer | null): void; result(): { ok: boolean } & Record<string, unknown> };
 }
@@ -122,6 +127,7 @@ const WORKLOADS: Record<string, Workload> = {
     kind: 'stream',
     name: 'stateless',
     systems: ['raw-client', 'sluice'],
+    peers: true,
     params: (quick) => ({ records: quick ? 50_000 : 1_000_000, valueSize: 256, partitions: 6, keys: 10_000, commitIntervalMs: COMMIT_INTERVAL_MS }),
     key: (i, p) => `user-${i % p.keys}`,
     value: (i, p) => statelessValue(i, p.keys, p.valueSize),
@@ -129,7 +135,7 @@ const WORKLOADS: Record<string, Workload> = {
   },
   // The count over 100,000 keys: beside the raw client; at-least-once (1 s commits) against
   // exactly-once (100 ms transactions); store values in JSON against Avro.
-  'stateful-count': countWorkload('stateful-count', ['raw-client', 'sluice']),
+  'stateful-count': { ...countWorkload('stateful-count', ['raw-client', 'sluice']), peers: true },
   'stateful-count-eos': countWorkload('stateful-count-eos', ['sluice', 'sluice-eos']),
   'store-serde': countWorkload('store-serde', ['sluice', 'sluice-avro-store']),
   'stateful-rss': {
@@ -178,6 +184,8 @@ const { values: flags, positionals } = parseArgs({
     rounds: { type: 'string' },
     records: { type: 'string' },
     keys: { type: 'string' },
+    rate: { type: 'string' },
+    'peer-timeout': { type: 'string', default: '600' },
   },
 });
 const requested = positionals[0] ?? 'all';
@@ -210,84 +218,201 @@ function roundsOf(workload: Workload): number {
   return Number(flags.rounds ?? (workload.kind !== 'restore' && workload.rounds ? workload.rounds(flags.quick) : flags.quick ? 1 : 3));
 }
 
+/** A system that did not run: not installable, or failed, with the reason. */
+interface Skipped {
+  system: string;
+  records: number;
+  seconds: null;
+  recordsPerSec: null;
+  skipped: true;
+  reason: string;
+  [extra: string]: unknown;
+}
+
+type ReportEntry = Result | Skipped;
+
 interface Report {
   workload: string;
   params: Params & Record<string, unknown>;
-  results: Result[];
+  results: ReportEntry[];
 }
 
+/**
+ * A stream workload. Closed loop (the default): the input is filled once, and each run drains
+ * it as fast as the system can. Open loop (`--rate n`): each run gets a fresh input that a
+ * feeder fills at n records/s while the system runs, and a reader of the output measures the
+ * end-to-end latency (bench/open-loop.ts). A peer that cannot be installed, or fails, is
+ * reported as skipped with the reason; a failure of raw-client or Sluice fails the run.
+ */
 async function runWorkload(workload: StreamWorkload): Promise<Report> {
   const params = paramsOf(workload);
-  const systems = flags.systems ? flags.systems.split(',') : workload.systems;
+  const rate = flags.rate ? Number(flags.rate) : undefined;
+  // Open loop: by default 30 s of input at the rate (quick: 5 s).
+  if (rate && !flags.records) params.records = rate * (flags.quick ? 5 : 30);
+  const systems = systemsOf(workload);
   const rounds = roundsOf(workload);
   const run = randomUUID().slice(0, 8);
-  const input = `bench-${workload.name}-${run}-in`;
   const admin = KafkaAdmin.connect({ bootstrapServers });
-  const topics = [input];
   const groups: string[] = [];
+  const best = new Map<string, Result>();
+  const skipped = new Map<string, string>();
+  const peerTimeoutMs = Number(flags['peer-timeout']) * 1000;
+  const key = (i: number) => Buffer.from(workload.key(i, params));
+  const value = (i: number) => workload.value(i, params);
   try {
-    await admin.createTopics([{ name: input, partitions: params.partitions }]);
-    say(`Loading ${params.records.toLocaleString()} records of ${params.valueSize} bytes, ${params.keys.toLocaleString()} keys, into ${input} (${params.partitions} partitions)...`);
-    await load(input, params.records, (i) => Buffer.from(workload.key(i, params)), (i) => workload.value(i, params));
-    const ends = await admin.topicOffsets(input);
-    const best = new Map<string, Result>();
+    for (const system of systems) {
+      await prepareSystem(scriptOf(system), say).catch((err: Error) => {
+        if (!isPeer(system)) throw err;
+        skipped.set(system, `could not be installed: ${err.message}`);
+        say(`  ${system}: skipped, ${skipped.get(system)}`);
+      });
+    }
+    let shared: { input: string; ends: Array<{ partition: number; high: number }> } | undefined;
+    if (!rate) {
+      const input = `bench-${workload.name}-${run}-in`;
+      await admin.createTopics([{ name: input, partitions: params.partitions }]);
+      say(`Loading ${params.records.toLocaleString()} records of ${params.valueSize} bytes, ${params.keys.toLocaleString()} keys, into ${input} (${params.partitions} partitions)...`);
+      await load(input, params.records, key, value);
+      shared = { input, ends: await admin.topicOffsets(input) };
+    } else {
+      say(`Open loop: ${params.records.toLocaleString()} records of ${params.valueSize} bytes, ${params.keys.toLocaleString()} keys, at ${rate.toLocaleString()} records/s into a fresh input (${params.partitions} partitions) per run`);
+    }
+
     for (let round = 1; round <= rounds; round++) {
       for (const system of systems) {
+        if (skipped.has(system)) continue;
+        const script = scriptOf(system);
         const output = `bench-${workload.name}-${run}-${system}-${round}`;
         const group = `bench-${run}-${system}-${round}`;
-        // Sluice's internal topics are named after its application id, the group.
-        topics.push(output, `${group}-counts-changelog`);
+        const input = shared?.input ?? `${output}-in`;
         groups.push(group);
-        await admin.createTopics([{ name: output, partitions: params.partitions }]);
-        const variant = VARIANTS[system] ?? { script: system, env: {} };
-        const child = new SystemProcess(variant.script, {
+        await admin.createTopics([{ name: output, partitions: params.partitions }, ...(shared ? [] : [{ name: input, partitions: params.partitions }])]);
+        const child = new SystemProcess(script, {
           BENCH_WORKLOAD: workload.name,
           BENCH_INPUT: input,
           BENCH_OUTPUT: output,
           BENCH_GROUP: group,
           BENCH_COMMIT_INTERVAL_MS: String(params.commitIntervalMs),
-          ...variant.env,
+          ...(VARIANTS[system]?.env ?? {}),
         });
-        let seconds: number;
+        const limitMs = isPeer(system) ? peerTimeoutMs : 900_000;
+        let result: Result;
+        let reader: LatencyReader | undefined;
+        let feeder: Feeder | undefined;
+        let started = performance.now();
         try {
-          await child.until('ready', () => child.saw('ready'), 120_000);
-          const started = performance.now();
+          await child.until('ready', () => child.saw('ready'), isPeer(system) ? 90_000 : 120_000);
+          let ends = shared?.ends;
+          if (rate) {
+            reader = await LatencyReader.start(bootstrapServers, output, params.partitions);
+            started = performance.now();
+            feeder = await Feeder.start(bootstrapServers, input, 0, rate, key, value, params.records);
+            await Promise.race([feeder.sentAll, child.until('the feed to end', () => false, limitMs)]);
+            await feeder.stop();
+            feeder = undefined;
+            ends = await admin.topicOffsets(input);
+          }
           const done = workload.done;
           if (done === 'committed') {
-            await child.until('committed end offsets', () => committedToEnd(admin, group, input, ends), 900_000, 100);
+            await child.until('committed end offsets', () => committedToEnd(admin, group, input, ends!), limitMs - (performance.now() - started), 100);
           } else {
             const expected = done.outputs(params);
-            await child.until('complete output', async () => (await admin.topicOffsets(output)).reduce((n, p) => n + p.high, 0) >= expected, 900_000);
+            await child.until('complete output', async () => (await outputCount(admin, output)) >= expected, limitMs - (performance.now() - started));
           }
-          seconds = (performance.now() - started) / 1000;
+          const seconds = (performance.now() - started) / 1000;
+          result = { system, records: params.records, seconds, recordsPerSec: Math.round(params.records / seconds) };
+          if (reader) {
+            const latency = await reader.stop();
+            reader = undefined;
+            if (carriesTimestamps(script)) Object.assign(result, { p50Ms: latency.p50Ms, p99Ms: latency.p99Ms, maxMs: latency.maxMs, latencyRecords: latency.records });
+            else result.latency = 'not measured: its outputs do not carry the input records\' timestamps';
+          }
           await child.stop();
+          Object.assign(result, { peakRssMb: child.peakRssMb, ...(child.atPeak ? { atPeak: child.atPeak } : {}) });
+          if (workload.checker) {
+            const checker = workload.checker(params);
+            await readAll(output, params.partitions, (r) => checker.add(r.key, r.value));
+            const verdict = checker.result();
+            result.outputs = verdict.outputs;
+            say(`  round ${round} ${system}: output check ${JSON.stringify(verdict)}`);
+            if (!verdict.ok) throw new Error(`${system} wrote wrong counts: ${JSON.stringify(verdict)}`);
+            result.verified = true;
+          }
+        } catch (err) {
+          if (!isPeer(system)) throw err;
+          const committed = await committedSum(admin, group, input).catch(() => 0);
+          const elapsed = (performance.now() - started) / 1000;
+          const reason = `${(err as Error).message}; it had committed ${committed.toLocaleString()} of ${params.records.toLocaleString()} input records` + (committed > 0 ? ` (${Math.round(committed / elapsed).toLocaleString()} records/s over ${elapsed.toFixed(0)} s)` : '') + (child.stderrTail ? `; its last output: ${child.stderrTail}` : '') + (knownIssue(script) ? `. Known issue: ${knownIssue(script)}` : '');
+          skipped.set(system, reason);
+          say(`  round ${round} ${system}: failed, ${reason}`);
+          // A peer too slow to finish within --peer-timeout still gets its rate over the time it had.
+          if (child.saw('ready') && committed > 0 && !best.has(system)) {
+            best.set(system, { system, records: committed, seconds: elapsed, recordsPerSec: Math.round(committed / elapsed), incomplete: `did not finish: ${(err as Error).message}; the rate is over the records it committed in that time` });
+          }
+          continue;
         } finally {
+          await feeder?.stop().catch(() => undefined);
+          await reader?.stop().catch(() => undefined);
           child.kill();
         }
-        const result: Result = { system, records: params.records, seconds, recordsPerSec: Math.round(params.records / seconds), peakRssMb: child.peakRssMb, atPeak: child.atPeak };
-        if (workload.checker) {
-          const checker = workload.checker(params);
-          await readAll(output, params.partitions, (r) => checker.add(r.key, r.value));
-          const verdict = checker.result();
-          result.outputs = verdict.outputs;
-          say(`  round ${round} ${system}: output check ${JSON.stringify(verdict)}`);
-          if (!verdict.ok) throw new Error(`${system} wrote wrong counts: ${JSON.stringify(verdict)}`);
-          result.verified = true;
-        }
-        say(`  round ${round} ${system}: ${result.recordsPerSec.toLocaleString()} records/s (${seconds.toFixed(2)} s, peak RSS ${result.peakRssMb} MB, at peak ${JSON.stringify(result.atPeak)})`);
+        const latencyNote = result.p50Ms === undefined ? '' : `, latency p50 ${String(result.p50Ms)} ms, p99 ${String(result.p99Ms)} ms`;
+        say(`  round ${round} ${system}: ${result.recordsPerSec.toLocaleString()} records/s (${result.seconds.toFixed(2)} s${latencyNote}, peak RSS ${String(result.peakRssMb)} MB)`);
         const previous = best.get(system);
-        if (!previous || result.seconds < previous.seconds) best.set(system, result);
+        // Closed loop: the fastest round. Open loop: the round with the lowest p99.
+        const better = !previous || (rate && result.p99Ms !== undefined ? (result.p99Ms as number) < (previous.p99Ms as number) : result.seconds < previous.seconds);
+        if (better) best.set(system, result);
       }
     }
+    const results: ReportEntry[] = systems.map((s) => best.get(s) ?? { system: s, records: params.records, seconds: null, recordsPerSec: null, skipped: true, reason: skipped.get(s) ?? 'no round finished' });
+    addRatios(results);
     return {
       workload: workload.name,
-      params: { ...params, rounds, quick: flags.quick, done: workload.done === 'committed' ? 'group committed the input end offsets' : 'output holds every expected record', pick: 'best round per system', machine: machine() },
-      results: systems.map((s) => best.get(s)!),
+      params: {
+        ...params,
+        rounds,
+        quick: flags.quick,
+        mode: rate ? 'open loop' : 'closed loop',
+        ...(rate ? { ratePerSec: rate, latency: 'per output record: its arrival at a reader of the output minus its timestamp, the send time the feeder stamped on the input record; p50/p99 over all output records' } : {}),
+        done: workload.done === 'committed' ? 'group committed the input end offsets' : 'output holds every expected record',
+        timed: rate ? 'from the start of the feed until done' : 'from ready until done',
+        pick: rate ? 'round with the lowest p99 per system' : 'best round per system',
+        peerVersions: PEER_VERSIONS,
+        machine: machine(),
+      },
+      results,
     };
   } finally {
+    // Every topic of this run, the peers' internal ones included, carries the run id.
+    const topics = (await admin.listTopics().catch(() => [] as string[])).filter((t) => t.includes(run));
     await admin.deleteTopics(topics).catch(() => undefined);
     await admin.deleteGroups(groups).catch(() => undefined);
     admin.disconnect();
+  }
+}
+
+async function outputCount(admin: KafkaAdmin, topic: string): Promise<number> {
+  return (await admin.topicOffsets(topic)).reduce((n, p) => n + p.high, 0);
+}
+
+/** The systems a run compares: `--systems a,b`, `--systems all` (the workload's own and every peer it supports), or the workload's own. */
+function systemsOf(workload: StreamWorkload): string[] {
+  if (flags.systems === 'all') return [...workload.systems, ...(workload.peers ? PEERS : [])];
+  return flags.systems ? flags.systems.split(',') : workload.systems;
+}
+
+function scriptOf(system: string): string {
+  return VARIANTS[system]?.script ?? system;
+}
+
+/** Throughput relative to raw-client and to kafka-streams, where both ran. */
+function addRatios(results: ReportEntry[]): void {
+  const rate = (name: string) => results.find((r) => r.system === name)?.recordsPerSec ?? null;
+  const raw = rate('raw-client');
+  const java = rate('kafka-streams');
+  for (const r of results) {
+    if (r.recordsPerSec === null) continue;
+    if (raw) r.vsRawClient = Number((r.recordsPerSec / raw).toFixed(2));
+    if (java) r.vsKafkaStreams = Number((r.recordsPerSec / java).toFixed(2));
   }
 }
 
@@ -464,7 +589,7 @@ async function runLookups(workload: LookupWorkload): Promise<Report> {
     await baseline.until('ready', () => baseline!.saw('endpoint'), 60_000);
     const endpoints: Record<string, string> = { 'sluice-iq': endpoint, 'node-http': baseline.events.find((e) => e.event === 'endpoint')!.url as string };
 
-    feeder = await Feeder.start(input, params.records, shape.feedPerSec, key, value);
+    feeder = await Feeder.start(bootstrapServers, input, params.records, shape.feedPerSec, key, value);
     say(`  feeding ${input} at ${shape.feedPerSec.toLocaleString()} records/s while the lookups run`);
     const settings = (system: string, seconds: number) => ({
       url: endpoints[system]!,
@@ -608,68 +733,25 @@ async function committedSum(admin: KafkaAdmin, group: string, topic: string): Pr
   return (await admin.groupOffsets(group)).filter((o) => o.topic === topic && o.offset > 0).reduce((n, o) => n + o.offset, 0);
 }
 
-/** Keeps writing records `from`, `from + 1`, … to a topic at a steady rate until stopped. */
-class Feeder {
-  private next: number;
-  private stopped = false;
-  private readonly flushing: Promise<void>;
-  private readonly timer: NodeJS.Timeout;
-
-  private constructor(
-    private readonly producer: KafkaProducer,
-    topic: string,
-    from: number,
-    perSec: number,
-    key: (i: number) => Buffer,
-    value: (i: number) => Buffer,
-  ) {
-    this.next = from;
-    const started = performance.now();
-    this.timer = setInterval(() => {
-      const due = from + Math.floor(((performance.now() - started) / 1000) * perSec);
-      for (; this.next < due; this.next++) producer.send({ topic, key: key(this.next), value: value(this.next) });
-    }, 20);
-    // Surfaces delivery failures about once a second.
-    this.flushing = (async () => {
-      while (!this.stopped) {
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-        await producer.flush();
-      }
-    })();
-    this.flushing.catch(() => undefined); // rethrown by stop()
-  }
-
-  static async start(topic: string, from: number, perSec: number, key: (i: number) => Buffer, value: (i: number) => Buffer): Promise<Feeder> {
-    const producer = await KafkaProducer.connect({ bootstrapServers });
-    await producer.loadPartitionCounts([topic]);
-    return new Feeder(producer, topic, from, perSec, key, value);
-  }
-
-  /** Stops feeding, waits until every record sent is acknowledged, and returns how many records the topic then holds. */
-  async stop(): Promise<number> {
-    if (this.stopped) return this.next;
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.flushing;
-    await this.producer.disconnect();
-    return this.next;
-  }
-}
-
 /** A benchmarked system in its child process, speaking bench/systems/protocol.ts. */
 class SystemProcess {
   readonly events: Array<Record<string, unknown>> = [];
   private readonly child;
   private readonly name: string;
   private readonly exited: Promise<number | null>;
+  private stderr = '';
 
   constructor(script: string, env: Record<string, string>) {
     this.name = script;
-    // BENCH_PROFILE=<dir> writes a V8 CPU profile of each system run there.
-    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE, script)}`] : [];
-    this.child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(HERE, 'systems', `${script}.ts`)], {
+    const { command, args } = launchOf(script);
+    this.child = spawn(command, args, {
       env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Passed through, and the last lines kept to explain a failure in the results.
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      this.stderr = (this.stderr + chunk.toString()).slice(-2000);
     });
     let buffered = '';
     this.child.stdout.setEncoding('utf8');
@@ -684,6 +766,11 @@ class SystemProcess {
       }
     });
     this.exited = new Promise((resolve) => this.child.on('exit', resolve));
+  }
+
+  /** The last few non-empty lines the system wrote to stderr, on one line. */
+  get stderrTail(): string {
+    return this.stderr.trim().split('\n').filter((l) => l.trim()).slice(-3).join(' | ').slice(-600);
   }
 
   saw(event: string): boolean {
@@ -750,21 +837,6 @@ async function readAll(topic: string, partitions: number, onRecord: (record: Con
   }
 }
 
-function table(report: Report): string {
-  const base = report.results.find((r) => r.system === 'raw-client');
-  const p = report.params;
-  const lines = [
-    `\n${report.workload}: ${p.records.toLocaleString()} records, ${p.keys.toLocaleString()} keys, ${p.partitions} partitions, best of ${String(p.rounds)}`,
-    '| system | records/s | seconds | peak RSS MB | vs raw-client |',
-    '| --- | ---: | ---: | ---: | ---: |',
-  ];
-  for (const r of report.results) {
-    const ratio = base ? (r.recordsPerSec / base.recordsPerSec).toFixed(2) + '×' : '—';
-    lines.push(`| ${r.system} | ${r.recordsPerSec.toLocaleString()} | ${r.seconds.toFixed(2)} | ${r.peakRssMb ?? '—'} | ${ratio} |`);
-  }
-  return lines.join('\n');
-}
-
 function lookupTable(report: Report): string {
   const p = report.params;
   const lines = [
@@ -772,7 +844,7 @@ function lookupTable(report: Report): string {
     '| system | requests/s | p50 ms | p99 ms | errors | non-2xx | app committed/s | vs node-http |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const r of report.results) {
+  for (const r of report.results as Result[]) {
     const ratio = r.system === 'node-http' ? '1.00×' : r.vsNodeHttp === undefined ? '—' : `${String(r.vsNodeHttp)}×`;
     lines.push(`| ${r.system} | ${r.recordsPerSec.toLocaleString()} | ${String(r.p50Ms)} | ${String(r.p99Ms)} | ${String(r.errors)} | ${String(r.non2xx)} | ${Number(r.appCommittedPerSec).toLocaleString()} | ${ratio} |`);
   }
@@ -804,8 +876,11 @@ for (const name of names) {
   }
   const workload = WORKLOADS[name]!;
   const report = workload.kind === 'stream' ? await runWorkload(workload) : workload.kind === 'restore' ? await runRestore(workload) : await runLookups(workload);
-  const out = flags.out ?? path.join(HERE, 'results', `${name}${flags.quick ? '-quick' : ''}.json`);
+  const suffix = `${flags.quick ? '-quick' : ''}${workload.kind === 'stream' && flags.rate ? '-open-loop' : ''}`;
+  const out = flags.out ?? path.join(HERE, 'results', `${name}${suffix}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-  process.stdout.write((workload.kind === 'lookups' ? lookupTable(report) : table(report)) + `\nwritten to ${path.relative(process.cwd(), out)}\n`);
+  // Stream workloads also get a Markdown table and an SVG chart beside the JSON.
+  const summary = workload.kind === 'lookups' ? lookupTable(report) : '\n' + writeReportFiles(report, out);
+  process.stdout.write(summary + `\nwritten to ${path.relative(process.cwd(), out)}\n`);
 }

@@ -6,7 +6,8 @@
  *
  * `BENCH_WORKLOAD` picks the work: `stateless` (parse, filter, map, write JSON) or
  * `stateful-count` / `stateful-rss` (a count per key in a Map per partition; at each commit it
- * writes the latest count of every key changed since the last one, then commits).
+ * writes the latest count of every key changed since the last one, then commits). Outputs carry
+ * their input record's timestamp (a count, its latest record's), for open-loop latency.
  */
 import Kafka from '@confluentinc/kafka-javascript';
 import { enrich, keep, type StatelessEvent } from '../workloads/stateless.ts';
@@ -38,9 +39,12 @@ function send(value: Buffer, key: Kafka.MessageKey | undefined, timestamp?: numb
   pending++;
 }
 
-/** Per partition: key → count, and the keys changed since the last commit. */
+/**
+ * Per partition: key → count, and the keys changed since the last commit, each with the
+ * timestamp of its latest record, which its output carries (as a Kafka Streams count's does).
+ */
 const counts = new Map<number, Map<string, number>>();
-const changed = new Map<number, Set<string>>();
+const changed = new Map<number, Map<string, number>>();
 
 let announced = false;
 const consumer = new Kafka.KafkaConsumer(
@@ -85,7 +89,7 @@ let nextCommit = Date.now() + settings.commitIntervalMs;
 function emitChangedCounts(): void {
   for (const [partition, keys] of changed) {
     const table = counts.get(partition)!;
-    for (const key of keys) send(Buffer.from(String(table.get(key))), Buffer.from(key));
+    for (const [key, timestamp] of keys) send(Buffer.from(String(table.get(key))), Buffer.from(key), timestamp);
     keys.clear();
   }
 }
@@ -115,11 +119,11 @@ function processCount(batch: Kafka.Message[]): void {
     let keys = changed.get(partition);
     if (table === undefined || keys === undefined) {
       counts.set(partition, (table = new Map()));
-      changed.set(partition, (keys = new Set()));
+      changed.set(partition, (keys = new Map()));
     }
     const key = message.key!.toString();
     table.set(key, (table.get(key) ?? 0) + 1);
-    keys.add(key);
+    keys.set(key, message.timestamp ?? Date.now());
     positions.set(partition, { topic: message.topic, partition, offset: message.offset + 1 });
   }
 }

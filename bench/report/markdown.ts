@@ -1,0 +1,33 @@
+/** A stream workload's results as a Markdown table: throughput, latency, memory, and the ratios. */
+import type { StreamReport } from './types.ts';
+
+const ratio = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(2)}×`);
+const ms = (x: number | undefined) => (x === undefined ? '—' : String(Math.round(x)));
+
+export function markdownTable(report: StreamReport): string {
+  const p = report.params;
+  const openLoop = p.ratePerSec !== undefined;
+  const heading =
+    `${report.workload}: ${p.records.toLocaleString('en-US')} records, ${p.keys.toLocaleString('en-US')} keys, ${p.partitions} partitions, ` +
+    (openLoop ? `open loop at ${Number(p.ratePerSec).toLocaleString('en-US')} records/s, round with the lowest p99 of ${String(p.rounds)}` : `best of ${String(p.rounds)}`);
+  const lines = [
+    heading,
+    '',
+    '| system | records/s | seconds | p50 ms | p99 ms | peak RSS MB | vs raw-client | vs kafka-streams |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const skipped: string[] = [];
+  for (const r of report.results) {
+    if (r.recordsPerSec === null || r.seconds === null) {
+      lines.push(`| ${r.system} | skipped | | | | | | |`);
+      skipped.push(`- ${r.system}: ${r.reason ?? 'skipped'}`);
+      continue;
+    }
+    if (r.incomplete) skipped.push(`- ${r.system}: ${r.incomplete}`);
+    lines.push(
+      `| ${r.system}${r.incomplete ? ' (partial)' : ''} | ${r.recordsPerSec.toLocaleString('en-US')} | ${r.seconds.toFixed(2)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.peakRssMb ?? '—'} | ${ratio(r.vsRawClient)} | ${ratio(r.vsKafkaStreams)} |`,
+    );
+  }
+  if (skipped.length > 0) lines.push('', 'Skipped or incomplete:', '', ...skipped);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,172 @@
+package sluice.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Produced;
+
+/**
+ * The Kafka Streams peer: runs one benchmark workload (BENCH_WORKLOAD) the way the Node systems
+ * do and speaks the harness's protocol (bench/systems/protocol.ts) on stdout.
+ *
+ * <ul>
+ *   <li>{@code stateless}: parse the JSON event, drop kind "ignored", add
+ *       {@code amountCents = Math.round(amount * 100)} as the last field, write JSON.
+ *   <li>{@code stateful-count}: {@code groupByKey().count()} into the store "counts", each
+ *       changed key's latest count written as its decimal text once per commit (the record cache
+ *       de-duplicates, as Sluice's write-back cache does).
+ * </ul>
+ */
+public final class BenchApp {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private BenchApp() {}
+
+  public static void main(String[] args) throws Exception {
+    String workload = env("BENCH_WORKLOAD", "stateless");
+    String input = need("BENCH_INPUT");
+    String output = need("BENCH_OUTPUT");
+    String group = need("BENCH_GROUP");
+    boolean stateful = !workload.equals("stateless");
+
+    Path stateDir = Files.createTempDirectory("kafka-streams-bench-");
+    Properties props = new Properties();
+    // The application id is the consumer group, whose committed offsets the harness watches.
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, group);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, need("KAFKA_BOOTSTRAP_SERVERS"));
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.parseInt(env("BENCH_COMMIT_INTERVAL_MS", "1000")));
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    // Large enough to hold every key changed within a commit interval, so the count's output is
+    // one update per changed key per commit, like Sluice's unbounded write-back cache; the
+    // 10 MB default would evict and emit early with 100,000 keys.
+    props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 256L * 1024 * 1024);
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+
+    Topology topology = stateful ? countTopology(input, output) : statelessTopology(input, output);
+    KafkaStreams streams = new KafkaStreams(topology, props);
+
+    AtomicBoolean announced = new AtomicBoolean();
+    streams.setStateListener((now, before) -> {
+      // RUNNING follows each rebalance; the first one with active tasks means it owns partitions.
+      if (now == KafkaStreams.State.RUNNING && ownsPartitions(streams) && announced.compareAndSet(false, true)) {
+        emit("{\"event\":\"ready\"}");
+      }
+    });
+    CountDownLatch stopped = new CountDownLatch(1);
+    streams.setUncaughtExceptionHandler(error -> {
+      error.printStackTrace();
+      stopped.countDown();
+      return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    });
+
+    // SIGTERM runs the shutdown hooks: close (which commits), then report the peak RSS.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      streams.close(Duration.ofSeconds(30));
+      emit("{\"event\":\"done\",\"peakRssMb\":" + peakRssMb() + "}");
+      deleteRecursively(stateDir);
+      stopped.countDown();
+    }));
+    streams.start();
+    stopped.await();
+  }
+
+  private static Topology statelessTopology(String input, String output) {
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.stream(input, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+        .mapValues(BenchApp::parse)
+        .filter((key, event) -> !"ignored".equals(event.path("kind").asText()))
+        .mapValues(BenchApp::enrich)
+        .to(output, Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
+    return builder.build();
+  }
+
+  private static Topology countTopology(String input, String output) {
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.stream(input, Consumed.with(Serdes.String(), Serdes.ByteArray()))
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.ByteArray()))
+        .count(Materialized.as("counts"))
+        .toStream()
+        .mapValues(count -> String.valueOf(count))
+        .to(output, Produced.with(Serdes.String(), Serdes.String()));
+    return builder.build();
+  }
+
+  private static ObjectNode parse(byte[] value) {
+    try {
+      return (ObjectNode) JSON.readTree(value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The map step of bench/workloads/stateless.ts: amountCents appended, the other fields kept in order. */
+  private static byte[] enrich(ObjectNode event) {
+    // Math.round here and in JavaScript both round halves up (floor(x + 0.5)).
+    event.put("amountCents", Math.round(event.path("amount").asDouble() * 100));
+    try {
+      return JSON.writeValueAsBytes(event);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static boolean ownsPartitions(KafkaStreams streams) {
+    return streams.metadataForLocalThreads().stream().anyMatch(thread -> !thread.activeTasks().isEmpty());
+  }
+
+  /** VmHWM: the kernel's record of the peak resident set, the same measure as the Node systems' sampled peak. */
+  private static long peakRssMb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) return Math.round(Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0);
+      }
+    } catch (IOException e) {
+      // no /proc: report 0 below
+    }
+    return 0;
+  }
+
+  private static synchronized void emit(String line) {
+    System.out.println(line);
+    System.out.flush();
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a temporary directory left behind is harmless
+    }
+  }
+
+  private static String need(String name) {
+    String value = System.getenv(name);
+    if (value == null || value.isEmpty()) throw new IllegalStateException(name + " is not set");
+    return value;
+  }
+
+  private static String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isEmpty() ? fallback : value;
+  }
+}
