@@ -1,6 +1,12 @@
 /**
  * The benchmark harness: `npm run bench -- <workload|all> [--quick] [--out <file>]
- * [--systems a,b] [--rounds n] [--records n] [--keys n]`.
+ * [--systems a,b|all] [--rounds n] [--records n] [--keys n] [--rate n] [--peer-timeout s]`.
+ *
+ * `--systems all` adds the peers a workload supports (bench/peers/launchers.ts: Kafka Streams,
+ * Quix Streams, @kafkats/flow, the kafka-streams npm package), installed on first use; a peer
+ * that cannot be installed or fails is reported as skipped with the reason, and one still
+ * running after `--peer-timeout` seconds (default 600) is reported with its partial rate.
+ * `--rate n` runs a stream workload open loop (bench/open-loop.ts) and reports p50/p99 latency.
  *
  * A load phase fills the input topic once; then each system, in a child process of its own,
  * drains it with a fresh consumer group into an output topic of its own. A run is timed from
@@ -790,7 +796,7 @@ class SystemProcess {
     const deadline = Date.now() + timeoutMs;
     while (!(await test())) {
       if (this.child.exitCode !== null && !(await test())) throw new Error(`${this.name} exited (${this.child.exitCode}) before ${what}`);
-      if (Date.now() > deadline) throw new Error(`${this.name}: no ${what} within ${timeoutMs / 1000} s`);
+      if (Date.now() > deadline) throw new Error(`${this.name}: no ${what} within ${Math.round(timeoutMs / 1000)} s`);
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
