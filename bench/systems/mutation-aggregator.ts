@@ -24,10 +24,13 @@ const app = Application.create(
   {
     ...definition,
     // BENCH_KAFKA: extra client properties as JSON, for experiments.
+    ...(process.env.BENCH_COMMIT_INTERVAL_MS ? { commitIntervalMs: Number(process.env.BENCH_COMMIT_INTERVAL_MS) } : {}),
     kafka: { ...definition.kafka, ...(process.env.BENCH_KAFKA ? (JSON.parse(process.env.BENCH_KAFKA) as Record<string, string | number>) : {}) },
     topology: (builder) =>
       mutationAggregator(builder, mutationTopics(process.env.BENCH_TOPIC_PREFIX ?? ''), {
         ...DEFAULT_SETTINGS,
+        // BENCH_AGGREGATOR: settings to try, as JSON (windowMs, lingerMs, maxBatchSize, ...).
+        ...(process.env.BENCH_AGGREGATOR ? (JSON.parse(process.env.BENCH_AGGREGATOR) as Partial<typeof DEFAULT_SETTINGS>) : {}),
         onCommitted: (batch) => {
           const now = Date.now();
           batchSizes.push(batch.count);
