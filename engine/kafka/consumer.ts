@@ -74,6 +74,8 @@ export class KafkaConsumer {
   private readonly log: Logger;
   private readonly autoOffsetReset: 'earliest' | 'latest';
   private rebalancing: Promise<void> = Promise.resolve();
+  /** Set once `disconnect` starts: the client closes (and is freed) in a worker thread from then on. */
+  private disconnecting = false;
 
   private constructor(options: ConsumerOptions) {
     this.log = options.logger ?? createLogger({ component: 'consumer', group: options.groupId });
@@ -224,6 +226,7 @@ export class KafkaConsumer {
 
   async disconnect(): Promise<void> {
     await this.rebalancing;
+    this.disconnecting = true;
     await promised('disconnect consumer', (done) => this.client.disconnect(done)).catch((err) =>
       this.log.warn({ err }, 'consumer did not disconnect cleanly'),
     );
@@ -243,7 +246,10 @@ export class KafkaConsumer {
         }
       } else if (err.code === REVOKE) {
         try {
-          await listener?.revoked(partitions, native.assignmentLost());
+          // Closing revokes the assignment too, and the client is freed while this callback
+          // waits its turn: asking it whether the assignment was lost would crash the process
+          // (the binding does not check). Partitions given up by closing are not lost.
+          await listener?.revoked(partitions, !this.disconnecting && native.assignmentLost());
         } finally {
           if (cooperative) native.incrementalUnassign(assignment);
           else native.unassign();
