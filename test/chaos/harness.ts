@@ -43,6 +43,13 @@ export interface ChaosOptions {
   killIntervalMs?: number;
   /** How long a killed instance stays down before it is restarted. Default 1,500 ms. */
   restartPauseMs?: number;
+  /**
+   * Freeze the victim (SIGSTOP) for this long and then let it go on (SIGCONT), instead of
+   * kill -9 and restart. Longer than the session timeout, the group moves on without it: the
+   * resumed instance is a zombie whose open transaction, positions and stores are stale, as on
+   * a machine too loaded to run it. Default 0 (kill -9).
+   */
+  stallMs?: number;
   /** Input records per second. Default: spread over (kills + 1) kill intervals, so kills land while records flow. */
   ratePerSec?: number;
   /** How long to wait, after the last record and the last kill, for the group to commit every input. Default 120 s + 0.5 ms per record. */
@@ -263,6 +270,7 @@ export class ChaosRun {
       partitions: options.partitions ?? 5,
       killIntervalMs,
       restartPauseMs: options.restartPauseMs ?? 1_500,
+      stallMs: options.stallMs ?? 0,
       ratePerSec: options.ratePerSec ?? Math.max(1, options.records / (((options.kills + 1) * killIntervalMs) / 1000)),
       catchUpTimeoutMs: options.catchUpTimeoutMs ?? 120_000 + options.records * 0.5,
       transactionGraceMs: options.transactionGraceMs ?? 25_000,
@@ -346,7 +354,7 @@ export class ChaosRun {
     const o = this.options;
     this.say(
       `${o.guarantee}: ${o.records} records over ${o.keys} keys at ${Math.round(o.ratePerSec)}/s, ${o.instances} instances, ` +
-        `${o.kills} kills every ~${o.killIntervalMs} ms, application ${this.applicationId}, seed ${o.seed}`,
+        `${o.kills} ${o.stallMs > 0 ? `stalls of ${o.stallMs} ms` : 'kills'} every ~${o.killIntervalMs} ms, application ${this.applicationId}, seed ${o.seed}`,
     );
     const admin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
     try {
@@ -454,6 +462,17 @@ export class ChaosRun {
       const candidates = up();
       const slot = candidates[Math.floor(rand() * candidates.length)]!;
       const victim = slot.instance!;
+      if (this.options.stallMs > 0) {
+        slot.down = true;
+        victim.child.kill('SIGSTOP');
+        await sleep(this.options.stallMs);
+        victim.child.kill('SIGCONT');
+        slot.down = false;
+        this.kills++;
+        this.lastKillAt = Date.now();
+        this.say(`stall ${this.kills}/${this.options.kills}: ${victim.name} (pid ${victim.child.pid}) frozen ${this.options.stallMs} ms, ${this.produced}/${this.options.records} records produced`);
+        continue;
+      }
       this.expectedExits.add(victim);
       slot.down = true;
       victim.child.kill('SIGKILL');

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { KafkaConsumer } from '../../engine/kafka/consumer.ts';
 import { KafkaProducer } from '../../engine/kafka/producer.ts';
+import type { ConsumedRecord } from '../../engine/kafka/records.ts';
 import type { Application } from '../../engine/runtime/application.ts';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
@@ -27,20 +28,50 @@ function counter(input: string, output: string) {
   });
 }
 
-/** Sends `n` records over `keys` keys, numbered from `from`; returns how many each key got. */
+/**
+ * Sends `n` records over `keys` keys, numbered from `from` (the number is the value, and a `seq`
+ * header that travels to the outputs); counts in `sent` how many each key got.
+ */
 async function produce(topic: string, from: number, n: number, keys: number, sent: Map<string, number>): Promise<void> {
   const producer = await KafkaProducer.connect({ bootstrapServers: bootstrapServers() });
   await producer.loadPartitionCounts([topic]);
   for (let i = from; i < from + n; i++) {
     const key = `k${i % keys}`;
     sent.set(key, (sent.get(key) ?? 0) + 1);
-    producer.send({ topic, key: Buffer.from(key), value: Buffer.from(String(i)) });
+    producer.send({ topic, key: Buffer.from(key), value: Buffer.from(String(i)), headers: [{ seq: String(i) }] });
   }
   await producer.disconnect();
 }
 
+function header(record: ConsumedRecord, name: string): string | undefined {
+  const found = record.headers?.findLast((h) => h[name] !== undefined)?.[name];
+  return found === undefined ? undefined : String(found);
+}
+
+/**
+ * Why some keys' counts are wrong: the inputs (by `seq`) counted more than once, and whether the
+ * input topic itself holds a record twice (then the producer, not the engine, duplicated it).
+ */
+async function explainWrongCounts(input: string, outputs: ConsumedRecord[], keys: Set<string>): Promise<string> {
+  const countedBy = new Map<string, string[]>();
+  for (const r of outputs) {
+    if (!keys.has(text(r.key)!)) continue;
+    const seq = header(r, 'seq') ?? '?';
+    if (!countedBy.has(seq)) countedBy.set(seq, []);
+    countedBy.get(seq)!.push(`count ${text(r.value)} at ${r.partition}@${r.offset}`);
+  }
+  const twice = [...countedBy].filter(([, counts]) => counts.length > 1).slice(0, 5);
+  const copies = new Map<string, number>();
+  for (const r of await readAll(input, 'read_committed')) copies.set(text(r.value)!, (copies.get(text(r.value)!) ?? 0) + 1);
+  const duplicatedInputs = [...copies].filter(([, n]) => n > 1).map(([seq]) => seq);
+  return (
+    `inputs counted twice: ${twice.map(([seq, counts]) => `${seq} (${counts.join('; ')})`).join(', ') || 'none'}; ` +
+    `inputs the topic holds twice: ${duplicatedInputs.slice(0, 5).join(', ') || 'none'}`
+  );
+}
+
 /** Each key's counts as read committed: must be exactly 1..n, with n what the key was sent. */
-async function expectExactCounts(output: string, sent: Map<string, number>, timeoutMs = 60_000): Promise<void> {
+async function expectExactCounts(input: string, output: string, sent: Map<string, number>, timeoutMs = 60_000): Promise<void> {
   const total = [...sent.values()].reduce((a, b) => a + b, 0);
   const deadline = Date.now() + timeoutMs;
   let records = await readAll(output, 'read_committed');
@@ -58,7 +89,8 @@ async function expectExactCounts(output: string, sent: Map<string, number>, time
     const counts = seen.get(key) ?? [];
     return counts.length !== n || counts.some((c, i) => c !== i + 1);
   });
-  expect(wrong.slice(0, 3).map(([key, n]) => `${key}: sent ${n}, counts ${seen.get(key)?.join(',')}`), `${wrong.length} keys wrong`).to.deep.equal([]);
+  const why = wrong.length > 0 ? await explainWrongCounts(input, records, new Set(wrong.map(([key]) => key))) : '';
+  expect(wrong.slice(0, 3).map(([key, n]) => `${key}: sent ${n}, counts ${seen.get(key)?.join(',')}`), `${wrong.length} keys wrong; ${why}`).to.deep.equal([]);
   expect(records.length).to.equal(total);
 }
 
@@ -93,7 +125,7 @@ describe('exactly-once processing (real broker)', function () {
     const first = await startApplication(counter(input, output), { applicationId, stateDir });
     apps.push(first);
     await produce(input, 0, 3_000, 40, sent);
-    await expectExactCounts(output, sent);
+    await expectExactCounts(input, output, sent);
     await first.close();
     // Nothing in flight after a clean close.
     await expectNoOpenTransaction(output, 3);
@@ -102,7 +134,7 @@ describe('exactly-once processing (real broker)', function () {
     const second = await startApplication(counter(input, output), { applicationId, stateDir });
     apps.push(second);
     await produce(input, 3_000, 2_000, 40, sent);
-    await expectExactCounts(output, sent);
+    await expectExactCounts(input, output, sent);
     expect(second.progress.rewinds).to.equal(0);
   });
 
@@ -113,14 +145,14 @@ describe('exactly-once processing (real broker)', function () {
     const app = await startApplication(counter(input, output), { stateDir: tempStateDir() });
     apps.push(app);
     await produce(input, 0, 1_000, 20, sent);
-    await expectExactCounts(output, sent);
+    await expectExactCounts(input, output, sent);
 
     // A producer with the application's transactional id fences the application's producer,
     // as a zombie's successor would; the application must replace it, not stop.
     const usurper = await KafkaProducer.connect({ bootstrapServers: bootstrapServers(), transactionalId: app.instanceId });
     const more = produce(input, 1_000, 3_000, 20, sent);
     await more;
-    await expectExactCounts(output, sent);
+    await expectExactCounts(input, output, sent);
     expect(app.progress.rewinds).to.be.at.least(1);
     expect(app.state).to.equal('RUNNING');
     await usurper.disconnect().catch(() => undefined);
@@ -147,7 +179,7 @@ describe('exactly-once processing (real broker)', function () {
     const second = await startApplication(counter(input, output), { ...settings, stateDir: tempStateDir() });
     apps.push(second);
     await feeding;
-    await expectExactCounts(output, sent);
+    await expectExactCounts(input, output, sent);
     expect(first.taskIds().length + second.taskIds().length).to.equal(6);
     expect(second.taskIds().length).to.be.greaterThan(0);
     await Promise.all([first.close(), second.close()]);
