@@ -224,12 +224,27 @@ export class KafkaConsumer {
     return this.rebalancing;
   }
 
-  async disconnect(): Promise<void> {
+  /**
+   * Leaves the group and closes the client, waiting at most `timeoutMs`: a consumer closed while
+   * it is still joining can receive an assignment the client then refuses to take, and its close
+   * would wait for that rebalance forever. Past the bound the close goes on without it.
+   */
+  async disconnect(timeoutMs = 30_000): Promise<void> {
     await this.rebalancing;
     this.disconnecting = true;
-    await promised('disconnect consumer', (done) => this.client.disconnect(done)).catch((err) =>
-      this.log.warn({ err }, 'consumer did not disconnect cleanly'),
+    let timer: NodeJS.Timeout | undefined;
+    const closed = promised('disconnect consumer', (done) => this.client.disconnect(done)).then(
+      () => 'closed' as const,
+      (err) => {
+        this.log.warn({ err }, 'consumer did not disconnect cleanly');
+        return 'closed' as const;
+      },
     );
+    const bounded = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    if ((await Promise.race([closed, bounded])) === 'timeout') {
+      this.log.warn({ timeoutMs }, 'consumer did not close in time (a rebalance in flight); going on without it');
+    }
+    clearTimeout(timer);
   }
 
   private onRebalance(err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[], listener?: RebalanceListener): void {
