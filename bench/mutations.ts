@@ -45,7 +45,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function runMutations(options: MutationsOptions): Promise<MutationsReport> {
   const { bootstrapServers, quick, say } = options;
   const records = options.records ?? (quick ? 20_000 : 300_000);
-  const rate = quick ? 2_000 : 8_000;
+  // BENCH_LATENCY_RATE: the open-loop rate to measure latency at.
+  const rate = Number(process.env.BENCH_LATENCY_RATE ?? (quick ? 2_000 : 5_000));
   const seconds = quick ? 5 : 20;
   const run = randomUUID().slice(0, 8);
   const prefix = `bench-mut-${run}-`;

@@ -58,17 +58,18 @@ export interface AggregatorSettings {
   importantEntities: string[];
   /** The database of the `entities` table; default DATABASE_URL. */
   databaseUrl?: string;
-  /** Told of each batch once its transaction committed (metrics: latency, batch sizes). */
+  /** Told of each batch right after its database transaction committed (metrics: latency, batch sizes). */
   onCommitted?: (batch: Batch<string, EffectiveMutation>) => void;
 }
 
 export const DEFAULT_SETTINGS: AggregatorSettings = {
   strategy: (process.env.MUTATION_STRATEGY as Strategy | undefined) ?? 'last-writer-wins',
   dedupeTtlMs: 7 * 24 * 3600_000,
-  windowMs: 50,
+  // Short windows: each holds mutations back, and latency adds up over both and the commits.
+  windowMs: 20,
   maxBuffered: 20_000,
   maxBatchSize: 500,
-  lingerMs: 50,
+  lingerMs: 20,
   dependencyTimeoutMs: Number(process.env.MUTATION_DEPENDENCY_TIMEOUT_MS ?? 30_000),
   criticalEntities: ['order', 'payment'],
   importantEntities: ['customer', 'inventory'],
@@ -124,18 +125,10 @@ export function mutationAggregator(builder: StreamsBuilder, topics: MutationTopi
     connectionString: settings.databaseUrl,
     setup: async (tx) => void (await tx.query(ENTITIES_DDL)),
     write: (tx, _key, batch) => writeBatch(tx, batch as Batch<string, EffectiveMutation>),
+    onWritten: settings.onCommitted && ((_key, batch) => settings.onCommitted!(batch as Batch<string, EffectiveMutation>)),
     onError: deadLetter,
   });
-  toStatuses(
-    applied.flatMap(
-      (_, value) => {
-        const batch = value as Batch<string, EffectiveMutation>;
-        settings.onCommitted?.(batch);
-        return committedStatuses(batch);
-      },
-      { name: 'applied-statuses' },
-    ),
-  );
+  toStatuses(applied.flatMap((_, batch) => committedStatuses(batch as Batch<string, EffectiveMutation>), { name: 'applied-statuses' }));
   toStatuses(
     failed.flatMap(
       (_, f) => (f.value as Batch<string, EffectiveMutation>).records.map((r) => [r.key, status(r.value.mutation.id, 'FAILED', `its batch failed: ${f.error}`)] as const),

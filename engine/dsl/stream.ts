@@ -104,7 +104,9 @@ export interface PostgresSinkOptions<K, V> extends OperatorOptions {
   offsetsTable?: string;
   /** Runs once per task before its first write, in a transaction of its own: `CREATE TABLE IF NOT EXISTS ...`. */
   setup?: (tx: PostgresTransaction) => Promise<void>;
-  /** Records taken before the sink asks for a commit, which writes them. Default 100. */
+  /** Told of each record right after its transaction committed (metrics: latency). */
+  onWritten?: (key: K, value: V) => void;
+  /** Records taken before the sink asks for a commit, which passes them on. Default 100. */
   maxPending?: number;
   /** Connections the instance's pool may open. Default 4. */
   poolSize?: number;
@@ -391,7 +393,7 @@ export class Stream<K, V> {
     const supplier: ProcessorSupplier = (init) => {
       const connectionString = options.connectionString ?? process.env.DATABASE_URL;
       if (!connectionString) throw new ConfigError(`toPostgres "${name}" has no database: set DATABASE_URL or give connectionString.`);
-      return postgresSink({ sink: name, connectionString, write: options.write, setup: options.setup, offsetsTable, maxPending, poolSize, routes })(init);
+      return postgresSink({ sink: name, connectionString, write: options.write, setup: options.setup, onWritten: options.onWritten, offsetsTable, maxPending, poolSize, routes })(init);
     };
     node.supplier = supplier;
     return {

@@ -86,6 +86,7 @@ export class ProcessingLoop {
    */
   async commit(): Promise<void> {
     const started = performance.now();
+    const startedAt = Date.now();
     await this.protocol.prepare();
     try {
       await this.tasks.beforeCommit();
@@ -112,7 +113,9 @@ export class ProcessingLoop {
       this.tasks.checkpoint(this.producer);
       if (offsets.length > 0) this.onCommitted((performance.now() - started) / 1000);
     }
-    this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
+    // The interval runs from the start of this commit, as in Kafka Streams: a commit that takes
+    // long under load must not stretch the time between commits (and cache flushes) by as much.
+    this.nextCommitAt = startedAt + this.options.commitIntervalMs;
   }
 
   /**

@@ -24,7 +24,9 @@ export interface PostgresSinkSettings<K, V> {
   offsetsTable: string;
   /** Runs once per task before its first write, in its own transaction: `CREATE TABLE IF NOT EXISTS ...`. */
   setup?: (tx: PostgresTransaction) => Promise<void>;
-  /** Records taken before the sink asks the loop to commit (and so to write them). */
+  /** Told of each record right after its transaction committed (metrics: latency). */
+  onWritten?: (key: K, value: V) => void;
+  /** Records taken before the sink asks the loop to commit (and so to pass them on). */
   maxPending: number;
   poolSize: number;
   routes: { applied: string; failed: string };
@@ -49,10 +51,11 @@ interface Pending {
  * a record is written once, whatever the guarantee; the records passed on (`applied`) carry
  * exactly-once to Kafka under exactly-once.
  *
- * The records are written at commit (the commit waits for them), in offset order. A transient
- * failure (the database is away) rolls the record's transaction back and makes the commit
- * throw {@link ExternalSystemUnavailable}: the tasks go back to the last commit and try again
- * after a pause. Any other failure fails the record for good: its transaction is rolled back,
+ * The records are written as they arrive, one after another in offset order, while the loop
+ * goes on; the commit waits for those writes and passes on what they did. A transient failure
+ * (the database is away) rolls the record's transaction back, stops the writing and makes the
+ * commit throw {@link ExternalSystemUnavailable}: the tasks go back to the last commit and try
+ * again after a pause. Any other failure fails the record for good: its transaction is rolled back,
  * the node's error handling gets its original bytes (a dead-letter topic), and it goes to
  * `failed` with the reason.
  *
@@ -64,9 +67,7 @@ export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): Proces
     const applied = children.get(settings.routes.applied)!;
     const failed = children.get(settings.routes.failed)!;
     const { pool, giveBack } = borrowPool(settings.connectionString, settings.poolSize);
-    onClose(giveBack);
     const tables = { offsets: quoteIdentifier(settings.offsetsTable), failed: quoteIdentifier(`${settings.offsetsTable}_failed`) };
-    let pending: Pending[] = [];
     let tablesReady = false;
 
     const connect = () =>
@@ -117,33 +118,42 @@ export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): Proces
       }
     };
 
-    onCommit(async () => {
-      if (pending.length === 0) return;
-      if (!tablesReady) {
-        const client = await connect();
-        try {
-          // One transaction under a lock: tasks and instances starting side by side would
-          // otherwise race to create the same tables (CREATE TABLE IF NOT EXISTS is not atomic).
-          await client.query('BEGIN');
-          await client.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK]);
-          await createTables(client, tables);
-          await settings.setup?.(client);
-          await client.query('COMMIT');
-          tablesReady = true;
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw isTransient(err) ? new ExternalSystemUnavailable(name, err) : err;
-        } finally {
-          client.release(tablesReady ? undefined : true);
-        }
+    const setUp = async (): Promise<void> => {
+      if (tablesReady) return;
+      const client = await connect();
+      try {
+        // One transaction under a lock: tasks and instances starting side by side would
+        // otherwise race to create the same tables (CREATE TABLE IF NOT EXISTS is not atomic).
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK]);
+        await createTables(client, tables);
+        await settings.setup?.(client);
+        await client.query('COMMIT');
+        tablesReady = true;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw isTransient(err) ? new ExternalSystemUnavailable(name, err) : err;
+      } finally {
+        client.release(tablesReady ? undefined : true);
       }
-      const taken = pending;
-      pending = [];
-      // On a transient failure this throws, and the rest waits for the replay from the last commit.
-      for (let i = 0; i < taken.length; i++) {
-        const entry = taken[i]!;
-        const outcome = await writeOne(entry);
+    };
+
+    // Writes start as records arrive, one after another in offset order, so the database works
+    // while the loop goes on processing; the commit only waits for them to finish, then passes
+    // on what they did (inside the commit, so under exactly-once with the offsets). After a
+    // failure nothing more is written until the commit has taken the tasks back.
+    let writing: Promise<void> = Promise.resolve();
+    let taken: Array<{ entry: Pending; outcome?: Outcome }> = [];
+    let stopped: unknown;
+
+    onCommit(async () => {
+      await writing;
+      if (stopped !== undefined) throw stopped;
+      const done = taken;
+      taken = [];
+      for (const { entry, outcome } of done) {
         restoreContext({ timestamp: entry.timestamp, headers: entry.headers });
+        if (outcome === undefined) continue;
         if ('failed' in outcome) {
           const reason = describeCause(outcome.failed);
           log.warn({ topic: entry.raw.topic, partition: entry.raw.partition, offset: entry.raw.offset, err: reason, again: outcome.again }, 'write failed for good; rolled back');
@@ -154,13 +164,30 @@ export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): Proces
         }
       }
     });
+    // A closing task lets its last write finish before it gives the pool back (the next owner
+    // would wait on the position's lock anyway).
+    onClose(async () => {
+      await writing;
+      await giveBack();
+    });
 
     return (key, value) => {
       const raw = record();
       // Outside a record (a punctuation upstream) there is no position to keep.
       if (raw === undefined) throw new Error('the PostgreSQL sink takes records read from a topic, not forwarded by a punctuation');
-      pending.push({ key, value, raw, timestamp: context.timestamp, headers: context.headers });
-      if (pending.length >= settings.maxPending) requestCommit();
+      const slot: { entry: Pending; outcome?: Outcome } = { entry: { key, value, raw, timestamp: context.timestamp, headers: context.headers } };
+      taken.push(slot);
+      writing = writing.then(async () => {
+        if (stopped !== undefined) return;
+        try {
+          await setUp();
+          slot.outcome = await writeOne(slot.entry);
+          if (!slot.outcome.again && 'written' in slot.outcome) settings.onWritten?.(slot.entry.key as K, slot.entry.value as V);
+        } catch (err) {
+          stopped = err;
+        }
+      });
+      if (taken.length >= settings.maxPending) requestCommit();
     };
   };
 }
