@@ -56,3 +56,22 @@ export function checkEnvelope<T extends string>(key: string | null, raw: Buffer 
   if (!e.data || typeof e.data !== 'object' || Array.isArray(e.data)) return reject('data must be an object');
   return { ok: true, event: e as unknown as EventEnvelope<T>, raw };
 }
+
+/**
+ * Checks a record as an envelope of one of `types` whose data, when it names the aggregate in
+ * `idField`, names the envelope's aggregate; anything wrong is thrown as `reject(reason)`.
+ */
+export function checkAggregateEvent<T extends string>(key: string | null, raw: Buffer | null, types: readonly T[], idField: string, reject: (reason: string) => Error): EventEnvelope<T> {
+  const checked = checkEnvelope(key, raw, types);
+  if (!checked.ok) throw reject(checked.reason);
+  const id = checked.event.data[idField];
+  if (id !== undefined && id !== checked.event.aggregate_id) throw reject(`data.${idField} is not the aggregate_id`);
+  return checked.event;
+}
+
+/** The data's fields not in `known`, each as JSON text, over those of `base` (a read model's `extra`). */
+export function extraFields(data: Record<string, unknown>, known: ReadonlySet<string>, base: Record<string, string>): Record<string, string> {
+  const extra = { ...base };
+  for (const [field, value] of Object.entries(data)) if (!known.has(field)) extra[field] = JSON.stringify(value);
+  return extra;
+}

@@ -8,7 +8,7 @@
  * gives the same posts. Records that are not valid post events go to `post-events-dead-letter`.
  */
 import { defineApplication, Serdes, type StreamsBuilder } from 'sluice';
-import { checkEnvelope, type EventEnvelope } from './envelope.ts';
+import { checkAggregateEvent, type EventEnvelope, extraFields } from './envelope.ts';
 
 export const POST_EVENT_TYPES = ['post.created', 'post.updated', 'post.deleted'] as const;
 export type PostEvent = EventEnvelope<(typeof POST_EVENT_TYPES)[number]>;
@@ -48,22 +48,14 @@ export class InvalidPostEventError extends Error {
 
 /** Checks a record as a post event: an envelope of a known type whose data names the post. */
 export function toPostEvent(key: string | null, raw: Buffer | null): PostEvent {
-  const checked = checkEnvelope(key, raw, POST_EVENT_TYPES);
-  if (!checked.ok) throw new InvalidPostEventError(checked.reason);
-  const data = checked.event.data;
-  if (data.post_id !== undefined && data.post_id !== checked.event.aggregate_id) throw new InvalidPostEventError('data.post_id is not the aggregate_id');
-  if (checked.event.event_type === 'post.created' && (typeof data.title !== 'string' || typeof data.author_id !== 'string')) {
+  const event = checkAggregateEvent(key, raw, POST_EVENT_TYPES, 'post_id', (reason) => new InvalidPostEventError(reason));
+  if (event.event_type === 'post.created' && (typeof event.data.title !== 'string' || typeof event.data.author_id !== 'string')) {
     throw new InvalidPostEventError('post.created needs data.title and data.author_id');
   }
-  return checked.event;
+  return event;
 }
 
-/** The data's fields the post does not name, as JSON text. */
-function extraOf(data: Record<string, unknown>, base: Record<string, string>): Record<string, string> {
-  const extra = { ...base };
-  for (const [field, value] of Object.entries(data)) if (!KNOWN.has(field)) extra[field] = JSON.stringify(value);
-  return extra;
-}
+const extraOf = (data: Record<string, unknown>, base: Record<string, string>) => extraFields(data, KNOWN, base);
 
 const orNull = (value: unknown) => (typeof value === 'string' ? value : null);
 

@@ -8,7 +8,7 @@
  * Rebuild: `sluice reset` then run again, and the same log gives the same users.
  */
 import { defineApplication, Serdes, type StreamsBuilder } from 'sluice';
-import { checkEnvelope, type EventEnvelope } from './envelope.ts';
+import { checkAggregateEvent, type EventEnvelope, extraFields } from './envelope.ts';
 
 export const USER_EVENT_TYPES = ['UserCreated', 'UserUpdated'] as const;
 export type UserEvent = EventEnvelope<(typeof USER_EVENT_TYPES)[number]>;
@@ -44,25 +44,18 @@ export class RejectedUserEventError extends Error {
 
 /** Checks a record as a user event: an envelope of a known type whose data names the user. */
 export function toUserEvent(key: string | null, raw: Buffer | null): UserEvent {
-  const checked = checkEnvelope(key, raw, USER_EVENT_TYPES);
-  if (!checked.ok) throw new RejectedUserEventError(checked.reason);
-  const data = checked.event.data;
-  if (data.user_id !== undefined && data.user_id !== checked.event.aggregate_id) throw new RejectedUserEventError('data.user_id is not the aggregate_id');
-  if (checked.event.event_type === 'UserCreated' && (typeof data.email !== 'string' || typeof data.name !== 'string')) {
+  const event = checkAggregateEvent(key, raw, USER_EVENT_TYPES, 'user_id', (reason) => new RejectedUserEventError(reason));
+  if (event.event_type === 'UserCreated' && (typeof event.data.email !== 'string' || typeof event.data.name !== 'string')) {
     throw new RejectedUserEventError('UserCreated needs data.email and data.name');
   }
   // With the version check, this makes UserCreated meet no user and UserUpdated meet one.
-  if ((checked.event.event_type === 'UserCreated') !== (checked.event.version === 1)) {
+  if ((event.event_type === 'UserCreated') !== (event.version === 1)) {
     throw new RejectedUserEventError('UserCreated must be version 1, and only UserCreated');
   }
-  return checked.event;
+  return event;
 }
 
-function extraOf(data: Record<string, unknown>, base: Record<string, string>): Record<string, string> {
-  const extra = { ...base };
-  for (const [field, value] of Object.entries(data)) if (!KNOWN.has(field)) extra[field] = JSON.stringify(value);
-  return extra;
-}
+const extraOf = (data: Record<string, unknown>, base: Record<string, string>) => extraFields(data, KNOWN, base);
 
 /**
  * Folds one event into the user: the projection's `apply`. Validation and the version check
