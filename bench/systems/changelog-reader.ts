@@ -6,14 +6,15 @@
  * peak RSS, and exits.
  */
 import { KafkaConsumer } from '../../engine/kafka/consumer.ts';
-import { readRanges } from '../../engine/kafka/reader.ts';
+import { BULK_READ, readRanges } from '../../engine/kafka/reader.ts';
 import { announceReady, settingsFromEnv, trackMemory } from './protocol.ts';
 
 const settings = settingsFromEnv();
 const memory = trackMemory();
 const partitions = Number(process.env.BENCH_PARTITIONS ?? 6);
 
-const consumer = await KafkaConsumer.connect({ bootstrapServers: settings.bootstrapServers, isolationLevel: 'read_committed' });
+// The same consumer settings restoration reads with.
+const consumer = await KafkaConsumer.connect({ bootstrapServers: settings.bootstrapServers, isolationLevel: 'read_committed', properties: BULK_READ });
 const ranges = [];
 for (let partition = 0; partition < partitions; partition++) {
   const { low, high } = await consumer.watermarks(settings.input, partition);

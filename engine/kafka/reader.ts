@@ -1,6 +1,6 @@
 import { OperationTimeoutError } from '../errors.ts';
 import { KafkaAdmin } from './admin.ts';
-import type { ConnectionOptions } from './config.ts';
+import type { ClientProperties, ConnectionOptions } from './config.ts';
 import { KafkaConsumer } from './consumer.ts';
 import type { ConsumedRecord } from './records.ts';
 
@@ -11,6 +11,18 @@ export interface PartitionRange {
   from: number;
   to: number;
 }
+
+/**
+ * Consumer properties for reading ranges in bulk (restoration): librdkafka's own generous
+ * read-ahead (up to 100,000 messages or 64 MB queued, fetches of up to 50 MB) instead of the
+ * processing consumer's one batch ahead. Such a consumer lives only while it reads, and what it
+ * reads goes straight to storage.
+ */
+export const BULK_READ: ClientProperties = {
+  'queued.min.messages': 100_000,
+  'queued.max.messages.kbytes': 65_536,
+  'fetch.max.bytes': 52_428_800,
+};
 
 export interface ReadRangesOptions {
   /** Fails when no range makes progress for this long. Default 60 s. */

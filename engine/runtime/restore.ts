@@ -1,7 +1,7 @@
 import { ApplicationError, describeCause } from '../errors.ts';
 import type { ConnectionOptions } from '../kafka/config.ts';
 import { KafkaConsumer } from '../kafka/consumer.ts';
-import { readRanges, type PartitionRange } from '../kafka/reader.ts';
+import { BULK_READ, readRanges, type PartitionRange } from '../kafka/reader.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TaskState, TaskStore } from './task-state.ts';
 
@@ -29,7 +29,7 @@ export async function restoreTasks(
 ): Promise<void> {
   const stores = states.flatMap((state) => state.stores.map((store) => ({ state, store })));
   if (stores.length === 0) return;
-  const consumer = await KafkaConsumer.connect({ ...connection, isolationLevel: 'read_committed' });
+  const consumer = await KafkaConsumer.connect({ ...connection, isolationLevel: 'read_committed', properties: { ...BULK_READ, ...connection.properties } });
   const uncommitted = await KafkaConsumer.connect({ ...connection, isolationLevel: 'read_uncommitted' });
   try {
     const ranges: Array<PartitionRange & { target: TaskStore }> = [];
