@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from '../kafka/config.ts';
+import { partitionForKey } from '../kafka/murmur2.ts';
 import { KafkaProducer } from '../kafka/producer.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
 import { QueryError } from './query-error.ts';
@@ -45,12 +46,13 @@ export class ResolutionIntake {
     const resolution = { mutation_id: request.mutation_id, choices: request.choices, resolved_by: request.resolved_by ?? 'http', timestamp: new Date().toISOString() };
     const key = `${request.entity_type}:${request.entity_id}`;
     const producer = await (this.producer ??= this.connect());
-    const record = { topic: target.topic, key: target.keySerde.serialize(key, target.topic), value: target.valueSerde.serialize(resolution, target.topic) };
-    producer.send(record);
+    const keyBytes = target.keySerde.serialize(key, target.topic)!;
+    // Placed by its key, as the mutations are, so it reaches the task that holds the conflict.
+    const partition = partitionForKey(keyBytes, producer.partitionCount(target.topic)!);
+    producer.send({ topic: target.topic, partition, key: keyBytes, value: target.valueSerde.serialize(resolution, target.topic) });
     await producer.flush(30_000);
-    // `send` placed it by its key; the offset is the partition's last acknowledged one (this
-    // record's, unless another resolution for the same partition was written just after).
-    const partition = (record as { partition?: number }).partition ?? 0;
+    // The partition's last acknowledged offset: this record's, unless another resolution for the
+    // same partition was written just after it.
     return { topic: target.topic, partition, offset: producer.deliveredOffset(target.topic, partition) ?? -1 };
   }
 

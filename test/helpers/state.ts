@@ -45,3 +45,22 @@ export function readCheckpointFile(stateDir: string, applicationId: string, task
     return undefined;
   }
 }
+
+/**
+ * Waits until a store's changelog holds `count` live entries over all its partitions (written and
+ * not deleted since). Tasks may use the same keys, so entries are told apart by partition and key.
+ */
+export async function waitForChangelogEntries(changelog: string, count: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const live = new Set<string>();
+    for (const record of await readAll(changelog).catch(() => [])) {
+      const id = `${record.partition}/${record.key!.toString('hex')}`;
+      if (record.value === null) live.delete(id);
+      else live.add(id);
+    }
+    if (live.size >= count) return;
+    if (Date.now() > deadline) throw new Error(`${changelog} never held ${count} records (it holds ${live.size})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -7,7 +7,7 @@ import { defineApplication, type ApplicationDefinition } from '../../engine/runt
 import { Serdes } from '../../engine/serde/serde.ts';
 import { startApplication, text, waitForRecords } from '../helpers/app.ts';
 import { createTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
-import { tempStateDir } from '../helpers/state.ts';
+import { tempStateDir, waitForChangelogEntries } from '../helpers/state.ts';
 
 function m(id: string, dependencies: string[] = []): Mutation {
   return { id, edge_node_id: 'edge-1', entity_type: 'customer', entity_id: id, operation_type: 'UPDATE', attributes: { n: id }, base_version: 1, timestamp: new Date().toISOString(), priority: 5, dependencies };
@@ -37,22 +37,6 @@ function batching(input: string, output: string, statuses: string, options: { ma
         })
         .to(output),
   });
-}
-
-/** Waits until the store's changelog holds `count` live entries (over all partitions). */
-async function waitForPending(changelog: string, count: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const live = new Set<string>();
-    for (const record of await readAll(changelog).catch(() => [])) {
-      const id = `${record.partition}/${record.key!.toString('hex')}`;
-      if (record.value === null) live.delete(id);
-      else live.add(id);
-    }
-    if (live.size >= count) return;
-    if (Date.now() > deadline) throw new Error(`${changelog} never held ${count} records (it holds ${live.size})`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe('batch (real broker)', function () {
@@ -138,7 +122,7 @@ describe('batch (real broker)', function () {
       // p1..p3 fill a batch; a and b stay in the open one; c waits for z.
       await produceRecords(input, keyed([m('p1'), m('p2'), m('p3'), m('a'), m('b', ['a']), m('c', ['z'])]));
       await waitForRecords(output, 1);
-      await waitForPending(`${applicationId}-pending-changelog`, 3);
+      await waitForChangelogEntries(`${applicationId}-pending-changelog`, 3);
     } finally {
       await app.close();
     }

@@ -5,7 +5,7 @@ import { defineApplication, type ApplicationDefinition } from '../../engine/runt
 import { Serdes } from '../../engine/serde/serde.ts';
 import { startApplication, text, waitForRecords } from '../helpers/app.ts';
 import { createTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
-import { tempStateDir } from '../helpers/state.ts';
+import { tempStateDir, waitForChangelogEntries } from '../helpers/state.ts';
 
 const MINUTE = 60_000;
 
@@ -28,26 +28,6 @@ function ranking(input: string, output: string, options: { windowMs: number; max
         .prioritize({ name: 'rank', store: 'ranked', ...options, priority: mutationPriority({ criticalEntities: ['order'], importantEntities: ['customer'] }) })
         .to(output),
   });
-}
-
-/**
- * Waits until the store's changelog holds `count` live entries over all its partitions (the
- * records are held and committed). Tasks number their records from 0 each, so entries are told
- * apart by partition and key.
- */
-async function waitForHeld(changelog: string, count: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const live = new Set<string>();
-    for (const record of await readAll(changelog).catch(() => [])) {
-      const id = `${record.partition}/${record.key!.toString('hex')}`;
-      if (record.value === null) live.delete(id);
-      else live.add(id);
-    }
-    if (live.size >= count) return;
-    if (Date.now() > deadline) throw new Error(`${changelog} never held ${count} records (it holds ${live.size})`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe('prioritize (real broker)', function () {
@@ -134,7 +114,7 @@ describe('prioritize (real broker)', function () {
     let app = await startApplication(ranking(input, output, { windowMs: 600_000, maxBuffered: 1_000 }), { applicationId, stateDir: tempStateDir(), commitIntervalMs: 100 });
     try {
       await produceRecords(input, keyed(mutations).map((r, i) => ({ ...r, headers: [{ correlation_id: `corr-r${i + 1}` }] })));
-      await waitForHeld(`${applicationId}-ranked-changelog`, mutations.length);
+      await waitForChangelogEntries(`${applicationId}-ranked-changelog`, mutations.length);
     } finally {
       await app.close();
     }
