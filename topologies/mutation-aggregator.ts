@@ -110,6 +110,9 @@ export function mutationAggregator(builder: StreamsBuilder, topics: MutationTopi
       store: 'mutation-batches',
       maxSize: settings.maxBatchSize,
       lingerMs: settings.lingerMs,
+      // Batches go out at least once a commit anyway (the linger is shorter than the interval):
+      // closing the open one at the commit keeps its records out of the changelog.
+      closeOnCommit: true,
       id: (m) => mutationId(m.mutation),
       dependsOn: (m) => mutationDependencies(m.mutation),
       releasedTtlMs: settings.dedupeTtlMs,

@@ -106,7 +106,10 @@ export interface PostgresSinkOptions<K, V> extends OperatorOptions {
   setup?: (tx: PostgresTransaction) => Promise<void>;
   /** Told of each record right after its transaction committed (metrics: latency). */
   onWritten?: (key: K, value: V) => void;
-  /** Records taken before the sink asks for a commit, which passes them on. Default 100. */
+  /**
+   * Records taken before the sink asks for a commit, which passes on those written; also the most
+   * that may still be unwritten at a commit before it waits for the database. Default 100.
+   */
   maxPending?: number;
   /** Connections the instance's pool may open. Default 4. */
   poolSize?: number;
@@ -141,6 +144,13 @@ export interface BatchOptions<K, V> extends OperatorOptions {
   maxBytes?: number;
   /** A batch closes this many milliseconds (wall-clock) after its first record entered. */
   lingerMs: number;
+  /**
+   * The open batch also closes at every commit (reason `commit`): its records then never reach
+   * the store's changelog (only records waiting for dependencies do), which saves a changelog
+   * record, and its deletion, per record held across a commit. Batches get no larger than a
+   * commit interval's worth. Default false.
+   */
+  closeOnCommit?: boolean;
   /** The record's unique id, which other records name in `dependsOn` (give both or neither). */
   id?: (value: V, key: K) => string;
   /** The ids of the records this one must follow: it enters a batch only after all of them. */
@@ -449,7 +459,7 @@ export class Stream<K, V> {
     const stores = dependencies ? [store, dependencies.store] : [store];
     const node = this.graph.add({ kind: 'processor', name, operator: 'batch', parents: [this.node], supplier: passthrough, onError: options.onError, stores });
     const routes = { batches: this.branchOf(name, 'batches'), missing: onMissingDependency ? this.branchOf(name, 'missing') : undefined };
-    node.supplier = batch({ store, maxSize: options.maxSize, maxBytes: options.maxBytes ?? Number.POSITIVE_INFINITY, lingerMs: options.lingerMs, dependencies }, routes);
+    node.supplier = batch({ store, maxSize: options.maxSize, maxBytes: options.maxBytes ?? Number.POSITIVE_INFINITY, lingerMs: options.lingerMs, closeOnCommit: options.closeOnCommit ?? false, dependencies }, routes);
     if (onMissingDependency) onMissingDependency(new Stream<K, V>(this.graph, routes.missing!, this.serdes, this.keyChanged));
     return new Stream<K, Batch<K, V>>(this.graph, routes.batches, { key: this.serdes.key, value: Serdes.json<Batch<K, V>>() }, this.keyChanged);
   }

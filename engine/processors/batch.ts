@@ -22,8 +22,11 @@ export interface Batch<K = unknown, V = unknown> {
    * UTF-8 JSON); measured only when `maxBytes` is set, else 0.
    */
   bytes: number;
-  /** What closed it: `maxSize` records, `maxBytes` reached (or the next record would pass it), or `lingerMs` passed. */
-  reason: 'size' | 'bytes' | 'linger';
+  /**
+   * What closed it: `maxSize` records, `maxBytes` reached (or the next record would pass it),
+   * `lingerMs` passed, or a commit (with `closeOnCommit`).
+   */
+  reason: 'size' | 'bytes' | 'linger' | 'commit';
   /** In the order they entered: every record after the records it depends on. */
   records: Array<BatchedRecord<K, V>>;
 }
@@ -44,6 +47,8 @@ export interface BatchSettings {
   maxSize: number;
   maxBytes: number;
   lingerMs: number;
+  /** Close the open batch at every commit, so that its records need not be logged. */
+  closeOnCommit: boolean;
   dependencies?: DependencySettings;
 }
 
@@ -82,7 +87,7 @@ interface Pending {
  */
 export function batch(settings: BatchSettings, routes: BatchRoutes): ProcessorSupplier {
   const { maxSize, maxBytes, lingerMs, dependencies } = settings;
-  return ({ stores, children, context, restoreContext, schedule, log }) => {
+  return ({ stores, children, context, restoreContext, schedule, onCommit, log }) => {
     const pending = stores.get<number, HeldRecord>(settings.store);
     const released = dependencies ? stores.get<string, number>(dependencies.store) : undefined;
     const sendBatch = children.get(routes.batches)!;
@@ -233,6 +238,15 @@ export function batch(settings: BatchSettings, routes: BatchRoutes): ProcessorSu
       }
       if (open.length > 0 && now - openedAt >= lingerMs) close('linger');
     });
+
+    // Runs before the commit flushes the stores: records put and deleted since the last flush
+    // pass nothing to the changelog.
+    if (settings.closeOnCommit) {
+      onCommit(async () => {
+        if (restored) replay();
+        close('commit');
+      });
+    }
 
     return (key, value) => {
       if (restored) replay();

@@ -46,14 +46,24 @@ export interface ProcessorInit {
    */
   readonly schedule: (intervalMs: number, type: PunctuationType, punctuate: (timestamp: number) => void) => () => void;
   /**
-   * Registers work every commit awaits before anything becomes durable, such as writing what a
-   * sink took since the last commit to an external system. It may forward (set the context with
-   * `restoreContext` first); what it forwards commits with the rest. If it throws an
-   * {@link ExternalSystemUnavailable}, nothing commits: the tasks go back to the last commit and
-   * processing resumes after a pause that doubles while the system stays away. Anything else it
-   * throws stops the application.
+   * Registers work every commit awaits before anything becomes durable, such as passing on what
+   * a sink has written to an external system since the last commit. It may forward (set the
+   * context with `restoreContext` first); what it forwards commits with the rest. A `drain`
+   * commit is the last before the task closes or the application stops: the work should finish
+   * everything it has in flight. If it throws an {@link ExternalSystemUnavailable}, nothing
+   * commits: the tasks go back to the last commit and processing resumes after a pause that
+   * doubles while the system stays away. Anything else it throws stops the application.
    */
-  readonly onCommit: (work: () => Promise<void>) => void;
+  readonly onCommit: (work: (commit: CommitWork) => Promise<void>) => void;
+  /**
+   * Holds back how far the task's input may be committed, as Kafka Connect's `preCommit` does:
+   * `position` returns the first record this node has taken but not finished with (its
+   * external write is still in flight), or undefined when it has none. A commit then commits
+   * that topic's position no further, so the records from there on are processed again after a
+   * crash or a rewind; the node must recognise the ones it had finished (a sink keeps its own
+   * position in the external system).
+   */
+  readonly holdPosition: (position: () => TopicOffset | undefined) => void;
   /** Registers a release (a connection pool's) to run when the task closes. */
   readonly onClose: (release: () => Promise<void> | void) => void;
   /** Asks the loop to commit after the batch in hand (an operator holding much uncommitted work). */
@@ -66,6 +76,18 @@ export interface ProcessorInit {
    * a log line, or a stop.
    */
   readonly fail: (raw: ConsumedRecord, error: unknown) => void;
+}
+
+/** What a commit tells the work registered with `onCommit`. */
+export interface CommitWork {
+  /** True for the last commit before the task closes or the application stops. */
+  readonly drain: boolean;
+}
+
+/** A position in one of the task's input topics: the offset of a record of its partition. */
+export interface TopicOffset {
+  readonly topic: string;
+  readonly offset: number;
 }
 
 /** What drives a punctuation: the machine's clock, or the records' timestamps. */

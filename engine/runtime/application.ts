@@ -284,7 +284,7 @@ export class Application {
         await this.tasks!.revoke(partitions);
         await loop.abandon().catch((err) => this.fail(err, 'could not abandon the work of lost partitions'));
       } else {
-        await loop.commit().catch(async (err) => {
+        await loop.commit({ drain: true }).catch(async (err) => {
           this.log.error({ err: describeCause(err) }, 'commit on revoke failed');
           // Nothing of the revoked partitions may stay in an open transaction.
           await loop.abandon().catch((e) => this.fail(e, 'could not abandon the work of revoked partitions'));

@@ -61,7 +61,7 @@ export class ProcessingLoop {
   async run(): Promise<void> {
     this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
     while (!this.stopping) await this.lock.run(() => this.iteration());
-    await this.lock.run(() => this.commit());
+    await this.lock.run(() => this.commit({ drain: true }));
   }
 
   /** Finishes the batch in flight, then leaves `run`. */
@@ -82,14 +82,15 @@ export class ProcessingLoop {
    * checkpoints. A store never holds a change its changelog lacks (under exactly-once, one its
    * changelog has not committed), so replaying the changelog from a checkpoint always brings
    * the store and its changelog into agreement. If the protocol aborted, the tasks go back to
-   * the last commit instead.
+   * the last commit instead. A `drain` commit (before tasks close or the loop stops) lets the
+   * tasks finish their external writes first, so nothing they took stays uncommitted.
    */
-  async commit(): Promise<void> {
+  async commit(options: { drain?: boolean } = {}): Promise<void> {
     const started = performance.now();
     const startedAt = Date.now();
     await this.protocol.prepare();
     try {
-      await this.tasks.beforeCommit();
+      await this.tasks.beforeCommit(options.drain ?? false);
     } catch (err) {
       if (!(err instanceof ExternalSystemUnavailable)) throw err;
       await this.pauseForExternalSystem(err);
@@ -209,7 +210,7 @@ export class ProcessingLoop {
         return;
       }
       // Commit what was processed before the failing record, then stop.
-      await this.commit().catch((commitError) => this.log.error({ err: commitError }, 'final commit failed'));
+      await this.commit({ drain: true }).catch((commitError) => this.log.error({ err: commitError }, 'final commit failed'));
       throw err.reason;
     }
     this.processed += count;

@@ -3,7 +3,7 @@ import { ApplicationError, KafkaOperationError } from '../errors.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
 import type { ConsumedRecord, RecordHeader, TopicPartitionOffset } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Forward, PunctuationType, RecordContext } from '../processors/processor.ts';
+import type { CommitWork, Forward, PunctuationType, RecordContext, TopicOffset } from '../processors/processor.ts';
 import { Punctuators } from './punctuators.ts';
 import type { CompiledNode, CompiledSink, CompiledSource, Subtopology } from '../topology/compiled.ts';
 import { IllegalStateError, ProcessingError } from '../errors.ts';
@@ -59,7 +59,9 @@ export class Task {
   streamTime = 0;
   private readonly punctuators = new Punctuators();
   /** Work each commit awaits (external writes), in the order the nodes registered it. */
-  private readonly commitWork: Array<() => Promise<void>> = [];
+  private readonly commitWork: Array<(commit: CommitWork) => Promise<void>> = [];
+  /** Nodes that hold the committable position back while their external writes are in flight. */
+  private readonly holds: Array<() => TopicOffset | undefined> = [];
   private readonly releases: Array<() => Promise<void> | void> = [];
 
   /** `onStorePressure`: a store has many uncommitted changes and asks for an early commit. */
@@ -86,7 +88,8 @@ export class Task {
       context.headers = write.headers as RecordHeader[] | undefined;
     };
     const schedule = (intervalMs: number, type: PunctuationType, punctuate: (timestamp: number) => void) => this.punctuators.schedule(intervalMs, type, punctuate);
-    const onCommit = (work: () => Promise<void>) => void this.commitWork.push(work);
+    const onCommit = (work: (commit: CommitWork) => Promise<void>) => void this.commitWork.push(work);
+    const holdPosition = (position: () => TopicOffset | undefined) => void this.holds.push(position);
     const onClose = (release: () => Promise<void> | void) => void this.releases.push(release);
     const record = () => this.current;
     const forwards = new Map<string, Forward>();
@@ -112,6 +115,7 @@ export class Task {
               restoreContext,
               schedule,
               onCommit,
+              holdPosition,
               onClose,
               requestCommit: onStorePressure,
               record,
@@ -185,10 +189,10 @@ export class Task {
     return this.inputs.get(record.topic)?.prefetch?.(record);
   }
 
-  /** Runs the nodes' commit work (external writes), one after another. */
-  async beforeCommit(): Promise<void> {
+  /** Runs the nodes' commit work (external writes), one after another; `drain` before the task closes. */
+  async beforeCommit(drain = false): Promise<void> {
     this.current = undefined;
-    for (const work of this.commitWork) await work();
+    for (const work of this.commitWork) await work({ drain });
   }
 
   async sweepExpired(): Promise<void> {
@@ -208,8 +212,9 @@ export class Task {
 
   checkpoint(producer: KafkaProducer): void {
     this.state?.checkpoint(producer, (topic) => {
-      const next = this.inputs.get(topic)?.next;
-      return next === undefined || next < 0 ? undefined : next;
+      const input = this.inputs.get(topic);
+      if (input === undefined || input.next < 0) return undefined;
+      return this.committable(input);
     });
   }
 
@@ -221,13 +226,24 @@ export class Task {
     }
   }
 
-  /** Positions processed since the last commit, to commit now. */
+  /** Positions processed since the last commit (as far as no node holds them back), to commit now. */
   uncommitted(): TopicPartitionOffset[] {
     const offsets: TopicPartitionOffset[] = [];
     for (const input of this.inputs.values()) {
-      if (input.next > input.committed) offsets.push({ topic: input.topic, partition: this.partition, offset: input.next });
+      const offset = this.committable(input);
+      if (offset > input.committed) offsets.push({ topic: input.topic, partition: this.partition, offset });
     }
     return offsets;
+  }
+
+  /** How far an input may be committed: after the last record processed, or where a node holds it. */
+  private committable(input: Input): number {
+    let offset = input.next;
+    for (const hold of this.holds) {
+      const held = hold();
+      if (held !== undefined && held.topic === input.topic && held.offset < offset) offset = held.offset;
+    }
+    return offset;
   }
 
   /** Records that these positions are committed. */

@@ -211,11 +211,11 @@ export class Tasks {
   }
 
   /**
-   * Runs every task's commit work (external writes), tasks side by side. Waits for all of them
-   * before it throws the first failure, so no write is still running when the tasks rewind.
+   * Runs every task's commit work (external writes), tasks side by side; `drain` before tasks
+   * close or the application stops. Waits for all of them before it throws the first failure.
    */
-  async beforeCommit(): Promise<void> {
-    const outcomes = await Promise.allSettled([...this.tasks.values()].map(({ task }) => task.beforeCommit()));
+  async beforeCommit(drain = false): Promise<void> {
+    const outcomes = await Promise.allSettled([...this.tasks.values()].map(({ task }) => task.beforeCommit(drain)));
     const failed = outcomes.find((o) => o.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -85,6 +85,45 @@ describe('batch (real broker)', function () {
     }
   });
 
+  it('with closeOnCommit, closes the open batch at each commit, so its records never reach the changelog', async () => {
+    const prefix = uniqueName('batch-commit');
+    const [input, output, statuses] = [`${prefix}-in`, `${prefix}-out`, `${prefix}-statuses`];
+    for (const topic of [input, output, statuses]) await createTopic(topic, 1);
+    const applicationId = uniqueName('batch-commit');
+    const app = await startApplication(
+      defineApplication({
+        applicationId: 'batch-commit',
+        guarantee: 'exactly_once',
+        keySerde: Serdes.string(),
+        valueSerde: Serdes.json(),
+        topology: (builder) =>
+          builder
+            .stream<string, Mutation>(input)
+            .batch({ name: 'group', store: 'pending', maxSize: 100, lingerMs: 600_000, closeOnCommit: true, id: mutationId, dependsOn: mutationDependencies, releasedTtlMs: 3_600_000, dependencyTimeoutMs: 600_000 })
+            .to(output),
+      }),
+      { applicationId, stateDir: tempStateDir(), commitIntervalMs: 100 },
+    );
+    try {
+      // w waits for a mutation that has not come: it stays pending (and logged) across commits.
+      await produceRecords(input, keyed([m('a'), m('b', ['a']), m('w', ['later'])]));
+      const first = batchesOf(await waitForRecords(output, 1));
+      expect(first.map(({ batch }) => [idsOf(batch), batch.reason])).to.deep.equal([[['a', 'b'], 'commit']]);
+      await waitForChangelogEntries(`${applicationId}-pending-changelog`, 1);
+      await produceRecords(input, keyed([m('later')]));
+      const all = batchesOf(await waitForRecords(output, 2));
+      expect(all.map(({ batch }) => [idsOf(batch), batch.reason])).to.deep.equal([
+        [['a', 'b'], 'commit'],
+        [['later', 'w'], 'commit'],
+      ]);
+      // Only w was ever held across a commit: its record and its deletion.
+      const logged = (await readAll(`${applicationId}-pending-changelog`)).map((r) => (r.value === null ? null : JSON.parse(text(r.value)!).value.id));
+      expect(logged).to.deep.equal(['w', null]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('puts every mutation after the ones it depends on, and fails those whose dependencies never come', async () => {
     const prefix = uniqueName('batch-deps');
     const [input, output, statuses] = [`${prefix}-in`, `${prefix}-out`, `${prefix}-statuses`];

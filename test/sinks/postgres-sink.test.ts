@@ -7,7 +7,8 @@ import { Serdes } from '../../engine/serde/serde.ts';
 import { APPLICATION_NAME } from '../../engine/sinks/postgres/pools.ts';
 import type { PostgresTransaction } from '../../engine/sinks/postgres/postgres-sink.ts';
 import { startApplication, text, waitForRecords } from '../helpers/app.ts';
-import { createTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
+import { KafkaAdmin } from '../../engine/kafka/admin.ts';
+import { bootstrapServers, createTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -34,6 +35,7 @@ describe('toPostgres: the transactional PostgreSQL sink (real broker, real Postg
   const schema = `sink_test_${randomBytes(5).toString('hex')}`;
   let client: pg.Client;
   let connectionString: string;
+  let kafkaAdmin: KafkaAdmin;
 
   before(async () => {
     const url = new URL(process.env.DATABASE_URL!);
@@ -42,9 +44,11 @@ describe('toPostgres: the transactional PostgreSQL sink (real broker, real Postg
     client = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await client.connect();
     await client.query(`CREATE SCHEMA ${schema}`);
+    kafkaAdmin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
   });
 
   after(async () => {
+    kafkaAdmin.disconnect();
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await client.end();
   });
@@ -130,6 +134,68 @@ describe('toPostgres: the transactional PostgreSQL sink (real broker, real Postg
       expect(rows[0]).to.deep.equal({ rows: 40, most: 1 });
     } finally {
       await second.close();
+    }
+  });
+
+  it('goes on processing while a write is slow, and commits its input only as far as its writes finished', async () => {
+    const prefix = uniqueName('pg-sink-slow');
+    const [input, output, dlq, other, otherOut] = [`${prefix}-in`, `${prefix}-out`, `${prefix}-dlq`, `${prefix}-other`, `${prefix}-other-out`];
+    for (const t of [input, output, dlq, other, otherOut]) await createTopic(t, 1);
+    const target = await table('rows_slow');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const write = upsertInto(target);
+    const applicationId = uniqueName('pg-sink-slow');
+    const app = await startApplication(
+      defineApplication({
+        applicationId: 'pg-sink-slow',
+        guarantee: 'exactly_once',
+        keySerde: Serdes.string(),
+        valueSerde: Serdes.json(),
+        topology: (builder) => {
+          const { applied } = builder.stream<string, Rows>(input).toPostgres({
+            name: 'rows',
+            connectionString,
+            offsetsTable: `${schema}.positions`,
+            write: async (tx, key, batch) => {
+              if (batch.rows.some((r) => r.id === 'slow')) await gate;
+              await write(tx, key, batch);
+            },
+          });
+          applied.mapValues((batch) => ({ status: 'APPLIED', id: batch.rows[0]!.id })).to(output);
+          builder.stream<string, Rows>(other).mapValues((batch) => ({ seen: batch.rows[0]!.id })).to(otherOut);
+        },
+      }),
+      { applicationId },
+    );
+    const rows = (ids: string[]) => ids.map((id) => ({ key: id, value: JSON.stringify({ rows: [{ id, n: 1 }] }) }));
+    const committed = async () => (await kafkaAdmin.groupOffsets(applicationId)).find((o) => o.topic === input)?.offset;
+    try {
+      // Offsets 0-4 write at once, 5 waits at the gate, 6-9 queue behind it (writes keep offset order).
+      await produceRecords(input, rows(['r0', 'r1', 'r2', 'r3', 'r4', 'slow', 'r6', 'r7', 'r8', 'r9']));
+      const before = await waitForRecords(output, 5);
+      expect(before.map((r) => JSON.parse(text(r.value)!).id)).to.deep.equal(['r0', 'r1', 'r2', 'r3', 'r4']);
+      const deadline = Date.now() + 30_000;
+      while ((await committed()) !== 5 && Date.now() < deadline) await sleep(200);
+      expect(await committed(), 'the input is committed up to the record being written').to.equal(5);
+
+      // Commits go on meanwhile: records of another sub-topology pass (exactly-once: only once committed).
+      await produceRecords(other, rows(['o1', 'o2']));
+      expect((await waitForRecords(otherOut, 2)).map((r) => JSON.parse(text(r.value)!).seen)).to.deep.equal(['o1', 'o2']);
+      await sleep(500);
+      expect(await readAll(output), 'nothing after the slow write is passed on before it').to.have.length(5);
+      expect(await committed()).to.equal(5);
+
+      release();
+      const after = await waitForRecords(output, 10);
+      expect(after.map((r) => JSON.parse(text(r.value)!).id)).to.deep.equal(['r0', 'r1', 'r2', 'r3', 'r4', 'slow', 'r6', 'r7', 'r8', 'r9']);
+      while ((await committed()) !== 10 && Date.now() < deadline + 30_000) await sleep(200);
+      expect(await committed()).to.equal(10);
+      const written = await client.query(`SELECT count(*)::int AS rows, max(writes) AS most FROM ${target}`);
+      expect(written.rows[0]).to.deep.equal({ rows: 10, most: 1 });
+    } finally {
+      release();
+      await app.close();
     }
   });
 

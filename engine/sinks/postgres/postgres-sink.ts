@@ -26,7 +26,10 @@ export interface PostgresSinkSettings<K, V> {
   setup?: (tx: PostgresTransaction) => Promise<void>;
   /** Told of each record right after its transaction committed (metrics: latency). */
   onWritten?: (key: K, value: V) => void;
-  /** Records taken before the sink asks the loop to commit (and so to pass them on). */
+  /**
+   * Records taken before the sink asks the loop to commit (and so to pass them on), and the most
+   * that may still be unwritten when a commit passes on the others: beyond, the commit waits.
+   */
   maxPending: number;
   poolSize: number;
   routes: { applied: string; failed: string };
@@ -34,6 +37,13 @@ export interface PostgresSinkSettings<K, V> {
 
 /** What became of a record: written, or failed for good; `again` when that happened before. */
 type Outcome = { written: true; again: boolean } | { failed: Error; again: boolean };
+
+/** A record taken, its outcome once its write finished, and the end of its write. */
+interface Slot {
+  entry: Pending;
+  outcome: Outcome | undefined;
+  done: Promise<void>;
+}
 
 interface Pending {
   key: unknown;
@@ -46,13 +56,14 @@ interface Pending {
 /**
  * The PostgreSQL sink: each record (a batch, typically) is written in one database transaction
  * together with the position after it (`offsetsTable`: sink, topic, partition → next offset).
- * A record at or past that position was written already (the commit that followed did not
- * happen: a crash, a rebalance, an aborted transaction): it is passed on, not written again. So
- * a record is written once, whatever the guarantee; the records passed on (`applied`) carry
- * exactly-once to Kafka under exactly-once.
+ * A record before that position was written already (the commit that followed did not happen:
+ * a crash, a rebalance, an aborted transaction): it is passed on, not written again. So a record
+ * is written once, whatever the guarantee; the records passed on (`applied`) carry exactly-once
+ * to Kafka under exactly-once.
  *
  * The records are written as they arrive, one after another in offset order, while the loop
- * goes on; the commit waits for those writes and passes on what they did. A transient failure
+ * goes on; a commit passes on what the finished writes did and commits the task's position only
+ * up to the first record still being written (the processor API's `holdPosition`). A transient failure
  * (the database is away) rolls the record's transaction back, stops the writing and makes the
  * commit throw {@link ExternalSystemUnavailable}: the tasks go back to the last commit and try
  * again after a pause. Any other failure fails the record for good: its transaction is rolled back,
@@ -63,7 +74,7 @@ interface Pending {
  * positions it keeps are that topic's offsets.
  */
 export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): ProcessorSupplier {
-  return ({ name, context, children, onCommit, onClose, requestCommit, record, fail, restoreContext, log }) => {
+  return ({ name, context, children, onCommit, holdPosition, onClose, requestCommit, record, fail, restoreContext, log }) => {
     const applied = children.get(settings.routes.applied)!;
     const failed = children.get(settings.routes.failed)!;
     const { pool, giveBack } = borrowPool(settings.connectionString, settings.poolSize);
@@ -76,25 +87,29 @@ export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): Proces
       });
 
     /**
-     * Writes one record in its own transaction with the position after it. A record before the
-     * position was handled already: its earlier outcome (written, or failed for good) is returned.
+     * Writes one record in its own transaction with the position after it. The position's row is
+     * locked first, so two writers of a partition (a zombie and the new owner) queue on it; a
+     * record before the position was handled already: its earlier outcome (written, or failed
+     * for good) is returned and nothing is written.
      */
     const writeOne = async (entry: Pending): Promise<Outcome> => {
       const client = await connect();
       let healthy = true;
       const where = [settings.sink, entry.raw.topic, entry.raw.partition];
+      const after = entry.raw.offset + 1;
       try {
         await client.query('BEGIN');
-        // The row exists before it is locked, so two writers (a zombie and the new owner) queue on it.
-        await client.query(`INSERT INTO ${tables.offsets} (sink, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`, where);
-        const { rows } = await client.query<{ next_offset: string }>(`SELECT next_offset FROM ${tables.offsets} WHERE sink = $1 AND topic = $2 AND partition = $3 FOR UPDATE`, where);
-        if (entry.raw.offset < Number(rows[0]!.next_offset)) {
-          const earlier = await client.query<{ error: string }>(`SELECT error FROM ${tables.failed} WHERE sink = $1 AND topic = $2 AND partition = $3 AND "offset" = $4`, [...where, entry.raw.offset]);
-          await client.query('ROLLBACK');
-          return earlier.rows.length > 0 ? { failed: new Error(earlier.rows[0]!.error), again: true } : { written: true, again: true };
+        const moved = await client.query(`UPDATE ${tables.offsets} SET next_offset = $4 WHERE sink = $1 AND topic = $2 AND partition = $3 AND next_offset <= $5`, [...where, after, entry.raw.offset]);
+        if (moved.rowCount === 0) {
+          // No row yet (the partition's first record), or the position is past this record.
+          const created = await client.query(`INSERT INTO ${tables.offsets} (sink, topic, partition, next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [...where, after]);
+          if (created.rowCount === 0) {
+            const earlier = await client.query<{ error: string }>(`SELECT error FROM ${tables.failed} WHERE sink = $1 AND topic = $2 AND partition = $3 AND "offset" = $4`, [...where, entry.raw.offset]);
+            await client.query('ROLLBACK');
+            return earlier.rows.length > 0 ? { failed: new Error(earlier.rows[0]!.error), again: true } : { written: true, again: true };
+          }
         }
         await settings.write(client, entry.key as K, entry.value as V);
-        await client.query(`UPDATE ${tables.offsets} SET next_offset = $4 WHERE sink = $1 AND topic = $2 AND partition = $3`, [...where, entry.raw.offset + 1]);
         await client.query('COMMIT');
         return { written: true, again: false };
       } catch (err) {
@@ -105,7 +120,8 @@ export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): Proces
         // taking it for written.
         await client.query(
           `WITH failure AS (INSERT INTO ${tables.failed} (sink, topic, partition, "offset", error) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING)
-           UPDATE ${tables.offsets} SET next_offset = GREATEST(next_offset, $4 + 1) WHERE sink = $1 AND topic = $2 AND partition = $3`,
+           INSERT INTO ${tables.offsets} (sink, topic, partition, next_offset) VALUES ($1, $2, $3, $4 + 1)
+           ON CONFLICT (sink, topic, partition) DO UPDATE SET next_offset = GREATEST(${tables.offsets}.next_offset, EXCLUDED.next_offset)`,
           [...where, entry.raw.offset, describeCause(error)],
         ).catch((recordError) => {
           healthy = healthy && !isTransient(recordError);
@@ -139,31 +155,40 @@ export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): Proces
     };
 
     // Writes start as records arrive, one after another in offset order, so the database works
-    // while the loop goes on processing; the commit only waits for them to finish, then passes
-    // on what they did (inside the commit, so under exactly-once with the offsets). After a
+    // while the loop goes on processing. A commit passes on what the finished writes did (inside
+    // the commit, so under exactly-once with the offsets) and holds the task's position at the
+    // first record still being written: those records commit at a later commit, or, after a
+    // crash, are read again and found written. Only when more than `maxPending` records are
+    // unwritten does a commit wait for the oldest (so a slow database slows the reading down
+    // rather than the queue growing), and a draining commit waits for all of them. After a
     // failure nothing more is written until the commit has taken the tasks back.
     let writing: Promise<void> = Promise.resolve();
-    let taken: Array<{ entry: Pending; outcome?: Outcome }> = [];
+    let taken: Slot[] = [];
     let stopped: unknown;
 
-    onCommit(async () => {
-      await writing;
-      if (stopped !== undefined) throw stopped;
-      const done = taken;
-      taken = [];
-      for (const { entry, outcome } of done) {
-        restoreContext({ timestamp: entry.timestamp, headers: entry.headers });
-        if (outcome === undefined) continue;
-        if ('failed' in outcome) {
-          const reason = describeCause(outcome.failed);
-          log.warn({ topic: entry.raw.topic, partition: entry.raw.partition, offset: entry.raw.offset, err: reason, again: outcome.again }, 'write failed for good; rolled back');
-          fail(entry.raw, outcome.failed);
-          failed(entry.key, { value: entry.value, error: reason } satisfies FailedWrite<unknown>);
-        } else {
-          applied(entry.key, entry.value);
-        }
+    const passOn = ({ entry, outcome }: Slot) => {
+      restoreContext({ timestamp: entry.timestamp, headers: entry.headers });
+      if ('failed' in outcome!) {
+        const reason = describeCause(outcome.failed);
+        log.warn({ topic: entry.raw.topic, partition: entry.raw.partition, offset: entry.raw.offset, err: reason, again: outcome.again }, 'write failed for good; rolled back');
+        fail(entry.raw, outcome.failed);
+        failed(entry.key, { value: entry.value, error: reason } satisfies FailedWrite<unknown>);
+      } else {
+        applied(entry.key, entry.value);
       }
+    };
+
+    onCommit(async ({ drain }) => {
+      if (drain) await writing;
+      else if (taken.length > settings.maxPending) await taken[taken.length - settings.maxPending - 1]!.done;
+      if (stopped !== undefined) throw stopped;
+      let finished = 0;
+      while (finished < taken.length && taken[finished]!.outcome !== undefined) finished++;
+      const done = taken.slice(0, finished);
+      taken = taken.slice(finished);
+      for (const slot of done) passOn(slot);
     });
+    holdPosition(() => (taken.length === 0 ? undefined : { topic: taken[0]!.entry.raw.topic, offset: taken[0]!.entry.raw.offset }));
     // A closing task lets its last write finish before it gives the pool back (the next owner
     // would wait on the position's lock anyway).
     onClose(async () => {
@@ -175,9 +200,9 @@ export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): Proces
       const raw = record();
       // Outside a record (a punctuation upstream) there is no position to keep.
       if (raw === undefined) throw new Error('the PostgreSQL sink takes records read from a topic, not forwarded by a punctuation');
-      const slot: { entry: Pending; outcome?: Outcome } = { entry: { key, value, raw, timestamp: context.timestamp, headers: context.headers } };
+      const slot: Slot = { entry: { key, value, raw, timestamp: context.timestamp, headers: context.headers }, outcome: undefined, done: writing };
       taken.push(slot);
-      writing = writing.then(async () => {
+      writing = slot.done = writing.then(async () => {
         if (stopped !== undefined) return;
         try {
           await setUp();
