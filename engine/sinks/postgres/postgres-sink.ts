@@ -99,15 +99,18 @@ export function postgresSink<K, V>(settings: PostgresSinkSettings<K, V>): Proces
       const after = entry.raw.offset + 1;
       try {
         await client.query('BEGIN');
-        const moved = await client.query(`UPDATE ${tables.offsets} SET next_offset = $4 WHERE sink = $1 AND topic = $2 AND partition = $3 AND next_offset <= $5`, [...where, after, entry.raw.offset]);
-        if (moved.rowCount === 0) {
-          // No row yet (the partition's first record), or the position is past this record.
-          const created = await client.query(`INSERT INTO ${tables.offsets} (sink, topic, partition, next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [...where, after]);
-          if (created.rowCount === 0) {
-            const earlier = await client.query<{ error: string }>(`SELECT error FROM ${tables.failed} WHERE sink = $1 AND topic = $2 AND partition = $3 AND "offset" = $4`, [...where, entry.raw.offset]);
-            await client.query('ROLLBACK');
-            return earlier.rows.length > 0 ? { failed: new Error(earlier.rows[0]!.error), again: true } : { written: true, again: true };
-          }
+        const move = () => client.query(`UPDATE ${tables.offsets} SET next_offset = $4 WHERE sink = $1 AND topic = $2 AND partition = $3 AND next_offset <= $5`, [...where, after, entry.raw.offset]);
+        // No row moved: the partition's first record, or the position is past this record. An
+        // insert settles the first case; if another writer created the row meanwhile, the insert
+        // waits for it and the update decides again.
+        const placed =
+          (await move()).rowCount === 1 ||
+          (await client.query(`INSERT INTO ${tables.offsets} (sink, topic, partition, next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [...where, after])).rowCount === 1 ||
+          (await move()).rowCount === 1;
+        if (!placed) {
+          const earlier = await client.query<{ error: string }>(`SELECT error FROM ${tables.failed} WHERE sink = $1 AND topic = $2 AND partition = $3 AND "offset" = $4`, [...where, entry.raw.offset]);
+          await client.query('ROLLBACK');
+          return earlier.rows.length > 0 ? { failed: new Error(earlier.rows[0]!.error), again: true } : { written: true, again: true };
         }
         await settings.write(client, entry.key as K, entry.value as V);
         await client.query('COMMIT');
