@@ -1,6 +1,7 @@
 import Kafka from '@confluentinc/kafka-javascript';
 import { baseProperties, type ConnectionOptions } from './config.ts';
-import { KafkaCodes, promised } from './errors.ts';
+import { KafkaOperationError } from '../errors.ts';
+import { KafkaCodes, kafkaError, promised } from './errors.ts';
 import type { TopicPartitionOffset } from './records.ts';
 
 export interface TopicSpec {
@@ -82,15 +83,9 @@ export class KafkaAdmin {
     }
   }
 
-  /** Describes the topics that exist; missing ones are left out. */
+  /** Describes the topics that exist; missing ones, and ones the brokers cannot describe yet, are left out. */
   async describeTopics(names: string[]): Promise<TopicDescription[]> {
-    const result = await promised<Kafka.TopicDescription[]>('describe topics', (done) =>
-      this.client.describeTopics(names, { timeout: this.timeoutMs }, done),
-    ).catch((err) => {
-      if (err.kafkaCode === KafkaCodes.UNKNOWN_TOPIC_OR_PART) return [];
-      throw err;
-    });
-    return result
+    return (await this.describeRaw(names))
       .filter((t) => !t.error)
       .map((t) => ({
         name: t.name,
@@ -99,25 +94,55 @@ export class KafkaAdmin {
       }));
   }
 
-  /** Earliest and latest offsets of every partition of `topic`. */
+  private describeRaw(names: string[]): Promise<Kafka.TopicDescription[]> {
+    return promised<Kafka.TopicDescription[]>('describe topics', (done) =>
+      this.client.describeTopics(names, { timeout: this.timeoutMs }, done),
+    ).catch((err) => {
+      if (err.kafkaCode === KafkaCodes.UNKNOWN_TOPIC_OR_PART) return [];
+      throw err;
+    });
+  }
+
+  /**
+   * Earliest and latest offsets of every partition of `topic`, or none when the topic does not
+   * exist. A partition the brokers cannot answer for yet (a leader moving, a broker still
+   * starting) is asked again until the admin's timeout; then the error is thrown, never a guess.
+   */
   async topicOffsets(topic: string): Promise<Array<{ partition: number; low: number; high: number }>> {
-    const [description] = await this.describeTopics([topic]);
-    if (!description) return [];
-    const partitions = Array.from({ length: description.partitions }, (_, partition) => partition);
-    const list = (offset: Kafka.OffsetSpec) =>
-      promised<Kafka.ListOffsetsResult[]>('list offsets of ' + topic, (done) =>
+    const deadline = Date.now() + this.timeoutMs;
+    for (let pauseMs = 50; ; pauseMs = Math.min(pauseMs * 2, 1_000)) {
+      try {
+        return await this.topicOffsetsOnce(topic);
+      } catch (err) {
+        if ((err instanceof KafkaOperationError && err.fatal) || Date.now() + pauseMs > deadline) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
+
+  private async topicOffsetsOnce(topic: string): Promise<Array<{ partition: number; low: number; high: number }>> {
+    const [description] = await this.describeRaw([topic]);
+    if (!description || description.error?.code === KafkaCodes.UNKNOWN_TOPIC_OR_PART) return [];
+    if (description.error) throw kafkaError('describe topic ' + topic, description.error);
+    const partitions = description.partitions.map((p) => p.partition).sort((a, b) => a - b);
+    const list = async (offset: Kafka.OffsetSpec, which: string) => {
+      const results = await promised<Kafka.ListOffsetsResult[]>(`list ${which} offsets of ${topic}`, (done) =>
         this.client.listOffsets(
           partitions.map((partition) => ({ topic, partition, offset })),
           { timeout: this.timeoutMs, isolationLevel: Kafka.IsolationLevel.READ_UNCOMMITTED },
           done,
         ),
       );
-    const [low, high] = await Promise.all([list(Kafka.OffsetSpec.EARLIEST), list(Kafka.OffsetSpec.LATEST)]);
-    return partitions.map((partition) => ({
-      partition,
-      low: low.find((r) => r.partition === partition)?.offset ?? 0,
-      high: high.find((r) => r.partition === partition)?.offset ?? 0,
-    }));
+      return partitions.map((partition) => {
+        const result = results.find((r) => r.partition === partition);
+        if (result === undefined || result.error || result.offset < 0) {
+          throw kafkaError(`list ${which} offset of ${topic}[${partition}]`, result?.error ?? { message: `no offset in the answer (${result?.offset ?? 'none'})`, isRetriable: true });
+        }
+        return result.offset;
+      });
+    };
+    const [low, high] = await Promise.all([list(Kafka.OffsetSpec.EARLIEST, 'earliest'), list(Kafka.OffsetSpec.LATEST, 'latest')]);
+    return partitions.map((partition, i) => ({ partition, low: low[i]!, high: high[i]! }));
   }
 
   async describeGroups(groupIds: string[]): Promise<GroupDescription[]> {

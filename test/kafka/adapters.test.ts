@@ -36,7 +36,7 @@ describe('Kafka adapters', () => {
       }
     });
 
-    it('reports the low and high offsets of each partition', async () => {
+    it('reports the low and high offsets of each partition, and none for a missing topic', async () => {
       const topic = await createUniqueTopic('offsets', 2);
       await produceRecords(topic, [
         { key: null, value: 'a', partition: 0 },
@@ -49,6 +49,8 @@ describe('Kafka adapters', () => {
           { partition: 0, low: 0, high: 2 },
           { partition: 1, low: 0, high: 1 },
         ]);
+        // A topic that does not exist has no partitions; it is not one with empty ones.
+        expect(await admin.topicOffsets(uniqueName('absent'))).to.deep.equal([]);
       } finally {
         admin.disconnect();
       }
