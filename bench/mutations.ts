@@ -12,7 +12,7 @@
  * Reported: mutations/s and its ratio to the goal (100× the seed's floor of 10,000 a minute),
  * p50/p99 latency, the conflict rate and the batch sizes.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
@@ -31,6 +31,8 @@ export interface MutationsOptions {
   bootstrapServers: string;
   quick: boolean;
   records?: number;
+  /** Aggregator instances (processes) in the group; default 2, one per core of the machine we measure on. */
+  instances?: number;
   say: (line: string) => void;
 }
 
@@ -64,33 +66,20 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
     await admin.createTopics(Object.values(topics).map((name) => ({ name, partitions: 6 })));
     const workload = generateMutations({ edgeNodes: 50, entities: 10_000, mutations: records, duplicates: 0.05, stale: 0.1, dependent: 0.1, orphans: 0, seed: 17 });
     const statusesWanted = workload.expected.size + workload.duplicatesSent;
-    say(`Loading ${records.toLocaleString()} mutations (${workload.duplicatesSent.toLocaleString()} duplicates, ${workload.conflicts.toLocaleString()} conflicts) into ${topics.input} (6 partitions)...`);
-    await produce(bootstrapServers, topics.input, workload.records);
-
     const statuses = await StatusCounter.start(bootstrapServers, topics.statuses);
-    // BENCH_PROFILE=<dir> writes a V8 CPU profile of the aggregator there.
-    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE, 'mutation-aggregator')}`] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(import.meta.dirname, 'systems', 'mutation-aggregator.ts')], {
-      env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, BENCH_GROUP: group, BENCH_TOPIC_PREFIX: prefix, DATABASE_URL: url.toString(), BENCH_LATENCY_PREFIX: 'lat-' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const events: Array<Record<string, unknown>> = [];
-    let buffered = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buffered += chunk;
-      for (let nl; (nl = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(nl + 1)) {
-        try {
-          events.push(JSON.parse(buffered.slice(0, nl)));
-        } catch {
-          // not a protocol line
-        }
-      }
-    });
-    const exited = new Promise((resolve) => child.on('exit', resolve));
+    // BENCH_PROFILE=<dir> writes a V8 CPU profile of each instance there.
+    const instances = Array.from({ length: options.instances ?? 2 }, () =>
+      Aggregator.spawn({ ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, BENCH_GROUP: group, BENCH_TOPIC_PREFIX: prefix, DATABASE_URL: url.toString(), BENCH_LATENCY_PREFIX: 'lat-' }),
+    );
     try {
-      await until(() => events.some((e) => e.event === 'ready'), 180_000, 'the aggregator to own its partitions');
+      // The group settles before the mutations come, as in a deployment that runs: each instance
+      // owns its partitions, and none is still joining.
+      await until(() => instances.every((i) => i.saw('ready')), 180_000, 'every aggregator instance to own partitions');
+      await sleep(1_000);
+      say(`Sending ${records.toLocaleString()} mutations (${workload.duplicatesSent.toLocaleString()} duplicates, ${workload.conflicts.toLocaleString()} conflicts) to ${topics.input} (6 partitions), ${instances.length} aggregator instance(s)...`);
+      // The clock runs from the first send: the aggregator processes while they are being sent.
       const started = performance.now();
+      await produce(bootstrapServers, topics.input, workload.records);
       await until(() => statuses.count >= statusesWanted, 1_800_000, `${statusesWanted} statuses`);
       const drained = (performance.now() - started) / 1000;
       say(`  throughput: ${records.toLocaleString()} mutations in ${drained.toFixed(1)} s = ${Math.round(records / drained).toLocaleString()}/s`);
@@ -99,12 +88,13 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
       say(`  latency: producing ${(rate * seconds).toLocaleString()} mutations at ${rate.toLocaleString()}/s...`);
       await produceAtRate(bootstrapServers, topics.input, latencyWorkload.records, rate);
       await until(() => statuses.count >= statusesWanted + latencyWorkload.expected.size, 300_000, 'the latency phase statuses');
-      child.kill('SIGTERM');
+      for (const instance of instances) instance.child.kill('SIGTERM');
       const stopping = performance.now();
-      await until(() => events.some((e) => e.event === 'done'), 180_000, 'the aggregator to stop');
+      await until(() => instances.every((i) => i.saw('done')), 180_000, 'the aggregator to stop');
       say(`  stopped in ${((performance.now() - stopping) / 1000).toFixed(1)} s`);
-      const measured = events.find((e) => e.event === 'measured') as { latency: { samples: number; p50?: number; p90?: number; p99?: number; max?: number }; batchSizes: number[] };
-      const done = events.find((e) => e.event === 'done')!;
+      const latencies = instances.flatMap((i) => i.event<{ latencies: number[] }>('measured').latencies).sort((a, b) => a - b);
+      const at = (q: number) => (latencies.length === 0 ? undefined : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]);
+      const batchSizes = instances.flatMap((i) => i.event<{ batchSizes: number[] }>('measured').batchSizes);
       const byStatus = statuses.byStatus;
       const result = {
         system: 'sluice',
@@ -113,15 +103,15 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
         recordsPerSec: Math.round(records / drained),
         vsGoal: Number((records / drained / GOAL_PER_SEC).toFixed(2)),
         latencyRate: rate,
-        p50Ms: measured.latency.p50,
-        p90Ms: measured.latency.p90,
-        p99Ms: measured.latency.p99,
-        maxMs: measured.latency.max,
-        latencySamples: measured.latency.samples,
+        p50Ms: at(0.5),
+        p90Ms: at(0.9),
+        p99Ms: at(0.99),
+        maxMs: at(1),
+        latencySamples: latencies.length,
         conflictRate: Number((workload.conflicts / workload.expected.size).toFixed(4)),
         statuses: byStatus,
-        batches: batchDistribution(measured.batchSizes),
-        peakRssMb: done.peakRssMb,
+        batches: batchDistribution(batchSizes),
+        peakRssMb: Math.max(...instances.map((i) => i.event<{ peakRssMb: number }>('done').peakRssMb)),
       };
       say(`  latency: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms (goal ≤ ${LATENCY_GOAL_MS} ms); batches ${JSON.stringify(result.batches)}`);
       return {
@@ -135,6 +125,7 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
           stale: 0.1,
           dependent: 0.1,
           guarantee: 'exactly_once',
+          instances: instances.length,
           goalPerSec: GOAL_PER_SEC,
           latencyGoalMs: LATENCY_GOAL_MS,
           latency: { rate, seconds },
@@ -144,9 +135,7 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
       };
     } finally {
       // A stopping aggregator gets time to exit on its own (and write its profile).
-      await Promise.race([exited, sleep(15_000)]);
-      child.kill('SIGKILL');
-      await exited;
+      await Promise.all(instances.map((i) => i.stop(15_000)));
       await statuses.stop();
     }
   } finally {
@@ -187,6 +176,49 @@ async function produceAtRate(bootstrapServers: string, topic: string, records: A
     await sleep(10);
   }
   await producer.disconnect();
+}
+
+/** One aggregator process (bench/systems/mutation-aggregator.ts) and the protocol lines it printed. */
+class Aggregator {
+  private readonly events: Array<Record<string, unknown>> = [];
+  private readonly exited: Promise<unknown>;
+
+  private constructor(readonly child: ChildProcess) {
+    let buffered = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      buffered += chunk;
+      for (let nl; (nl = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(nl + 1)) {
+        try {
+          this.events.push(JSON.parse(buffered.slice(0, nl)));
+        } catch {
+          // not a protocol line
+        }
+      }
+    });
+    this.exited = new Promise((resolve) => child.on('exit', resolve));
+  }
+
+  static spawn(env: NodeJS.ProcessEnv): Aggregator {
+    const profile = env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(env.BENCH_PROFILE, 'mutation-aggregator')}`] : [];
+    return new Aggregator(spawn(process.execPath, [...profile, '--import', 'tsx', path.join(import.meta.dirname, 'systems', 'mutation-aggregator.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
+  }
+
+  saw(event: string): boolean {
+    return this.events.some((e) => e.event === event);
+  }
+
+  event<T>(event: string): T {
+    const found = this.events.find((e) => e.event === event);
+    if (!found) throw new Error(`The aggregator printed no "${event}" line`);
+    return found as T;
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    await Promise.race([this.exited, sleep(graceMs)]);
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
 }
 
 /** Counts `mutation-status` records (read committed) as they come, by status. */

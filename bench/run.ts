@@ -191,6 +191,8 @@ const { values: flags, positionals } = parseArgs({
     records: { type: 'string' },
     keys: { type: 'string' },
     rate: { type: 'string' },
+    // mutations: aggregator instances in the group (processes).
+    instances: { type: 'string' },
     'peer-timeout': { type: 'string', default: '600' },
   },
 });
@@ -860,7 +862,7 @@ function lookupTable(report: Report): string {
 function mutationsTable(report: MutationsReport): string {
   const r = report.results[0]!;
   return [
-    `\nmutations: ${r.records.toLocaleString()} mutations, exactly-once, into PostgreSQL; latency at ${String(r.latencyRate)}/s`,
+    `\nmutations: ${r.records.toLocaleString()} mutations, exactly-once, ${String(report.params.instances)} aggregator instance(s), into PostgreSQL; latency at ${String(r.latencyRate)}/s`,
     '| system | mutations/s | vs goal (' + GOAL_PER_SEC.toLocaleString() + '/s) | p50 ms | p99 ms | conflict rate | mean batch | peak RSS MB |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     `| ${r.system} | ${r.recordsPerSec.toLocaleString()} | ${String(r.vsGoal)}× | ${String(r.p50Ms)} | ${String(r.p99Ms)} | ${String(r.conflictRate)} | ${String((r.batches as { mean: number }).mean)} | ${String(r.peakRssMb)} |`,
@@ -873,7 +875,7 @@ function machine() {
 
 for (const name of names) {
   if (name === 'mutations') {
-    const report = await runMutations({ bootstrapServers, quick: flags.quick, records: flags.records ? Number(flags.records) : undefined, say });
+    const report = await runMutations({ bootstrapServers, quick: flags.quick, records: flags.records ? Number(flags.records) : undefined, instances: flags.instances ? Number(flags.instances) : undefined, say });
     const out = flags.out ?? path.join(HERE, 'results', `mutations${flags.quick ? '-quick' : ''}.json`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');

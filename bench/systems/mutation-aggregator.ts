@@ -3,8 +3,8 @@
  * as it is deployed. Its topics are `BENCH_TOPIC_PREFIX` + the contract names, its database
  * `DATABASE_URL`. It measures, for mutations whose id starts with `BENCH_LATENCY_PREFIX`, the
  * time from the record's timestamp (set by the producer when it sent it) to the moment their
- * batch's database transaction committed, and the size of every batch written; both come in
- * the `done` line.
+ * batch's database transaction committed, and the size of every batch written; both come, raw, in
+ * the `measured` line.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -40,15 +40,19 @@ const app = Application.create(
   },
   { bootstrapServers: process.env.KAFKA_BOOTSTRAP_SERVERS, applicationId: process.env.BENCH_GROUP, logger: createLogger({}, (process.env.SLUICE_LOG_LEVEL as 'warn' | undefined) ?? 'warn'), stateDir },
 );
-app.lifecycle.onChange((to) => {
-  if (to === 'RUNNING' && app.taskIds().length > 0) announceReady();
-});
+// Ready once it runs with partitions of its own: when it joins a group that already runs, its
+// tasks may come in a later rebalance than the one that made it RUNNING.
+const readiness = setInterval(() => {
+  if (app.lifecycle.is('RUNNING') && app.taskIds().length > 0) {
+    clearInterval(readiness);
+    announceReady();
+  }
+}, 50);
 process.on('SIGTERM', () => void app.close());
 await app.start();
 await app.finished;
-latencies.sort((a, b) => a - b);
-const at = (p: number) => (latencies.length === 0 ? undefined : latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]);
-const line = { event: 'measured', latency: { samples: latencies.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) }, batchSizes };
+// Raw, so that the harness can merge the measurements of several instances.
+const line = { event: 'measured', latencies, batchSizes };
 // Written before exiting: writes to a pipe are asynchronous, and exit would cut them short.
 await new Promise((resolve) => process.stdout.write(JSON.stringify(line) + '\n', resolve));
 memory.report();
