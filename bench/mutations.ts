@@ -12,9 +12,7 @@
  * Reported: mutations/s and its ratio to the goal (100× the seed's floor of 10,000 a minute),
  * p50/p99 latency, the conflict rate and the batch sizes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import pg from 'pg';
 import { KafkaAdmin } from '../engine/kafka/admin.ts';
 import { KafkaConsumer } from '../engine/kafka/consumer.ts';
@@ -22,6 +20,7 @@ import { KafkaProducer } from '../engine/kafka/producer.ts';
 import { LocalPostgres } from '../engine/sinks/postgres/local-postgres.ts';
 import { mutationTopics } from '../topologies/mutation-aggregator.ts';
 import { generateMutations } from '../topologies/mutation-generator.ts';
+import { SystemProcess } from './system-process.ts';
 
 /** 100 times the seed's floor of 10,000 mutations a minute. */
 export const GOAL_PER_SEC = Math.ceil((100 * 10_000) / 60);
@@ -69,12 +68,12 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
     const statuses = await StatusCounter.start(bootstrapServers, topics.statuses);
     // BENCH_PROFILE=<dir> writes a V8 CPU profile of each instance there.
     const instances = Array.from({ length: options.instances ?? 2 }, () =>
-      Aggregator.spawn({ ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, BENCH_GROUP: group, BENCH_TOPIC_PREFIX: prefix, DATABASE_URL: url.toString(), BENCH_LATENCY_PREFIX: 'lat-' }),
+      new SystemProcess('mutation-aggregator', { KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, BENCH_GROUP: group, BENCH_TOPIC_PREFIX: prefix, DATABASE_URL: url.toString(), BENCH_LATENCY_PREFIX: 'lat-' }),
     );
     try {
       // The group settles before the mutations come, as in a deployment that runs: each instance
       // owns its partitions, and none is still joining.
-      await until(() => instances.every((i) => i.saw('ready')), 180_000, 'every aggregator instance to own partitions');
+      await Promise.all(instances.map((i) => i.until('owning partitions', () => i.saw('ready'), 180_000)));
       await sleep(1_000);
       say(`Sending ${records.toLocaleString()} mutations (${workload.duplicatesSent.toLocaleString()} duplicates, ${workload.conflicts.toLocaleString()} conflicts) to ${topics.input} (6 partitions), ${instances.length} aggregator instance(s)...`);
       // The clock runs from the first send: the aggregator processes while they are being sent.
@@ -88,9 +87,8 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
       say(`  latency: producing ${(rate * seconds).toLocaleString()} mutations at ${rate.toLocaleString()}/s...`);
       await produceAtRate(bootstrapServers, topics.input, latencyWorkload.records, rate);
       await until(() => statuses.count >= statusesWanted + latencyWorkload.expected.size, 300_000, 'the latency phase statuses');
-      for (const instance of instances) instance.child.kill('SIGTERM');
       const stopping = performance.now();
-      await until(() => instances.every((i) => i.saw('done')), 180_000, 'the aggregator to stop');
+      await Promise.all(instances.map((i) => i.stop()));
       say(`  stopped in ${((performance.now() - stopping) / 1000).toFixed(1)} s`);
       const latencies = instances.flatMap((i) => i.event<{ latencies: number[] }>('measured').latencies).sort((a, b) => a - b);
       const at = (q: number) => (latencies.length === 0 ? undefined : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]);
@@ -135,7 +133,7 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
       };
     } finally {
       // A stopping aggregator gets time to exit on its own (and write its profile).
-      await Promise.all(instances.map((i) => i.stop(15_000)));
+      await Promise.all(instances.map((i) => i.stop()));
       await statuses.stop();
     }
   } finally {
@@ -176,49 +174,6 @@ async function produceAtRate(bootstrapServers: string, topic: string, records: A
     await sleep(10);
   }
   await producer.disconnect();
-}
-
-/** One aggregator process (bench/systems/mutation-aggregator.ts) and the protocol lines it printed. */
-class Aggregator {
-  private readonly events: Array<Record<string, unknown>> = [];
-  private readonly exited: Promise<unknown>;
-
-  private constructor(readonly child: ChildProcess) {
-    let buffered = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      buffered += chunk;
-      for (let nl; (nl = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(nl + 1)) {
-        try {
-          this.events.push(JSON.parse(buffered.slice(0, nl)));
-        } catch {
-          // not a protocol line
-        }
-      }
-    });
-    this.exited = new Promise((resolve) => child.on('exit', resolve));
-  }
-
-  static spawn(env: NodeJS.ProcessEnv): Aggregator {
-    const profile = env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(env.BENCH_PROFILE, 'mutation-aggregator')}`] : [];
-    return new Aggregator(spawn(process.execPath, [...profile, '--import', 'tsx', path.join(import.meta.dirname, 'systems', 'mutation-aggregator.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
-  }
-
-  saw(event: string): boolean {
-    return this.events.some((e) => e.event === event);
-  }
-
-  event<T>(event: string): T {
-    const found = this.events.find((e) => e.event === event);
-    if (!found) throw new Error(`The aggregator printed no "${event}" line`);
-    return found as T;
-  }
-
-  async stop(graceMs: number): Promise<void> {
-    await Promise.race([this.exited, sleep(graceMs)]);
-    this.child.kill('SIGKILL');
-    await this.exited;
-  }
 }
 
 /** Counts `mutation-status` records (read committed) as they come, by status. */

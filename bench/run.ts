@@ -19,7 +19,6 @@
  * `iq-lookups` is of another kind: it measures interactive queries (HTTP point lookups of a
  * running application's store) against a bare node:http server; see runLookups.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,8 +29,9 @@ import { KafkaConsumer } from '../engine/kafka/consumer.ts';
 import { LocalBroker } from '../engine/kafka/local-broker/local-broker.ts';
 import { KafkaProducer } from '../engine/kafka/producer.ts';
 import { Feeder, LatencyReader } from './open-loop.ts';
-import { carriesTimestamps, isPeer, knownIssue, launchOf, PEERS, PEER_VERSIONS, prepareSystem } from './peers/launchers.ts';
+import { carriesTimestamps, isPeer, knownIssue, PEERS, PEER_VERSIONS, prepareSystem } from './peers/launchers.ts';
 import { writeReportFiles } from './report/files.ts';
+import { SystemProcess } from './system-process.ts';
 import { readRanges } from '../engine/kafka/reader.ts';
 import type { ConsumedRecord } from '../engine/kafka/records.ts';
 import { expectedOutputs, statelessValue } from './workloads/stateless.ts';
@@ -295,7 +295,7 @@ async function runWorkload(workload: StreamWorkload): Promise<Report> {
         const input = shared?.input ?? `${output}-in`;
         groups.push(group);
         await admin.createTopics([{ name: output, partitions: params.partitions }, ...(shared ? [] : [{ name: input, partitions: params.partitions }])]);
-        const child = new SystemProcess(script, {
+        const child = launchSystem(script, {
           BENCH_WORKLOAD: workload.name,
           BENCH_INPUT: input,
           BENCH_OUTPUT: output,
@@ -458,7 +458,7 @@ async function runRestore(workload: RestoreWorkload): Promise<Report> {
         topics.push(output);
         await admin.createTopics([{ name: output, partitions: params.partitions }]);
         const script = system === 'sluice' ? 'sluice' : 'changelog-reader';
-        const child = new SystemProcess(script, {
+        const child = launchSystem(script, {
           BENCH_WORKLOAD: 'restore',
           BENCH_INPUT: system === 'sluice' ? input : changelog,
           BENCH_OUTPUT: output,
@@ -578,7 +578,7 @@ async function runLookups(workload: LookupWorkload): Promise<Report> {
     ]);
     say(`Loading ${params.records.toLocaleString()} records of ${params.valueSize} bytes, ${params.keys.toLocaleString()} keys, into ${input} (${params.partitions} partitions)...`);
     await load(input, params.records, key, value);
-    app = new SystemProcess('sluice', {
+    app = launchSystem('sluice', {
       BENCH_WORKLOAD: workload.name,
       BENCH_INPUT: input,
       BENCH_OUTPUT: output,
@@ -593,7 +593,7 @@ async function runLookups(workload: LookupWorkload): Promise<Report> {
     await waitForCounts(endpoint, store, sample, (k) => sequentialCount(params.records, params.keys, k), 300_000);
     say(`  sluice counted the load in ${((performance.now() - loadedAt) / 1000).toFixed(1)} s; ${sample.length} sampled keys answer their true counts at ${endpoint}`);
 
-    baseline = new SystemProcess('node-http', {});
+    baseline = launchSystem('node-http', {});
     await baseline.until('ready', () => baseline!.saw('endpoint'), 60_000);
     const endpoints: Record<string, string> = { 'sluice-iq': endpoint, 'node-http': baseline.events.find((e) => e.event === 'endpoint')!.url as string };
 
@@ -692,7 +692,7 @@ interface LoadReport {
 
 /** One run of the load generator in its own child process. */
 async function generateLoad(settings: { url: string; connections: number; seconds: number; keys: number; pathPrefix: string }): Promise<LoadReport> {
-  const child = new SystemProcess('http-load', { BENCH_LOAD: JSON.stringify(settings) });
+  const child = launchSystem('http-load', { BENCH_LOAD: JSON.stringify(settings) });
   try {
     await child.until('load report', () => child.saw('load'), (settings.seconds + 60) * 1000);
     return child.events.find((e) => e.event === 'load') as unknown as LoadReport;
@@ -741,78 +741,9 @@ async function committedSum(admin: KafkaAdmin, group: string, topic: string): Pr
   return (await admin.groupOffsets(group)).filter((o) => o.topic === topic && o.offset > 0).reduce((n, o) => n + o.offset, 0);
 }
 
-/** A benchmarked system in its child process, speaking bench/systems/protocol.ts. */
-class SystemProcess {
-  readonly events: Array<Record<string, unknown>> = [];
-  private readonly child;
-  private readonly name: string;
-  private readonly exited: Promise<number | null>;
-  private stderr = '';
-
-  constructor(script: string, env: Record<string, string>) {
-    this.name = script;
-    const { command, args } = launchOf(script);
-    this.child = spawn(command, args, {
-      env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    // Passed through, and the last lines kept to explain a failure in the results.
-    this.child.stderr.on('data', (chunk: Buffer) => {
-      process.stderr.write(chunk);
-      this.stderr = (this.stderr + chunk.toString()).slice(-2000);
-    });
-    let buffered = '';
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (chunk: string) => {
-      buffered += chunk;
-      for (let nl; (nl = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(nl + 1)) {
-        try {
-          this.events.push(JSON.parse(buffered.slice(0, nl)));
-        } catch {
-          // not a protocol line
-        }
-      }
-    });
-    this.exited = new Promise((resolve) => this.child.on('exit', resolve));
-  }
-
-  /** The last few non-empty lines the system wrote to stderr, on one line. */
-  get stderrTail(): string {
-    return this.stderr.trim().split('\n').filter((l) => l.trim()).slice(-3).join(' | ').slice(-600);
-  }
-
-  saw(event: string): boolean {
-    return this.events.some((e) => e.event === event);
-  }
-
-  get peakRssMb(): number | undefined {
-    return this.events.find((e) => e.event === 'done')?.peakRssMb as number | undefined;
-  }
-
-  /** The V8 heap and the memory outside it when the RSS peaked. */
-  get atPeak(): unknown {
-    return this.events.find((e) => e.event === 'done')?.atPeak;
-  }
-
-  async until(what: string, test: () => boolean | Promise<boolean>, timeoutMs: number, pollMs = 20): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await test())) {
-      if (this.child.exitCode !== null && !(await test())) throw new Error(`${this.name} exited (${this.child.exitCode}) before ${what}`);
-      if (Date.now() > deadline) throw new Error(`${this.name}: no ${what} within ${Math.round(timeoutMs / 1000)} s`);
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
-    }
-  }
-
-  /** Asks the system to stop (it commits and reports its peak RSS) and waits for it to exit. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null) this.child.kill('SIGTERM');
-    await this.until('exit', () => this.child.exitCode !== null, 60_000).catch(() => this.child.kill('SIGKILL'));
-    await this.exited;
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
+/** A benchmarked system on the harness's cluster. */
+function launchSystem(script: string, env: Record<string, string>): SystemProcess {
+  return new SystemProcess(script, { KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, ...env });
 }
 
 async function committedToEnd(admin: KafkaAdmin, group: string, topic: string, ends: Array<{ partition: number; high: number }>): Promise<boolean> {
