@@ -145,6 +145,16 @@ export class KafkaAdmin {
     return partitions.map((partition, i) => ({ partition, low: low[i]!, high: high[i]! }));
   }
 
+  /** Deletes each partition's records before the given offset (its log start moves there). */
+  async deleteRecords(before: TopicPartitionOffset[]): Promise<void> {
+    if (before.length === 0) return;
+    const results = await promised<Kafka.DeleteRecordsResult[]>('delete records', (done) =>
+      this.client.deleteRecords(before.map(({ topic, partition, offset }) => ({ topic, partition, offset })), { timeout: this.timeoutMs }, done),
+    );
+    const failed = results.find((r) => r.error);
+    if (failed) throw kafkaError(`delete records of ${failed.topic}[${failed.partition}]`, failed.error);
+  }
+
   async describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
     const result = await promised<Kafka.GroupDescriptions>('describe groups', (done) =>
       this.client.describeGroups(groupIds, { timeout: this.timeoutMs }, done),

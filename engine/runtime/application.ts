@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describeCause } from '../errors.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
+import { RepartitionPurge } from './repartition-purge.ts';
 import type { ClientProperties, ConnectionOptions as ClientConnection } from '../kafka/config.ts';
 import { KafkaConsumer } from '../kafka/consumer.ts';
 import { KafkaProducer } from '../kafka/producer.ts';
@@ -74,6 +75,7 @@ export class Application {
   private consumer?: KafkaConsumer;
   private producer?: KafkaProducer;
   private loop?: ProcessingLoop;
+  private purge?: RepartitionPurge;
   private tasks?: Tasks;
   private settle!: { resolve: () => void; reject: (err: unknown) => void };
   private closing?: Promise<void>;
@@ -231,6 +233,11 @@ export class Application {
     });
     const protocol: CommitProtocol = this.exactlyOnce ? new ExactlyOnce(this.producer, this.consumer, this.log) : new AtLeastOnce(this.producer, this.consumer, this.log);
     this.loop = new ProcessingLoop(this.consumer, this.producer, protocol, this.tasks, this.loopOptions, this.log);
+    const repartitions = new Set(this.topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
+    if (repartitions.size > 0) {
+      const purge = (this.purge = new RepartitionPurge(KafkaAdmin.connect(connection), repartitions, this.settings.repartitionPurgeIntervalMs ?? 30_000, this.log));
+      this.loop.onOffsetsCommitted = (offsets) => purge.committed(offsets);
+    }
     if (this.http) await this.serveQueries(this.http, connection);
     this.consumer.subscribe(this.topology.subtopologies.flatMap((s) => s.sourceTopics));
     this.lifecycle.transition('REBALANCING');
@@ -395,6 +402,8 @@ export class Application {
     }
     await this.consumer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'consumer disconnect failed'));
     await this.producer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'producer disconnect failed'));
+    await this.purge?.close();
+    this.purge = undefined;
   }
 }
 

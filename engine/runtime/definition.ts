@@ -23,6 +23,8 @@ export interface ApplicationSettings {
   guarantee?: ProcessingGuarantee;
   /** How often processed offsets are committed. Default 1,000 ms at-least-once. */
   commitIntervalMs?: number;
+  /** How often the records of repartition topics before the committed positions are deleted. Default 30,000 ms. */
+  repartitionPurgeIntervalMs?: number;
   /** Extra librdkafka properties for every client (security, tuning). */
   kafka?: ClientProperties;
 }

@@ -1,6 +1,6 @@
 import type { KafkaConsumer } from '../kafka/consumer.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
-import type { ConsumedRecord } from '../kafka/records.ts';
+import type { ConsumedRecord, TopicPartitionOffset } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ExternalSystemUnavailable } from '../errors.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
@@ -47,6 +47,8 @@ export class ProcessingLoop {
   private pauseMs = 0;
   /** Told how long each commit took, in seconds. */
   onCommitted: (seconds: number) => void = () => {};
+  /** Told of the positions each commit committed, none when idle (the repartition topics' purge). */
+  onOffsetsCommitted: (offsets: TopicPartitionOffset[]) => void = () => {};
 
   constructor(consumer: KafkaConsumer, producer: KafkaProducer, protocol: CommitProtocol, tasks: Tasks, options: LoopOptions, log: Logger) {
     this.consumer = consumer;
@@ -110,6 +112,8 @@ export class ProcessingLoop {
         this.commits++;
         this.log.debug({ offsets: offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`) }, 'offsets committed');
       }
+      // Also when idle (no offsets): positions committed earlier may still be waiting for a purge.
+      if (outcome === 'committed') this.onOffsetsCommitted(offsets);
       await this.tasks.writeState();
       this.tasks.checkpoint(this.producer);
       if (offsets.length > 0) this.onCommitted((performance.now() - started) / 1000);

@@ -129,7 +129,8 @@ function expand(specs: NodeSpec[], options: CompileOptions): { nodes: CompiledNo
       case 'repartition': {
         const topic = `${options.applicationId}-${spec.topic}-repartition`;
         const serdes = serdesFor(spec, options, 'repartition');
-        internalTopics.push({ name: topic, kind: 'repartition', partitions: spec.partitions, writtenBy: -1, config: {} });
+        // No time retention: the records keep their source's timestamps; committed ones are purged instead (runtime/repartition-purge.ts).
+        internalTopics.push({ name: topic, kind: 'repartition', partitions: spec.partitions, writtenBy: -1, config: { 'retention.ms': '-1' } });
         nodes.push({ kind: 'sink', name: `${spec.name}-sink`, topic, ...serdes, onError: processingDefault, internal: true, parents: spec.parents, children: [] });
         nodes.push({ kind: 'source', name: `${spec.name}-source`, topics: [topic], ...serdes, onError: 'fail', internal: true, parents: [], children: [] });
         renamed.set(spec.name, `${spec.name}-source`);

@@ -19,7 +19,9 @@ export function uniqueName(prefix: string): string {
 export async function createTopic(name: string, partitions: number, config?: Record<string, string>): Promise<string> {
   const admin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
   try {
-    await admin.createTopics([{ name, partitions, config }]);
+    // No time retention unless asked: tests write records with fixed dates, which the broker's
+    // retention (7 days) would delete mid-test once those dates are a week old.
+    await admin.createTopics([{ name, partitions, config: { 'retention.ms': '-1', ...config } }]);
   } finally {
     admin.disconnect();
   }

@@ -3,7 +3,8 @@ import { partitionForKey } from '../../engine/kafka/murmur2.ts';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 import { startApplication, text, waitForRecords } from '../helpers/app.ts';
-import { createUniqueTopic, produceRecords } from '../helpers/kafka.ts';
+import { KafkaAdmin } from '../../engine/kafka/admin.ts';
+import { bootstrapServers, createUniqueTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
 
 describe('order through selectKey + repartition', () => {
   it('keeps each key’s records in order across a repartition over 6 partitions', async function () {
@@ -50,6 +51,46 @@ describe('order through selectKey + repartition', () => {
       }
       expect(lastSeq.size).to.equal(devices);
     } finally {
+      await app.close();
+    }
+  });
+
+  it('passes events older than any time retention through a repartition, and purges what was committed', async function () {
+    this.timeout(120_000);
+    const input = await createUniqueTopic('old-in', 2);
+    const output = await createUniqueTopic('old-out', 2);
+    const applicationId = uniqueName('old-events');
+    const app = await startApplication(
+      defineApplication({
+        applicationId: 'old-events',
+        keySerde: Serdes.string(),
+        valueSerde: Serdes.string(),
+        repartitionPurgeIntervalMs: 100,
+        topology: (builder) => builder.stream<string, string>(input).selectKey((_, v) => v).repartition({ name: 'by-value' }).to(output),
+      }),
+      { applicationId, commitIntervalMs: 100 },
+    );
+    const admin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
+    try {
+      // A month old: a broker's default retention (7 days) would delete them from a repartition topic by time.
+      const monthAgo = Date.now() - 30 * 24 * 3600_000;
+      const records = Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: `v${i % 20}`, timestamp: monthAgo + i }));
+      await produceRecords(input, records);
+      const out = await waitForRecords(output, records.length);
+      expect(out.map((r) => text(r.value)).sort()).to.deep.equal(records.map((r) => r.value).sort());
+      expect(Math.min(...out.map((r) => r.timestamp!))).to.equal(monthAgo);
+      // Everything read from the repartition topic was committed: its records are deleted.
+      const repartition = `${applicationId}-by-value-repartition`;
+      const deadline = Date.now() + 30_000;
+      let offsets = await admin.topicOffsets(repartition);
+      while (offsets.some((o) => o.low < o.high) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        offsets = await admin.topicOffsets(repartition);
+      }
+      expect(offsets.reduce((n, o) => n + o.high, 0)).to.be.at.least(records.length);
+      expect(offsets.filter((o) => o.low < o.high), 'partitions with records left').to.deep.equal([]);
+    } finally {
+      admin.disconnect();
       await app.close();
     }
   });

@@ -40,7 +40,7 @@ describe('topology compiler', () => {
     expect(compiled.subtopologies[0]!.sourceTopics).to.deep.equal(['orders']);
     expect(compiled.subtopologies[1]!.sourceTopics).to.deep.equal(['shop-orders-by-user-repartition']);
     expect(compiled.internalTopics).to.deep.equal([
-      { name: 'shop-orders-by-user-repartition', kind: 'repartition', partitions: undefined, writtenBy: 0, config: {} },
+      { name: 'shop-orders-by-user-repartition', kind: 'repartition', partitions: undefined, writtenBy: 0, config: { 'retention.ms': '-1' } },
     ]);
     expect(compiled.subtopologies[0]!.nodes.map((n) => n.name)).to.deep.equal(['KSTREAM-SOURCE-0000000000', 'positive', 'by-user', 'orders-by-user-sink']);
     expect(compiled.externalSourceTopics).to.deep.equal(['orders']);
