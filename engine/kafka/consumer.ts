@@ -89,7 +89,13 @@ export class KafkaConsumer {
         'enable.auto.offset.store': false,
         'enable.partition.eof': false,
         'isolation.level': options.isolationLevel ?? 'read_committed',
-        'partition.assignment.strategy': 'cooperative-sticky',
+        // Range gives partition p of every topic to the same member (members subscribe to the
+        // same topics), so the co-partitioned sources of a task stay together, and it splits
+        // each topic evenly, so every sub-topology's tasks spread over the instances. The
+        // cooperative-sticky assignor balances partition counts only: it split tasks over two
+        // instances and could leave one with all of a sub-topology. Range rebalances eagerly
+        // (every partition is revoked, then assigned again).
+        'partition.assignment.strategy': 'range',
         ...PREFETCH,
         // librdkafka refuses a fetch.max.bytes below message.max.bytes.
         'fetch.max.bytes': Math.max(PREFETCH['fetch.max.bytes'] as number, Number(options.properties?.['message.max.bytes'] ?? 0)),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { describeCause } from '../errors.ts';
+import { ConfigError, describeCause } from '../errors.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
 import { RepartitionPurge } from './repartition-purge.ts';
 import type { ClientProperties, ConnectionOptions as ClientConnection } from '../kafka/config.ts';
@@ -52,6 +52,20 @@ const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitI
 const EXACTLY_ONCE_COMMIT_INTERVAL_MS = 100;
 
 /**
+ * Tasks rely on the range assignor (see the consumer): another could run a task on two
+ * instances at once, on two copies of its state.
+ */
+function checkGroupProperties(kafka: ClientProperties | undefined): void {
+  const strategy = kafka?.['partition.assignment.strategy'];
+  if (strategy !== undefined && strategy !== 'range') {
+    throw new ConfigError(
+      `kafka['partition.assignment.strategy'] is "${strategy}", but an application's partitions are assigned with "range" only: ` +
+        'it keeps the co-partitioned source partitions of a task on one instance. Remove the property.',
+    );
+  }
+}
+
+/**
  * A running instance of a topology: joins the consumer group `applicationId`, runs one task per
  * sub-topology and assigned partition, and commits at least once. Instances of the same
  * application share the partitions between them.
@@ -98,6 +112,7 @@ export class Application {
     this.http = http;
     this.heapGrowingPercent = heapGrowingPercent;
     this.settings = { ...definition, ...withoutUndefined(overrides) };
+    checkGroupProperties(this.settings.kafka);
     this.stateDir = path.resolve(stateDir ?? process.env.SLUICE_STATE_DIR ?? path.join(os.tmpdir(), 'sluice-state'));
     const report = onRestoreProgress ?? (() => {});
     this.onRestoreProgress = (progress) => {
