@@ -46,6 +46,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function runMutations(options: MutationsOptions): Promise<MutationsReport> {
   const { bootstrapServers, quick, say } = options;
   const records = options.records ?? (quick ? 20_000 : 300_000);
+  // Untimed, first: brokers and aggregators are long-running processes, measured warm (JIT,
+  // connections, the sink's table). BENCH_WARMUP: how many mutations (0: none).
+  const warmup = Number(process.env.BENCH_WARMUP ?? (quick ? 2_000 : 50_000));
   // BENCH_LATENCY_RATE: the open-loop rate to measure latency at.
   const rate = Number(process.env.BENCH_LATENCY_RATE ?? (quick ? 2_000 : 5_000));
   const seconds = quick ? 5 : 20;
@@ -68,13 +71,20 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
     const statuses = await StatusCounter.start(bootstrapServers, topics.statuses);
     // BENCH_PROFILE=<dir> writes a V8 CPU profile of each instance there.
     const instances = Array.from({ length: options.instances ?? 2 }, () =>
-      new SystemProcess('mutation-aggregator', { KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, BENCH_GROUP: group, BENCH_TOPIC_PREFIX: prefix, DATABASE_URL: url.toString(), BENCH_LATENCY_PREFIX: 'lat-' }),
+      new SystemProcess('mutation-aggregator', { KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, BENCH_GROUP: group, BENCH_TOPIC_PREFIX: prefix, DATABASE_URL: url.toString(), BENCH_LATENCY_PREFIX: 'lat-', BENCH_WARMUP_PREFIX: 'warm-' }),
     );
     try {
       // The group settles before the mutations come, as in a deployment that runs: each instance
       // owns its partitions, and none is still joining.
       await Promise.all(instances.map((i) => i.until('owning partitions', () => i.saw('ready'), 180_000)));
       await sleep(1_000);
+      if (warmup > 0) {
+        const warm = generateMutations({ edgeNodes: 50, entities: 2_000, mutations: warmup, duplicates: 0.05, stale: 0.1, dependent: 0.1, orphans: 0, seed: 11, idPrefix: 'warm-', entityPrefix: 'w' });
+        say(`Warming up: ${warmup.toLocaleString()} mutations on other entities, untimed...`);
+        await produce(bootstrapServers, topics.input, warm.records);
+        await until(() => statuses.count >= warm.expected.size + warm.duplicatesSent, 600_000, 'the warm-up statuses');
+        statuses.reset();
+      }
       say(`Sending ${records.toLocaleString()} mutations (${workload.duplicatesSent.toLocaleString()} duplicates, ${workload.conflicts.toLocaleString()} conflicts) to ${topics.input} (6 partitions), ${instances.length} aggregator instance(s)...`);
       // The clock runs from the first send: the aggregator processes while they are being sent.
       const started = performance.now();
@@ -127,6 +137,7 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
           goalPerSec: GOAL_PER_SEC,
           latencyGoalMs: LATENCY_GOAL_MS,
           latency: { rate, seconds },
+          warmup,
           done: 'every mutation has its terminal status on mutation-status',
         },
         results: [result],
@@ -184,6 +195,12 @@ class StatusCounter {
   private loop: Promise<void> = Promise.resolve();
 
   private constructor(private readonly consumer: KafkaConsumer) {}
+
+  /** Counts from zero again (after the warm-up: every one of its statuses came). */
+  reset(): void {
+    this.count = 0;
+    for (const status of Object.keys(this.byStatus)) delete this.byStatus[status];
+  }
 
   static async start(bootstrapServers: string, topic: string): Promise<StatusCounter> {
     const consumer = await KafkaConsumer.connect({ bootstrapServers, isolationLevel: 'read_committed' });

@@ -4,7 +4,8 @@
  * `DATABASE_URL`. It measures, for mutations whose id starts with `BENCH_LATENCY_PREFIX`, the
  * time from the record's timestamp (set by the producer when it sent it) to the moment their
  * batch's database transaction committed, and the size of every batch written; both come, raw, in
- * the `measured` line.
+ * the `measured` line. Batches of the warm-up (mutation ids starting with `BENCH_WARMUP_PREFIX`)
+ * are left out.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import { announceReady, trackMemory } from './protocol.ts';
 
 const memory = trackMemory();
 const latencyPrefix = process.env.BENCH_LATENCY_PREFIX ?? 'lat-';
+const warmupPrefix = process.env.BENCH_WARMUP_PREFIX;
 const latencies: number[] = [];
 const batchSizes: number[] = [];
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'));
@@ -33,6 +35,8 @@ const app = Application.create(
         ...(process.env.BENCH_AGGREGATOR ? (JSON.parse(process.env.BENCH_AGGREGATOR) as Partial<typeof DEFAULT_SETTINGS>) : {}),
         onCommitted: (batch) => {
           const now = Date.now();
+          // The warm-up runs alone, before the measured phases: its batches hold only its mutations.
+          if (warmupPrefix !== undefined && batch.records[0]!.value.mutation.id.startsWith(warmupPrefix)) return;
           batchSizes.push(batch.count);
           for (const record of batch.records) if (record.value.mutation.id.startsWith(latencyPrefix)) latencies.push(now - record.timestamp);
         },
