@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RecordHeader } from 'sluice';
 import { MEDIA_EVENT_TYPES, type MediaEvent, type MediaEventType } from './media-events.ts';
+import { seededRandom } from './seeded-random.ts';
 
 /** One record for `media-events`, as a producer would write it. */
 export interface GeneratedRecord {
@@ -38,7 +39,7 @@ export function generateMediaEvents(items: number, options: GeneratorOptions = {
   const perItem = options.eventsPerItem ?? 6;
   const malformedEvery = options.malformedEvery ?? 7;
   const orderly = options.orderly ?? 0.6;
-  const random = seeded(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const queues = Array.from({ length: items }, (_, i) => ({
     mediaId: `media-${String(i + 1).padStart(4, '0')}`,
     sent: 0,
@@ -90,14 +91,3 @@ function malformed(n: number, mediaId: string): GeneratedRecord {
   return { key: mediaId, value: Buffer.from(kind.value), headers: [{ correlation_id: randomUUID() }], description: `${mediaId} malformed (${kind.description})` };
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

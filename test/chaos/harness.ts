@@ -24,6 +24,7 @@ import type { ConsumedRecord } from '../../engine/kafka/records.ts';
 import { Instance } from '../helpers/instances.ts';
 import { bootstrapServers, uniqueName } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
+import { seededRandom } from '../../topologies/seeded-random.ts';
 
 export type Guarantee = 'at_least_once' | 'exactly_once';
 
@@ -102,17 +103,6 @@ const EXAMPLES = 5;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const alive = (i: Instance | undefined) => i !== undefined && i.child.exitCode === null && i.child.signalCode === null;
 
-/** A small seeded PRNG (mulberry32), so a run's keys can be reproduced from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Collects violations per invariant, with a few examples each. */
 class ViolationLog {
@@ -452,7 +442,7 @@ export class ChaosRun {
   }
 
   private async killLoop(): Promise<void> {
-    const rand = random(this.options.seed ^ 0x5eed);
+    const rand = seededRandom(this.options.seed ^ 0x5eed);
     for (let k = 0; k < this.options.kills; k++) {
       await sleep(this.options.killIntervalMs * (0.7 + 0.6 * rand()));
       const up = () => this.slots.filter((s) => !s.down && alive(s.instance));
@@ -533,7 +523,7 @@ export class ChaosRun {
   /** Produces the input at a steady pace: values 1..records, keys drawn from the seed. */
   private async generate(): Promise<void> {
     const { records, keys, ratePerSec, seed } = this.options;
-    const rand = random(seed);
+    const rand = seededRandom(seed);
     const producer = await KafkaProducer.connect({ bootstrapServers: bootstrapServers() });
     try {
       await producer.loadPartitionCounts([this.topics.input]);

@@ -8,6 +8,7 @@ import { encodeCursor } from '../../engine/iq/cursor.ts';
 import { startApplication } from '../helpers/app.ts';
 import { createUniqueTopic, produceRecords } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
+import { seededRandom } from '../../topologies/seeded-random.ts';
 
 const TOKEN = 'a-test-token-of-some-length';
 
@@ -44,18 +45,10 @@ function rawRequest(port: number, request: string | Buffer): Promise<{ status: n
   });
 }
 
-/** A small deterministic generator, so a failing request can be found again. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** Generated bad (and odd) requests: paths, parameters, methods, headers. */
 function badRequests(count: number, seed: number): string[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const junk = (n: number) => Array.from({ length: n }, () => String.fromCharCode(33 + Math.floor(next() * 94))).join('');
   const stores = ['counts', 'nope', '..', '../..', '%2e%2e%2f%2e%2e%2fetc%2fpasswd', '..%252f..%252fetc', 'counts%00', '%00', 'COUNTS', 'counts/..', '%ff', 'x'.repeat(5000), '%E2%80%AE', 'counts%2F..%2F..'];
