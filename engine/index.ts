@@ -24,3 +24,4 @@ export type { ApplicationState } from './runtime/lifecycle.ts';
 export { DeadLetterHeaders } from './runtime/record-errors.ts';
 export type { RecordHeader } from './kafka/records.ts';
 export * from './errors.ts';
+export { TestDriver, TestInputTopic, TestOutputTopic, type TestDriverOptions, type TestRecord, type TestStore, type PipeOptions } from './testing/test-driver.ts';

@@ -90,4 +90,3 @@ function malformed(n: number, mediaId: string): GeneratedRecord {
   const kind = kinds[n % kinds.length]!;
   return { key: mediaId, value: Buffer.from(kind.value), headers: [{ correlation_id: randomUUID() }], description: `${mediaId} malformed (${kind.description})` };
 }
-

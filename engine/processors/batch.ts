@@ -87,7 +87,7 @@ interface Pending {
  */
 export function batch(settings: BatchSettings, routes: BatchRoutes): ProcessorSupplier {
   const { maxSize, maxBytes, lingerMs, dependencies } = settings;
-  return ({ stores, children, context, restoreContext, schedule, onCommit, log }) => {
+  return ({ stores, children, context, restoreContext, schedule, onCommit, log, wallClock }) => {
     const pending = stores.get<number, HeldRecord>(settings.store);
     const released = dependencies ? stores.get<string, number>(dependencies.store) : undefined;
     const sendBatch = children.get(routes.batches)!;
@@ -250,7 +250,7 @@ export function batch(settings: BatchSettings, routes: BatchRoutes): ProcessorSu
 
     return (key, value) => {
       if (restored) replay();
-      const now = Date.now();
+      const now = wallClock();
       const record = holdRecord(key, value, context, now);
       // Described before it is stored: an id function that throws fails this record alone.
       const entry = describe(record, nextSeq);

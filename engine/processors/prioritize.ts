@@ -39,7 +39,7 @@ const before = (a: Held, b: Held) => a.rank > b.rank || (a.rank === b.rank && a.
  */
 export function prioritize(settings: PrioritizeSettings): ProcessorSupplier {
   const { maxBuffered, windowMs, priority } = settings;
-  return ({ stores, next, context, restoreContext, schedule }) => {
+  return ({ stores, next, context, restoreContext, schedule, wallClock }) => {
     const store = stores.get<number, HeldRecord>(settings.store);
     const sendAs = sendingAs(context, restoreContext);
     /** Per key, its held records, oldest first; the first of each is eligible. */
@@ -88,7 +88,7 @@ export function prioritize(settings: PrioritizeSettings): ProcessorSupplier {
     };
 
     const restored = stores.restored<number, HeldRecord>(settings.store);
-    const startedAt = Date.now();
+    const startedAt = wallClock();
     for (const [seq, record] of restored) {
       hold(seq, record, startedAt);
       nextSeq = Math.max(nextSeq, seq + 1);
@@ -104,7 +104,7 @@ export function prioritize(settings: PrioritizeSettings): ProcessorSupplier {
     });
 
     return (key, value) => {
-      const now = Date.now();
+      const now = wallClock();
       const record = holdRecord(key, value, context, now);
       // Rank before storing: a priority function that throws fails this record, not a later flush.
       const known = rank(record, now);

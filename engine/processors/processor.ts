@@ -66,6 +66,11 @@ export interface ProcessorInit {
   readonly holdPosition: (position: () => TopicOffset | undefined) => void;
   /** Registers a release (a connection pool's) to run when the task closes. */
   readonly onClose: (release: () => Promise<void> | void) => void;
+  /**
+   * Wall-clock time in ms since the epoch: Date.now() in an application, the driver's clock
+   * under the test driver. Operators that measure waiting (lingers, timeouts) read it here.
+   */
+  readonly wallClock: () => number;
   /** Asks the loop to commit after the batch in hand (an operator holding much uncommitted work). */
   readonly requestCommit: () => void;
   /** The record in hand as it was consumed (its original bytes); undefined outside a record. */

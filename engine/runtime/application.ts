@@ -16,7 +16,7 @@ import { prepareTopics } from './internal-topics.ts';
 import { type ApplicationState, Lifecycle } from './lifecycle.ts';
 import { AtLeastOnce, type CommitProtocol, ExactlyOnce } from './commit-protocol.ts';
 import { ProcessingLoop, type LoopOptions } from './processing-loop.ts';
-import type { RestoreProgress } from './restore.ts';
+import { restoreTasks, type RestoreProgress } from './restore.ts';
 import { deadLetterTopics, RecordErrors } from './record-errors.ts';
 import { Tasks } from './tasks.ts';
 import { prepareSerdes } from './serde-preparation.ts';
@@ -233,8 +233,8 @@ export class Application {
     const errors = (this.errors = new RecordErrors(this.producer, this.log));
     this.tasks = new Tasks(
       this.topology,
-      { producer: this.producer, errors, log: this.log },
-      { stateDir: this.stateDir, applicationId, connection, onRestoreProgress: this.onRestoreProgress },
+      { producer: this.producer, errors, log: this.log, clock: Date.now },
+      { stateDir: this.stateDir, applicationId, restore: (states) => restoreTasks(states, connection, this.log, this.onRestoreProgress) },
     );
     this.consumer = await KafkaConsumer.connect({
       ...connection,

@@ -1,6 +1,6 @@
 import type { ErrorHandling } from '../dsl/graph.ts';
 import { describeCause, ProcessingError, SluiceError } from '../errors.ts';
-import type { KafkaProducer } from '../kafka/producer.ts';
+import type { RecordOutput } from './record-output.ts';
 import type { ConsumedRecord, ProducerRecord, RecordHeader } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
 import { headerValue } from '../processors/processor.ts';
@@ -53,10 +53,10 @@ export function recordLogFields(record: { topic: string; partition: number; offs
 export class RecordErrors {
   deadLettered = 0;
   skipped = 0;
-  private readonly producer: KafkaProducer;
+  private readonly producer: RecordOutput;
   private readonly log: Logger;
 
-  constructor(producer: KafkaProducer, log: Logger) {
+  constructor(producer: RecordOutput, log: Logger) {
     this.producer = producer;
     this.log = log;
   }

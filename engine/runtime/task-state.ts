@@ -8,9 +8,9 @@ import { MeteredStore } from '../../state/metered-store.ts';
 import { CommittedReader } from '../../state/committed-reader.ts';
 import { TaskDirectory, TaskDirectoryLockedError } from '../../state/task-directory.ts';
 import { ApplicationError, describeCause, IllegalStateError } from '../errors.ts';
-import type { KafkaProducer } from '../kafka/producer.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
+import type { RecordOutput } from './record-output.ts';
 
 /** Expired entries each store with a TTL examines per commit. */
 const SWEEP_BATCH = 1000;
@@ -135,7 +135,7 @@ export class TaskState {
   }
 
   /** Stacks the layers over the restored stores; changes go to the changelog through `producer`. */
-  activate(producer: KafkaProducer, onPressure: () => void, now: () => number): void {
+  activate(producer: RecordOutput, onPressure: () => void, now: () => number): void {
     for (const s of this.stores) {
       const { spec, partition } = s;
       let below: BytesStore = s.bytes;
@@ -196,7 +196,7 @@ export class TaskState {
    * Records how far each store's changelog is applied: the acknowledged changelog offsets, or,
    * for a table over a topic, the task's position in that topic.
    */
-  checkpoint(producer: KafkaProducer, inputPosition: (topic: string) => number | undefined): void {
+  checkpoint(producer: RecordOutput, inputPosition: (topic: string) => number | undefined): void {
     const offsets: Checkpoint = {};
     for (const s of this.stores) {
       const position = s.spec.sourceChangelog ? inputPosition(s.spec.changelogTopic) : producer.deliveredOffset(s.spec.changelogTopic, s.partition);

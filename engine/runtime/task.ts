@@ -1,6 +1,5 @@
 import type { ErrorHandling } from '../dsl/graph.ts';
 import { ApplicationError, KafkaOperationError } from '../errors.ts';
-import type { KafkaProducer } from '../kafka/producer.ts';
 import type { ConsumedRecord, RecordHeader, TopicPartitionOffset } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CommitWork, Forward, PunctuationType, RecordContext, TopicOffset } from '../processors/processor.ts';
@@ -13,12 +12,15 @@ import type { KeyValueStore, WriteContext } from '../../state/key-value-store.ts
 import type { StoreProvider } from '../processors/processor.ts';
 import { StopProcessing, type RecordErrors } from './record-errors.ts';
 import type { TaskState } from './task-state.ts';
+import type { RecordOutput } from './record-output.ts';
 
 /** What a task needs from the application around it. */
 export interface TaskDependencies {
-  producer: KafkaProducer;
+  producer: RecordOutput;
   errors: RecordErrors;
   log: Logger;
+  /** Wall-clock time in ms since the epoch (Date.now, or a test driver's clock). */
+  clock: () => number;
 }
 
 /** The record context, writable by the task that owns it. */
@@ -118,6 +120,7 @@ export class Task {
               holdPosition,
               onClose,
               requestCommit: onStorePressure,
+              wallClock: deps.clock,
               record,
               fail: (raw, error) => deps.errors.handle(node.onError, { raw, stage: 'processing', operator: node.name, error }),
             });
@@ -210,7 +213,7 @@ export class Task {
     await this.state?.write();
   }
 
-  checkpoint(producer: KafkaProducer): void {
+  checkpoint(producer: RecordOutput): void {
     this.state?.checkpoint(producer, (topic) => {
       const input = this.inputs.get(topic);
       if (input === undefined || input.next < 0) return undefined;
@@ -270,7 +273,7 @@ export class Task {
     };
   }
 
-  private sinkForward(sink: CompiledSink, producer: KafkaProducer): Forward {
+  private sinkForward(sink: CompiledSink, producer: RecordOutput): Forward {
     const { keySerde, valueSerde, topic } = sink;
     const context = this.context;
     const chooser = typeof topic === 'string' ? undefined : topic;

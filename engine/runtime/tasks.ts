@@ -1,11 +1,9 @@
-import type { ConnectionOptions } from '../kafka/config.ts';
 import type { TopicPartition, TopicPartitionOffset } from '../kafka/records.ts';
 import type { CompiledStore, CompiledTopology, Subtopology } from '../topology/compiled.ts';
 import type { CommittedReader } from '../../state/committed-reader.ts';
 import type { ConsumedRecord } from '../kafka/records.ts';
 import { Mutex } from './mutex.ts';
 import { needsPrefetch } from './serde-preparation.ts';
-import { restoreTasks, type RestoreProgress } from './restore.ts';
 import { Task, type TaskDependencies } from './task.ts';
 import { TaskState } from './task-state.ts';
 
@@ -13,8 +11,8 @@ import { TaskState } from './task-state.ts';
 export interface StateDependencies {
   stateDir: string;
   applicationId: string;
-  connection: ConnectionOptions;
-  onRestoreProgress: (progress: RestoreProgress) => void;
+  /** Brings newly opened stores up to their changelogs (restore.ts restoreTasks, in an application). */
+  restore: (states: TaskState[]) => Promise<void>;
 }
 
 /**
@@ -121,7 +119,7 @@ export class Tasks {
         const stores = this.storesOf.get(sub.id);
         if (stores) states.set(id, await TaskState.open(id, partition, stores, { ...this.stateDeps, log: this.deps.log }));
       }
-      await restoreTasks([...states.values()], this.stateDeps.connection, this.deps.log, this.stateDeps.onRestoreProgress);
+      await this.stateDeps.restore([...states.values()]);
       for (const state of states.values()) await state.preload();
     } catch (err) {
       await Promise.all([...states.values()].map((s) => s.close()));

@@ -103,7 +103,6 @@ const EXAMPLES = 5;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const alive = (i: Instance | undefined) => i !== undefined && i.child.exitCode === null && i.child.signalCode === null;
 
-
 /** Collects violations per invariant, with a few examples each. */
 class ViolationLog {
   readonly counts: Record<string, number> = {};

@@ -45,7 +45,6 @@ function rawRequest(port: number, request: string | Buffer): Promise<{ status: n
   });
 }
 
-
 /** Generated bad (and odd) requests: paths, parameters, methods, headers. */
 function badRequests(count: number, seed: number): string[] {
   const next = seededRandom(seed);

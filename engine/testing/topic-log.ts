@@ -1,0 +1,62 @@
+import type { ConsumedRecord, ProducerRecord } from '../kafka/records.ts';
+import type { RecordOutput } from '../runtime/record-output.ts';
+
+/**
+ * The test driver's topics, in memory: one partition each, every record kept with its offset.
+ * It is what the tasks send to (outputs, changelogs, dead letters); a record sent to a topic the
+ * topology reads (a repartition topic, or a user topic another sub-topology reads) is also
+ * queued for processing, as a broker would deliver it.
+ */
+export class TopicLog implements RecordOutput {
+  private readonly topics = new Map<string, ConsumedRecord[]>();
+  /** Records waiting to be processed, in the order they were written. */
+  readonly pending: ConsumedRecord[] = [];
+
+  constructor(
+    private readonly read: ReadonlySet<string>,
+    private readonly clock: () => number,
+  ) {}
+
+  send(record: ProducerRecord): void {
+    this.append(record);
+  }
+
+  /** Writes a record and returns it as a consumer would see it. */
+  append(record: ProducerRecord): ConsumedRecord {
+    let log = this.topics.get(record.topic);
+    if (!log) this.topics.set(record.topic, (log = []));
+    const consumed: ConsumedRecord = {
+      topic: record.topic,
+      partition: 0,
+      offset: log.length,
+      key: record.key,
+      value: record.value,
+      timestamp: record.timestamp ?? this.clock(),
+      headers: record.headers,
+      size: (record.key?.length ?? 0) + (record.value?.length ?? 0),
+    };
+    log.push(consumed);
+    if (this.read.has(record.topic)) this.pending.push(consumed);
+    return consumed;
+  }
+
+  /** Every record of a topic, from offset `from`. */
+  records(topic: string, from = 0): ConsumedRecord[] {
+    return (this.topics.get(topic) ?? []).slice(from);
+  }
+
+  size(topic: string): number {
+    return this.topics.get(topic)?.length ?? 0;
+  }
+
+  /** Topics written so far, in the order they were first written. */
+  names(): string[] {
+    return [...this.topics.keys()];
+  }
+
+  deliveredOffset(topic: string, partition: number): number | undefined {
+    if (partition !== 0) return undefined;
+    const size = this.size(topic);
+    return size === 0 ? undefined : size - 1;
+  }
+}
