@@ -273,6 +273,9 @@ export interface TestStore<K, V> {
 
 /** Writes records to one input topic of a {@link TestDriver}. */
 export class TestInputTopic<K, V> {
+  /** The serdes' set-up for the topic (an Avro serde registers or looks up its schema), once. */
+  private prepared: Promise<unknown> | undefined;
+
   constructor(
     private readonly driver: TestDriver,
     readonly topic: string,
@@ -286,7 +289,8 @@ export class TestInputTopic<K, V> {
   }
 
   /** Writes the records, processes them all, then commits once (as one consumed batch). */
-  pipeMany(records: Array<[K, V] | [K, V, PipeOptions]>): Promise<void> {
+  async pipeMany(records: Array<[K, V] | [K, V, PipeOptions]>): Promise<void> {
+    await (this.prepared ??= Promise.all([this.keySerde.prepare?.(this.topic), this.valueSerde.prepare?.(this.topic)]));
     return this.driver.write(
       records.map(([key, value, options]) => ({
         topic: this.topic,

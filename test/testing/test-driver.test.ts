@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import avro from 'avsc';
 import analytics from '../../topologies/event-analytics.ts';
+import { readSchemaFile } from '../../engine/serde/avro/avro-serde.ts';
+import avroMedia from '../fixtures/topologies/avro-media.ts';
 import { DeadLetterHeaders, defineApplication, headerValue, ProcessingError, Serdes, TestDriver, TopologyError, IllegalStateError, type Batch } from 'sluice';
 
 const orders = (topology: Parameters<typeof defineApplication>[0]['topology'], extra: Partial<Parameters<typeof defineApplication>[0]> = {}) =>
@@ -148,6 +151,23 @@ describe('TestDriver: a topology in process, without a broker', () => {
     const [dead] = driver.outputTopic('events-dead-letter').readRaw();
     expect(dead!.value!.toString()).to.equal('{"event_type": "PageViewed"}');
     expect(headerValue(dead!.headers, DeadLetterHeaders.errorMessage)).to.match(/event_id must be a UUID/);
+  });
+
+  it('reads, writes and stores Avro with the serdes of the topology (the schema registry of the test set-up, or the in-process one)', async () => {
+    const driver = await start(avroMedia, { settings: { applicationId: `avro-driver-${randomUUID().slice(0, 8)}` } });
+    const type = avro.Type.forSchema(readSchemaFile('media-event.avsc'));
+    const types = ['MediaItemCreated', 'AnalysisStarted', 'AnalysisStarted'];
+    const events = types.map((event_type, i) => ({ ...(type.random() as unknown as Record<string, unknown>), aggregate_id: `media-${i}`, event_type, version: i + 1 }));
+    await driver.inputTopic<string, Record<string, unknown>>('avro-media-events').pipeMany(events.map((e) => [e.aggregate_id as string, e]));
+    const seen = driver.outputTopic('avro-media-seen').readRaw();
+    expect(seen.map((r) => r.value![0]), 'Confluent wire format: magic byte').to.deep.equal([0, 0, 0]);
+    expect(driver.outputTopic<string, { media_id: string; event_type: string; version: number }>('avro-media-seen').readValues().map((v) => ({ ...v }))).to.deep.equal(
+      events.map((e) => ({ media_id: e.aggregate_id, event_type: e.event_type, version: e.version })),
+    );
+    expect(await driver.store<string, number>('avro-event-counts').all()).to.deep.equal([
+      ['AnalysisStarted', 2],
+      ['MediaItemCreated', 1],
+    ]);
   });
 
   it('names what it knows when asked for an unknown topic or store, and refuses work once closed', async () => {
