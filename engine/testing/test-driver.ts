@@ -290,7 +290,12 @@ export class TestInputTopic<K, V> {
 
   /** Writes the records, processes them all, then commits once (as one consumed batch). */
   async pipeMany(records: Array<[K, V] | [K, V, PipeOptions]>): Promise<void> {
-    await (this.prepared ??= Promise.all([this.keySerde.prepare?.(this.topic), this.valueSerde.prepare?.(this.topic)]));
+    // A failed set-up (a registry away) is tried again at the next write.
+    this.prepared ??= Promise.all([this.keySerde.prepare?.(this.topic), this.valueSerde.prepare?.(this.topic)]).catch((err: unknown) => {
+      this.prepared = undefined;
+      throw err;
+    });
+    await this.prepared;
     return this.driver.write(
       records.map(([key, value, options]) => ({
         topic: this.topic,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { TestDriver } from 'sluice';
+import { TestDriver, type Strategy } from 'sluice';
 import definition, { DEFAULT_SETTINGS, mutationAggregator, mutationTopics } from '../../topologies/mutation-aggregator.ts';
 import { generateMutations } from '../../topologies/mutation-generator.ts';
 import { connectedClient, expectEntities, expectStatuses, freshSchema } from '../helpers/mutations.ts';
@@ -8,13 +8,25 @@ describe('TestDriver running topologies/mutation-aggregator.ts (real PostgreSQL,
   this.timeout(120_000);
   const client = connectedClient();
 
-  it('gives the reference model and one terminal status per mutation, with the clock driving windows, lingers and dependency timeouts', async () => {
+  // Each strategy on a workload of its own: the operator and the reference model (the same pure
+  // rules, decided in log order) must agree on every entity and every status.
+  const cases: Array<[Strategy, number]> = [
+    ['last-writer-wins', 5],
+    ['first-writer-wins', 6],
+    ['priority', 7],
+    ['merge', 8],
+  ];
+  for (const [strategy, seed] of cases) {
+    it(`${strategy}: the reference model and one terminal status per mutation, the clock driving windows, lingers and dependency timeouts`, () => runAggregator(strategy, seed));
+  }
+
+  async function runAggregator(strategy: Strategy, seed: number): Promise<void> {
     const { url } = await freshSchema(client());
     const topics = mutationTopics();
     const dependencyTimeoutMs = 5_000;
-    const driver = await TestDriver.create({ ...definition, topology: (builder) => mutationAggregator(builder, topics, { ...DEFAULT_SETTINGS, dependencyTimeoutMs, databaseUrl: url }) }, { startTimeMs: 1_000_000 });
+    const driver = await TestDriver.create({ ...definition, topology: (builder) => mutationAggregator(builder, topics, { ...DEFAULT_SETTINGS, strategy, dependencyTimeoutMs, databaseUrl: url }) }, { startTimeMs: 1_000_000 });
     try {
-      const generated = generateMutations({ edgeNodes: 50, entities: 200, mutations: 3_000, duplicates: 0.05, stale: 0.15, dependent: 0.1, orphans: 3, seed: 5 });
+      const generated = generateMutations({ edgeNodes: 50, entities: 200, mutations: 3_000, duplicates: 0.05, stale: 0.15, dependent: 0.1, orphans: 3, seed, strategy });
       expect(generated.conflicts, 'conflicts in the workload').to.be.greaterThan(50);
       const input = driver.inputTopic<string, Buffer>(topics.input);
       // Batches of 250 records as the consumer would hand them over, 10 ms of wall clock apart.
@@ -38,5 +50,5 @@ describe('TestDriver running topologies/mutation-aggregator.ts (real PostgreSQL,
     } finally {
       await driver.close();
     }
-  });
+  }
 });
