@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { headerValue } from '../../engine/processors/processor.ts';
-import definition, { ITEMS_STORE, mediaLifecycle, REJECTED, type MediaTopics } from '../../topologies/media-lifecycle.ts';
+import { TestDriver } from 'sluice';
+import definition, { ITEMS_STORE, MEDIA_TOPICS, mediaLifecycle, REJECTED, type MediaTopics } from '../../topologies/media-lifecycle.ts';
 import { generateMediaEvents, type GeneratedRecord } from '../../topologies/media-event-generator.ts';
 import type { MediaEventType } from '../../topologies/media-events.ts';
 import { startApplication, waitForRecords } from '../helpers/app.ts';
@@ -86,6 +87,27 @@ describe('topologies/media-lifecycle.ts', function () {
     expect(REJECTED).to.equal('media-events-rejected');
     expect(ITEMS_STORE).to.equal('media-items');
     expect(definition.applicationId).to.equal('media-lifecycle');
+  });
+});
+
+describe('topologies/media-lifecycle.ts under the TestDriver (no broker)', () => {
+  it('follows the state machine on many random interleavings (seeds 1 to 25), each item and each rejection as the model says', async () => {
+    for (let seed = 1; seed <= 25; seed++) {
+      const records = generateMediaEvents(40, { eventsPerItem: 8, seed, malformedEvery: 9 });
+      const expected = model(records);
+      const driver = await TestDriver.create(definition);
+      try {
+        // As a producer sends them, bytes and headers untouched; processed as one batch.
+        await driver.write(records.map((r) => ({ topic: MEDIA_TOPICS.input, key: Buffer.from(r.key), value: r.value, headers: r.headers })));
+        const items = await driver.store<string, { status: string; version: number }>(ITEMS_STORE).all();
+        expect(new Map(items.map(([id, item]) => [id, { status: item.status, version: item.version }])), `items (seed ${seed})`).to.deep.equal(expected.items);
+        const rejects = driver.outputTopic(REJECTED).readRaw();
+        expect(rejects.map((r) => r.value!.toString('latin1')), `rejected records, in order (seed ${seed})`).to.deep.equal(expected.rejected.map((r) => r.value.toString('latin1')));
+        for (const r of rejects) expect(headerValue(r.headers, 'rejection_reason'), `a reason (seed ${seed})`).to.be.a('string').and.not.equal('');
+      } finally {
+        await driver.close();
+      }
+    }
   });
 });
 
