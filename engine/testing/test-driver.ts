@@ -11,7 +11,7 @@ import { RecordErrors, StopProcessing } from '../runtime/record-errors.ts';
 import { prepareSerdes } from '../runtime/serde-preparation.ts';
 import { Tasks } from '../runtime/tasks.ts';
 import { Serdes, type Serde } from '../serde/serde.ts';
-import type { CompiledTopology } from '../topology/compiled.ts';
+import type { CompiledSource, CompiledTopology } from '../topology/compiled.ts';
 import { TopicLog } from './topic-log.ts';
 
 export interface TestDriverOptions {
@@ -116,8 +116,8 @@ export class TestDriver {
 
   /** A writer of one of the topics the topology reads; its serdes default to the topology's source serdes for it. */
   inputTopic<K = unknown, V = unknown>(topic: string, serdes: { key?: Serde<K>; value?: Serde<V> } = {}): TestInputTopic<K, V> {
-    const source = this.topology.subtopologies.flatMap((s) => s.nodes).find((n) => n.kind === 'source' && n.topics.includes(topic));
-    if (!source || source.kind !== 'source') {
+    const source = this.topology.subtopologies.flatMap((s) => s.nodes).find((n): n is CompiledSource => n.kind === 'source' && n.topics.includes(topic));
+    if (!source) {
       const topics = this.topology.subtopologies.flatMap((s) => s.sourceTopics).filter((t) => !this.topology.internalTopics.some((i) => i.name === t));
       throw new TopologyError(undefined, `The topology reads no topic "${topic}"; it reads ${topics.map((t) => `"${t}"`).join(', ')}.`);
     }
@@ -212,25 +212,27 @@ export class TestDriver {
     return next;
   }
 
-  /** Processes every pending record (and what they send to topics the topology reads), then commits; again while commits send more. */
+  /**
+   * Processes every pending record (and what they send to topics the topology reads), runs the
+   * punctuations due, commits; again while punctuations or commits sent more.
+   */
   private async settle(): Promise<void> {
     do {
       await this.process();
       this.punctuate();
-      await this.process();
       await this.commit();
-    } while (this.log.pending.length > 0);
+    } while (this.log.waiting > 0);
   }
 
+  /** Processes what is pending batch by batch, as the loop does: what a batch sends comes in the next. */
   private async process(): Promise<void> {
-    const pending = this.log.pending;
-    while (pending.length > 0) {
-      const record = pending.shift()!;
-      const task = this.tasks.forRecord(record.topic, 0);
-      if (!task) continue;
-      const fetching = this.tasks.prefetch([record]);
+    for (let batch = this.log.takePending(); batch.length > 0; batch = this.log.takePending()) {
+      const fetching = this.tasks.prefetch(batch);
       if (fetching) await fetching;
-      this.unwrap(() => task.process(record));
+      for (const record of batch) {
+        const task = this.tasks.forRecord(record.topic, 0);
+        if (task) this.unwrap(() => task.process(record));
+      }
     }
   }
 
@@ -342,7 +344,7 @@ export class TestOutputTopic<K, V> {
 
   /** The next record, or undefined when none is left. */
   readRecord(): TestRecord<K, V> | undefined {
-    const [record] = this.log.records(this.topic, this.position);
+    const record = this.log.record(this.topic, this.position);
     if (!record) return undefined;
     this.position++;
     return this.decode(record);

@@ -10,7 +10,7 @@ import type { RecordOutput } from '../runtime/record-output.ts';
 export class TopicLog implements RecordOutput {
   private readonly topics = new Map<string, ConsumedRecord[]>();
   /** Records waiting to be processed, in the order they were written. */
-  readonly pending: ConsumedRecord[] = [];
+  private pending: ConsumedRecord[] = [];
 
   constructor(
     private readonly read: ReadonlySet<string>,
@@ -40,6 +40,23 @@ export class TopicLog implements RecordOutput {
     return consumed;
   }
 
+  /** How many records wait to be processed. */
+  get waiting(): number {
+    return this.pending.length;
+  }
+
+  /** The records waiting to be processed, oldest first; they are no longer waiting. */
+  takePending(): ConsumedRecord[] {
+    const taken = this.pending;
+    this.pending = [];
+    return taken;
+  }
+
+  /** One record of a topic, by offset. */
+  record(topic: string, offset: number): ConsumedRecord | undefined {
+    return this.topics.get(topic)?.[offset];
+  }
+
   /** Every record of a topic, from offset `from`. */
   records(topic: string, from = 0): ConsumedRecord[] {
     return (this.topics.get(topic) ?? []).slice(from);
@@ -47,11 +64,6 @@ export class TopicLog implements RecordOutput {
 
   size(topic: string): number {
     return this.topics.get(topic)?.length ?? 0;
-  }
-
-  /** Topics written so far, in the order they were first written. */
-  names(): string[] {
-    return [...this.topics.keys()];
   }
 
   deliveredOffset(topic: string, partition: number): number | undefined {
