@@ -9,6 +9,16 @@ export interface RangeOptions {
 }
 
 /**
+ * How far a store reflects its changelog: the next offset of `topic`[`partition`] it has not
+ * applied. Kept with the data and written in the same batch, so the two cannot disagree.
+ */
+export interface StorePosition {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/**
  * The bottom of a store stack: bytes in, bytes out. Writes are staged in memory and reach the
  * storage as one batch at `write()`; `get` sees staged writes first, so a store reads its own
  * writes before they are durable. Scans read what was written, not what is staged.
@@ -21,10 +31,12 @@ export interface BytesStore {
   getWritten(key: Buffer): Buffer | undefined;
   /** Stages a write; `null` deletes. `timestamp` is the time of the record that caused it. */
   put(key: Buffer, value: Buffer | null, timestamp?: number): void;
-  /** Writes everything staged as one batch. */
-  write(): Promise<void>;
-  /** Writes a restored batch straight to storage, bypassing any layer above. */
-  restore(entries: Array<[Buffer, Buffer | null]>): Promise<void>;
+  /** Writes everything staged as one batch, with the changelog position it reflects (if given). */
+  write(position?: StorePosition): Promise<void>;
+  /** Writes a restored batch straight to storage, bypassing any layer above, with the position it brings the store to. */
+  restore(entries: Array<[Buffer, Buffer | null]>, position?: StorePosition): Promise<void>;
+  /** The changelog position written with the data, if any. */
+  position(): StorePosition | undefined;
   range(options?: RangeOptions): AsyncIterable<[Buffer, Buffer]>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { BytesStore, RangeOptions } from './bytes-store.ts';
+import type { BytesStore, RangeOptions, StorePosition } from './bytes-store.ts';
 
 /** Where a store's changes go: its partition of the changelog topic. */
 export interface ChangelogWriter {
@@ -33,12 +33,16 @@ export class ChangeLoggingStore implements BytesStore {
     this.inner.put(key, value);
   }
 
-  write(): Promise<void> {
-    return this.inner.write();
+  write(position?: StorePosition): Promise<void> {
+    return this.inner.write(position);
   }
 
-  restore(entries: Array<[Buffer, Buffer | null]>): Promise<void> {
-    return this.inner.restore(entries);
+  restore(entries: Array<[Buffer, Buffer | null]>, position?: StorePosition): Promise<void> {
+    return this.inner.restore(entries, position);
+  }
+
+  position(): StorePosition | undefined {
+    return this.inner.position();
   }
 
   range(options?: RangeOptions): AsyncIterable<[Buffer, Buffer]> {

@@ -1,10 +1,11 @@
-import { bounds, type BytesStore, type RangeOptions } from './bytes-store.ts';
+import { bounds, type BytesStore, type RangeOptions, type StorePosition } from './bytes-store.ts';
 
 /** A {@link BytesStore} in memory: for tests and for state that need not outlive the process. */
 export class MemoryStore implements BytesStore {
   readonly name: string;
   private readonly data = new Map<string, Buffer>();
   private staged = new Map<string, Buffer | null>();
+  private written: StorePosition | undefined;
 
   constructor(name: string) {
     this.name = name;
@@ -25,13 +26,19 @@ export class MemoryStore implements BytesStore {
     this.staged.set(key.toString('latin1'), value);
   }
 
-  async write(): Promise<void> {
+  async write(position?: StorePosition): Promise<void> {
     this.apply([...this.staged].map(([k, v]) => [Buffer.from(k, 'latin1'), v]));
     this.staged = new Map();
+    if (position) this.written = { ...position };
   }
 
-  async restore(entries: Array<[Buffer, Buffer | null]>): Promise<void> {
+  async restore(entries: Array<[Buffer, Buffer | null]>, position?: StorePosition): Promise<void> {
     this.apply(entries);
+    if (position) this.written = { ...position };
+  }
+
+  position(): StorePosition | undefined {
+    return this.written;
   }
 
   async *range(options: RangeOptions = {}): AsyncIterable<[Buffer, Buffer]> {

@@ -1,66 +1,47 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import { FileLock } from './leveldb/file-lock.ts';
 
-/** Another live process holds the task's directory. */
+/** Another process, or another task object of this one, holds the task's directory. */
 export class TaskDirectoryLockedError extends Error {
-  readonly holder: number;
+  readonly code = 'SLUICE_STATE_LOCKED';
 
-  constructor(directory: string, holder: number) {
-    super(`State directory ${directory} is in use by process ${holder}; two instances must not share a task's state.`);
-    this.holder = holder;
+  constructor(directory: string) {
+    super(`State directory ${directory} is in use by another instance; two instances must not share a task's state (give each its own --state-dir).`);
+    this.name = 'TaskDirectoryLockedError';
   }
 }
 
 /**
- * A task's state directory, `<state-dir>/<application.id>/<task>`, locked for one process: a
- * lock file holds the owner's pid, and a lock left by a dead process is taken over.
+ * A task's state directory, `<state-dir>/<application.id>/<task>`, locked for one process with
+ * an operating-system lock (see {@link FileLock}): released when the holder closes it or dies.
  */
 export class TaskDirectory {
   readonly path: string;
-  private readonly lockFile: string;
-  private locked = false;
+  private lock: FileLock | undefined;
 
   constructor(stateDir: string, applicationId: string, taskId: string) {
     this.path = path.join(stateDir, applicationId, taskId);
-    this.lockFile = path.join(this.path, '.lock');
   }
 
-  /** Takes the lock or throws {@link TaskDirectoryLockedError}. */
-  lock(): void {
-    fs.mkdirSync(this.path, { recursive: true });
+  /** Takes the lock, waiting up to `timeoutMs` for its holder to let go; throws {@link TaskDirectoryLockedError}. */
+  async acquire(timeoutMs = 0): Promise<void> {
+    if (this.lock) return;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
-      try {
-        fs.writeFileSync(this.lockFile, String(process.pid), { flag: 'wx' });
-        this.locked = true;
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const holder = Number(fs.readFileSync(this.lockFile, 'utf8').trim() || 0);
-      if (holder === process.pid || !alive(holder)) {
-        fs.rmSync(this.lockFile, { force: true });
-        continue;
-      }
-      throw new TaskDirectoryLockedError(this.path, holder);
+      this.lock = await FileLock.tryAcquire(path.join(this.path, '.lock'));
+      if (this.lock) return;
+      if (Date.now() >= deadline) throw new TaskDirectoryLockedError(this.path);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
-  unlock(): void {
-    if (this.locked) fs.rmSync(this.lockFile, { force: true });
-    this.locked = false;
+  async release(): Promise<void> {
+    const lock = this.lock;
+    this.lock = undefined;
+    await lock?.release();
   }
 
   storePath(store: string): string {
     return path.join(this.path, store);
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -146,12 +146,13 @@ export class Application {
   }
 
   /**
-   * Counters of the processing loop: records processed, commits, rewinds to the last commit, and
-   * pauses because an external system (a sink's database) was away.
+   * Counters of the processing loop: records processed, commits, rewinds to the last commit,
+   * pauses because an external system (a sink's database) was away, and damaged stores wiped and
+   * restored while running.
    */
-  get progress(): { processed: number; commits: number; rewinds: number; externalPauses: number } {
+  get progress(): { processed: number; commits: number; rewinds: number; externalPauses: number; recoveries: number } {
     const loop = this.loop;
-    return { processed: loop?.processed ?? 0, commits: loop?.commits ?? 0, rewinds: loop?.rewinds ?? 0, externalPauses: loop?.externalPauses ?? 0 };
+    return { processed: loop?.processed ?? 0, commits: loop?.commits ?? 0, rewinds: loop?.rewinds ?? 0, externalPauses: loop?.externalPauses ?? 0, recoveries: loop?.recoveries ?? 0 };
   }
 
   get exactlyOnce(): boolean {
@@ -234,7 +235,12 @@ export class Application {
     this.tasks = new Tasks(
       this.topology,
       { producer: this.producer, errors, log: this.log, clock: Date.now },
-      { stateDir: this.stateDir, applicationId, restore: (states) => restoreTasks(states, connection, this.log, this.onRestoreProgress) },
+      {
+        stateDir: this.stateDir,
+        applicationId,
+        restore: (states, upTo) =>
+          restoreTasks(states, connection, this.log, this.onRestoreProgress, { upTo, committed: (partitions) => this.consumer!.committed(partitions, 60_000) }),
+      },
     );
     this.consumer = await KafkaConsumer.connect({
       ...connection,

@@ -2,7 +2,8 @@ import type { KafkaConsumer } from '../kafka/consumer.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
 import type { ConsumedRecord, TopicPartitionOffset } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
-import { ExternalSystemUnavailable } from '../errors.ts';
+import { describeCause, ExternalSystemUnavailable } from '../errors.ts';
+import { TaskCorrupted } from './task-corrupted.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import { Mutex } from './mutex.ts';
 import { StopProcessing } from './record-errors.ts';
@@ -41,6 +42,8 @@ export class ProcessingLoop {
   rewinds = 0;
   /** Records consumed per topic. */
   readonly consumedByTopic = new Map<string, number>();
+  /** Times a damaged store was wiped and restored. */
+  recoveries = 0;
   /** Times the loop paused because an external system was unavailable. */
   externalPauses = 0;
   private unavailableSince: number | undefined;
@@ -88,6 +91,15 @@ export class ProcessingLoop {
    * tasks finish their external writes first, so nothing they took stays uncommitted.
    */
   async commit(options: { drain?: boolean } = {}): Promise<void> {
+    try {
+      await this.commitOnce(options);
+    } catch (err) {
+      if (!(err instanceof TaskCorrupted)) throw err;
+      await this.recover(err);
+    }
+  }
+
+  private async commitOnce(options: { drain?: boolean }): Promise<void> {
     const started = performance.now();
     const startedAt = Date.now();
     await this.protocol.prepare();
@@ -108,14 +120,12 @@ export class ProcessingLoop {
       await this.rewind();
     } else {
       if (outcome === 'committed' && offsets.length > 0) {
-        this.tasks.committed(offsets);
         this.commits++;
         this.log.debug({ offsets: offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`) }, 'offsets committed');
       }
       // Also when idle (no offsets): positions committed earlier may still be waiting for a purge.
       if (outcome === 'committed') this.onOffsetsCommitted(offsets);
-      await this.tasks.writeState();
-      this.tasks.checkpoint(this.producer);
+      await this.tasks.afterCommit(outcome === 'committed' ? offsets : [], this.producer);
       if (offsets.length > 0) this.onCommitted((performance.now() - started) / 1000);
     }
     // The interval runs from the start of this commit, as in Kafka Streams: a commit that takes
@@ -157,12 +167,25 @@ export class ProcessingLoop {
    * offsets, and the tasks are recreated, their stores reopened without the uncommitted
    * changes and caught up from their changelogs.
    */
-  private async rewind(): Promise<void> {
+  private async rewind(wipe?: ReadonlySet<string>): Promise<void> {
     this.rewinds++;
     const partitions = this.tasks.assignedPartitions();
     await this.consumer.seekToCommitted(partitions);
-    await this.tasks.reset();
+    await this.tasks.reset(wipe);
     this.log.info({ partitions: partitions.length }, 'tasks went back to the last commit');
+  }
+
+  /**
+   * A task's store was found damaged: what was done since the last commit is dropped where the
+   * guarantee allows (under at-least-once, what was sent stays sent and is sent again), and every
+   * task goes back to the last commit, the damaged task's stores wiped and restored from their
+   * changelogs. Nothing read from the damaged store is committed.
+   */
+  private async recover(corrupted: TaskCorrupted): Promise<void> {
+    this.recoveries++;
+    this.log.error({ task: corrupted.taskId, store: corrupted.corruption.store, err: describeCause(corrupted.corruption.cause) }, 'a store is damaged; wiping it, restoring it from its changelog and going back to the last commit');
+    if (!(await this.protocol.abandon())) await this.producer.flush().catch(() => undefined);
+    await this.rewind(new Set([corrupted.taskId]));
   }
 
   /** Counts a batch's records per topic (a batch holds long runs of one partition). */
@@ -207,6 +230,10 @@ export class ProcessingLoop {
       }
     } catch (err) {
       batch = undefined;
+      if (err instanceof TaskCorrupted) {
+        await this.recover(err);
+        return;
+      }
       if (!(err instanceof StopProcessing)) throw err;
       if (this.protocol.recoverable(err.reason)) {
         this.log.warn({ err: err.reason }, 'the producer failed; going back to the last commit');

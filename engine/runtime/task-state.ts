@@ -1,16 +1,17 @@
-import type { BytesStore } from '../../state/bytes-store.ts';
+import type { BytesStore, StorePosition } from '../../state/bytes-store.ts';
 import { CachingStore } from '../../state/caching-store.ts';
 import { ChangeLoggingStore } from '../../state/change-logging-store.ts';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../../state/checkpoint.ts';
-import { LevelDbStore, StoreOpenError } from '../../state/leveldb/level-store.ts';
+import { LevelDbStore, StoreCorruptedError, StoreOpenError } from '../../state/leveldb/level-store.ts';
 import { ExpiringStore, stampedCodec } from '../../state/expiring-store.ts';
 import { MeteredStore } from '../../state/metered-store.ts';
 import { CommittedReader } from '../../state/committed-reader.ts';
-import { TaskDirectory, TaskDirectoryLockedError } from '../../state/task-directory.ts';
+import { TaskDirectory } from '../../state/task-directory.ts';
 import { ApplicationError, describeCause, IllegalStateError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
 import type { RecordOutput } from './record-output.ts';
+import { changelogPartition } from './restore.ts';
 
 /** Expired entries each store with a TTL examines per commit. */
 const SWEEP_BATCH = 1000;
@@ -22,10 +23,15 @@ export interface TaskStore {
   readonly spec: CompiledStore;
   readonly partition: number;
   bytes: LevelDbStore;
-  /** The checkpointed changelog position, if the checkpoint can be used. */
-  checkpointed: number | undefined;
+  /**
+   * Where restoration may start: the changelog position the store's own data records, when that
+   * can be trusted; undefined restores from the beginning of the changelog.
+   */
+  restoreFrom: number | undefined;
   /** The next changelog offset the store reflects; known once restored. */
   position: number;
+  /** The position last written into the store with its data. */
+  written: number | undefined;
   cache?: CachingStore<unknown, unknown>;
   /** The expiry layer of a store with a TTL. */
   expiring?: ExpiringStore<unknown, unknown>;
@@ -42,22 +48,28 @@ export interface TaskStateOptions {
   log: Logger;
   /** How long to wait for another process (an old owner) to release the task's directory. */
   lockTimeoutMs?: number;
+  /** Wipe every store (its data was found damaged): it is restored from its changelog. */
+  wipe?: boolean;
 }
 
 /**
  * The state of one task: its directory (locked for this process), one LevelDB per store under
  * `<state-dir>/<application.id>/<task>/<store>`, and its checkpoint. Restoration works on the
  * bare LevelDBs; `activate` then stacks metering, caching and change-logging over them.
+ *
+ * Each store keeps its changelog position inside its LevelDB, written in the same batch as the
+ * data it describes, so the two never disagree; the `.checkpoint` file beside the stores repeats
+ * the positions at close (and every {@link CHECKPOINT_DELTA} changelog records). A store whose
+ * recorded position is missing or behind its checkpoint lost data (deleted files, a truncated
+ * log): it is wiped and restored from its changelog rather than trusted.
  */
 export class TaskState {
   readonly taskId: string;
   readonly stores: TaskStore[];
   private readonly directory: TaskDirectory;
   private readonly log: Logger;
-  /** Each store's position in the last checkpoint written. */
+  /** Each store's position in the last checkpoint file written. */
   private readonly checkpointed = new Map<TaskStore, number>();
-  /** The last commit's checkpoint, when it was not written yet. */
-  private unwritten: Checkpoint | undefined;
 
   private constructor(taskId: string, directory: TaskDirectory, stores: TaskStore[], log: Logger) {
     this.taskId = taskId;
@@ -66,32 +78,27 @@ export class TaskState {
     this.log = log;
   }
 
-  /** Locks the directory, opens every store (wiping a corrupt one) and reads the checkpoint. */
+  /** Locks the directory, opens every store, and decides which can be trusted (wiping the others). */
   static async open(taskId: string, partition: number, specs: CompiledStore[], options: TaskStateOptions): Promise<TaskState> {
     const directory = new TaskDirectory(options.stateDir, options.applicationId, taskId);
-    await lockWithRetry(directory, options.lockTimeoutMs ?? 60_000);
+    try {
+      await directory.acquire(options.lockTimeoutMs ?? 60_000);
+    } catch (err) {
+      throw new ApplicationError(`Cannot take the state directory of task ${taskId}: ${describeCause(err)}`, { cause: err });
+    }
     const log = options.log.child({ task: taskId });
     const checkpoint = readCheckpoint(directory.path);
     const stores: TaskStore[] = [];
     try {
       for (const spec of specs) {
         const location = directory.storePath(spec.name);
-        let bytes: LevelDbStore;
-        let checkpointed = checkpoint?.[spec.changelogTopic]?.[String(partition)];
-        try {
-          bytes = await LevelDbStore.open(spec.name, location);
-        } catch (err) {
-          if (!(err instanceof StoreOpenError && err.corrupt)) throw err;
-          log.warn({ store: spec.name, err: describeCause(err) }, 'store is corrupt; wiping it and restoring from the changelog');
-          LevelDbStore.wipe(location);
-          bytes = await LevelDbStore.open(spec.name, location);
-          checkpointed = undefined;
-        }
-        stores.push({ spec, partition, bytes, checkpointed, position: -1 });
+        const checkpointed = checkpoint?.[spec.changelogTopic]?.[String(partition)];
+        const { bytes, restoreFrom } = await openTrusted(spec, partition, location, checkpointed, options.wipe ?? false, log);
+        stores.push({ spec, partition, bytes, restoreFrom, position: -1, written: restoreFrom });
       }
     } catch (err) {
       await Promise.all(stores.map((s) => s.bytes.close().catch(() => undefined)));
-      directory.unlock();
+      await directory.release();
       throw err;
     }
     return new TaskState(taskId, directory, stores, log);
@@ -102,7 +109,8 @@ export class TaskState {
     await store.bytes.close();
     LevelDbStore.wipe(store.bytes.location);
     store.bytes = await LevelDbStore.open(store.spec.name, store.bytes.location);
-    store.checkpointed = undefined;
+    store.restoreFrom = undefined;
+    store.written = undefined;
     store.reader = undefined;
   }
 
@@ -187,61 +195,108 @@ export class TaskState {
     for (const s of this.stores) s.cache!.flush();
   }
 
-  /** Writes the staged changes of every store to LevelDB. */
-  async write(): Promise<void> {
-    await Promise.all(this.stores.map((s) => s.bytes.write()));
-  }
-
   /**
-   * Records how far each store's changelog is applied: the acknowledged changelog offsets, or,
-   * for a table over a topic, the task's position in that topic.
+   * After a commit: how far each store now reflects its changelog, the acknowledged changelog
+   * offsets, or, for a table over a topic, the task's position in that topic.
    */
-  checkpoint(producer: RecordOutput, inputPosition: (topic: string) => number | undefined): void {
-    const offsets: Checkpoint = {};
+  advance(producer: RecordOutput, inputPosition: (topic: string) => number | undefined): void {
     for (const s of this.stores) {
       const position = s.spec.sourceChangelog ? inputPosition(s.spec.changelogTopic) : producer.deliveredOffset(s.spec.changelogTopic, s.partition);
       if (position !== undefined) s.position = Math.max(s.position, s.spec.sourceChangelog ? position : position + 1);
-      (offsets[s.spec.changelogTopic] ??= {})[String(s.partition)] = s.position;
     }
-    // As Kafka Streams does: a checkpoint at a commit only once the changelogs moved on by
-    // CHECKPOINT_DELTA records since the last one written, and always when the task closes. An
-    // older checkpoint only makes a restart replay more of the changelog; writing one file per
-    // task at every commit (every 100 ms under exactly-once) cost more than the commit itself.
-    const advanced = this.stores.reduce((n, s) => n + Math.max(0, s.position - (this.checkpointed.get(s) ?? -1)), 0);
-    this.unwritten = offsets;
-    if (advanced >= CHECKPOINT_DELTA) this.writeUnwritten();
   }
 
-  private writeUnwritten(): void {
-    if (this.unwritten === undefined) return;
-    writeCheckpoint(this.directory.path, this.unwritten);
-    this.unwritten = undefined;
-    for (const s of this.stores) this.checkpointed.set(s, s.position);
+  /** Where each store's changelog partition stood at the last commit or restoration (`topic[partition]` → offset). */
+  changelogPositions(): Array<[string, number]> {
+    return this.stores.filter((s) => !s.spec.sourceChangelog && s.position >= 0).map((s) => [changelogPartition(s.spec.changelogTopic, s.partition), s.position]);
   }
 
-  /** Closes the stores (they stay on disk), with the last commit's checkpoint, and releases the directory. */
+  /** Writes the staged changes of every store to LevelDB, each with the position it brings the store to. */
+  async write(): Promise<void> {
+    await Promise.all(
+      this.stores.map(async (s) => {
+        const moved = s.position >= 0 && s.position !== s.written;
+        await s.bytes.write(moved ? { topic: s.spec.changelogTopic, partition: s.partition, offset: s.position } : undefined);
+        if (moved) s.written = s.position;
+      }),
+    );
+  }
+
+  /**
+   * Writes the checkpoint file, as Kafka Streams does, once the changelogs moved on by
+   * CHECKPOINT_DELTA records since the last one written, and always when the task closes. The
+   * stores carry their own positions; the file is what they are checked against at the next
+   * start, so an older one only makes that check weaker, never wrong.
+   */
+  checkpoint(force = false): void {
+    const advanced = this.stores.reduce((n, s) => n + Math.max(0, (s.written ?? -1) - (this.checkpointed.get(s) ?? -1)), 0);
+    if (!force && advanced < CHECKPOINT_DELTA) return;
+    const offsets: Checkpoint = {};
+    for (const s of this.stores) {
+      if (s.written === undefined) continue;
+      (offsets[s.spec.changelogTopic] ??= {})[String(s.partition)] = s.written;
+    }
+    writeCheckpoint(this.directory.path, offsets);
+    for (const s of this.stores) if (s.written !== undefined) this.checkpointed.set(s, s.written);
+  }
+
+  /** Closes the stores (they stay on disk), with a checkpoint of what they hold, and releases the directory. */
   async close(): Promise<void> {
     try {
-      this.writeUnwritten();
+      this.checkpoint(true);
     } catch (err) {
       this.log.warn({ err: describeCause(err) }, 'checkpoint not written; the next start restores more of the changelog');
     }
     await Promise.all(this.stores.map((s) => s.bytes.close().catch((err) => this.log.warn({ err: describeCause(err) }, 'store did not close cleanly'))));
-    this.directory.unlock();
+    await this.directory.release();
   }
 }
 
-async function lockWithRetry(directory: TaskDirectory, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      directory.lock();
-      return;
-    } catch (err) {
-      if (!(err instanceof TaskDirectoryLockedError) || Date.now() > deadline) {
-        throw new ApplicationError(`Cannot take the state directory: ${describeCause(err)}`, { cause: err });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+/**
+ * Opens a store and decides whether its data can be trusted: its recorded changelog position
+ * must be there, for this changelog partition, and no older than the checkpoint file's (which
+ * is written after the data). Otherwise, or when its files are corrupt, it is wiped.
+ */
+async function openTrusted(
+  spec: CompiledStore,
+  partition: number,
+  location: string,
+  checkpointed: number | undefined,
+  wipe: boolean,
+  log: Logger,
+): Promise<{ bytes: LevelDbStore; restoreFrom: number | undefined }> {
+  let bytes: LevelDbStore | undefined;
+  let doubt: string | undefined = wipe ? 'its data was found damaged' : undefined;
+  try {
+    bytes = await LevelDbStore.open(spec.name, location);
+    if (doubt === undefined) {
+      const recorded = bytes.position();
+      doubt = distrust(recorded, checkpointed, spec.changelogTopic, partition, bytes.created);
+      if (doubt === undefined) return { bytes, restoreFrom: recorded?.offset };
     }
+  } catch (err) {
+    if (!(err instanceof StoreOpenError && err.corrupt) && !(err instanceof StoreCorruptedError)) throw err;
+    doubt = `its files are corrupt (${describeCause(err)})`;
   }
+  log.warn({ store: spec.name, checkpoint: checkpointed, reason: doubt }, `store cannot be trusted: ${doubt}; wiping it and restoring it from its changelog`);
+  await bytes?.close().catch(() => undefined);
+  LevelDbStore.wipe(location);
+  return { bytes: await LevelDbStore.open(spec.name, location), restoreFrom: undefined };
+}
+
+/** Why a store's data cannot be trusted, or undefined when it can. */
+export function distrust(
+  recorded: StorePosition | undefined,
+  checkpointed: number | undefined,
+  topic: string,
+  partition: number,
+  created: boolean,
+): string | undefined {
+  if (recorded !== undefined && (recorded.topic !== topic || recorded.partition !== partition)) {
+    return `it holds the state of ${recorded.topic}[${recorded.partition}], not ${topic}[${partition}]`;
+  }
+  if (checkpointed !== undefined && recorded === undefined) return `its checkpoint says it reflects its changelog up to ${checkpointed}, but its files record no position (lost or replaced)`;
+  if (checkpointed !== undefined && recorded!.offset < checkpointed) return `its files reflect its changelog up to ${recorded!.offset}, behind its checkpoint's ${checkpointed} (data lost, e.g. a truncated log)`;
+  if (recorded === undefined && !created) return 'its files record no changelog position';
+  return undefined;
 }

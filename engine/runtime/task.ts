@@ -13,6 +13,7 @@ import type { StoreProvider } from '../processors/processor.ts';
 import { StopProcessing, type RecordErrors } from './record-errors.ts';
 import type { TaskState } from './task-state.ts';
 import type { RecordOutput } from './record-output.ts';
+import { asTaskCorrupted, detectingCorruption } from './task-corrupted.ts';
 
 /** What a task needs from the application around it. */
 export interface TaskDependencies {
@@ -134,7 +135,7 @@ export class Task {
     return [...this.inputs.keys()];
   }
 
-  /** Runs one record through the sub-topology. Throws only {@link StopProcessing}. */
+  /** Runs one record through the sub-topology. Throws only {@link StopProcessing} and {@link TaskCorrupted}. */
   process(record: ConsumedRecord): void {
     const input = this.inputs.get(record.topic);
     if (input === undefined) return;
@@ -181,6 +182,8 @@ export class Task {
       this.punctuators.run(type, time);
     } catch (error) {
       if (error instanceof StopProcessing) throw error;
+      const corrupted = asTaskCorrupted(this.id, error);
+      if (corrupted) throw corrupted;
       throw new StopProcessing(new ProcessingError('punctuation', `a ${type} punctuation at ${time}`, error));
     } finally {
       Object.assign(context, saved);
@@ -199,7 +202,8 @@ export class Task {
   }
 
   async sweepExpired(): Promise<void> {
-    await this.state?.sweepExpired();
+    const state = this.state;
+    if (state) await detectingCorruption(this.id, () => state.sweepExpired());
   }
 
   /** Passes the stores' cached changes down and on (at commit; outputs may follow). */
@@ -209,16 +213,26 @@ export class Task {
     this.state.flush();
   }
 
-  async writeState(): Promise<void> {
-    await this.state?.write();
+  /** After a commit: the stores' changelog positions move to what the commit made durable. */
+  advance(producer: RecordOutput): void {
+    this.state?.advance(producer, (topic) => {
+      const input = this.inputs.get(topic);
+      return input === undefined || input.committed < 0 ? undefined : input.committed;
+    });
   }
 
-  checkpoint(producer: RecordOutput): void {
-    this.state?.checkpoint(producer, (topic) => {
-      const input = this.inputs.get(topic);
-      if (input === undefined || input.next < 0) return undefined;
-      return this.committable(input);
-    });
+  async writeState(): Promise<void> {
+    const state = this.state;
+    if (state) await detectingCorruption(this.id, () => state.write());
+  }
+
+  /** Where each changelog partition of this task's stores stood at the last commit (`topic[partition]` → offset). */
+  changelogPositions(): Array<[string, number]> {
+    return this.state?.changelogPositions() ?? [];
+  }
+
+  checkpoint(): void {
+    this.state?.checkpoint();
   }
 
   async close(): Promise<void> {
@@ -298,6 +312,9 @@ export class Task {
         forward(key, value);
       } catch (error) {
         if (error instanceof StopProcessing) throw error;
+        // A damaged store is the store's fault, not the operator's or the record's.
+        const corrupted = asTaskCorrupted(this.id, error);
+        if (corrupted) throw corrupted;
         // A producer that failed fatally cannot write anywhere, dead-letter topics included.
         if (error instanceof KafkaOperationError && error.fatal) {
           throw new StopProcessing(new ApplicationError(`The producer failed fatally: ${error.message}`, { cause: error }));

@@ -3,16 +3,22 @@ import type { CompiledStore, CompiledTopology, Subtopology } from '../topology/c
 import type { CommittedReader } from '../../state/committed-reader.ts';
 import type { ConsumedRecord } from '../kafka/records.ts';
 import { Mutex } from './mutex.ts';
+import { describeCause } from '../errors.ts';
+import { findStoreCorruption } from '../../state/leveldb/store-errors.ts';
 import { needsPrefetch } from './serde-preparation.ts';
 import { Task, type TaskDependencies } from './task.ts';
 import { TaskState } from './task-state.ts';
+import type { RecordOutput } from './record-output.ts';
 
 /** What tasks with state need besides the per-record dependencies. */
 export interface StateDependencies {
   stateDir: string;
   applicationId: string;
-  /** Brings newly opened stores up to their changelogs (restore.ts restoreTasks, in an application). */
-  restore: (states: TaskState[]) => Promise<void>;
+  /**
+   * Brings newly opened stores up to their changelogs (restore.ts restoreTasks, in an
+   * application); `upTo` bounds changelog partitions of tasks recreated in place.
+   */
+  restore: (states: TaskState[], upTo: ReadonlyMap<string, number>) => Promise<void>;
 }
 
 /**
@@ -105,25 +111,29 @@ export class Tasks {
     return this.changes.run(() => this.create(partitions));
   }
 
-  private async create(partitions: TopicPartition[]): Promise<void> {
+  /**
+   * `wipe`: tasks whose stores were found damaged, wiped and restored from scratch; `upTo`: where
+   * changelog partitions stood at the last commit, for tasks recreated in place.
+   */
+  private async create(partitions: TopicPartition[], wipe: ReadonlySet<string> = new Set(), upTo: ReadonlyMap<string, number> = new Map()): Promise<void> {
     const created = new Map<string, { sub: Subtopology; partition: number }>();
     for (const { topic, partition } of partitions) {
       const sub = this.subtopologyOf.get(topic);
       if (sub && !this.tasks.has(`${sub.id}_${partition}`)) created.set(`${sub.id}_${partition}`, { sub, partition });
     }
-    const states = new Map<string, TaskState>();
     for (const id of created.keys()) this.restoring.add(id);
     if (created.size > 0) this.onChange();
+    let states: Map<string, TaskState>;
     try {
-      for (const [id, { sub, partition }] of created) {
-        const stores = this.storesOf.get(sub.id);
-        if (stores) states.set(id, await TaskState.open(id, partition, stores, { ...this.stateDeps, log: this.deps.log }));
+      try {
+        states = await this.openStates(created, wipe, upTo);
+      } catch (err) {
+        // Damage met while restoring or preloading (LevelDB reads tables lazily): once more,
+        // with those tasks' stores wiped.
+        if (!findStoreCorruption(err)) throw err;
+        this.deps.log.warn({ err: describeCause(err) }, 'a store was found damaged while it was restored; wiping it and restoring again');
+        states = await this.openStates(created, new Set(created.keys()), upTo);
       }
-      await this.stateDeps.restore([...states.values()]);
-      for (const state of states.values()) await state.preload();
-    } catch (err) {
-      await Promise.all([...states.values()].map((s) => s.close()));
-      throw err;
     } finally {
       for (const id of created.keys()) this.restoring.delete(id);
       if (created.size > 0) queueMicrotask(() => this.onChange());
@@ -139,6 +149,23 @@ export class Tasks {
       entry.assigned.add(topic);
       if (!this.route.has(topic)) this.route.set(topic, []);
       this.route.get(topic)![partition] = entry.task;
+    }
+  }
+
+  /** Opens and restores the state of new tasks; on failure, closes what it opened. */
+  private async openStates(created: Map<string, { sub: Subtopology; partition: number }>, wipe: ReadonlySet<string>, upTo: ReadonlyMap<string, number>): Promise<Map<string, TaskState>> {
+    const states = new Map<string, TaskState>();
+    try {
+      for (const [id, { sub, partition }] of created) {
+        const stores = this.storesOf.get(sub.id);
+        if (stores) states.set(id, await TaskState.open(id, partition, stores, { ...this.stateDeps, log: this.deps.log, wipe: wipe.has(id) }));
+      }
+      await this.stateDeps.restore([...states.values()], upTo);
+      for (const state of states.values()) await state.preload();
+      return states;
+    } catch (err) {
+      await Promise.all([...states.values()].map((s) => s.close()));
+      throw err;
     }
   }
 
@@ -172,15 +199,19 @@ export class Tasks {
   /**
    * Recreates every task from its last commit: the tasks close without writing what they have
    * not committed (cached and staged store changes are dropped), then open again, their stores
-   * caught up from their changelogs from their checkpoints.
+   * caught up from their changelogs no further than where the last commit left them (what was
+   * sent since, under at-least-once, is not theirs yet). The stores of the tasks in `wipe` were
+   * found damaged: they are wiped and restored from scratch.
    */
-  reset(): Promise<void> {
+  reset(wipe: ReadonlySet<string> = new Set()): Promise<void> {
     return this.changes.run(async () => {
       const partitions = this.assignedPartitions();
+      const upTo = new Map<string, number>();
+      for (const { task } of this.tasks.values()) for (const [id, offset] of task.changelogPositions()) upTo.set(id, offset);
       // Queries of these tasks answer "restoring" until they run again.
       for (const id of this.tasks.keys()) this.restoring.add(id);
       await this.closeEvery();
-      await this.create(partitions);
+      await this.create(partitions, wipe, upTo);
     });
   }
 
@@ -228,12 +259,16 @@ export class Tasks {
     this.commitRequested = false;
   }
 
-  async writeState(): Promise<void> {
+  /**
+   * After the positions `offsets` (and every record sent before them) became durable: the tasks
+   * take note, their stores' changelog positions move on, the stores' staged changes are written
+   * to LevelDB with those positions, and checkpoint files are written when due.
+   */
+  async afterCommit(offsets: TopicPartitionOffset[], producer: RecordOutput): Promise<void> {
+    this.committed(offsets);
+    for (const { task } of this.tasks.values()) task.advance(producer);
     await Promise.all([...this.tasks.values()].map(({ task }) => task.writeState()));
-  }
-
-  checkpoint(producer: TaskDependencies['producer']): void {
-    for (const { task } of this.tasks.values()) task.checkpoint(producer);
+    for (const { task } of this.tasks.values()) task.checkpoint();
   }
 
   /** Every position processed and not yet committed. */

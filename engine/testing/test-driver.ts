@@ -250,9 +250,7 @@ export class TestDriver {
     await this.tasks.beforeCommit(true);
     await this.tasks.sweepExpired();
     this.unwrap(() => this.tasks.flushState());
-    await this.tasks.writeState();
-    this.tasks.committed(this.tasks.uncommitted());
-    this.tasks.checkpoint(this.log);
+    await this.tasks.afterCommit(this.tasks.uncommitted(), this.log);
   }
 
   /** Runs `step`, turning the engine's internal stop signal into the error the application would stop with. */

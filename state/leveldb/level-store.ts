@@ -1,18 +1,18 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { bounds, type BytesStore, type RangeOptions } from '../bytes-store.ts';
+import { bounds, type BytesStore, type RangeOptions, type StorePosition } from '../bytes-store.ts';
 import { StagedWrites } from './staged-writes.ts';
+import { isCorruption, StoreCorruptedError, StoreOpenError } from './store-errors.ts';
 
-/** A store's LevelDB could not be opened: it is corrupt or held by another process. */
-export class StoreOpenError extends Error {
-  readonly corrupt: boolean;
+export { StoreCorruptedError, StoreOpenError } from './store-errors.ts';
 
-  constructor(location: string, cause: unknown) {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    super(`LevelDB at ${location} could not be opened: ${message}`, { cause });
-    this.corrupt = /corrupt|checksum|bad (block|magic)|MANIFEST|CURRENT/i.test(message + String((cause as { cause?: unknown })?.cause ?? ''));
-  }
-}
+/**
+ * The key under which a store keeps its changelog position, beside the data and written in the
+ * same batches. Keys of the engine's string and JSON serdes are UTF-8 and never start with 0xff;
+ * a store whose keys are raw bytes must not use exactly this key. Scans never return it.
+ */
+export const POSITION_KEY = Buffer.concat([Buffer.alloc(8, 0xff), Buffer.from('sluice.changelog-position', 'latin1')]);
 
 type Db = ClassicLevel<Buffer, Buffer>;
 
@@ -48,15 +48,19 @@ export class LevelDbStore implements BytesStore {
   /** What the batch being written holds, readable until LevelDB has it. */
   private writing = new StagedWrites();
   private writingBatch: Promise<void> | undefined;
+  /** True when the store had no LevelDB before this open (a new store, or its files were lost). */
+  readonly created: boolean;
 
-  private constructor(name: string, location: string, db: Db) {
+  private constructor(name: string, location: string, db: Db, created: boolean) {
     this.name = name;
     this.location = location;
     this.db = db;
+    this.created = created;
   }
 
   /** Opens (creating if needed) the LevelDB at `location`. Throws {@link StoreOpenError}. */
   static async open(name: string, location: string): Promise<LevelDbStore> {
+    const created = !fs.existsSync(path.join(location, 'CURRENT'));
     fs.mkdirSync(location, { recursive: true });
     const db: Db = new ClassicLevel<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', ...OPEN_OPTIONS });
     try {
@@ -64,7 +68,7 @@ export class LevelDbStore implements BytesStore {
     } catch (err) {
       throw new StoreOpenError(location, err);
     }
-    return new LevelDbStore(name, location, db);
+    return new LevelDbStore(name, location, db, created);
   }
 
   /** Deletes the LevelDB at `location` (the store must be closed). */
@@ -78,11 +82,40 @@ export class LevelDbStore implements BytesStore {
       if (staged === undefined) staged = this.writing.get(key);
       if (staged !== undefined) return staged ?? undefined;
     }
-    return this.db.getSync(key);
+    return this.read(key);
   }
 
   getWritten(key: Buffer): Buffer | undefined {
-    return this.db.getSync(key);
+    if (isPositionKey(key)) return undefined;
+    return this.read(key);
+  }
+
+  /** The changelog position last written with the data. Throws {@link StoreCorruptedError} if it cannot be read. */
+  position(): StorePosition | undefined {
+    const bytes = this.read(POSITION_KEY);
+    if (bytes === undefined) return undefined;
+    try {
+      const parsed = JSON.parse(bytes.toString('utf8')) as Partial<StorePosition>;
+      if (typeof parsed.topic === 'string' && Number.isInteger(parsed.partition) && Number.isInteger(parsed.offset)) {
+        return { topic: parsed.topic, partition: parsed.partition!, offset: parsed.offset! };
+      }
+    } catch {
+      // falls through: an unreadable position is damage
+    }
+    throw new StoreCorruptedError(this.name, this.location, new Error('its changelog position is unreadable'));
+  }
+
+  private read(key: Buffer): Buffer | undefined {
+    try {
+      return this.db.getSync(key);
+    } catch (err) {
+      throw this.failure(err);
+    }
+  }
+
+  /** A LevelDB error as the store's: corruption becomes a {@link StoreCorruptedError}. */
+  private failure(err: unknown): unknown {
+    return isCorruption(err) ? new StoreCorruptedError(this.name, this.location, err) : err;
   }
 
   /** About how many bytes the store takes on disk (LevelDB's estimate; recent writes may not count yet). */
@@ -98,9 +131,10 @@ export class LevelDbStore implements BytesStore {
     this.staged.set(key, value);
   }
 
-  async write(): Promise<void> {
+  async write(position?: StorePosition): Promise<void> {
     // One batch at a time, in order.
     while (this.writingBatch !== undefined) await this.writingBatch.catch(() => undefined);
+    if (position !== undefined) (this.batch ??= this.db.batch()).put(POSITION_KEY, encodePosition(position));
     const batch = this.batch;
     if (batch === undefined) return;
     this.batch = undefined;
@@ -111,6 +145,8 @@ export class LevelDbStore implements BytesStore {
     this.writingBatch = batch.write();
     try {
       await this.writingBatch;
+    } catch (err) {
+      throw this.failure(err);
     } finally {
       this.writingBatch = undefined;
       writing.clear();
@@ -124,15 +160,18 @@ export class LevelDbStore implements BytesStore {
   }
 
   /** Copies the entries into a native batch at once (the caller's arrays are free as it returns) and writes it. */
-  restore(entries: Array<[Buffer, Buffer | null]>): Promise<void> {
-    if (entries.length === 0) return Promise.resolve();
+  restore(entries: Array<[Buffer, Buffer | null]>, position?: StorePosition): Promise<void> {
+    if (entries.length === 0 && position === undefined) return Promise.resolve();
     const batch = this.db.batch();
     for (let i = 0; i < entries.length; i++) {
       const [key, value] = entries[i]!;
       if (value === null) batch.del(key);
       else batch.put(key, value);
     }
-    return batch.write();
+    if (position !== undefined) batch.put(POSITION_KEY, encodePosition(position));
+    return batch.write().catch((err: unknown) => {
+      throw this.failure(err);
+    });
   }
 
   async *range(options: RangeOptions = {}): AsyncIterable<[Buffer, Buffer]> {
@@ -145,9 +184,14 @@ export class LevelDbStore implements BytesStore {
     });
     try {
       for (;;) {
-        const entries = await iterator.nextv(1000);
+        let entries: Array<[Buffer, Buffer]>;
+        try {
+          entries = await iterator.nextv(1000);
+        } catch (err) {
+          throw this.failure(err);
+        }
         if (entries.length === 0) return;
-        for (const entry of entries) yield entry;
+        for (const entry of entries) if (!isPositionKey(entry[0])) yield entry;
       }
     } finally {
       await iterator.close();
@@ -163,4 +207,12 @@ export class LevelDbStore implements BytesStore {
     await batch?.close();
     await this.db.close();
   }
+}
+
+function isPositionKey(key: Buffer): boolean {
+  return key.length === POSITION_KEY.length && key[0] === 0xff && key.equals(POSITION_KEY);
+}
+
+function encodePosition(position: StorePosition): Buffer {
+  return Buffer.from(JSON.stringify({ topic: position.topic, partition: position.partition, offset: position.offset }), 'utf8');
 }

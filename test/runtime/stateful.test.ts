@@ -6,18 +6,10 @@ import type { RestoreProgress } from '../../engine/runtime/restore.ts';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 import type { ProcessorSupplier } from '../../engine/processors/processor.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
+import { counter } from '../helpers/counter.ts';
 import { startApplication, text, waitForRecords } from '../helpers/app.ts';
 import { bootstrapServers, createTopic, createUniqueTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
 import { readChangelog, readCheckpointFile, readStoreFromDisk, tempStateDir } from '../helpers/state.ts';
-
-function counter(input: string, output: string) {
-  return defineApplication({
-    applicationId: 'counter',
-    keySerde: Serdes.string(),
-    valueSerde: Serdes.string(),
-    topology: (builder) => builder.stream<string, string>(input).groupByKey().count({ name: 'counts' }).toStream().to(output, { value: Serdes.json() }),
-  });
-}
 
 /** The latest value per key of an output topic. */
 async function latest(topic: string): Promise<Map<string, number>> {

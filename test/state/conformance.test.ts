@@ -120,6 +120,18 @@ for (const [name, open] of backends) {
       expect(await collect(store.range())).to.deep.equal(['y=2']);
     });
 
+    it('keeps its changelog position with the data it describes, out of reads and scans', async () => {
+      expect(store.position()).to.equal(undefined);
+      store.put(b('a'), b('1'));
+      await store.write({ topic: 'app-s-changelog', partition: 3, offset: 17 });
+      await store.restore([[b('b'), b('2')]], { topic: 'app-s-changelog', partition: 3, offset: 18 });
+      await store.write();
+      store = await reopen();
+      expect(store.position()).to.deep.equal({ topic: 'app-s-changelog', partition: 3, offset: 18 });
+      expect(await collect(store.range())).to.deep.equal(['a=1', 'b=2']);
+      expect(await collect(store.range({ reverse: true }))).to.deep.equal(['b=2', 'a=1']);
+    });
+
     it('keeps the order of numbers and strings under the ordered key encodings', async () => {
       const numbers = [3, -1.5, 0, -Infinity, 1e9, -1e9, 2.25, Infinity, -0.001];
       for (const n of numbers) store.put(orderedNumber.serialize(n, '')!, b(String(n)));
