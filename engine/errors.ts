@@ -73,16 +73,42 @@ export class KafkaOperationError extends SluiceError {
 /** Records could not be delivered to the broker; nothing after them may be committed. */
 export class DeliveryError extends SluiceError {
   readonly failed: number;
+  /** How many of them the broker refused as larger than their topic accepts. */
+  readonly tooLarge: number;
 
-  constructor(failed: number, first: unknown) {
+  constructor(failed: number, first: { error: unknown; topic: string; partition: number }, tooLarge = 0) {
     super(
       'SLUICE_DELIVERY_FAILED',
-      `${failed} record(s) were not acknowledged by the broker (first error: ${describeCause(first)}). ` +
-        'Their input offsets were not committed, so they will be processed again after a restart; ' +
+      `${failed} record(s) were not acknowledged by the broker (first error, for ${first.topic}[${first.partition}]: ${describeCause(first.error)})` +
+        `${tooLarge > 0 ? `, ${tooLarge} of them refused as too large for their topic` : ''}. ` +
+        'Their input offsets were not committed, so they will be processed again; ' +
         'check that the topic exists and the broker is reachable.',
-      { cause: first },
+      { cause: first.error },
     );
     this.failed = failed;
+    this.tooLarge = tooLarge;
+  }
+}
+
+/**
+ * A record is larger than its topic takes: the producer's `message.max.bytes` (librdkafka's
+ * default is 1,000,000 bytes), or the topic's `max.message.bytes` once the broker refused a
+ * record that size. Thrown when the record is sent, so the record's error handling applies.
+ */
+export class RecordTooLargeError extends SluiceError {
+  readonly topic: string;
+  readonly bytes: number;
+  readonly limit: number;
+
+  constructor(topic: string, bytes: number, limit: number) {
+    super(
+      'SLUICE_RECORD_TOO_LARGE',
+      `A record of ${bytes} bytes is larger than topic "${topic}" takes (${limit} bytes). Route such records to a dead-letter topic ` +
+        "(they are written there truncated if they do not fit whole), or raise the topic's max.message.bytes and the producer's message.max.bytes.",
+    );
+    this.topic = topic;
+    this.bytes = bytes;
+    this.limit = limit;
   }
 }
 

@@ -43,7 +43,7 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
   private readonly keys: Codec<K>;
   private readonly values: Codec<V>;
   private readonly topic: string;
-  private readonly enabled: boolean;
+  private enabled: boolean;
   private readonly maxEntries: number;
   private readonly maxDirty: number;
   private readonly onPressure: (() => void) | undefined;
@@ -63,6 +63,15 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
     this.maxEntries = options.maxEntries ?? 10_000;
     this.maxDirty = options.maxDirty ?? 50_000;
     this.onPressure = options.onPressure;
+  }
+
+  /**
+   * Off: every write is passed down at once, inside the call that made it, so a failure to
+   * serialize or log it is that call's; on again, writes are kept until the next flush. Turn
+   * off only with nothing dirty (a freshly opened store).
+   */
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
   }
 
   setFlushListener(listener: FlushListener<K, V> | undefined): void {
@@ -147,8 +156,14 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
     // changed below, so nothing goes to the store, its changelog or downstream. Operators that
     // hold records briefly (prioritize, batch) put and delete most keys within one commit.
     if (entry.value === null && entry.flushed === null) return;
-    const bytes = entry.value === null ? null : this.values.serialize(entry.value, this.topic);
-    this.inner.put(entry.keyBytes ?? this.encodeKey(entry.key), bytes, entry.timestamp);
+    try {
+      const bytes = entry.value === null ? null : this.values.serialize(entry.value, this.topic);
+      this.inner.put(entry.keyBytes ?? this.encodeKey(entry.key), bytes, entry.timestamp);
+    } catch (err) {
+      // Not written: the key goes back to what is below, as if the write had not happened.
+      entry.value = entry.flushed;
+      throw err;
+    }
     const old = entry.flushed;
     entry.flushed = entry.value;
     if (this.listener !== undefined) {

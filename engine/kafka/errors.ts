@@ -13,6 +13,8 @@ export const KafkaCodes = {
   /** The client failed fatally (e.g. a fenced transactional producer); see its fatal error. */
   FATAL: -150,
   QUEUE_FULL: -184,
+  /** A record larger than the producer's `message.max.bytes` or the topic's `max.message.bytes`. */
+  MSG_SIZE_TOO_LARGE: 10,
   TIMED_OUT: -185,
   UNKNOWN_TOPIC_OR_PART: 3,
   TOPIC_ALREADY_EXISTS: 36,

@@ -1,11 +1,11 @@
 import Kafka from '@confluentinc/kafka-javascript';
-import { DeliveryError, KafkaOperationError, OperationTimeoutError, TransactionError, type TransactionFailure } from '../errors.ts';
+import { DeliveryError, KafkaOperationError, OperationTimeoutError, RecordTooLargeError, TransactionError, type TransactionFailure } from '../errors.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { baseProperties, type ConnectionOptions } from './config.ts';
 import { KafkaCodes, kafkaError, promised } from './errors.ts';
 import type { KafkaConsumer } from './consumer.ts';
 import { partitionForKey } from './murmur2.ts';
-import type { ProducerRecord, TopicPartitionOffset } from './records.ts';
+import { recordSize, type ProducerRecord, type TopicPartitionOffset } from './records.ts';
 
 export interface ProducerOptions extends ConnectionOptions {
   /** Idempotent delivery (no duplicates from retries, order kept per partition). Default true. */
@@ -18,6 +18,11 @@ export interface ProducerOptions extends ConnectionOptions {
   transactionCallTimeoutMs?: number;
   logger?: Logger;
 }
+
+/** librdkafka's default `message.max.bytes`. */
+const LIBRDKAFKA_MESSAGE_MAX_BYTES = 1_000_000;
+/** A zero-length Buffer over real memory: the client sends it as empty, not as null. */
+const EMPTY = Buffer.alloc(1).subarray(0, 0);
 
 /** The shape of the client's errors that transactional calls report. */
 interface TransactionalClientError {
@@ -51,7 +56,13 @@ export class KafkaProducer {
   private backlog: ProducerRecord[] = [];
   private pending = 0;
   private failed = 0;
-  private firstFailure: unknown;
+  private firstFailure: { error: unknown; topic: string; partition: number } | undefined;
+  /** Failed deliveries since the last flush that the broker refused as too large. */
+  private tooLarge = 0;
+  /** The most bytes a record may take: the client's `message.max.bytes`. */
+  readonly maxRecordBytes: number;
+  /** Topics whose broker refused records as too large: a bound below the size of the smallest refused. */
+  private readonly topicLimits = new Map<string, number>();
   private fatal: KafkaOperationError | undefined;
   private idleWaiters: Array<() => void> = [];
   /** topic -> partition -> highest offset acknowledged, for the topics asked about. */
@@ -66,6 +77,7 @@ export class KafkaProducer {
   private constructor(options: ProducerOptions, log: Logger) {
     this.options = options;
     this.log = log;
+    this.maxRecordBytes = Number(options.properties?.['message.max.bytes'] ?? LIBRDKAFKA_MESSAGE_MAX_BYTES);
     this.client = this.createClient();
   }
 
@@ -169,6 +181,7 @@ export class KafkaProducer {
     await this.waitForIdle(this.callTimeoutMs);
     this.pending = 0;
     this.failed = 0;
+    this.tooLarge = 0;
     this.firstFailure = undefined;
   }
 
@@ -183,6 +196,7 @@ export class KafkaProducer {
     this.backlog = [];
     this.pending = 0;
     this.failed = 0;
+    this.tooLarge = 0;
     this.firstFailure = undefined;
     this.fatal = undefined;
     this.transaction = false;
@@ -256,11 +270,25 @@ export class KafkaProducer {
     return this.partitionCounts.get(topic);
   }
 
-  /** Enqueues one record; never waits. Throws only if the producer has failed fatally. */
+  /** The most bytes a record of `topic` may take (see {@link recordSize}). */
+  recordLimit(topic: string): number {
+    const learnt = this.topicLimits.get(topic);
+    return learnt === undefined || learnt > this.maxRecordBytes ? this.maxRecordBytes : learnt;
+  }
+
+  /**
+   * Enqueues one record; never waits. Throws {@link RecordTooLargeError} for a record larger
+   * than its topic takes (so the record's own error handling applies), and otherwise only if
+   * the producer has failed fatally.
+   */
   send(record: ProducerRecord): void {
     if (this.fatal) throw this.fatal;
     if (this.options.transactionalId !== undefined && !this.transaction) {
       throw new KafkaOperationError('produce', 'a transactional producer sends only inside a transaction; none is open', { fatal: true });
+    }
+    const size = recordSize(record);
+    if (size > this.maxRecordBytes || (this.topicLimits.size > 0 && size > this.recordLimit(record.topic))) {
+      throw new RecordTooLargeError(record.topic, size, this.recordLimit(record.topic));
     }
     if (record.topic !== this.lastTopic) this.countSent(record.topic);
     this.lastTopicCount++;
@@ -311,8 +339,9 @@ export class KafkaProducer {
       );
     }
     if (this.failed > 0) {
-      const error = new DeliveryError(this.failed, this.firstFailure);
+      const error = new DeliveryError(this.failed, this.firstFailure!, this.tooLarge);
       this.failed = 0;
+      this.tooLarge = 0;
       this.firstFailure = undefined;
       throw error;
     }
@@ -333,8 +362,9 @@ export class KafkaProducer {
       this.client.produce(
         record.topic,
         record.partition ?? -1,
-        record.value,
-        record.key,
+        // The client sends a zero-length Buffer as null (a tombstone) unless its memory is real.
+        record.value !== null && record.value.length === 0 ? EMPTY : record.value,
+        record.key !== null && record.key.length === 0 ? EMPTY : record.key,
         record.timestamp,
         undefined,
         record.headers,
@@ -357,12 +387,28 @@ export class KafkaProducer {
     this.pending--;
     if (err) {
       this.failed++;
-      this.firstFailure ??= err;
+      this.firstFailure ??= { error: err, topic: report.topic, partition: report.partition };
+      if ((err as { code?: number }).code === KafkaCodes.MSG_SIZE_TOO_LARGE) this.learnLimit(report);
     } else if (this.delivered.size > 0) {
       const offsets = this.delivered.get(report.topic);
       if (offsets !== undefined && !(offsets[report.partition]! >= report.offset)) offsets[report.partition] = report.offset;
     }
     if (this.pending === 0) this.wakeIdleWaiters();
+  }
+
+  /**
+   * The broker refused a record as too large for its topic (whose `max.message.bytes` is below
+   * the client's `message.max.bytes`): records of this size and larger are refused by `send`
+   * from now on, where their error handling applies.
+   */
+  private learnLimit(report: Kafka.DeliveryReport): void {
+    this.tooLarge++;
+    const refused = recordSize({ key: (report.key as Buffer | null | undefined) ?? null, value: null }) + (report.size ?? 0);
+    const known = this.topicLimits.get(report.topic);
+    if (known === undefined || refused - 1 < known) {
+      this.topicLimits.set(report.topic, refused - 1);
+      this.log.warn({ topic: report.topic, refusedBytes: refused }, 'the broker refused a record as too large for its topic; larger records of it are refused when sent from now on');
+    }
   }
 
   private onClientError(err: Kafka.LibrdKafkaError): void {

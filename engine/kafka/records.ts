@@ -34,3 +34,23 @@ export interface TopicPartition {
 export interface TopicPartitionOffset extends TopicPartition {
   offset: number;
 }
+
+/**
+ * The bytes a record takes on the wire, as librdkafka counts them against `message.max.bytes`
+ * before sending: key, value, each header's name and value, and the most a record's framing can
+ * take (varint lengths, attributes, deltas).
+ */
+export function recordSize(record: { key: Buffer | null; value: Buffer | null; headers?: RecordHeader[] }): number {
+  let size = 36 + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  const headers = record.headers;
+  if (headers !== undefined) {
+    for (let i = 0; i < headers.length; i++) {
+      const header = headers[i]!;
+      for (const name in header) {
+        const value = header[name]!;
+        size += 10 + Buffer.byteLength(name) + (typeof value === 'string' ? Buffer.byteLength(value) : value.length);
+      }
+    }
+  }
+  return size;
+}

@@ -1,6 +1,7 @@
 import type { RecordHeader } from '../kafka/records.ts';
 import { holdRecord, sendingAs, writeOf, type HeldRecord } from './held-records.ts';
 import type { ProcessorSupplier } from './processor.ts';
+import { stringifyJson } from '../serde/stack-safe-json.ts';
 
 /** One record of a batch, as it came. */
 export interface BatchedRecord<K = unknown, V = unknown> {
@@ -266,7 +267,7 @@ function valueBytes(value: unknown): number {
   if (value === null || value === undefined) return 0;
   if (Buffer.isBuffer(value)) return value.length;
   if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
-  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  return Buffer.byteLength(stringifyJson(value) ?? '', 'utf8');
 }
 
 /**

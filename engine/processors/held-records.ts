@@ -2,6 +2,7 @@ import type { RecordHeader } from '../kafka/records.ts';
 import { serde, type Serde } from '../serde/serde.ts';
 import type { WriteContext } from '../../state/key-value-store.ts';
 import type { RecordContext } from './processor.ts';
+import { stringifyJson } from '../serde/stack-safe-json.ts';
 
 /**
  * A record an operator holds back to send on later (`prioritize`, `batch`): everything needed to
@@ -31,10 +32,14 @@ export function heldRecordSerde<K, V>(): Serde<HeldRecord<K, V>> {
     'held-record',
     (record) => {
       // A replacer makes JSON.stringify several times slower; most held records hold no bytes.
-      const plain = JSON.stringify(record);
+      const plain = stringifyJson(record)!;
       return Buffer.from(plain.includes('"type":"Buffer"') ? JSON.stringify(record, keepBytes) : plain, 'utf8');
     },
-    (data) => JSON.parse(data.toString('utf8'), restoreBytes) as HeldRecord<K, V>,
+    (data) => {
+      // Without bytes, no reviver: a reviver recurses, and a deep value must still read back.
+      const text = data.toString('utf8');
+      return JSON.parse(text, text.includes('"type":"Buffer"') ? restoreBytes : undefined) as HeldRecord<K, V>;
+    },
   );
 }
 

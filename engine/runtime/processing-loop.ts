@@ -2,8 +2,8 @@ import type { KafkaConsumer } from '../kafka/consumer.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
 import type { ConsumedRecord, TopicPartitionOffset } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
-import { describeCause, ExternalSystemUnavailable } from '../errors.ts';
-import { TaskCorrupted } from './task-corrupted.ts';
+import { DeliveryError, describeCause, ExternalSystemUnavailable } from '../errors.ts';
+import { FlushFailed, TaskCorrupted } from './task-signals.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import { Mutex } from './mutex.ts';
 import { StopProcessing } from './record-errors.ts';
@@ -94,8 +94,10 @@ export class ProcessingLoop {
     try {
       await this.commitOnce(options);
     } catch (err) {
-      if (!(err instanceof TaskCorrupted)) throw err;
-      await this.recover(err);
+      if (err instanceof TaskCorrupted) await this.recover(err);
+      else if (err instanceof FlushFailed) await this.replayWritingThrough(err);
+      else if (this.protocol.guarantee === 'at_least_once' && findTooLarge(err)) await this.replayRefused(findTooLarge(err)!);
+      else throw err;
     }
   }
 
@@ -167,12 +169,35 @@ export class ProcessingLoop {
    * offsets, and the tasks are recreated, their stores reopened without the uncommitted
    * changes and caught up from their changelogs.
    */
-  private async rewind(wipe?: ReadonlySet<string>): Promise<void> {
+  private async rewind(recreate?: Parameters<Tasks['reset']>[0]): Promise<void> {
     this.rewinds++;
     const partitions = this.tasks.assignedPartitions();
     await this.consumer.seekToCommitted(partitions);
-    await this.tasks.reset(wipe);
+    await this.tasks.reset(recreate);
     this.log.info({ partitions: partitions.length }, 'tasks went back to the last commit');
+  }
+
+  /**
+   * An update could not be written at the commit, with no record to blame (see
+   * {@link FlushFailed}): back to the last commit, the records processed again with that task's
+   * caches writing through, so the failure comes back inside its record, whose error handling
+   * applies.
+   */
+  private async replayWritingThrough(failed: FlushFailed): Promise<void> {
+    this.log.warn({ task: failed.taskId, err: describeCause(failed.cause) }, 'an update could not be written at the commit; going back to the last commit to process the records again one write at a time');
+    if (!(await this.protocol.abandon())) await this.producer.flush().catch(() => undefined);
+    await this.rewind({ writeThrough: new Set([failed.taskId]) });
+  }
+
+  /**
+   * Under at-least-once, the broker refused records as too large for their topic (whose
+   * `max.message.bytes` is below the producer's): the producer now refuses records that size
+   * when they are sent, so going back to the last commit and processing again puts each such
+   * record through its error handling. (Under exactly-once the aborted transaction does so.)
+   */
+  private async replayRefused(refused: DeliveryError): Promise<void> {
+    this.log.warn({ err: refused.message }, 'the broker refused records as too large; going back to the last commit to route them by their error handling');
+    await this.rewind();
   }
 
   /**
@@ -185,7 +210,7 @@ export class ProcessingLoop {
     this.recoveries++;
     this.log.error({ task: corrupted.taskId, store: corrupted.corruption.store, err: describeCause(corrupted.corruption.cause) }, 'a store is damaged; wiping it, restoring it from its changelog and going back to the last commit');
     if (!(await this.protocol.abandon())) await this.producer.flush().catch(() => undefined);
-    await this.rewind(new Set([corrupted.taskId]));
+    await this.rewind({ wipe: new Set([corrupted.taskId]) });
   }
 
   /** Counts a batch's records per topic (a batch holds long runs of one partition). */
@@ -247,4 +272,12 @@ export class ProcessingLoop {
     this.processed += count;
     if (Date.now() >= this.nextCommitAt || this.producer.inFlight >= this.options.maxInFlight || this.tasks.commitRequested) await this.commit();
   }
+}
+
+/** The delivery failure behind `err` when every record it lost was refused as too large. */
+function findTooLarge(err: unknown): DeliveryError | undefined {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e instanceof DeliveryError) return e.tooLarge > 0 && e.tooLarge === e.failed ? e : undefined;
+  }
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import type { ErrorHandling } from '../dsl/graph.ts';
 import { describeCause, ProcessingError, SluiceError } from '../errors.ts';
 import type { RecordOutput } from './record-output.ts';
-import type { ConsumedRecord, ProducerRecord, RecordHeader } from '../kafka/records.ts';
+import { recordSize, type ConsumedRecord, type ProducerRecord, type RecordHeader } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
 import { headerValue } from '../processors/processor.ts';
 
@@ -14,6 +14,8 @@ export const DeadLetterHeaders = {
   operator: 'sluice.error.operator',
   errorClass: 'sluice.error.class',
   errorMessage: 'sluice.error.message',
+  /** Present when the record did not fit the dead-letter topic whole: what was cut, e.g. `value:1048576>999000`. */
+  truncated: 'sluice.dead-letter.truncated',
 } as const;
 
 /** A record that failed, with the bytes it arrived with. */
@@ -77,32 +79,55 @@ export class RecordErrors {
       this.log.warn(fields, 'record failed; skipped as configured (log-and-continue)');
       return;
     }
-    this.producer.send(deadLetterRecord(handling.deadLetterTopic, failure));
+    this.producer.send(deadLetterRecord(handling.deadLetterTopic, failure, this.producer.recordLimit(handling.deadLetterTopic)));
     this.deadLettered++;
     this.log.warn({ ...fields, deadLetterTopic: handling.deadLetterTopic }, 'record failed; sent to the dead-letter topic');
   }
 }
 
-/** The dead-letter record: original key, value and headers, plus where it came from and why it failed. */
-export function deadLetterRecord(topic: string, failure: FailedRecord): ProducerRecord {
+/**
+ * The dead-letter record: original key, value and headers, plus where it came from and why it
+ * failed. One that would not fit the topic (`maxBytes`) is cut to fit, never refused: the value
+ * first, then the original headers, then the key, with a header saying what was cut.
+ */
+export function deadLetterRecord(topic: string, failure: FailedRecord, maxBytes = Number.POSITIVE_INFINITY): ProducerRecord {
   const { raw, error } = failure;
   const errorClass = error instanceof Error ? error.name : typeof error;
-  return {
-    topic,
-    key: raw.key,
-    value: raw.value,
-    timestamp: raw.timestamp,
-    headers: [
-      ...(raw.headers ?? []),
-      { [DeadLetterHeaders.topic]: raw.topic },
-      { [DeadLetterHeaders.partition]: String(raw.partition) },
-      { [DeadLetterHeaders.offset]: String(raw.offset) },
-      { [DeadLetterHeaders.stage]: failure.stage },
-      { [DeadLetterHeaders.operator]: failure.operator },
-      { [DeadLetterHeaders.errorClass]: errorClass },
-      { [DeadLetterHeaders.errorMessage]: describeCause(error).slice(0, 2000) },
-    ],
-  };
+  const about: RecordHeader[] = [
+    { [DeadLetterHeaders.topic]: raw.topic },
+    { [DeadLetterHeaders.partition]: String(raw.partition) },
+    { [DeadLetterHeaders.offset]: String(raw.offset) },
+    { [DeadLetterHeaders.stage]: failure.stage },
+    { [DeadLetterHeaders.operator]: failure.operator },
+    { [DeadLetterHeaders.errorClass]: errorClass },
+    { [DeadLetterHeaders.errorMessage]: describeCause(error).slice(0, 2000) },
+  ];
+  const whole: ProducerRecord = { topic, key: raw.key, value: raw.value, timestamp: raw.timestamp, headers: [...(raw.headers ?? []), ...about] };
+  let excess = recordSize(whole) - maxBytes;
+  if (excess <= 0) return whole;
+  // Room for the header that says what was cut.
+  excess += 10 + DeadLetterHeaders.truncated.length + 80;
+  const cuts: string[] = [];
+  let { key, value } = raw;
+  let headers = raw.headers ?? [];
+  if (value !== null && value.length > 0) {
+    const kept = Math.max(0, value.length - excess);
+    cuts.push(`value:${value.length}>${kept}`);
+    excess -= value.length - kept;
+    value = value.subarray(0, kept);
+  }
+  if (excess > 0 && headers.length > 0) {
+    const size = recordSize({ key: null, value: null, headers }) - recordSize({ key: null, value: null });
+    cuts.push(`headers:${headers.length}>0`);
+    excess -= size;
+    headers = [];
+  }
+  if (excess > 0 && key !== null && key.length > 0) {
+    const kept = Math.max(0, key.length - excess);
+    cuts.push(`key:${key.length}>${kept}`);
+    key = key.subarray(0, kept);
+  }
+  return { topic, key, value, timestamp: raw.timestamp, headers: [...headers, ...about, { [DeadLetterHeaders.truncated]: cuts.join(',') }] };
 }
 
 /** Every dead-letter topic named in a set of handlers. */

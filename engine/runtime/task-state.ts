@@ -142,8 +142,11 @@ export class TaskState {
     for (const s of this.stores) s.restored = undefined;
   }
 
-  /** Stacks the layers over the restored stores; changes go to the changelog through `producer`. */
-  activate(producer: RecordOutput, onPressure: () => void, now: () => number): void {
+  /**
+   * Stacks the layers over the restored stores; changes go to the changelog through `producer`.
+   * `writeThrough`: every cache passes each write down at once until {@link restoreCaching}.
+   */
+  activate(producer: RecordOutput, onPressure: () => void, now: () => number, writeThrough = false): void {
     for (const s of this.stores) {
       const { spec, partition } = s;
       let below: BytesStore = s.bytes;
@@ -153,15 +156,20 @@ export class TaskState {
         });
       }
       if (spec.ttlMs === undefined) {
-        s.cache = new CachingStore(below, spec.keySerde, spec.valueSerde, spec.changelogTopic, { enabled: spec.caching, onPressure });
+        s.cache = new CachingStore(below, spec.keySerde, spec.valueSerde, spec.changelogTopic, { enabled: spec.caching && !writeThrough, onPressure });
         s.store = new MeteredStore(s.cache);
       } else {
-        const stamped = new CachingStore(below, spec.keySerde, stampedCodec(spec.valueSerde), spec.changelogTopic, { enabled: spec.caching, onPressure });
+        const stamped = new CachingStore(below, spec.keySerde, stampedCodec(spec.valueSerde), spec.changelogTopic, { enabled: spec.caching && !writeThrough, onPressure });
         s.cache = stamped as CachingStore<unknown, unknown>;
         s.expiring = new ExpiringStore(stamped, { ttlMs: spec.ttlMs, now });
         s.store = new MeteredStore(s.expiring);
       }
     }
+  }
+
+  /** Turns each store's cache back to what its spec says (after a write-through stretch). */
+  restoreCaching(): void {
+    for (const s of this.stores) s.cache!.setEnabled(s.spec.caching);
   }
 
   /** A reader of what this store has committed (for queries from outside the task). */

@@ -13,7 +13,7 @@ import type { StoreProvider } from '../processors/processor.ts';
 import { StopProcessing, type RecordErrors } from './record-errors.ts';
 import type { TaskState } from './task-state.ts';
 import type { RecordOutput } from './record-output.ts';
-import { asTaskCorrupted, detectingCorruption } from './task-corrupted.ts';
+import { asTaskCorrupted, detectingCorruption, FlushFailed } from './task-signals.ts';
 
 /** What a task needs from the application around it. */
 export interface TaskDependencies {
@@ -66,13 +66,22 @@ export class Task {
   /** Nodes that hold the committable position back while their external writes are in flight. */
   private readonly holds: Array<() => TopicOffset | undefined> = [];
   private readonly releases: Array<() => Promise<void> | void> = [];
+  /** True while the stores' caches pass their changes on (at a commit). */
+  private flushing = false;
+  /** True while the caches pass every write on at once (until the next commit). */
+  private writeThrough: boolean;
 
-  /** `onStorePressure`: a store has many uncommitted changes and asks for an early commit. */
-  constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies, state?: TaskState, onStorePressure: () => void = () => {}) {
+  /**
+   * `onStorePressure`: a store has many uncommitted changes and asks for an early commit.
+   * `writeThrough`: the stores' caches pass each write on at once until the next commit (after
+   * an update could not be written at a commit; see {@link FlushFailed}).
+   */
+  constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies, state?: TaskState, onStorePressure: () => void = () => {}, writeThrough = false) {
     this.id = `${subtopology.id}_${partition}`;
     this.partition = partition;
     this.state = state;
-    state?.activate(deps.producer, onStorePressure, () => this.streamTime);
+    this.writeThrough = writeThrough && state !== undefined;
+    state?.activate(deps.producer, onStorePressure, () => this.streamTime, this.writeThrough);
     this.context = { topic: '', partition, offset: -1, timestamp: 0, headers: undefined };
     const log = deps.log.child({ task: this.id });
     const context = this.context;
@@ -210,11 +219,23 @@ export class Task {
   flushState(): void {
     if (!this.state) return;
     this.current = undefined;
-    this.state.flush();
+    this.flushing = true;
+    try {
+      this.state.flush();
+    } catch (error) {
+      if (error instanceof StopProcessing || error instanceof FlushFailed) throw error;
+      throw asTaskCorrupted(this.id, error) ?? this.unwritable('a store', error);
+    } finally {
+      this.flushing = false;
+    }
   }
 
   /** After a commit: the stores' changelog positions move to what the commit made durable. */
   advance(producer: RecordOutput): void {
+    if (this.writeThrough) {
+      this.writeThrough = false;
+      this.state?.restoreCaching();
+    }
     this.state?.advance(producer, (topic) => {
       const input = this.inputs.get(topic);
       return input === undefined || input.committed < 0 ? undefined : input.committed;
@@ -303,6 +324,17 @@ export class Task {
     };
   }
 
+  /**
+   * A failure outside any record: at a commit's flush, the first time, the task is to process
+   * its records again with its caches passing each write on at once ({@link FlushFailed});
+   * otherwise (a punctuation, or a flush already written through) nothing can be blamed, and
+   * processing stops.
+   */
+  private unwritable(operator: string, error: unknown): Error {
+    if (this.flushing && !this.writeThrough) return new FlushFailed(this.id, error);
+    return new StopProcessing(new ProcessingError(operator, 'an update flushed from a store', error));
+  }
+
   /** Applies the node's error handling to anything its own code throws. */
   private guard(node: Exclude<CompiledNode, CompiledSource>, forward: Forward, errors: RecordErrors): Forward {
     const handling: ErrorHandling = node.onError;
@@ -311,7 +343,7 @@ export class Task {
       try {
         forward(key, value);
       } catch (error) {
-        if (error instanceof StopProcessing) throw error;
+        if (error instanceof StopProcessing || error instanceof FlushFailed) throw error;
         // A damaged store is the store's fault, not the operator's or the record's.
         const corrupted = asTaskCorrupted(this.id, error);
         if (corrupted) throw corrupted;
@@ -320,7 +352,7 @@ export class Task {
           throw new StopProcessing(new ApplicationError(`The producer failed fatally: ${error.message}`, { cause: error }));
         }
         // Outside a record (a cache flush) there are no original bytes to route: stop.
-        if (this.current === undefined) throw new StopProcessing(new ProcessingError(operator, 'an update flushed from a store', error));
+        if (this.current === undefined) throw this.unwritable(operator, error);
         errors.handle(handling, { raw: this.current!, stage: 'processing', operator, error });
       }
     };

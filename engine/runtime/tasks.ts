@@ -10,6 +10,16 @@ import { Task, type TaskDependencies } from './task.ts';
 import { TaskState } from './task-state.ts';
 import type { RecordOutput } from './record-output.ts';
 
+/** How tasks are recreated in place (see {@link Tasks.reset}). */
+interface Recreation {
+  /** Tasks whose stores were found damaged: wiped and restored from scratch. */
+  wipe?: ReadonlySet<string>;
+  /** Tasks whose caches pass every write on at once until their next commit. */
+  writeThrough?: ReadonlySet<string>;
+  /** Where changelog partitions stood at the last commit: restoration goes no further. */
+  upTo?: ReadonlyMap<string, number>;
+}
+
 /** What tasks with state need besides the per-record dependencies. */
 export interface StateDependencies {
   stateDir: string;
@@ -111,11 +121,8 @@ export class Tasks {
     return this.changes.run(() => this.create(partitions));
   }
 
-  /**
-   * `wipe`: tasks whose stores were found damaged, wiped and restored from scratch; `upTo`: where
-   * changelog partitions stood at the last commit, for tasks recreated in place.
-   */
-  private async create(partitions: TopicPartition[], wipe: ReadonlySet<string> = new Set(), upTo: ReadonlyMap<string, number> = new Map()): Promise<void> {
+  private async create(partitions: TopicPartition[], recreate: Recreation = {}): Promise<void> {
+    const { wipe = new Set(), writeThrough = new Set(), upTo = new Map() } = recreate;
     const created = new Map<string, { sub: Subtopology; partition: number }>();
     for (const { topic, partition } of partitions) {
       const sub = this.subtopologyOf.get(topic);
@@ -139,7 +146,7 @@ export class Tasks {
       if (created.size > 0) queueMicrotask(() => this.onChange());
     }
     for (const [id, { sub, partition }] of created) {
-      const task = new Task(sub, partition, this.deps, states.get(id), () => (this.commitRequested = true));
+      const task = new Task(sub, partition, this.deps, states.get(id), () => (this.commitRequested = true), writeThrough.has(id));
       this.tasks.set(id, { task, assigned: new Set() });
     }
     for (const { topic, partition } of partitions) {
@@ -201,9 +208,10 @@ export class Tasks {
    * not committed (cached and staged store changes are dropped), then open again, their stores
    * caught up from their changelogs no further than where the last commit left them (what was
    * sent since, under at-least-once, is not theirs yet). The stores of the tasks in `wipe` were
-   * found damaged: they are wiped and restored from scratch.
+   * found damaged: they are wiped and restored from scratch. The tasks in `writeThrough` pass
+   * every store write on at once until their next commit.
    */
-  reset(wipe: ReadonlySet<string> = new Set()): Promise<void> {
+  reset(recreate: Omit<Recreation, 'upTo'> = {}): Promise<void> {
     return this.changes.run(async () => {
       const partitions = this.assignedPartitions();
       const upTo = new Map<string, number>();
@@ -211,7 +219,7 @@ export class Tasks {
       // Queries of these tasks answer "restoring" until they run again.
       for (const id of this.tasks.keys()) this.restoring.add(id);
       await this.closeEvery();
-      await this.create(partitions, wipe, upTo);
+      await this.create(partitions, { ...recreate, upTo });
     });
   }
 

@@ -1,6 +1,7 @@
 import { orderedNumber } from '../../state/key-encoding.ts';
 import { SerdeError } from '../errors.ts';
 import { AvroSerde, type AvroSerdeOptions } from './avro/avro-serde.ts';
+import { stringifyJson } from './stack-safe-json.ts';
 
 /**
  * Turns values into bytes and back. `null` is Kafka's "no value" (a tombstone) and passes
@@ -54,7 +55,8 @@ const bytes = serde<Buffer>(
 function json<T = unknown>(): Serde<T> {
   return serde<T>(
     'json',
-    (value) => Buffer.from(JSON.stringify(value), 'utf8'),
+    // However deep: a value that parsed must be writable again (see stack-safe-json.ts).
+    (value) => Buffer.from(stringifyJson(value) as string, 'utf8'),
     (data, topic) => {
       try {
         return JSON.parse(data.toString('utf8')) as T;

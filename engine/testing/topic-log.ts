@@ -66,6 +66,11 @@ export class TopicLog implements RecordOutput {
     return this.topics.get(topic)?.length ?? 0;
   }
 
+  /** Topics in memory take records of any size. */
+  recordLimit(): number {
+    return Number.POSITIVE_INFINITY;
+  }
+
   deliveredOffset(topic: string, partition: number): number | undefined {
     if (partition !== 0) return undefined;
     const size = this.size(topic);

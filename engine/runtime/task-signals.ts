@@ -33,3 +33,21 @@ export async function detectingCorruption<T>(taskId: string, step: () => Promise
     throw asTaskCorrupted(taskId, err) ?? err;
   }
 }
+
+/**
+ * Thrown through a task when an update its stores pass on at a commit (the write-back cache's
+ * flush) cannot be written: it does not serialize, or its changelog or an output downstream
+ * refuses it (too large). No record is in hand to blame, since the update may sum many: the
+ * processing loop takes every task back to the last commit and processes the records again
+ * with this task's caches passing each write on at once, so the failure happens again inside
+ * the record that causes it, where that record's error handling applies.
+ */
+export class FlushFailed extends Error {
+  readonly taskId: string;
+
+  constructor(taskId: string, cause: unknown) {
+    super(`Task ${taskId}: an update passed on at the commit could not be written: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'FlushFailed';
+    this.taskId = taskId;
+  }
+}
