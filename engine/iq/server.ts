@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { FORWARDED_HEADER } from './peers.ts';
+import { FORWARDED_HEADER, type ForwardingKey } from './forwarding.ts';
 import type { Answer, RangeQuery, StoreQueries } from './queries.ts';
 import { QueryError } from './query-error.ts';
 import type { ResolutionIntake } from './resolutions.ts';
@@ -27,6 +27,8 @@ export interface ServerHost {
   queries: StoreQueries;
   /** Takes resolutions of open conflicts (POST /v1/stores/{store}/resolutions). */
   resolutions: ResolutionIntake;
+  /** This instance's key: a request signed with it comes from another instance (forwarded). */
+  forwarding: ForwardingKey;
   metadata(): unknown;
   readiness(): { ready: boolean; detail: Record<string, unknown> };
   metrics: Metrics;
@@ -184,7 +186,8 @@ function installErrorHandling(app: FastifyInstance, host: ServerHost): void {
 
 function installRoutes(app: FastifyInstance, host: ServerHost): void {
   const { queries } = host;
-  const forwarded = (request: FastifyRequest) => request.headers[FORWARDED_HEADER] !== undefined;
+  // Only a request signed with this instance's key counts as forwarded; any other is a client's.
+  const forwarded = (request: FastifyRequest) => host.forwarding.verify(request.headers[FORWARDED_HEADER], request.method, request.url);
   app.get('/healthz', async () => ({ status: 'alive' }));
   app.get('/readyz', async (_request, reply) => {
     const { ready, detail } = host.readiness();
@@ -197,7 +200,8 @@ function installRoutes(app: FastifyInstance, host: ServerHost): void {
     const { store, key } = request.params;
     const redirect = single(request.query, 'redirect');
     if (redirect !== undefined && redirect !== 'true' && redirect !== 'false') throw QueryError.badRequest('bad-parameter', 'redirect must be true or false.');
-    return send(reply, await queries.get(store, key, { forwarded: forwarded(request), redirect: redirect === 'true' }));
+    const partitions = single(request.query, 'partitions');
+    return send(reply, await queries.get(store, key, { forwarded: forwarded(request), redirect: redirect === 'true', ...(partitions === undefined ? {} : { partitions }) }));
   });
   app.get<{ Params: { store: string }; Querystring: Record<string, unknown> }>('/v1/stores/:store/range', async (request, reply) => {
     const query: RangeQuery = {};

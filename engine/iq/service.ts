@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
 import { InstanceDirectory, type InstanceState, type KnownInstance } from './directory.ts';
+import { ForwardingKey } from './forwarding.ts';
 import { HttpPeers } from './peers.ts';
 import { type LocalTask, type QueryLimits, StoreQueries } from './queries.ts';
 import { ResolutionIntake } from './resolutions.ts';
@@ -51,6 +52,7 @@ export class QueryService {
   static async start(view: InstanceView, options: HttpOptions, deps: { connection: ConnectionOptions; metrics: Metrics; log: Logger }): Promise<QueryService> {
     const log = deps.log.child({ component: 'queries' });
     const peers = new HttpPeers({ token: options.token });
+    const forwarding = ForwardingKey.generate();
     let directory: InstanceDirectory | undefined;
     const queries = new StoreQueries(
       {
@@ -68,6 +70,7 @@ export class QueryService {
     const server = await QueryServer.start(options, {
       queries,
       resolutions,
+      forwarding,
       metrics: deps.metrics,
       log,
       metadata: () => started.service?.metadata() ?? { application: view.applicationId, instances: [] },
@@ -80,7 +83,7 @@ export class QueryService {
         heartbeatMs: options.heartbeatMs,
         staleAfterMs: options.staleAfterMs,
         log,
-        self: () => ({ instance: view.instanceId, endpoint: server.endpoint, state: view.state(), tasks: view.tasks() }),
+        self: () => ({ instance: view.instanceId, endpoint: server.endpoint, state: view.state(), tasks: view.tasks(), forwardKey: forwarding.published }),
       });
     } catch (err) {
       await server.close();

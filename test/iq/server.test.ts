@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { expect } from 'chai';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 import { Application } from '../../engine/runtime/application.ts';
@@ -6,6 +5,7 @@ import { ConfigError } from '../../engine/errors.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 import { encodeCursor } from '../../engine/iq/cursor.ts';
 import { startApplication } from '../helpers/app.ts';
+import { rawRequest } from '../helpers/http.ts';
 import { createUniqueTopic, produceRecords } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
 import { seededRandom } from '../../topologies/seeded-random.ts';
@@ -27,22 +27,6 @@ async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-/** Sends raw bytes as one request and returns the status code of the answer (0 if none came). */
-function rawRequest(port: number, request: string | Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let data = '';
-    socket.setTimeout(10_000, () => socket.destroy());
-    socket.on('data', (chunk) => (data += chunk.toString('latin1')));
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1];
-      resolve({ status: status ? Number(status) : 0, body: data.slice(data.indexOf('\r\n\r\n') + 4) });
-    });
-    socket.end(request);
-  });
 }
 
 /** Generated bad (and odd) requests: paths, parameters, methods, headers. */
