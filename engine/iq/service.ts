@@ -74,7 +74,7 @@ export class QueryService {
       metrics: deps.metrics,
       log,
       metadata: () => started.service?.metadata() ?? { application: view.applicationId, instances: [] },
-      readiness: () => readiness(view),
+      readiness: () => readiness(view, queries),
     });
     try {
       directory = await InstanceDirectory.start({
@@ -151,9 +151,20 @@ export class QueryService {
   }
 }
 
-function readiness(view: InstanceView): { ready: boolean; detail: Record<string, unknown> } {
+/**
+ * Ready when a query sent here would not answer 503 for want of a partition: this instance runs
+ * (not starting, rebalancing or restoring) and every partition of every store has a running owner
+ * it can read or ask. An instance's own lifecycle is RUNNING as soon as its own tasks run, while
+ * the partitions that moved to other instances may still be restoring there or not yet claimed:
+ * its queries for them answer 503, and so does its readiness.
+ */
+function readiness(view: InstanceView, queries: StoreQueries): { ready: boolean; detail: Record<string, unknown> } {
   const tasks = view.tasks();
   const restoring = Object.keys(tasks).filter((t) => tasks[t] === 'restoring');
   const state = view.state();
-  return { ready: state === 'running' && restoring.length === 0, detail: { state, tasks: Object.keys(tasks).length, restoring } };
+  const detail: Record<string, unknown> = { state, tasks: Object.keys(tasks).length, restoring };
+  if (state !== 'running' || restoring.length > 0) return { ready: false, detail };
+  const unavailable = queries.unavailablePartitions();
+  if (unavailable === undefined) return { ready: false, detail: { ...detail, partitionsKnown: false } };
+  return { ready: unavailable.length === 0, detail: unavailable.length === 0 ? detail : { ...detail, unavailable } };
 }
