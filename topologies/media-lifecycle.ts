@@ -40,7 +40,8 @@ const lifecycle: ProcessorSupplier = ({ stores, next, context }) => {
 };
 
 export function mediaLifecycle(builder: StreamsBuilder, topics: MediaTopics = MEDIA_TOPICS): void {
-  builder.addStateStore({ name: ITEMS_STORE, key: Serdes.string(), value: Serdes.json<MediaItem>() });
+  // Keyed by media id, which is the record key (checkMediaEvent makes sure): lookups ask one partition.
+  builder.addStateStore({ name: ITEMS_STORE, key: Serdes.string(), value: Serdes.json<MediaItem>(), partitionedByKey: true });
   builder
     .stream<string, Buffer>(topics.input, { name: 'media-events', value: Serdes.bytes() })
     .mapValues((raw, key) => checkMediaEvent(key, raw), { name: 'validate' })

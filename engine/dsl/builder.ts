@@ -37,7 +37,7 @@ export class StreamsBuilder {
     new Topology(this.graph).addSource(source, topic, { key: materialized.key, value: materialized.value, onDeserializationError: materialized.onDeserializationError });
     const node = this.graph.nameFor('KTABLE-MATERIALIZE', undefined);
     const store = this.graph.addStore(
-      { name: materialized?.name, keySerde: materialized.key as Serde<unknown>, valueSerde: materialized.value as Serde<unknown>, sourceTopic: topic, caching: materialized.caching },
+      { name: materialized?.name, keySerde: materialized.key as Serde<unknown>, valueSerde: materialized.value as Serde<unknown>, sourceTopic: topic, caching: materialized.caching, partitionedByKey: true },
       node,
     ).name;
     this.graph.add({ kind: 'processor', name: node, operator: 'table', parents: [source], supplier: tableSource(store), stores: [store] });

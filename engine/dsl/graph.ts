@@ -57,6 +57,13 @@ export interface StoreSpec {
    * server can accept resolutions over HTTP and write them to that topic.
    */
   resolutionsFrom?: string;
+  /**
+   * True when every entry is keyed by the key of the records its task reads, so it lives in the
+   * partition that key's bytes hash to (murmur2, as producers place records): a query of one key
+   * asks that partition only. False (the default) for stores keyed by anything else (an event
+   * id, a sequence number): a query of one key asks every partition.
+   */
+  partitionedByKey?: boolean;
 }
 
 export interface SinkSpec {

@@ -58,6 +58,8 @@ export class GroupedStream<K, V> {
         keySerde: (materialized.key ?? this.serdes.key) as Serde<unknown> | undefined,
         valueSerde: (materialized.value ?? defaultValueSerde) as Serde<unknown> | undefined,
         caching: materialized.caching,
+        // Grouped by key (through a repartition topic when keys changed): the store key is the partition key.
+        partitionedByKey: true,
       },
       name,
     ).name;

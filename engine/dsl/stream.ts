@@ -315,7 +315,7 @@ export class Stream<K, V> {
    */
   dedupe(options: DedupeOptions<K, V>): Stream<K, V> {
     const { store, id, ttlMs, onDuplicate } = options;
-    return this.gate('KSTREAM-DEDUPE', 'dedupe', options, { name: store, keySerde: Serdes.string() as Serde<unknown>, valueSerde: Serdes.json<number>() as Serde<unknown>, ttlMs }, onDuplicate, (routes) =>
+    return this.gate('KSTREAM-DEDUPE', 'dedupe', options, { name: store, keySerde: Serdes.string() as Serde<unknown>, valueSerde: Serdes.json<number>() as Serde<unknown>, ttlMs, partitionedByKey: false }, onDuplicate, (routes) =>
       dedupe(store, id as never, routes),
     );
   }
@@ -327,7 +327,7 @@ export class Stream<K, V> {
    */
   versionGate(options: VersionGateOptions<K, V>): Stream<K, V> {
     const { store, version, onStale } = options;
-    return this.gate('KSTREAM-VERSIONGATE', 'versionGate', options, { name: store, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: Serdes.json<number>() as Serde<unknown> }, onStale, (routes) =>
+    return this.gate('KSTREAM-VERSIONGATE', 'versionGate', options, { name: store, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: Serdes.json<number>() as Serde<unknown>, partitionedByKey: true }, onStale, (routes) =>
       versionGate(store, version as never, routes),
     );
   }
@@ -341,9 +341,9 @@ export class Stream<K, V> {
     const name = this.graph.nameFor('KSTREAM-DETECTCONFLICTS', options.name);
     if (this.keyChanged) throw new TopologyError(name, 'detectConflicts keeps state per entity key, and an operator upstream may have changed the keys: add .repartition() before it.');
     const json = Serdes.json() as Serde<unknown>;
-    this.graph.addStore({ name: options.entities, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: json }, name);
+    this.graph.addStore({ name: options.entities, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: json, partitionedByKey: true }, name);
     const fromSource = options.resolutions && this.graph.nodes.find((n) => n.name === options.resolutions!.node)?.kind === 'source';
-    this.graph.addStore({ name: options.openConflicts, keySerde: Serdes.string() as Serde<unknown>, valueSerde: json, ...(fromSource ? { resolutionsFrom: options.resolutions!.node } : {}) }, name);
+    this.graph.addStore({ name: options.openConflicts, keySerde: Serdes.string() as Serde<unknown>, valueSerde: json, partitionedByKey: false, ...(fromSource ? { resolutionsFrom: options.resolutions!.node } : {}) }, name);
     const parents = options.resolutions ? [this.node, options.resolutions.node] : [this.node];
     const node = this.graph.add({ kind: 'processor', name, operator: 'detectConflicts', parents, supplier: passthrough, stores: [options.entities, options.openConflicts] });
     const routes = { applied: this.branchOf(name, 'applied'), statuses: this.branchOf(name, 'statuses'), conflicts: this.branchOf(name, 'conflicts') };
@@ -366,7 +366,7 @@ export class Stream<K, V> {
     const name = this.graph.nameFor('KSTREAM-PROJECT', options.name);
     if (this.keyChanged) throw new TopologyError(name, 'project keeps a view per key, and an operator upstream may have changed the keys: add .repartition() before it.');
     if (typeof options.apply !== 'function') throw new TopologyError(name, 'project needs an apply(view, event, key) function.');
-    const store = this.graph.addStore({ name: options.store, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: (options.value ?? Serdes.json()) as Serde<unknown>, caching: options.caching }, name).name;
+    const store = this.graph.addStore({ name: options.store, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: (options.value ?? Serdes.json()) as Serde<unknown>, caching: options.caching, partitionedByKey: true }, name).name;
     const node = this.graph.add({ kind: 'processor', name, operator: 'project', parents: [this.node], supplier: passthrough, stores: [store] });
     const reject = options.onRejected ? this.branchOf(name, 'rejected') : undefined;
     node.supplier = project(store, options.apply, options.version, reject);
@@ -423,7 +423,7 @@ export class Stream<K, V> {
     positive(name, 'maxBuffered', options.maxBuffered, true);
     positive(name, 'windowMs', options.windowMs);
     if (typeof options.priority !== 'function') throw new TopologyError(name, 'priority must be a function (key, value, ageMs, now) => number, e.g. mutationPriority().');
-    this.graph.addStore({ name: options.store, keySerde: Serdes.sortableNumber() as Serde<unknown>, valueSerde: heldRecordSerde() as Serde<unknown>, preload: true }, name);
+    this.graph.addStore({ name: options.store, keySerde: Serdes.sortableNumber() as Serde<unknown>, valueSerde: heldRecordSerde() as Serde<unknown>, preload: true, partitionedByKey: false }, name);
     const { store, maxBuffered, windowMs, priority } = options;
     this.graph.add({ kind: 'processor', name, operator: 'prioritize', parents: [this.node], supplier: prioritize({ store, maxBuffered, windowMs, priority: priority as PriorityFunction }), onError: options.onError, stores: [store] });
     return new Stream<K, V>(this.graph, name, this.serdes, this.keyChanged);
@@ -454,8 +454,8 @@ export class Stream<K, V> {
     } else if (onMissingDependency || options.dependencyTimeoutMs !== undefined || options.releasedStore !== undefined || options.releasedTtlMs !== undefined) {
       throw new TopologyError(name, 'onMissingDependency, dependencyTimeoutMs, releasedStore and releasedTtlMs apply to dependencies: give id and dependsOn too.');
     }
-    this.graph.addStore({ name: store, keySerde: Serdes.sortableNumber() as Serde<unknown>, valueSerde: heldRecordSerde() as Serde<unknown>, preload: true }, name);
-    if (dependencies) this.graph.addStore({ name: dependencies.store, keySerde: Serdes.string() as Serde<unknown>, valueSerde: Serdes.json<number>() as Serde<unknown>, ttlMs: options.releasedTtlMs }, name);
+    this.graph.addStore({ name: store, keySerde: Serdes.sortableNumber() as Serde<unknown>, valueSerde: heldRecordSerde() as Serde<unknown>, preload: true, partitionedByKey: false }, name);
+    if (dependencies) this.graph.addStore({ name: dependencies.store, keySerde: Serdes.string() as Serde<unknown>, valueSerde: Serdes.json<number>() as Serde<unknown>, ttlMs: options.releasedTtlMs, partitionedByKey: false }, name);
     const stores = dependencies ? [store, dependencies.store] : [store];
     const node = this.graph.add({ kind: 'processor', name, operator: 'batch', parents: [this.node], supplier: passthrough, onError: options.onError, stores });
     const routes = { batches: this.branchOf(name, 'batches'), missing: onMissingDependency ? this.branchOf(name, 'missing') : undefined };

@@ -28,6 +28,13 @@ export interface StoreOptions<K, V> {
    * an index from them at once (`stores.restored(name)` in its factory). Not with `ttlMs`.
    */
   preload?: boolean;
+  /**
+   * Declares that every entry is keyed by the key of the records its processor reads (the key
+   * they were partitioned by), so a query of one key asks only the partition murmur2 of its bytes
+   * names. Default false: a query of one key asks every partition, which is right for a store
+   * keyed by anything else (an event id, a sequence number).
+   */
+  partitionedByKey?: boolean;
 }
 
 export interface SinkOptions<K, V> {
@@ -103,6 +110,9 @@ export function storeSpec<K, V>(store: StoreOptions<K, V>): StoreSpec {
   if (store.ttlMs !== undefined && !(Number.isFinite(store.ttlMs) && store.ttlMs > 0)) {
     throw new TopologyError(String(store.name), `ttlMs must be a positive number of milliseconds; got ${String(store.ttlMs)}.`);
   }
+  if (store.partitionedByKey !== undefined && typeof store.partitionedByKey !== 'boolean') {
+    throw new TopologyError(String(store.name), `partitionedByKey must be true or false; got ${String(store.partitionedByKey)}.`);
+  }
   return {
     name: store.name,
     keySerde: store.key as Serde<unknown> | undefined,
@@ -110,5 +120,6 @@ export function storeSpec<K, V>(store: StoreOptions<K, V>): StoreSpec {
     caching: store.caching,
     ttlMs: store.ttlMs,
     preload: store.preload,
+    partitionedByKey: store.partitionedByKey ?? false,
   };
 }

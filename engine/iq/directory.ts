@@ -16,6 +16,8 @@ export interface Announcement {
   tasks: Record<string, 'running' | 'restoring'>;
   /** When it said this (milliseconds since the epoch, its clock). */
   heartbeat: number;
+  /** The key other instances sign the requests they forward to it with (engine/iq/forwarding.ts). */
+  forwardKey?: string;
 }
 
 export type InstanceState = 'starting' | 'running' | 'rebalancing' | 'restoring' | 'stopping';
@@ -198,6 +200,7 @@ export class InstanceDirectory {
     try {
       announcement = JSON.parse(record.value.toString()) as Announcement;
       if (typeof announcement.endpoint !== 'string' || typeof announcement.tasks !== 'object' || typeof announcement.heartbeat !== 'number') throw new TypeError('missing fields');
+      if (announcement.forwardKey !== undefined && typeof announcement.forwardKey !== 'string') throw new TypeError('forwardKey is not a string');
     } catch (err) {
       this.options.log.warn({ instance, offset: record.offset, err: describeCause(err) }, 'ignoring an unreadable announcement');
       return;

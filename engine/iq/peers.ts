@@ -1,8 +1,13 @@
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { FORWARDED_HEADER, signForwarded } from './forwarding.ts';
 import type { PeerAnswer, Peers } from './queries.ts';
 
-/** Marks a request one instance makes of another: it is answered locally, never passed on. */
-export const FORWARDED_HEADER = 'x-sluice-forwarded';
+/** Where another instance answers, and the key it published for forwarded requests. */
+export interface PeerAddress {
+  endpoint: string;
+  /** Absent in announcements of instances that predate signed forwarding. */
+  forwardKey?: string;
+}
 
 /** Asks other instances over HTTP, with pooled keep-alive connections and a bound on each call. */
 export class HttpPeers implements Peers {
@@ -16,13 +21,22 @@ export class HttpPeers implements Peers {
     this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 32, connect: { timeout: this.timeoutMs } });
   }
 
-  async get(endpoint: string, pathAndQuery: string): Promise<PeerAnswer> {
-    const headers: Record<string, string> = { [FORWARDED_HEADER]: '1', accept: 'application/json' };
+  /**
+   * Sends a forwarded GET. The path goes out exactly as given (not normalized as a URL would be,
+   * so a key such as `..` stays a key), which is also what the receiver checks the proof against.
+   */
+  async get(peer: PeerAddress, pathAndQuery: string): Promise<PeerAnswer> {
+    const base = new URL(peer.endpoint);
+    const path = base.pathname.replace(/\/$/, '') + pathAndQuery;
+    // An instance without a key reads any value of the header as "forwarded".
+    const proof = peer.forwardKey === undefined ? '1' : signForwarded(peer.forwardKey, 'GET', path);
+    const headers: Record<string, string> = { [FORWARDED_HEADER]: proof, accept: 'application/json' };
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
-    const response = await request(endpoint + pathAndQuery, {
+    const response = await this.agent.request({
+      origin: base.origin,
+      path,
       method: 'GET',
       headers,
-      dispatcher: this.agent,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
     });

@@ -1,24 +1,14 @@
 import { partitionForKey } from '../kafka/murmur2.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
 import type { CommittedReader, ReadEntry } from '../../state/committed-reader.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, encodeCursor, type ScanPosition } from './cursor.ts';
 import type { KnownInstance } from './directory.ts';
 import { fromJson, KeyFormatError, keyBytes, parseKey, toJson } from './key-format.ts';
+import type { PeerAddress } from './peers.ts';
+import { Placement, type QueryHost, unavailable, type Unavailable } from './placement.ts';
 import { QueryError } from './query-error.ts';
 
-/** Where a task stands on this instance, for a query of one of its stores. */
-export type LocalTask = { state: 'running'; reader: CommittedReader<unknown, unknown> } | { state: 'restoring' | 'absent' };
-
-/** What queries need from the application they run in. */
-export interface QueryHost {
-  readonly instanceId: string;
-  readonly stores: readonly CompiledStore[];
-  /** The store's partition count (that of its changelog), once known. */
-  partitions(store: CompiledStore): number | undefined;
-  local(taskId: string, store: string): LocalTask;
-  /** The live instance that runs the task, as the directory knows it. */
-  owner(taskId: string): KnownInstance | undefined;
-}
+export type { LocalTask, QueryHost } from './placement.ts';
 
 /** What a peer answered: passed on as it is. */
 export interface PeerAnswer {
@@ -28,7 +18,7 @@ export interface PeerAnswer {
 }
 
 export interface Peers {
-  get(endpoint: string, pathAndQuery: string): Promise<PeerAnswer>;
+  get(peer: PeerAddress, pathAndQuery: string): Promise<PeerAnswer>;
 }
 
 export interface QueryLimits {
@@ -41,6 +31,16 @@ export interface QueryLimits {
 }
 
 export const DEFAULT_LIMITS: QueryLimits = { maxKeyBytes: 4_096, maxLimit: 1_000, defaultLimit: 100 };
+
+/** A key lookup's options as the request gave them. */
+export interface KeyQuery {
+  /** The request proved it comes from another instance: it is answered here, never passed on. */
+  forwarded: boolean;
+  /** `?redirect=true`: a 307 to the owner instead of asking it (stores partitioned by key). */
+  redirect: boolean;
+  /** Partitions a peer asks this instance to look in (forwarded requests only). */
+  partitions?: string;
+}
 
 /** A scan as asked in a URL's query string (values still text). */
 export interface RangeQuery {
@@ -64,23 +64,39 @@ interface ScanEntry {
   instance: string;
 }
 
+/** A value of the key found in one partition. */
+interface Found {
+  value: unknown;
+  partition: number;
+  instance: string;
+}
+
+/** Key order, then partition order: the order of scans and of their cursors. */
+function byKeyThenPartition(a: ScanEntry, b: ScanEntry): number {
+  return Buffer.compare(a.keyBytes, b.keyBytes) || a.partition - b.partition;
+}
+
 /**
- * Interactive queries over the stores of an application, answered by any of its instances: a
- * key's partition comes from the producers' partitioner (murmur2 of the key's bytes), its task
- * from the partition, and the task's owner from the directory. A task running here answers from
- * its committed state; one owned elsewhere is asked there (or the client is redirected); one
- * restoring or between owners answers 503, never a stale or partial value.
+ * Interactive queries over the stores of an application, answered by any of its instances. For
+ * a store partitioned by key, a key's partition comes from the producers' partitioner (murmur2
+ * of the key's bytes), its task from the partition, and the task's owner from the directory; for
+ * any other store, every partition is asked (here, and of each other instance in parallel). A
+ * task running here answers from its committed state; one owned elsewhere is asked there (or the
+ * client is redirected); one restoring or between owners makes the answer a 503, never a stale,
+ * partial or wrongly empty one.
  */
 export class StoreQueries {
   private readonly host: QueryHost;
   private readonly peers: Peers;
   private readonly limits: QueryLimits;
+  private readonly placement: Placement;
   private readonly byName: Map<string, CompiledStore>;
 
   constructor(host: QueryHost, peers: Peers, limits: Partial<QueryLimits> = {}) {
     this.host = host;
     this.peers = peers;
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.placement = new Placement(host);
     this.byName = new Map(host.stores.map((s) => [s.name, s]));
   }
 
@@ -90,26 +106,73 @@ export class StoreQueries {
       partitions: this.host.partitions(s) ?? null,
       keySerde: s.keySerde.name,
       valueSerde: s.valueSerde.name,
+      partitionedByKey: s.partitionedByKey,
       ...(s.ttlMs === undefined ? {} : { ttlMs: s.ttlMs }),
     }));
     return { kind: 'json', status: 200, body: { stores } };
   }
 
+  /** The partitions a query sent here could not read now (for readiness); undefined while partition counts are unknown. */
+  unavailablePartitions(max?: number): Unavailable[] | undefined {
+    return this.placement.unavailablePartitions(max);
+  }
+
   /** `GET /v1/stores/{store}/keys/{key}`. */
-  async get(storeName: string, keyText: string, options: { forwarded: boolean; redirect: boolean }): Promise<Answer> {
+  async get(storeName: string, keyText: string, options: KeyQuery): Promise<Answer> {
     const store = this.store(storeName);
     const bytes = this.keyBytes(store, keyText, 'key');
-    const partition = partitionForKey(bytes, this.partitionCount(store));
-    const where = this.locate(store, partition, options.forwarded);
+    const count = this.partitionCount(store);
+    const key = toJson(parseKey(store.keySerde, keyText));
+    const path = `/v1/stores/${encodeURIComponent(store.name)}/keys/${encodeURIComponent(keyText)}`;
+    if (options.partitions !== undefined) {
+      if (!options.forwarded) throw QueryError.badRequest('bad-parameter', '"partitions" is for requests between instances.');
+      const found = this.lookHere(store, bytes, this.partitionList(options.partitions, count));
+      return { kind: 'json', status: 200, body: { store: store.name, key, entries: found } };
+    }
+    if (!store.partitionedByKey) return this.gather(store, bytes, key, path, count, options.forwarded);
+    const partition = partitionForKey(bytes, count);
+    const where = this.placement.locate(store, partition, options.forwarded);
     if (where.reader) {
       const value = where.reader.get(bytes);
-      const found = { store: store.name, key: toJson(parseKey(store.keySerde, keyText)), partition, instance: this.host.instanceId };
-      if (value === undefined) throw QueryError.notFound('key-not-found', `Store "${store.name}" has no value for this key.`, found);
-      return { kind: 'json', status: 200, body: { ...found, value: toJson(value) } };
+      const self = this.host.instanceId;
+      return keyAnswer(store, key, value === undefined ? [] : [{ value: toJson(value), partition, instance: self }], partition, self);
     }
-    const path = `/v1/stores/${encodeURIComponent(store.name)}/keys/${encodeURIComponent(keyText)}`;
     if (options.redirect) return { kind: 'redirect', location: where.owner.endpoint + path };
     return { kind: 'peer', answer: await this.ask(where.owner, path, store.name, partition) };
+  }
+
+  /**
+   * A key of a store not partitioned by key: every partition is asked, those here read at once,
+   * each other instance asked for its partitions in parallel (bounded by the peers' timeout).
+   * Any partition that cannot answer makes it a 503: a key not found may be in that partition.
+   */
+  private async gather(store: CompiledStore, bytes: Buffer, key: unknown, path: string, count: number, forwarded: boolean): Promise<Answer> {
+    const plan = this.placement.plan(store, [...Array(count).keys()], forwarded);
+    const found = this.lookHere(store, bytes, plan.local.map((l) => l.partition));
+    const failures = await Promise.all(
+      plan.remote.map(async ({ owner, partitions }) => {
+        const answer = await this.ask(owner, `${path}?partitions=${partitions.join(',')}`, store.name, partitions[0]!);
+        if (answer.status === 503) return answer;
+        const entries = answer.status === 200 ? peerJson<{ entries?: unknown }>(answer.body)?.entries : undefined;
+        if (!Array.isArray(entries)) throw unavailable(store.name, partitions[0]!, 'owner-unreachable', owner.instance);
+        found.push(...(entries as Found[]));
+        return undefined;
+      }),
+    );
+    const failed = failures.find((f) => f !== undefined);
+    if (failed) return { kind: 'peer', answer: failed };
+    return keyAnswer(store, key, found.sort((a, b) => a.partition - b.partition));
+  }
+
+  /** The key's values in these partitions, all run here (else the 503 of the first that is not). */
+  private lookHere(store: CompiledStore, bytes: Buffer, partitions: number[]): Found[] {
+    const found: Found[] = [];
+    for (const partition of partitions) {
+      const where = this.placement.locate(store, partition, true);
+      const value = where.reader!.get(bytes);
+      if (value !== undefined) found.push({ value: toJson(value), partition, instance: this.host.instanceId });
+    }
+    return found;
   }
 
   /** `GET /v1/stores/{store}/range`: one page of a scan, in key order, with the cursor of the next. */
@@ -124,9 +187,6 @@ export class StoreQueries {
     const scope = query.scope ?? 'all';
     if (scope !== 'all' && scope !== 'local') throw QueryError.badRequest('bad-scope', 'scope must be "all" (every instance) or "local" (this instance only).');
     const count = this.partitionCount(store);
-
-    const entries: ScanEntry[] = [];
-    const remote = new Map<string, { owner: KnownInstance; partitions: number[] }>();
     let partitions: number[];
     if (query.partitions !== undefined) {
       if (!options.forwarded) throw QueryError.badRequest('bad-parameter', '"partitions" is for requests between instances.');
@@ -134,37 +194,38 @@ export class StoreQueries {
     } else {
       partitions = [...Array(count).keys()];
     }
+    const bounds = { from, to, prefix, after, limit: limit + 1 };
+
+    const entries: ScanEntry[] = [];
     const scanned: number[] = [];
-    for (const partition of partitions) {
-      const taskId = `${store.subtopology}_${partition}`;
-      if (scope === 'local') {
-        const local = this.host.local(taskId, store.name);
+    let remote: Array<{ owner: KnownInstance; partitions: number[] }> = [];
+    if (scope === 'local') {
+      for (const partition of partitions) {
+        const local = this.host.local(`${store.subtopology}_${partition}`, store.name);
         if (local.state === 'running') {
           scanned.push(partition);
-          entries.push(...(await this.scan(store, partition, local.reader, { from, to, prefix, after, limit: limit + 1 })));
+          entries.push(...(await this.scan(store, partition, local.reader, bounds)));
         } else if (query.partitions !== undefined) {
           throw unavailable(store.name, partition, local.state === 'restoring' ? 'restoring' : 'not-owner', this.host.instanceId);
         }
-        continue;
       }
-      const where = this.locate(store, partition, options.forwarded);
-      if (where.reader) {
+    } else {
+      const plan = this.placement.plan(store, partitions, options.forwarded);
+      for (const { partition, reader } of plan.local) {
         scanned.push(partition);
-        entries.push(...(await this.scan(store, partition, where.reader, { from, to, prefix, after, limit: limit + 1 })));
-      } else {
-        const group = remote.get(where.owner.instance) ?? { owner: where.owner, partitions: [] };
-        group.partitions.push(partition);
-        remote.set(where.owner.instance, group);
+        entries.push(...(await this.scan(store, partition, reader, bounds)));
       }
+      remote = plan.remote;
     }
     let remoteMore = false;
     const answers = await Promise.all(
-      [...remote.values()].map(async ({ owner, partitions: asked }) => {
+      remote.map(async ({ owner, partitions: asked }) => {
         const params = new URLSearchParams({ scope: 'local', partitions: asked.join(','), limit: String(limit) });
         for (const name of ['from', 'to', 'prefix', 'cursor'] as const) if (query[name] !== undefined) params.set(name, query[name]!);
         const answer = await this.ask(owner, `/v1/stores/${encodeURIComponent(store.name)}/range?${params}`, store.name, asked[0]!);
         if (answer.status !== 200) return answer;
-        const page = JSON.parse(answer.body) as { entries: Array<{ key: unknown; value: unknown; partition: number; instance: string; keyBytes: string }>; next: string | null };
+        const page = peerJson<{ entries: Array<{ key: unknown; value: unknown; partition: number; instance: string; keyBytes: string }>; next: string | null }>(answer.body);
+        if (!page || !Array.isArray(page.entries)) throw unavailable(store.name, asked[0]!, 'owner-unreachable', owner.instance);
         // A peer's page is full when it has more: what it left out sorts after all it sent.
         if (page.next !== null) remoteMore = true;
         for (const e of page.entries) entries.push({ ...e, key: fromJson(store.keySerde, e.key), keyBytes: Buffer.from(e.keyBytes, 'base64') });
@@ -174,9 +235,10 @@ export class StoreQueries {
     const failed = answers.find((a) => a !== undefined);
     if (failed) return { kind: 'peer', answer: failed };
 
-    entries.sort((a, b) => Buffer.compare(a.keyBytes, b.keyBytes));
+    entries.sort(byKeyThenPartition);
     const more = entries.length > limit || remoteMore;
     const page = entries.slice(0, limit);
+    const last = page.at(-1);
     const body = {
       store: store.name,
       entries: page.map((e) => ({
@@ -186,7 +248,7 @@ export class StoreQueries {
         instance: e.instance,
         ...(options.forwarded ? { keyBytes: e.keyBytes.toString('base64') } : {}),
       })),
-      next: more ? encodeCursor(store.name, page.at(-1)!.keyBytes) : null,
+      next: more && last ? encodeCursor(store.name, last.keyBytes, last.partition) : null,
       ...(scope === 'local' ? { partitions: scanned } : {}),
     };
     return { kind: 'json', status: 200, body };
@@ -231,37 +293,38 @@ export class StoreQueries {
   private partitionList(text: string, count: number): number[] {
     const list = text.split(',').map((p) => (/^[0-9]{1,6}$/.test(p) ? Number(p) : -1));
     if (list.some((p) => p < 0 || p >= count)) throw QueryError.badRequest('bad-parameter', `partitions must be partition numbers below ${count}.`);
-    return list;
-  }
-
-  /** A task running here (its reader), or the live instance to ask; else 503. */
-  private locate(store: CompiledStore, partition: number, forwarded: boolean): { reader: CommittedReader<unknown, unknown>; owner?: undefined } | { reader?: undefined; owner: KnownInstance } {
-    const taskId = `${store.subtopology}_${partition}`;
-    const self = this.host.instanceId;
-    const local = this.host.local(taskId, store.name);
-    if (local.state === 'running') return { reader: local.reader };
-    if (local.state === 'restoring') throw unavailable(store.name, partition, 'restoring', self);
-    // A forwarded request goes no further: the sender's view of ownership is out of date.
-    if (forwarded) throw unavailable(store.name, partition, 'not-owner', self);
-    const owner = this.host.owner(taskId);
-    if (!owner || owner.instance === self) throw unavailable(store.name, partition, 'rebalancing');
-    if (owner.tasks[taskId] === 'restoring') throw unavailable(store.name, partition, 'restoring', owner.instance);
-    return { owner };
+    return [...new Set(list)];
   }
 
   private async ask(owner: KnownInstance, path: string, store: string, partition: number): Promise<PeerAnswer> {
     try {
-      return await this.peers.get(owner.endpoint, path);
+      return await this.peers.get(owner, path);
     } catch {
       throw unavailable(store, partition, 'owner-unreachable', owner.instance);
     }
   }
 
-  /** Scans one local partition; a store closed under the scan (its task moved) is a 503, not an error. */
-  private async scan(store: CompiledStore, partition: number, reader: CommittedReader<unknown, unknown>, options: Parameters<CommittedReader<unknown, unknown>['scan']>[0]): Promise<ScanEntry[]> {
+  /**
+   * Scans one local partition, resuming after the cursor's position: after its key in partitions
+   * up to the cursor's, from its key on in later ones (entries come in key, then partition, order).
+   * A store closed under the scan (its task moved) is a 503, not an error.
+   */
+  private async scan(
+    store: CompiledStore,
+    partition: number,
+    reader: CommittedReader<unknown, unknown>,
+    bounds: { from?: Buffer; to?: Buffer; prefix?: Buffer; after?: ScanPosition; limit: number },
+  ): Promise<ScanEntry[]> {
+    const { after, ...options } = bounds;
+    const range: Parameters<CommittedReader<unknown, unknown>['scan']>[0] = options;
+    if (after && after.partition !== undefined && partition > after.partition) {
+      if (!options.from || Buffer.compare(after.key, options.from) > 0) range.from = after.key;
+    } else if (after) {
+      range.after = after.key;
+    }
     let found: Array<ReadEntry<unknown, unknown>>;
     try {
-      found = await reader.scan(options);
+      found = await reader.scan(range);
     } catch (err) {
       const now = this.host.local(`${store.subtopology}_${partition}`, store.name);
       if (now.state !== 'running' || now.reader !== reader) throw unavailable(store.name, partition, 'not-owner', this.host.instanceId);
@@ -271,18 +334,25 @@ export class StoreQueries {
   }
 }
 
-const REASONS: Record<string, string> = {
-  restoring: 'is restoring its state',
-  rebalancing: 'has no running owner right now (the group is rebalancing)',
-  'not-owner': 'is not run by the instance that was asked (ownership moved)',
-  'owner-unreachable': 'is owned by an instance that does not answer',
-};
+/**
+ * The answer to a key lookup: the value in the lowest partition that holds the key, and, when
+ * other partitions hold it too (a store not partitioned by key), theirs in `alsoIn`; else 404.
+ */
+function keyAnswer(store: CompiledStore, key: unknown, found: Found[], partition?: number, instance?: string): Answer {
+  const [first, ...others] = found;
+  if (!first) {
+    const where = partition === undefined ? {} : { partition, instance };
+    throw QueryError.notFound('key-not-found', `Store "${store.name}" has no value for this key.`, { store: store.name, key, ...where });
+  }
+  const body = { store: store.name, key, value: first.value, partition: first.partition, instance: first.instance, ...(others.length > 0 ? { alsoIn: others } : {}) };
+  return { kind: 'json', status: 200, body };
+}
 
-function unavailable(store: string, partition: number, reason: string, instance?: string): QueryError {
-  return QueryError.unavailable('partition-unavailable', `Partition ${partition} of store "${store}" ${REASONS[reason]}; try again shortly.`, {
-    store,
-    partition,
-    reason,
-    ...(instance ? { instance } : {}),
-  });
+/** A peer's JSON body, or undefined when it is not JSON. */
+function peerJson<T>(body: string): T | undefined {
+  try {
+    return JSON.parse(body) as T;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { FORWARDED_HEADER } from './peers.ts';
+import { FORWARDED_HEADER, type ForwardingKey } from './forwarding.ts';
+import { HostAllowlist, isLoopback, parseHost } from './host-header.ts';
 import type { Answer, RangeQuery, StoreQueries } from './queries.ts';
 import { QueryError } from './query-error.ts';
 import type { ResolutionIntake } from './resolutions.ts';
@@ -16,7 +17,7 @@ export interface QueryServerOptions {
   host?: string;
   /** Bearer token every request must carry (except /healthz and /readyz). Required off loopback. */
   token?: string;
-  /** Host header names accepted besides loopback names, the bound address and the advertised one; `*` accepts any. */
+  /** Host names (or host:port) accepted in Host headers besides loopback names, the bound address and the advertised one; `*` accepts any. */
   allowedHosts?: string[];
   /** The URL other instances reach this one at. Default `http://<host>:<port>` (the machine's name when bound to every address). */
   advertisedUrl?: string;
@@ -27,20 +28,17 @@ export interface ServerHost {
   queries: StoreQueries;
   /** Takes resolutions of open conflicts (POST /v1/stores/{store}/resolutions). */
   resolutions: ResolutionIntake;
+  /** This instance's key: a request signed with it comes from another instance (forwarded). */
+  forwarding: ForwardingKey;
   metadata(): unknown;
   readiness(): { ready: boolean; detail: Record<string, unknown> };
   metrics: Metrics;
   log: Logger;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
 
-function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-/** Refuses settings that would expose state: a non-loopback address without a token. */
+/** Refuses settings that would expose state (a non-loopback address without a token) and allowed hosts that are not hosts. */
 export function checkServerOptions(options: QueryServerOptions): void {
   const host = options.host ?? '127.0.0.1';
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65_535) {
@@ -49,11 +47,16 @@ export function checkServerOptions(options: QueryServerOptions): void {
   if (!isLoopback(host) && !options.token) {
     throw new ConfigError(
       `Refusing to serve queries on ${host} without a token: anyone who can reach it could read the state. ` +
-        'Set a bearer token (SLUICE_HTTP_TOKEN or --http-token), or bind 127.0.0.1.',
+        'Set a bearer token of at least 16 characters in the SLUICE_HTTP_TOKEN environment variable, or as http.token in the --config file ' +
+        '(http.token in the options of Application.create), or bind 127.0.0.1.',
     );
   }
   if (options.token !== undefined && options.token.length < 16) {
     throw new ConfigError('The HTTP token must be at least 16 characters long.');
+  }
+  const invalid = HostAllowlist.invalid(options.allowedHosts ?? []);
+  if (invalid.length > 0) {
+    throw new ConfigError(`The allowed hosts must be host names, IP addresses, host:port or *; not ${invalid.map((h) => JSON.stringify(h.slice(0, 100))).join(', ')}.`);
   }
 }
 
@@ -92,7 +95,7 @@ export class QueryServer {
     const port = typeof address === 'object' && address ? address.port : options.port;
     const shown = WILDCARD.has(bind) ? os.hostname() : bind.includes(':') ? `[${bind}]` : bind;
     const endpoint = options.advertisedUrl?.replace(/\/$/, '') ?? `http://${shown}:${port}`;
-    allowed(app).add(hostName(new URL(endpoint).host));
+    allowed(app).add(new URL(endpoint).host);
     return new QueryServer(app, endpoint);
   }
 
@@ -108,28 +111,24 @@ export class QueryServer {
 
 const ALLOWED = Symbol('allowed hosts');
 
-function allowed(app: FastifyInstance): Set<string> {
-  return (app as unknown as { [ALLOWED]: Set<string> })[ALLOWED];
-}
-
-/** The host name of a Host header: without the port, brackets or case. */
-function hostName(header: string): string {
-  const h = header.trim().toLowerCase();
-  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
-  const colon = h.lastIndexOf(':');
-  return colon > 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+function allowed(app: FastifyInstance): HostAllowlist {
+  return (app as unknown as { [ALLOWED]: HostAllowlist })[ALLOWED];
 }
 
 /** Host allowlist (against DNS rebinding) and the bearer token, before anything else runs. */
 function installGuards(app: FastifyInstance, options: QueryServerOptions, bind: string): void {
-  const hosts = new Set([...LOOPBACK, ...(options.allowedHosts ?? []).map((h) => hostName(h))]);
-  if (!WILDCARD.has(bind)) hosts.add(hostName(bind.includes(':') ? `[${bind}]` : bind));
-  (app as unknown as { [ALLOWED]: Set<string> })[ALLOWED] = hosts;
-  const anyHost = hosts.has('*');
+  const hosts = new HostAllowlist(options.allowedHosts);
+  if (!WILDCARD.has(bind)) hosts.add(bind);
+  (app as unknown as { [ALLOWED]: HostAllowlist })[ALLOWED] = hosts;
   const digest = options.token === undefined ? undefined : sha256(options.token);
   app.addHook('onRequest', (request, reply, done) => {
-    const host = request.headers.host;
-    if (!anyHost && (host === undefined || !hosts.has(hostName(host)))) {
+    const header = request.headers.host;
+    const host = header === undefined ? undefined : parseHost(header);
+    if (host === undefined) {
+      void reply.code(400).send({ error: 'bad-host', message: 'The Host header is missing or is not a host name, an IP address or [IPv6 address], with an optional port.' });
+      return;
+    }
+    if (!hosts.allows(host.host)) {
       void reply.code(403).send({ error: 'host-not-allowed', message: 'The Host header names a host this server does not answer for; add it to the allowed hosts.' });
       return;
     }
@@ -184,7 +183,8 @@ function installErrorHandling(app: FastifyInstance, host: ServerHost): void {
 
 function installRoutes(app: FastifyInstance, host: ServerHost): void {
   const { queries } = host;
-  const forwarded = (request: FastifyRequest) => request.headers[FORWARDED_HEADER] !== undefined;
+  // Only a request signed with this instance's key counts as forwarded; any other is a client's.
+  const forwarded = (request: FastifyRequest) => host.forwarding.verify(request.headers[FORWARDED_HEADER], request.method, request.url);
   app.get('/healthz', async () => ({ status: 'alive' }));
   app.get('/readyz', async (_request, reply) => {
     const { ready, detail } = host.readiness();
@@ -197,7 +197,8 @@ function installRoutes(app: FastifyInstance, host: ServerHost): void {
     const { store, key } = request.params;
     const redirect = single(request.query, 'redirect');
     if (redirect !== undefined && redirect !== 'true' && redirect !== 'false') throw QueryError.badRequest('bad-parameter', 'redirect must be true or false.');
-    return send(reply, await queries.get(store, key, { forwarded: forwarded(request), redirect: redirect === 'true' }));
+    const partitions = single(request.query, 'partitions');
+    return send(reply, await queries.get(store, key, { forwarded: forwarded(request), redirect: redirect === 'true', ...(partitions === undefined ? {} : { partitions }) }));
   });
   app.get<{ Params: { store: string }; Querystring: Record<string, unknown> }>('/v1/stores/:store/range', async (request, reply) => {
     const query: RangeQuery = {};

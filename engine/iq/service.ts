@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
 import { InstanceDirectory, type InstanceState, type KnownInstance } from './directory.ts';
+import { ForwardingKey } from './forwarding.ts';
 import { HttpPeers } from './peers.ts';
 import { type LocalTask, type QueryLimits, StoreQueries } from './queries.ts';
 import { ResolutionIntake } from './resolutions.ts';
@@ -51,6 +52,7 @@ export class QueryService {
   static async start(view: InstanceView, options: HttpOptions, deps: { connection: ConnectionOptions; metrics: Metrics; log: Logger }): Promise<QueryService> {
     const log = deps.log.child({ component: 'queries' });
     const peers = new HttpPeers({ token: options.token });
+    const forwarding = ForwardingKey.generate();
     let directory: InstanceDirectory | undefined;
     const queries = new StoreQueries(
       {
@@ -68,10 +70,11 @@ export class QueryService {
     const server = await QueryServer.start(options, {
       queries,
       resolutions,
+      forwarding,
       metrics: deps.metrics,
       log,
       metadata: () => started.service?.metadata() ?? { application: view.applicationId, instances: [] },
-      readiness: () => readiness(view),
+      readiness: () => readiness(view, queries),
     });
     try {
       directory = await InstanceDirectory.start({
@@ -80,7 +83,7 @@ export class QueryService {
         heartbeatMs: options.heartbeatMs,
         staleAfterMs: options.staleAfterMs,
         log,
-        self: () => ({ instance: view.instanceId, endpoint: server.endpoint, state: view.state(), tasks: view.tasks() }),
+        self: () => ({ instance: view.instanceId, endpoint: server.endpoint, state: view.state(), tasks: view.tasks(), forwardKey: forwarding.published }),
       });
     } catch (err) {
       await server.close();
@@ -148,9 +151,20 @@ export class QueryService {
   }
 }
 
-function readiness(view: InstanceView): { ready: boolean; detail: Record<string, unknown> } {
+/**
+ * Ready when a query sent here would not answer 503 for want of a partition: this instance runs
+ * (not starting, rebalancing or restoring) and every partition of every store has a running owner
+ * it can read or ask. An instance's own lifecycle is RUNNING as soon as its own tasks run, while
+ * the partitions that moved to other instances may still be restoring there or not yet claimed:
+ * its queries for them answer 503, and so does its readiness.
+ */
+function readiness(view: InstanceView, queries: StoreQueries): { ready: boolean; detail: Record<string, unknown> } {
   const tasks = view.tasks();
   const restoring = Object.keys(tasks).filter((t) => tasks[t] === 'restoring');
   const state = view.state();
-  return { ready: state === 'running' && restoring.length === 0, detail: { state, tasks: Object.keys(tasks).length, restoring } };
+  const detail: Record<string, unknown> = { state, tasks: Object.keys(tasks).length, restoring };
+  if (state !== 'running' || restoring.length > 0) return { ready: false, detail };
+  const unavailable = queries.unavailablePartitions();
+  if (unavailable === undefined) return { ready: false, detail: { ...detail, partitionsKnown: false } };
+  return { ready: unavailable.length === 0, detail: unavailable.length === 0 ? detail : { ...detail, unavailable } };
 }

@@ -209,6 +209,7 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
       ttlMs: spec.ttlMs,
       preload: spec.preload ?? false,
       subtopology,
+      partitionedByKey: spec.partitionedByKey ?? false,
       resolutions: resolutionsOf(spec, subtopologies),
     };
   });

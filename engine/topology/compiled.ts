@@ -57,6 +57,11 @@ export interface CompiledStore {
   /** Its restored entries are read into memory before the task starts. */
   preload: boolean;
   subtopology: number;
+  /**
+   * Its keys are the keys its task's records were partitioned by: a key lives in the partition
+   * murmur2 of its bytes names, so a query of one key asks one partition; otherwise every one.
+   */
+  partitionedByKey: boolean;
   /** For a store of open conflicts whose resolutions come from a topic: that topic and its serdes. */
   resolutions?: { topic: string; keySerde: Serde<unknown>; valueSerde: Serde<unknown> };
 }

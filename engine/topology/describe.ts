@@ -16,7 +16,8 @@ export interface TopologyDescription {
       successors: string[];
     }>;
   }>;
-  stores: Array<{ name: string; changelog: string; ttlMs?: number }>;
+  /** `partitionedByKey`: a query of one key asks one partition (true) or every partition (false). */
+  stores: Array<{ name: string; changelog: string; ttlMs?: number; partitionedByKey: boolean }>;
   topics: Array<{ name: string; type: 'source' | 'sink' | 'repartition' | 'changelog'; partitions: number | null }>;
 }
 
@@ -42,7 +43,12 @@ export function describeJson(topology: CompiledTopology): TopologyDescription {
         successors: node.children,
       })),
     })),
-    stores: topology.stores.map((s) => ({ name: s.name, changelog: s.changelogTopic, ...(s.ttlMs === undefined ? {} : { ttlMs: s.ttlMs }) })),
+    stores: topology.stores.map((s) => ({
+      name: s.name,
+      changelog: s.changelogTopic,
+      ...(s.ttlMs === undefined ? {} : { ttlMs: s.ttlMs }),
+      partitionedByKey: s.partitionedByKey,
+    })),
     topics: [
       ...topology.externalSourceTopics.map((name) => ({ name, type: 'source' as const, partitions: null })),
       ...topology.externalSinkTopics.map((name) => ({ name, type: 'sink' as const, partitions: null })),
@@ -66,7 +72,11 @@ export function describeText(topology: CompiledTopology): string {
   }
   if (topology.stores.length > 0) {
     lines.push('Stores:');
-    for (const s of topology.stores) lines.push(`    ${s.name} (sub-topology ${s.subtopology}, changelog: ${s.changelogTopic}${s.ttlMs === undefined ? '' : `, ttl: ${s.ttlMs} ms`})`);
+    for (const s of topology.stores) {
+      const ttl = s.ttlMs === undefined ? '' : `, ttl: ${s.ttlMs} ms`;
+      const lookup = s.partitionedByKey ? 'one partition (partitioned by key)' : 'every partition';
+      lines.push(`    ${s.name} (sub-topology ${s.subtopology}, changelog: ${s.changelogTopic}${ttl}, key lookups ask: ${lookup})`);
+    }
   }
   if (topology.internalTopics.length > 0) {
     lines.push('Internal topics:');

@@ -27,7 +27,7 @@ describe('sluice describe and topology files', function () {
     const nodes = description.subtopologies[0].nodes;
     expect(nodes.map((n: { name: string }) => n.name)).to.include.members(['media-events', 'validate', 'lifecycle', 'reason', 'rejected']);
     expect(nodes.find((n: { name: string }) => n.name === 'lifecycle').stores).to.deep.equal(['media-items']);
-    expect(description.stores).to.deep.equal([{ name: 'media-items', changelog: 'media-lifecycle-media-items-changelog' }]);
+    expect(description.stores).to.deep.equal([{ name: 'media-items', changelog: 'media-lifecycle-media-items-changelog', partitionedByKey: true }]);
     expect(description.topics).to.deep.include({ name: 'media-lifecycle-media-items-changelog', type: 'changelog', partitions: null });
     expect(description.topics).to.deep.include({ name: 'media-events', type: 'source', partitions: null });
     expect(description.topics).to.deep.include({ name: 'media-events-rejected', type: 'sink', partitions: null });
@@ -37,7 +37,7 @@ describe('sluice describe and topology files', function () {
     const text = sluice('describe', 'topologies/media-lifecycle.ts');
     expect(text.status, text.stderr).to.equal(0);
     expect(text.stdout).to.contain('Sub-topology: 0').and.contain('Source: media-events (topics: [media-events])');
-    expect(text.stdout).to.contain('media-items (sub-topology 0, changelog: media-lifecycle-media-items-changelog)');
+    expect(text.stdout).to.contain('media-items (sub-topology 0, changelog: media-lifecycle-media-items-changelog, key lookups ask: one partition (partitioned by key))');
     const analytics = sluice('describe', 'topologies/event-analytics.ts');
     expect(analytics.stdout).to.contain('Sub-topology: 1').and.contain('(count; stores: [event-counts])');
     const mermaid = sluice('describe', 'topologies/media-lifecycle.ts', '--format', 'mermaid');

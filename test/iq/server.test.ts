@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { expect } from 'chai';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 import { Application } from '../../engine/runtime/application.ts';
@@ -6,6 +5,7 @@ import { ConfigError } from '../../engine/errors.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 import { encodeCursor } from '../../engine/iq/cursor.ts';
 import { startApplication } from '../helpers/app.ts';
+import { rawRequest } from '../helpers/http.ts';
 import { createUniqueTopic, produceRecords } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
 import { seededRandom } from '../../topologies/seeded-random.ts';
@@ -27,22 +27,6 @@ async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-/** Sends raw bytes as one request and returns the status code of the answer (0 if none came). */
-function rawRequest(port: number, request: string | Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let data = '';
-    socket.setTimeout(10_000, () => socket.destroy());
-    socket.on('data', (chunk) => (data += chunk.toString('latin1')));
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1];
-      resolve({ status: status ? Number(status) : 0, body: data.slice(data.indexOf('\r\n\r\n') + 4) });
-    });
-    socket.end(request);
-  });
 }
 
 /** Generated bad (and odd) requests: paths, parameters, methods, headers. */
@@ -149,12 +133,35 @@ describe('query server: bad input, fuzzing and security (real broker)', function
     expect(answer.value).to.equal(10);
   });
 
-  it('refuses Host headers it does not answer for (DNS rebinding)', async () => {
-    const refused = await rawRequest(port, 'GET /v1/stores HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n');
+  it('refuses Host headers it does not answer for (DNS rebinding), read strictly', async () => {
+    const ask = (host: string | undefined) => rawRequest(port, `GET /v1/stores HTTP/1.1\r\n${host === undefined ? '' : `Host: ${host}\r\n`}Connection: close\r\n\r\n`);
+    // The issue's two: userinfo before a foreign host, and text after a bracketed loopback address.
+    for (const host of ['localhost:80@evil.example', '[::1]evil.example']) {
+      const answer = await ask(host);
+      expect(answer.status, host).to.equal(400);
+      expect(JSON.parse(answer.body).error, host).to.equal('bad-host');
+    }
+    const refused = await ask('evil.example');
     expect(refused.status).to.equal(403);
     expect(JSON.parse(refused.body).error).to.equal('host-not-allowed');
-    const allowed = await rawRequest(port, `GET /v1/stores HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\n\r\n`);
-    expect(allowed.status).to.equal(200);
+    for (const host of [`localhost:${port}`, '127.0.0.1', `127.0.0.1:${port}`, 'LOCALHOST', '127.8.9.10', `[::1]:${port}`, '[0:0:0:0:0:0:0:1]']) {
+      expect((await ask(host)).status, host).to.equal(200);
+    }
+    // Well-formed names of other hosts: 403. Not a host and optional port at all: 400.
+    for (const host of ['evil.example:80', 'localhost.evil.example', '127.0.0.1.evil.example', '[::2]', 'localhost%2eevil.example']) {
+      expect((await ask(host)).status, host).to.equal(403);
+    }
+    const malformed = [
+      '127.0.0.1:1@evil', 'localhost@evil.example', '[::1].evil.example', '[::1]:80evil', '[::1', '::1', '[fe80::1%25eth0]', '[v1.abc]',
+      'localhost:', 'localhost:80:80', 'localhost:99999', 'localhost:8o', 'local host', 'localhost/x', 'localhost#x', '',
+    ];
+    for (const host of malformed) {
+      const answer = await ask(host);
+      expect(answer.status, JSON.stringify(host)).to.equal(400);
+      expect(JSON.parse(answer.body).error, host).to.equal('bad-host');
+    }
+    const none = await ask(undefined);
+    expect(none.status).to.equal(400);
   });
 
   it('with a token, answers only requests that carry it (health and readiness stay open)', async () => {
@@ -173,9 +180,19 @@ describe('query server: bad input, fuzzing and security (real broker)', function
     }
   });
 
-  it('refuses to bind a non-loopback address without a token, before connecting to anything', () => {
+  it('refuses to bind a non-loopback address without a token, naming the ways to give one, before connecting to anything', () => {
     const definition = counter('unused');
-    expect(() => Application.create(definition, { http: { port: 0, host: '0.0.0.0' } })).to.throw(ConfigError, /without a token/);
+    let refusal: unknown;
+    try {
+      Application.create(definition, { http: { port: 0, host: '0.0.0.0' } });
+    } catch (err) {
+      refusal = err;
+    }
+    expect(refusal).to.be.instanceOf(ConfigError);
+    const message = (refusal as ConfigError).message;
+    expect(message).to.match(/without a token/).and.match(/SLUICE_HTTP_TOKEN environment variable/).and.match(/http\.token in the --config file/);
+    expect(message, 'no such flag exists').to.not.match(/--http-token/);
+    expect(() => Application.create(definition, { http: { port: 0, allowedHosts: ['ok.example', 'evil@x'] } })).to.throw(ConfigError, /"evil@x"/);
     expect(() => Application.create(definition, { http: { port: 0, host: '0.0.0.0', token: 'short' } })).to.throw(ConfigError, /at least 16/);
     expect(() => Application.create(definition, { http: { port: 0, host: '0.0.0.0', token: TOKEN } })).to.not.throw();
   });

@@ -174,9 +174,9 @@ describe('topology compiler', () => {
     expect(nodes.find((n) => n.name === 'rank')).to.deep.include({ operator: 'prioritize', stores: ['ranked'], successors: ['group'] });
     expect(nodes.find((n) => n.name === 'group')).to.deep.include({ operator: 'batch', stores: ['pending', 'pending-released'], successors: ['group-batches', 'group-missing'] });
     expect(json.stores).to.deep.equal([
-      { name: 'ranked', changelog: 'agg-ranked-changelog' },
-      { name: 'pending', changelog: 'agg-pending-changelog' },
-      { name: 'pending-released', changelog: 'agg-pending-released-changelog', ttlMs: 60_000 },
+      { name: 'ranked', changelog: 'agg-ranked-changelog', partitionedByKey: false },
+      { name: 'pending', changelog: 'agg-pending-changelog', partitionedByKey: false },
+      { name: 'pending-released', changelog: 'agg-pending-released-changelog', ttlMs: 60_000, partitionedByKey: false },
     ]);
     expect(compiled.stores.map((s) => [s.name, s.preload])).to.deep.equal([['ranked', true], ['pending', true], ['pending-released', false]]);
     expect(describeText(compiled)).to.contain('Processor: group (batch; stores: [pending, pending-released])');
