@@ -16,6 +16,7 @@ export type { KeyValue } from './processors/map.ts';
 export { headerValue, type ProcessorSupplier, type ProcessorInit, type RecordContext, type Forward, type Change, type StoreProvider } from './processors/processor.ts';
 export type { KeyValueStore, KeyRange, WriteContext } from '../state/key-value-store.ts';
 export { Serdes, serde, type Serde } from './serde/serde.ts';
+export { stringifyJson } from './serde/stack-safe-json.ts';
 export { AvroSerde, type AvroSerdeOptions, type SubjectStrategy } from './serde/avro/avro-serde.ts';
 export { SchemaRegistry, SchemaRegistryError, type RegistryOptions } from './serde/avro/registry.ts';
 export { defineApplication, type ApplicationDefinition, type ApplicationSettings, type ProcessingGuarantee } from './runtime/definition.ts';

@@ -1,6 +1,7 @@
 import type { BytesStore, RangeOptions } from './bytes-store.ts';
 import type { Codec } from './codec.ts';
 import { stampedCodec } from './expiring-store.ts';
+import { findStoreCorruption, type StoreCorruptedError } from './leveldb/store-errors.ts';
 
 /** One entry of a scan: the key's bytes (for ordering and cursors), the key and the value. */
 export interface ReadEntry<K, V> {
@@ -14,6 +15,8 @@ export interface CommittedReaderOptions {
   ttlMs?: number;
   /** The store's clock (the task's stream time), for expiry. */
   now?: () => number;
+  /** Told when a read finds the store's files damaged (the error is thrown on as well). */
+  onCorruption?: (error: StoreCorruptedError) => void;
 }
 
 /**
@@ -30,6 +33,7 @@ export class CommittedReader<K, V> {
   private readonly ttlMs: number | undefined;
   private readonly now: () => number;
   private readonly stamped: Codec<{ value: V; time: number }>;
+  private readonly onCorruption: ((error: StoreCorruptedError) => void) | undefined;
 
   /** `topic` is passed to the codecs (the changelog topic). */
   constructor(bytes: BytesStore, keys: Codec<K>, values: Codec<V>, topic: string, options: CommittedReaderOptions = {}) {
@@ -40,11 +44,24 @@ export class CommittedReader<K, V> {
     this.ttlMs = options.ttlMs;
     this.now = options.now ?? Date.now;
     this.stamped = stampedCodec(values);
+    this.onCorruption = options.onCorruption;
   }
 
   get(keyBytes: Buffer): V | undefined {
-    const stored = this.bytes.getWritten(keyBytes);
+    let stored: Buffer | undefined;
+    try {
+      stored = this.bytes.getWritten(keyBytes);
+    } catch (err) {
+      throw this.reported(err);
+    }
     return stored === undefined ? undefined : this.decode(stored);
+  }
+
+  /** Passes damage found by a read to the listener. */
+  private reported(err: unknown): unknown {
+    const corruption = findStoreCorruption(err);
+    if (corruption) this.onCorruption?.(corruption);
+    return err;
   }
 
   /**
@@ -59,11 +76,15 @@ export class CommittedReader<K, V> {
     }
     const entries: Array<ReadEntry<K, V>> = [];
     if (limit <= 0) return entries;
-    for await (const [keyBytes, stored] of this.bytes.range(range)) {
-      const value = this.decode(stored);
-      if (value === undefined) continue;
-      entries.push({ keyBytes, key: this.keys.deserialize(keyBytes, this.topic), value });
-      if (entries.length >= limit) break;
+    try {
+      for await (const [keyBytes, stored] of this.bytes.range(range)) {
+        const value = this.decode(stored);
+        if (value === undefined) continue;
+        entries.push({ keyBytes, key: this.keys.deserialize(keyBytes, this.topic), value });
+        if (entries.length >= limit) break;
+      }
+    } catch (err) {
+      throw this.reported(err);
     }
     return entries;
   }

@@ -4,6 +4,7 @@
  * envelope's `aggregate_id`.
  */
 
+import { stringifyJson } from 'sluice';
 export interface EventEnvelope<T extends string = string, D extends object = Record<string, unknown>> {
   event_id: string;
   event_type: T;
@@ -42,7 +43,7 @@ export function checkEnvelope<T extends string>(key: string | null, raw: Buffer 
   const text = (field: string) => typeof e[field] === 'string' && (e[field] as string).length > 0;
   if (!text('event_id') || !UUID.test(e.event_id as string)) return reject('event_id must be a UUID');
   if (types ? !types.includes(e.event_type as T) : !text('event_type')) {
-    return reject(`event_type must be ${types ? `one of ${types.join(', ')}` : 'a non-empty string'}; got ${JSON.stringify(e.event_type)}`);
+    return reject(`event_type must be ${types ? `one of ${types.join(', ')}` : 'a non-empty string'}; got ${stringifyJson(e.event_type)?.slice(0, 200)}`);
   }
   if (!text('aggregate_type')) return reject('aggregate_type is missing');
   if (!text('aggregate_id')) return reject('aggregate_id is missing');
@@ -72,6 +73,6 @@ export function checkAggregateEvent<T extends string>(key: string | null, raw: B
 /** The data's fields not in `known`, each as JSON text, over those of `base` (a read model's `extra`). */
 export function extraFields(data: Record<string, unknown>, known: ReadonlySet<string>, base: Record<string, string>): Record<string, string> {
   const extra = { ...base };
-  for (const [field, value] of Object.entries(data)) if (!known.has(field)) extra[field] = JSON.stringify(value);
+  for (const [field, value] of Object.entries(data)) if (!known.has(field)) extra[field] = stringifyJson(value) ?? 'null';
   return extra;
 }

@@ -42,5 +42,7 @@ export function eventAnalytics(builder: StreamsBuilder, topics: AnalyticsTopics 
 export default defineApplication({
   applicationId: 'event-analytics',
   keySerde: Serdes.string(),
+  // Any record an operator cannot process (too large, say) goes there too, rather than stopping it.
+  onProcessingError: { deadLetterTopic: ANALYTICS_TOPICS.deadLetter },
   topology: (builder) => eventAnalytics(builder),
 });

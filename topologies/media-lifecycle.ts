@@ -43,16 +43,19 @@ export function mediaLifecycle(builder: StreamsBuilder, topics: MediaTopics = ME
   // Keyed by media id, which is the record key (checkMediaEvent makes sure): lookups ask one partition.
   builder.addStateStore({ name: ITEMS_STORE, key: Serdes.string(), value: Serdes.json<MediaItem>(), partitionedByKey: true });
   builder
-    .stream<string, Buffer>(topics.input, { name: 'media-events', value: Serdes.bytes() })
-    .mapValues((raw, key) => checkMediaEvent(key, raw), { name: 'validate' })
-    .process<string, Rejection>(lifecycle, { name: 'lifecycle', stores: [ITEMS_STORE] })
+    // Keys as bytes: a rejected record keeps its key byte for byte, UTF-8 or not.
+    .stream<Buffer, Buffer>(topics.input, { name: 'media-events', key: Serdes.bytes(), value: Serdes.bytes() })
+    .mapValues((raw, key) => checkMediaEvent(key === null ? null : key.toString('utf8'), raw), { name: 'validate' })
+    .process<Buffer, Rejection>(lifecycle, { name: 'lifecycle', stores: [ITEMS_STORE] })
     .withHeaders((_, rejection, context) => [...(context.headers ?? []), { rejection_reason: rejection.reason }], { name: 'reason' })
     .mapValues((rejection) => rejection.raw, { name: 'original-bytes' })
-    .to(topics.rejected, { name: 'rejected', value: Serdes.bytes() });
+    .to(topics.rejected, { name: 'rejected', key: Serdes.bytes(), value: Serdes.bytes() });
 }
 
 export default defineApplication({
   applicationId: 'media-lifecycle',
   keySerde: Serdes.string(),
+  // A record no operator can process (too large, say) is rejected with its original bytes too.
+  onProcessingError: { deadLetterTopic: MEDIA_TOPICS.rejected },
   topology: (builder) => mediaLifecycle(builder),
 });

@@ -147,5 +147,6 @@ export default defineApplication({
   guarantee: 'exactly_once',
   keySerde: Serdes.string(),
   valueSerde: Serdes.json(),
+  onProcessingError: { deadLetterTopic: MUTATION_TOPICS.deadLetter },
   topology: (builder) => mutationAggregator(builder),
 });

@@ -113,5 +113,6 @@ export function postSearch(builder: StreamsBuilder, topics: PostTopics = POST_TO
 export default defineApplication({
   applicationId: 'post-search',
   keySerde: Serdes.string(),
+  onProcessingError: { deadLetterTopic: POST_TOPICS.deadLetter },
   topology: (builder) => postSearch(builder),
 });

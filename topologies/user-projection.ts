@@ -94,5 +94,6 @@ export function userProjection(builder: StreamsBuilder, topics: UserTopics = USE
 export default defineApplication({
   applicationId: 'user-projection',
   keySerde: Serdes.string(),
+  onProcessingError: { deadLetterTopic: USER_TOPICS.deadLetter },
   topology: (builder) => userProjection(builder),
 });

@@ -9,6 +9,8 @@ import { HostAllowlist, isLoopback, parseHost } from './host-header.ts';
 import type { Answer, RangeQuery, StoreQueries } from './queries.ts';
 import { QueryError } from './query-error.ts';
 import type { ResolutionIntake } from './resolutions.ts';
+import { stringifyJson } from '../serde/stack-safe-json.ts';
+import { findStoreCorruption } from '../../state/leveldb/store-errors.ts';
 
 export interface QueryServerOptions {
   /** 0 picks a free port. */
@@ -87,6 +89,8 @@ export class QueryServer {
         void (reply as FastifyReply).code(400).send({ error: 'bad-request', message: `The request could not be read: ${error.message}` });
       },
     });
+    // A stored value may nest deeper than JSON.stringify goes.
+    app.setReplySerializer((payload) => stringifyJson(payload) ?? 'null');
     installGuards(app, options, bind);
     installErrorHandling(app, host);
     installRoutes(app, host);
@@ -155,6 +159,13 @@ function installErrorHandling(app: FastifyInstance, host: ServerHost): void {
     if (error instanceof QueryError) {
       if (error.retryAfter !== undefined) void reply.header('retry-after', String(error.retryAfter));
       void reply.code(error.status).send(error.body);
+      return;
+    }
+    const damage = findStoreCorruption(error);
+    if (damage) {
+      // The task is wiped and restored meanwhile (see runtime/task-signals.ts).
+      void reply.header('retry-after', '1');
+      void reply.code(503).send({ error: 'store-damaged', message: `Store "${damage.store}" was found damaged here and is being restored from its changelog; ask again shortly.`, store: damage.store });
       return;
     }
     const status = error.statusCode;

@@ -230,6 +230,8 @@ export class ProcessingLoop {
   }
 
   private async iteration(): Promise<void> {
+    const damaged = this.tasks.takeDamaged();
+    if (damaged) await this.recover(damaged);
     // Cleared once processed: this frame would otherwise keep every record of the batch alive
     // through the commit that may follow (its wait for delivery), so that they outlive more
     // young-generation collections and are promoted to the old generation.

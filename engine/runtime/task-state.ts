@@ -173,11 +173,11 @@ export class TaskState {
   }
 
   /** A reader of what this store has committed (for queries from outside the task). */
-  reader(name: string, now: () => number): CommittedReader<unknown, unknown> | undefined {
+  reader(name: string, now: () => number, onCorruption?: (error: StoreCorruptedError) => void): CommittedReader<unknown, unknown> | undefined {
     const found = this.stores.find((s) => s.spec.name === name);
     if (!found) return undefined;
     const { spec } = found;
-    found.reader ??= new CommittedReader(found.bytes, spec.keySerde, spec.valueSerde, spec.changelogTopic, { ttlMs: spec.ttlMs, now });
+    found.reader ??= new CommittedReader(found.bytes, spec.keySerde, spec.valueSerde, spec.changelogTopic, { ttlMs: spec.ttlMs, now, onCorruption });
     return found.reader;
   }
 

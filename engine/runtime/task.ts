@@ -13,7 +13,7 @@ import type { StoreProvider } from '../processors/processor.ts';
 import { StopProcessing, type RecordErrors } from './record-errors.ts';
 import type { TaskState } from './task-state.ts';
 import type { RecordOutput } from './record-output.ts';
-import { asTaskCorrupted, detectingCorruption, FlushFailed } from './task-signals.ts';
+import { asTaskCorrupted, detectingCorruption, FlushFailed, TaskCorrupted } from './task-signals.ts';
 
 /** What a task needs from the application around it. */
 export interface TaskDependencies {
@@ -22,6 +22,19 @@ export interface TaskDependencies {
   log: Logger;
   /** Wall-clock time in ms since the epoch (Date.now, or a test driver's clock). */
   clock: () => number;
+}
+
+/** How a task is set up besides its dependencies. */
+export interface TaskOptions {
+  /** A store has many uncommitted changes and asks for an early commit. */
+  onStorePressure?: () => void;
+  /** A read from outside the task (a query) found a store damaged: the task is to be recovered. */
+  onStoreDamaged?: (damage: TaskCorrupted) => void;
+  /**
+   * The stores' caches pass each write on at once until the next commit (after an update could
+   * not be written at a commit; see {@link FlushFailed}).
+   */
+  writeThrough?: boolean;
 }
 
 /** The record context, writable by the task that owns it. */
@@ -70,17 +83,15 @@ export class Task {
   private flushing = false;
   /** True while the caches pass every write on at once (until the next commit). */
   private writeThrough: boolean;
+  private readonly onStoreDamaged: NonNullable<TaskOptions['onStoreDamaged']>;
 
-  /**
-   * `onStorePressure`: a store has many uncommitted changes and asks for an early commit.
-   * `writeThrough`: the stores' caches pass each write on at once until the next commit (after
-   * an update could not be written at a commit; see {@link FlushFailed}).
-   */
-  constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies, state?: TaskState, onStorePressure: () => void = () => {}, writeThrough = false) {
+  constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies, state?: TaskState, options: TaskOptions = {}) {
+    const onStorePressure = options.onStorePressure ?? (() => {});
     this.id = `${subtopology.id}_${partition}`;
     this.partition = partition;
     this.state = state;
-    this.writeThrough = writeThrough && state !== undefined;
+    this.onStoreDamaged = options.onStoreDamaged ?? (() => {});
+    this.writeThrough = (options.writeThrough ?? false) && state !== undefined;
     state?.activate(deps.producer, onStorePressure, () => this.streamTime, this.writeThrough);
     this.context = { topic: '', partition, offset: -1, timestamp: 0, headers: undefined };
     const log = deps.log.child({ task: this.id });
@@ -162,7 +173,11 @@ export class Task {
 
   /** A reader of the committed state of one of this task's stores, if it has that store. */
   reader(store: string): CommittedReader<unknown, unknown> | undefined {
-    return this.state?.reader(store, () => this.streamTime);
+    return this.state?.reader(
+      store,
+      () => this.streamTime,
+      (error) => this.onStoreDamaged(new TaskCorrupted(this.id, error)),
+    );
   }
 
   /** About how many bytes each of this task's stores takes on disk. */

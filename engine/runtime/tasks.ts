@@ -7,6 +7,7 @@ import { describeCause } from '../errors.ts';
 import { findStoreCorruption } from '../../state/leveldb/store-errors.ts';
 import { needsPrefetch } from './serde-preparation.ts';
 import { Task, type TaskDependencies } from './task.ts';
+import type { TaskCorrupted } from './task-signals.ts';
 import { TaskState } from './task-state.ts';
 import type { RecordOutput } from './record-output.ts';
 
@@ -53,6 +54,8 @@ export class Tasks {
   onChange: () => void = () => {};
   /** Set when a store has too many uncommitted changes; the loop commits early. */
   commitRequested = false;
+  /** Tasks whose stores a query found damaged, for the loop to recover. */
+  private readonly damaged = new Map<string, TaskCorrupted>();
 
   constructor(topology: CompiledTopology, deps: TaskDependencies, stateDeps: StateDependencies) {
     this.deps = deps;
@@ -146,7 +149,11 @@ export class Tasks {
       if (created.size > 0) queueMicrotask(() => this.onChange());
     }
     for (const [id, { sub, partition }] of created) {
-      const task = new Task(sub, partition, this.deps, states.get(id), () => (this.commitRequested = true), writeThrough.has(id));
+      const task = new Task(sub, partition, this.deps, states.get(id), {
+        onStorePressure: () => (this.commitRequested = true),
+        onStoreDamaged: (damage) => this.damaged.set(damage.taskId, damage),
+        writeThrough: writeThrough.has(id),
+      });
       this.tasks.set(id, { task, assigned: new Set() });
     }
     for (const { topic, partition } of partitions) {
@@ -196,6 +203,15 @@ export class Tasks {
     }
     if (closing.length > 0) this.onChange();
     await Promise.all(closing.map((task) => task.close()));
+  }
+
+  /** A task a query found damaged since the last call, if any (its recovery is the caller's). */
+  takeDamaged(): TaskCorrupted | undefined {
+    for (const [id, damage] of this.damaged) {
+      this.damaged.delete(id);
+      if (this.tasks.has(id)) return damage;
+    }
+    return undefined;
   }
 
   /** Every topic-partition assigned to a task here. */

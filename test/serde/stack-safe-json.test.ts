@@ -13,7 +13,7 @@ describe('stack-safe JSON', () => {
     const date = new Date(0);
     const samples: unknown[] = [
       null, true, 0, -0, 1.5e300, NaN, -Infinity, 'text "quoted" \n é \u2028', [], {},
-      [undefined, () => 1, Symbol('s'), null, , 3], // eslint-disable-line no-sparse-arrays
+      [undefined, () => 1, Symbol('s'), null, , 3],
       { a: undefined, b: () => 1, c: Symbol('s'), d: [1, { e: 'f' }], 'g h': date },
       { toJSON: (key: string) => `at ${key}` }, [new Number(2), new String('s'), new Boolean(false)],
       Buffer.from('hi'), new Map([[1, 2]]), nested(50), undefined, () => 1,
