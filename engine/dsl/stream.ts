@@ -491,11 +491,19 @@ export class Stream<K, V> {
     return new Splitter<K, V, object>(this.graph, this.node, options?.name, this.serdes);
   }
 
-  /** One stream with the records of both, each stream's order kept. */
-  merge(other: Stream<K, V>, options?: Named): Stream<K, V> {
+  /**
+   * One stream with the records of both, each stream's order kept; its values are of either
+   * type (`Stream<K, V | V2>`). It keeps a serde the two streams share (or the one only one of
+   * them knows); when they have different ones, give the serde where it is needed (`to`).
+   */
+  merge<V2>(other: Stream<K, V2>, options?: Named): Stream<K, V | V2> {
     const name = this.graph.nameFor('KSTREAM-MERGE', options?.name);
     this.graph.add({ kind: 'processor', name, operator: 'merge', parents: [this.node, other.node], supplier: passthrough });
-    return new Stream<K, V>(this.graph, name, this.serdes, this.keyChanged || other.keyChanged);
+    const serdes: KnownSerdes<K, V | V2> = {
+      key: shared(this.serdes.key, other.serdes.key),
+      value: shared<V | V2>(this.serdes.value, other.serdes.value),
+    };
+    return new Stream<K, V | V2>(this.graph, name, serdes, this.keyChanged || other.keyChanged);
   }
 
   /**
@@ -554,6 +562,12 @@ export class Stream<K, V> {
     this.graph.add({ kind: 'processor', name, operator, parents: [this.node], supplier, onError: options?.onError });
     return new Stream<K2, V2>(this.graph, name, serdes, this.keyChanged || changesKeys);
   }
+}
+
+/** The serde of two merged streams: one both have (the same, or of the same name), else undefined. */
+function shared<T>(a: Serde<T> | undefined, b: Serde<T> | undefined): Serde<T> | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return a === b || a.name === b.name ? a : undefined;
 }
 
 /** Checks a size or duration option: a positive number (an integer for counts). */

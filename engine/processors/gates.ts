@@ -1,4 +1,5 @@
-import type { ProcessorSupplier, RecordContext } from './processor.ts';
+import type { RecordHeader } from '../kafka/records.ts';
+import type { Forward, ProcessorSupplier, RecordContext } from './processor.ts';
 
 /** Where a gate sends what passes and, if wired, what it turns away. */
 export interface GateRoutes {
@@ -7,6 +8,21 @@ export interface GateRoutes {
   /** The node that receives the records turned away; dropped when undefined. */
   reject: string | undefined;
 }
+
+/**
+ * Headers a record turned away by `dedupe` or `versionGate` carries on the rejected stream,
+ * besides its own: why (`duplicate` or `stale`) and what the gate had seen.
+ */
+export const RejectedHeaders = {
+  /** `duplicate` (dedupe) or `stale` (versionGate). */
+  reason: 'sluice.rejected.reason',
+  /** dedupe: the record's id, seen before within the time to live. */
+  id: 'sluice.rejected.id',
+  /** versionGate: the record's version. */
+  version: 'sluice.rejected.version',
+  /** versionGate: the last version of the key that passed, which the record's is not newer than. */
+  lastVersion: 'sluice.rejected.last-version',
+} as const;
 
 /**
  * `dedupe`: a record whose id was seen within the store's time to live is a duplicate. The
@@ -22,7 +38,7 @@ export function dedupe(store: string, id: (key: unknown, value: unknown, context
       const eventId = id(key, value, context);
       if (typeof eventId !== 'string' || eventId === '') throw new TypeError(`dedupe: the record has no id (the id function returned ${JSON.stringify(eventId)})`);
       if (seen.get(eventId) !== undefined) {
-        reject?.(key, value);
+        if (reject) forwardWith(context, reject, key, value, [{ [RejectedHeaders.reason]: 'duplicate' }, { [RejectedHeaders.id]: eventId }]);
         return;
       }
       seen.put(eventId, context.timestamp, { timestamp: context.timestamp, headers: context.headers });
@@ -47,11 +63,25 @@ export function versionGate(store: string, version: (key: unknown, value: unknow
       if (key === null || key === undefined) throw new TypeError('versionGate: the record has no key');
       const last = applied.get(key);
       if (last !== undefined && v <= last) {
-        reject?.(key, value);
+        if (reject) {
+          const headers: RecordHeader[] = [{ [RejectedHeaders.reason]: 'stale' }, { [RejectedHeaders.version]: String(v) }, { [RejectedHeaders.lastVersion]: String(last) }];
+          forwardWith(context, reject, key, value, headers);
+        }
         return;
       }
       applied.put(key, v, { timestamp: context.timestamp, headers: context.headers });
       pass(key, value);
     };
   };
+}
+
+/** Forwards a record with headers added to its own (only this forward: the context gets its headers back). */
+function forwardWith(context: RecordContext, forward: Forward, key: unknown, value: unknown, added: RecordHeader[]): void {
+  const saved = context.headers;
+  context.headers = saved ? [...saved, ...added] : added;
+  try {
+    forward(key, value);
+  } finally {
+    context.headers = saved;
+  }
 }

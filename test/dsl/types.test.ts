@@ -43,10 +43,15 @@ describe('DSL types', () => {
     const batches = deleted.batch({ store: 'pending', maxSize: 10, lingerMs: 100, id: (e) => e.id, dependsOn: (e) => [e.reason], releasedTtlMs: 1_000 });
     assertType<Equals<typeof batches, Stream<string, Batch<string, Deleted>>>>(true);
 
+    const merged = created.merge(reasons);
+    assertType<Equals<typeof merged, Stream<string, Created | number>>>(true);
+    const same = created.merge(created);
+    assertType<Equals<typeof same, Stream<string, Created>>>(true);
+
     // @ts-expect-error a Deleted has a reason, a number does not
     reasons.mapValues((n) => n.reason);
     // Every operator recorded a node of its own.
-    const nodes = [deleted, notDeleted, reasons, rekeyed, pairs, created, rest, ranked, batches].map((s) => s.node);
+    const nodes = [deleted, notDeleted, reasons, rekeyed, pairs, created, rest, ranked, batches, merged, same].map((s) => s.node);
     expect(new Set(nodes).size).to.equal(nodes.length);
   });
 });
