@@ -6,6 +6,7 @@ import { mapValues } from '../processors/map-values.ts';
 import { map, type KeyValue } from '../processors/map.ts';
 import { passthrough } from '../processors/passthrough.ts';
 import { project, type Projector, type VersionCheck } from '../processors/project.ts';
+import { synchronous, synchronousProcessor, type Synchronous } from '../processors/synchronous.ts';
 import { peek } from '../processors/peek.ts';
 import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
 import { selectKey } from '../processors/select-key.ts';
@@ -84,7 +85,7 @@ export interface ProjectOptions<K, V, S> extends Named {
   /** The view's store: key → the read model (required; it is what queries read). */
   store: string;
   /** Folds an event into the key's view (null when there is none); null deletes the view. */
-  apply: Projector<K, V, S>;
+  apply: (view: S | null, event: V, key: K, context: RecordContext) => Synchronous<S> | null;
   /** Optimistic concurrency: which events fit the view (see {@link VersionCheck}). */
   version?: VersionCheck<V, S>;
   /** Wires the events that did not fit (otherwise dropped). */
@@ -263,7 +264,7 @@ export class Stream<K, V> {
   }
 
   /** A new value per record; the key stays. */
-  mapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => V2, options?: OperatorOptions): Stream<K, V2> {
+  mapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => Synchronous<V2>, options?: OperatorOptions): Stream<K, V2> {
     return this.then('KSTREAM-MAPVALUES', 'mapValues', mapValues(mapper), options, { key: this.serdes.key });
   }
 
@@ -281,12 +282,12 @@ export class Stream<K, V> {
   }
 
   /** A new key per record; follow with `repartition()` to place records by it. */
-  selectKey<K2>(selector: (key: K, value: V, context: RecordContext) => K2, options?: OperatorOptions): Stream<K2, V> {
+  selectKey<K2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<K2>, options?: OperatorOptions): Stream<K2, V> {
     return this.then('KSTREAM-KEY-SELECT', 'selectKey', selectKey(selector), options, { value: this.serdes.value }, true);
   }
 
   /** Runs `action` on each record (logging, metrics) and passes it on unchanged. */
-  peek(action: (key: K, value: V, context: RecordContext) => void, options?: OperatorOptions): Stream<K, V> {
+  peek<R>(action: (key: K, value: V, context: RecordContext) => Synchronous<R>, options?: OperatorOptions): Stream<K, V> {
     return this.then('KSTREAM-PEEK', 'peek', peek(action), options, this.serdes);
   }
 
@@ -300,10 +301,11 @@ export class Stream<K, V> {
 
   /**
    * A custom processor (see {@link ProcessorSupplier}); its output types are yours to state. It
-   * may use stores declared with `builder.addStateStore`, named in `stores`.
+   * may use stores declared with `builder.addStateStore`, named in `stores`. Its per-record
+   * function is synchronous: one that returns a promise is refused with an `AsyncCallbackError`.
    */
   process<K2 = K, V2 = V>(supplier: ProcessorSupplier, options?: ProcessOptions): Stream<K2, V2> {
-    const stream = this.then<K2, V2>('KSTREAM-PROCESSOR', 'process', supplier, options, {}, true);
+    const stream = this.then<K2, V2>('KSTREAM-PROCESSOR', 'process', synchronousProcessor(supplier), options, {}, true);
     for (const store of options?.stores ?? []) this.graph.connectStore(stream.node, store);
     return stream;
   }
@@ -369,7 +371,7 @@ export class Stream<K, V> {
     const store = this.graph.addStore({ name: options.store, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: (options.value ?? Serdes.json()) as Serde<unknown>, caching: options.caching }, name).name;
     const node = this.graph.add({ kind: 'processor', name, operator: 'project', parents: [this.node], supplier: passthrough, stores: [store] });
     const reject = options.onRejected ? this.branchOf(name, 'rejected') : undefined;
-    node.supplier = project(store, options.apply, options.version, reject);
+    node.supplier = project(store, options.apply as Projector<K, V, S>, options.version, reject);
     if (options.onRejected && reject) options.onRejected(new Stream<K, V>(this.graph, reject, this.serdes));
     return new Table<K, S>(this.graph, name, { key: this.serdes.key, value: options.value ?? (Serdes.json() as Serde<S>) }, store);
   }
@@ -528,11 +530,13 @@ export class Stream<K, V> {
 
   /** Writes the records to a topic, or to the topic `chooser` names for each record. */
   to(topic: string | TopicChooser<K, V>, options: ToOptions<K, V> = {}): void {
+    const name = this.graph.nameFor('KSTREAM-SINK', options.name);
+    const chooser = topic as string | TopicChooser;
     this.graph.add({
       kind: 'sink',
-      name: this.graph.nameFor('KSTREAM-SINK', options.name),
+      name,
       parents: [this.node],
-      topic: topic as string | TopicChooser,
+      topic: typeof chooser === 'function' ? (key, value, context) => synchronous(chooser(key, value, context), name, 'topic chooser') : chooser,
       keySerde: (options.key ?? this.serdes.key) as Serde<unknown> | undefined,
       valueSerde: (options.value ?? this.serdes.value) as Serde<unknown> | undefined,
       onError: options.onError,
@@ -545,8 +549,8 @@ export class Stream<K, V> {
   }
 
   /** Groups by a new key; records go through a repartition topic before they are aggregated. */
-  groupBy<K2>(selector: (key: K, value: V, context: RecordContext) => K2, options: Named & { key?: Serde<K2>; value?: Serde<V> } = {}): GroupedStream<K2, V> {
-    const rekeyed = this.selectKey(selector, { name: options.name });
+  groupBy<K2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<K2>, options: Named & { key?: Serde<K2>; value?: Serde<V> } = {}): GroupedStream<K2, V> {
+    const rekeyed = this.selectKey<K2>(selector, { name: options.name });
     return new GroupedStream<K2, V>(this.graph, rekeyed.node, { key: options.key, value: options.value ?? this.serdes.value }, true);
   }
 

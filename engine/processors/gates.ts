@@ -1,5 +1,6 @@
 import type { RecordHeader } from '../kafka/records.ts';
 import type { Forward, ProcessorSupplier, RecordContext } from './processor.ts';
+import { synchronous } from './synchronous.ts';
 
 /** Where a gate sends what passes and, if wired, what it turns away. */
 export interface GateRoutes {
@@ -30,12 +31,12 @@ export const RejectedHeaders = {
  * duplicates share a partition.
  */
 export function dedupe(store: string, id: (key: unknown, value: unknown, context: RecordContext) => string, routes: GateRoutes): ProcessorSupplier {
-  return ({ stores, children, context }) => {
+  return ({ stores, children, context, name }) => {
     const seen = stores.get<string, number>(store);
     const pass = children.get(routes.pass)!;
     const reject = routes.reject === undefined ? undefined : children.get(routes.reject);
     return (key, value) => {
-      const eventId = id(key, value, context);
+      const eventId = synchronous(id(key, value, context), name, 'id function');
       if (typeof eventId !== 'string' || eventId === '') throw new TypeError(`dedupe: the record has no id (the id function returned ${JSON.stringify(eventId)})`);
       if (seen.get(eventId) !== undefined) {
         if (reject) forwardWith(context, reject, key, value, [{ [RejectedHeaders.reason]: 'duplicate' }, { [RejectedHeaders.id]: eventId }]);
@@ -53,12 +54,12 @@ export function dedupe(store: string, id: (key: unknown, value: unknown, context
  * key to the last version that passed.
  */
 export function versionGate(store: string, version: (key: unknown, value: unknown, context: RecordContext) => number, routes: GateRoutes): ProcessorSupplier {
-  return ({ stores, children, context }) => {
+  return ({ stores, children, context, name }) => {
     const applied = stores.get<unknown, number>(store);
     const pass = children.get(routes.pass)!;
     const reject = routes.reject === undefined ? undefined : children.get(routes.reject);
     return (key, value) => {
-      const v = version(key, value, context);
+      const v = synchronous(version(key, value, context), name, 'version function');
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`versionGate: the record has no version (the version function returned ${JSON.stringify(v)})`);
       if (key === null || key === undefined) throw new TypeError('versionGate: the record has no key');
       const last = applied.get(key);
