@@ -196,6 +196,31 @@ export class ProcessingError extends SluiceError {
   }
 }
 
+/**
+ * An operator's callback, or a custom processor's per-record function, returned a promise (it is
+ * an `async` function, or returns one). Operators are synchronous: the promise would be neither
+ * awaited nor kept in order, and what it resolves to would be lost. A processing error, routed
+ * through the operator's error handling like any other; the promise's own failure is ignored.
+ */
+export class AsyncCallbackError extends SluiceError {
+  readonly operator: string;
+  /** Which callback: `mapper`, `predicate`, `per-record function`, ... */
+  readonly callback: string;
+
+  constructor(operator: string, callback: string) {
+    super(
+      'SLUICE_ASYNC_CALLBACK',
+      `Operator "${operator}": its ${callback} returned a promise (is it an async function?). Operators are synchronous: ` +
+        'a record is processed to the end before the next one, so a promise would be neither awaited nor kept in order, ' +
+        'and its result would be lost. Sluice has no async operators yet: make the callback synchronous (keep what it ' +
+        'looks up in a table or a store), or do the asynchronous work before the records reach the topology. ' +
+        'See "Callbacks are synchronous" in docs/dsl.md.',
+    );
+    this.operator = operator;
+    this.callback = callback;
+  }
+}
+
 /** The application cannot go on (a fatal Kafka error, a failed commit, a handler that says stop). */
 export class ApplicationError extends SluiceError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,5 +1,6 @@
 import { aggregate, reduce, type Aggregator } from '../processors/aggregate.ts';
-import type { ProcessorSupplier } from '../processors/processor.ts';
+import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
+import type { Synchronous } from '../processors/synchronous.ts';
 import { Serdes, type Serde } from '../serde/serde.ts';
 import type { LogicalGraph } from './graph.ts';
 import { guardOperators } from './operator-guard.ts';
@@ -35,13 +36,19 @@ export class GroupedStream<K, V> {
   }
 
   /** Combines each key's values, the first value being the start. */
-  reduce(reducer: (aggregate: V, value: V, key: K) => V, materialized: Materialized<K, V>): Table<K, V> {
-    return this.stateful('KSTREAM-REDUCE', 'reduce', materialized, this.serdes.value, (store) => reduce<K, V>(store, reducer));
+  reduce<R extends V>(reducer: (aggregate: V, value: V, key: K) => Synchronous<R>, materialized: Materialized<K, V>): Table<K, V> {
+    return this.stateful('KSTREAM-REDUCE', 'reduce', materialized, this.serdes.value, (store) => reduce<K, V>(store, reducer as (aggregate: V, value: V, key: K) => V));
   }
 
   /** Folds each key's records into an aggregate that starts as `initializer()`. */
-  aggregate<A>(initializer: () => A, aggregator: Aggregator<K, V, A>, materialized: Materialized<K, A>): Table<K, A> {
-    return this.stateful('KSTREAM-AGGREGATE', 'aggregate', materialized, undefined, (store) => aggregate<K, V, A>(store, initializer, aggregator));
+  aggregate<A>(
+    initializer: () => Synchronous<A>,
+    aggregator: (key: K, value: V, aggregate: A, context: RecordContext) => Synchronous<A>,
+    materialized: Materialized<K, A>,
+  ): Table<K, A> {
+    return this.stateful('KSTREAM-AGGREGATE', 'aggregate', materialized, undefined, (store) =>
+      aggregate<K, V, A>(store, initializer as () => A, aggregator as Aggregator<K, V, A>),
+    );
   }
 
   private stateful<A>(

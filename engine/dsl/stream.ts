@@ -5,181 +5,59 @@ import { flatMap } from '../processors/flat-map.ts';
 import { mapValues } from '../processors/map-values.ts';
 import { map, type KeyValue } from '../processors/map.ts';
 import { passthrough } from '../processors/passthrough.ts';
-import { project, type Projector, type VersionCheck } from '../processors/project.ts';
+import { project, type Projector } from '../processors/project.ts';
+import { synchronous, synchronousProcessor, type Synchronous } from '../processors/synchronous.ts';
 import { peek } from '../processors/peek.ts';
 import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
 import { selectKey } from '../processors/select-key.ts';
-import { split, type Branch } from '../processors/split.ts';
 import { dedupe, type GateRoutes, versionGate } from '../processors/gates.ts';
 import { prioritize, type PriorityFunction } from '../processors/prioritize.ts';
 import { batch, type Batch, type DependencySettings } from '../processors/batch.ts';
 import { heldRecordSerde } from '../processors/held-records.ts';
-import { detectConflicts, type EffectiveMutation, type MutationStatus, type Resolution, type Strategy, type StoredConflict } from '../processors/detect-conflicts.ts';
+import { detectConflicts, type EffectiveMutation, type MutationStatus, type StoredConflict } from '../processors/detect-conflicts.ts';
 import { Serdes } from '../serde/serde.ts';
 import { ConfigError, TopologyError } from '../errors.ts';
-import { type FailedWrite, postgresSink, type PostgresTransaction, quoteIdentifier } from '../sinks/postgres/postgres-sink.ts';
+import { type FailedWrite, postgresSink, quoteIdentifier } from '../sinks/postgres/postgres-sink.ts';
 import { withHeaders } from '../processors/with-headers.ts';
 import type { Serde } from '../serde/serde.ts';
-import type { ErrorHandling, LogicalGraph, StoreSpec, TopicChooser } from './graph.ts';
+import type { LogicalGraph, StoreSpec, TopicChooser } from './graph.ts';
 import { GroupedStream } from './grouped-stream.ts';
 import { Table } from './table.ts';
 import { guardOperators } from './operator-guard.ts';
 
-/** Every operator takes an optional name; named operators keep their identity across upgrades. */
-export interface Named {
-  name?: string;
-}
+import { Splitter } from './splitter.ts';
+import type {
+  BatchOptions,
+  DedupeOptions,
+  DetectConflictsOptions,
+  KnownSerdes,
+  Named,
+  OperatorOptions,
+  PostgresSinkOptions,
+  PrioritizeOptions,
+  ProcessOptions,
+  ProjectOptions,
+  RepartitionOptions,
+  ToOptions,
+  VersionGateOptions,
+} from './stream-options.ts';
 
-export interface OperatorOptions extends Named {
-  /** Overrides the application's processing error handling for this operator. */
-  onError?: ErrorHandling;
-}
+export { Splitter } from './splitter.ts';
+export type {
+  BatchOptions,
+  DedupeOptions,
+  DetectConflictsOptions,
+  Named,
+  OperatorOptions,
+  PostgresSinkOptions,
+  PrioritizeOptions,
+  ProcessOptions,
+  ProjectOptions,
+  RepartitionOptions,
+  ToOptions,
+  VersionGateOptions,
+} from './stream-options.ts';
 
-export interface ProcessOptions extends OperatorOptions {
-  /** The stores (declared with `builder.addStateStore`) the processor uses. */
-  stores?: string[];
-}
-
-export interface ToOptions<K, V> extends OperatorOptions {
-  key?: Serde<K>;
-  value?: Serde<V>;
-}
-
-/** Options of `dedupe`. */
-export interface DedupeOptions<K, V> extends OperatorOptions {
-  /** The store of ids seen (required: state must survive restarts and upgrades). */
-  store: string;
-  /** The record's unique id, e.g. its event id. */
-  id: (key: K, value: V, context: RecordContext) => string;
-  /** How long an id is remembered, in stream time (record timestamps). */
-  ttlMs: number;
-  /** Wires the duplicates (otherwise dropped), e.g. to a status topic. */
-  onDuplicate?: (duplicates: Stream<K, V>) => void;
-}
-
-/** Options of `versionGate`. */
-export interface VersionGateOptions<K, V> extends OperatorOptions {
-  /** The store of each key's last version that passed (required). */
-  store: string;
-  /** The record's version: it passes only when newer than the key's last one. */
-  version: (key: K, value: V, context: RecordContext) => number;
-  /** Wires the stale records (otherwise dropped). */
-  onStale?: (stale: Stream<K, V>) => void;
-}
-
-/** Options of `detectConflicts`. */
-export interface DetectConflictsOptions<K> extends Named {
-  /** The store of each entity's state (version, attribute versions), by record key. */
-  entities: string;
-  /** The store of conflicts left open for a person (strategy `manual`), by mutation id. */
-  openConflicts: string;
-  /** Default `last-writer-wins`. */
-  strategy?: Strategy;
-  /** Resolutions of open conflicts, keyed like the mutations (so they reach the same task). */
-  resolutions?: Stream<K, Resolution>;
-}
-
-/** Options of `project`. */
-export interface ProjectOptions<K, V, S> extends Named {
-  /** The view's store: key → the read model (required; it is what queries read). */
-  store: string;
-  /** Folds an event into the key's view (null when there is none); null deletes the view. */
-  apply: Projector<K, V, S>;
-  /** Optimistic concurrency: which events fit the view (see {@link VersionCheck}). */
-  version?: VersionCheck<V, S>;
-  /** Wires the events that did not fit (otherwise dropped). */
-  onRejected?: (rejected: Stream<K, V>) => void;
-  value?: Serde<S>;
-  /** One update per key per commit downstream (default), or every update at once. */
-  caching?: boolean;
-}
-
-/** Options of `toPostgres`. */
-export interface PostgresSinkOptions<K, V> extends OperatorOptions {
-  /** Writes one record inside its transaction: upserts, deletes. Do not commit or roll back. */
-  write: (tx: PostgresTransaction, key: K, value: V) => Promise<void>;
-  /** Default: the `DATABASE_URL` environment variable when the application starts. */
-  connectionString?: string;
-  /** The table of the sink's positions (another, `<table>_failed`, keeps what failed for good). Default `sluice_sink_offsets`. */
-  offsetsTable?: string;
-  /** Runs once per task before its first write, in a transaction of its own: `CREATE TABLE IF NOT EXISTS ...`. */
-  setup?: (tx: PostgresTransaction) => Promise<void>;
-  /** Told of each record right after its transaction committed (metrics: latency). */
-  onWritten?: (key: K, value: V) => void;
-  /**
-   * Records taken before the sink asks for a commit, which passes on those written; also the most
-   * that may still be unwritten at a commit before it waits for the database. Default 100.
-   */
-  maxPending?: number;
-  /** Connections the instance's pool may open. Default 4. */
-  poolSize?: number;
-}
-
-/** Options of `prioritize`. */
-export interface PrioritizeOptions<K, V> extends OperatorOptions {
-  /** The store of held records (required: held records must survive a crash). */
-  store: string;
-  /** Held records beyond this many make it send the best at once, until it holds this many. */
-  maxBuffered: number;
-  /** Every this many milliseconds (wall-clock) it sends everything it holds, best first. */
-  windowMs: number;
-  /**
-   * A record's rank, higher first (ties in arrival order). `ageMs`: now minus the record's
-   * timestamp; `now`: the machine's clock. Called when a record arrives, when it becomes the
-   * oldest held record of its key, and again for those at each window's flush (ages change).
-   */
-  priority: PriorityFunction<K, V>;
-}
-
-/** Options of `batch`. */
-export interface BatchOptions<K, V> extends OperatorOptions {
-  /** The store of pending records (required: pending records must survive a crash). */
-  store: string;
-  /** A batch closes when it holds this many records. */
-  maxSize: number;
-  /**
-   * A batch closes when its values' serialized sizes add up to this many bytes; a record that
-   * would take it past them starts the next batch. Default: no limit.
-   */
-  maxBytes?: number;
-  /** A batch closes this many milliseconds (wall-clock) after its first record entered. */
-  lingerMs: number;
-  /**
-   * The open batch also closes at every commit (reason `commit`): its records then never reach
-   * the store's changelog (only records waiting for dependencies do), which saves a changelog
-   * record, and its deletion, per record held across a commit. Batches get no larger than a
-   * commit interval's worth. Default false.
-   */
-  closeOnCommit?: boolean;
-  /** The record's unique id, which other records name in `dependsOn` (give both or neither). */
-  id?: (value: V, key: K) => string;
-  /** The ids of the records this one must follow: it enters a batch only after all of them. */
-  dependsOn?: (value: V, key: K) => readonly string[];
-  /** The store of released ids, with a TTL. Default `<store>-released`. */
-  releasedStore?: string;
-  /** How long a released id is remembered, in stream time (required with `dependsOn`). */
-  releasedTtlMs?: number;
-  /** How long (wall-clock) a record waits for its dependencies. Default 30 s. */
-  dependencyTimeoutMs?: number;
-  /**
-   * Wires the records whose dependencies did not come in time (with header
-   * `sluice.missing.dependencies`); without it they are batched anyway, with a warning.
-   */
-  onMissingDependency?: (missing: Stream<K, V>) => void;
-}
-
-export interface RepartitionOptions<K, V> extends Named {
-  /** Partitions of the repartition topic; by default those of the sub-topology's source topics. */
-  partitions?: number;
-  key?: Serde<K>;
-  value?: Serde<V>;
-}
-
-/** The serdes known for a stream's key and value; unknown once an operator changes the type. */
-interface KnownSerdes<K, V> {
-  key?: Serde<K>;
-  value?: Serde<V>;
-}
 
 const STREAM_OPERATORS = [
   'filter',
@@ -263,7 +141,7 @@ export class Stream<K, V> {
   }
 
   /** A new value per record; the key stays. */
-  mapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => V2, options?: OperatorOptions): Stream<K, V2> {
+  mapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => Synchronous<V2>, options?: OperatorOptions): Stream<K, V2> {
     return this.then('KSTREAM-MAPVALUES', 'mapValues', mapValues(mapper), options, { key: this.serdes.key });
   }
 
@@ -281,12 +159,12 @@ export class Stream<K, V> {
   }
 
   /** A new key per record; follow with `repartition()` to place records by it. */
-  selectKey<K2>(selector: (key: K, value: V, context: RecordContext) => K2, options?: OperatorOptions): Stream<K2, V> {
+  selectKey<K2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<K2>, options?: OperatorOptions): Stream<K2, V> {
     return this.then('KSTREAM-KEY-SELECT', 'selectKey', selectKey(selector), options, { value: this.serdes.value }, true);
   }
 
   /** Runs `action` on each record (logging, metrics) and passes it on unchanged. */
-  peek(action: (key: K, value: V, context: RecordContext) => void, options?: OperatorOptions): Stream<K, V> {
+  peek<R>(action: (key: K, value: V, context: RecordContext) => Synchronous<R>, options?: OperatorOptions): Stream<K, V> {
     return this.then('KSTREAM-PEEK', 'peek', peek(action), options, this.serdes);
   }
 
@@ -300,10 +178,11 @@ export class Stream<K, V> {
 
   /**
    * A custom processor (see {@link ProcessorSupplier}); its output types are yours to state. It
-   * may use stores declared with `builder.addStateStore`, named in `stores`.
+   * may use stores declared with `builder.addStateStore`, named in `stores`. Its per-record
+   * function is synchronous: one that returns a promise is refused with an `AsyncCallbackError`.
    */
   process<K2 = K, V2 = V>(supplier: ProcessorSupplier, options?: ProcessOptions): Stream<K2, V2> {
-    const stream = this.then<K2, V2>('KSTREAM-PROCESSOR', 'process', supplier, options, {}, true);
+    const stream = this.then<K2, V2>('KSTREAM-PROCESSOR', 'process', synchronousProcessor(supplier), options, {}, true);
     for (const store of options?.stores ?? []) this.graph.connectStore(stream.node, store);
     return stream;
   }
@@ -369,7 +248,7 @@ export class Stream<K, V> {
     const store = this.graph.addStore({ name: options.store, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: (options.value ?? Serdes.json()) as Serde<unknown>, caching: options.caching, partitionedByKey: true }, name).name;
     const node = this.graph.add({ kind: 'processor', name, operator: 'project', parents: [this.node], supplier: passthrough, stores: [store] });
     const reject = options.onRejected ? this.branchOf(name, 'rejected') : undefined;
-    node.supplier = project(store, options.apply, options.version, reject);
+    node.supplier = project(store, options.apply as Projector<K, V, S>, options.version, reject);
     if (options.onRejected && reject) options.onRejected(new Stream<K, V>(this.graph, reject, this.serdes));
     return new Table<K, S>(this.graph, name, { key: this.serdes.key, value: options.value ?? (Serdes.json() as Serde<S>) }, store);
   }
@@ -491,11 +370,19 @@ export class Stream<K, V> {
     return new Splitter<K, V, object>(this.graph, this.node, options?.name, this.serdes);
   }
 
-  /** One stream with the records of both, each stream's order kept. */
-  merge(other: Stream<K, V>, options?: Named): Stream<K, V> {
+  /**
+   * One stream with the records of both, each stream's order kept; its values are of either
+   * type (`Stream<K, V | V2>`). It keeps a serde the two streams share (or the one only one of
+   * them knows); when they have different ones, give the serde where it is needed (`to`).
+   */
+  merge<V2>(other: Stream<K, V2>, options?: Named): Stream<K, V | V2> {
     const name = this.graph.nameFor('KSTREAM-MERGE', options?.name);
     this.graph.add({ kind: 'processor', name, operator: 'merge', parents: [this.node, other.node], supplier: passthrough });
-    return new Stream<K, V>(this.graph, name, this.serdes, this.keyChanged || other.keyChanged);
+    const serdes: KnownSerdes<K, V | V2> = {
+      key: shared(this.serdes.key, other.serdes.key),
+      value: shared<V | V2>(this.serdes.value, other.serdes.value),
+    };
+    return new Stream<K, V | V2>(this.graph, name, serdes, this.keyChanged || other.keyChanged);
   }
 
   /**
@@ -520,11 +407,13 @@ export class Stream<K, V> {
 
   /** Writes the records to a topic, or to the topic `chooser` names for each record. */
   to(topic: string | TopicChooser<K, V>, options: ToOptions<K, V> = {}): void {
+    const name = this.graph.nameFor('KSTREAM-SINK', options.name);
+    const chooser = topic as string | TopicChooser;
     this.graph.add({
       kind: 'sink',
-      name: this.graph.nameFor('KSTREAM-SINK', options.name),
+      name,
       parents: [this.node],
-      topic: topic as string | TopicChooser,
+      topic: typeof chooser === 'function' ? (key, value, context) => synchronous(chooser(key, value, context), name, 'topic chooser') : chooser,
       keySerde: (options.key ?? this.serdes.key) as Serde<unknown> | undefined,
       valueSerde: (options.value ?? this.serdes.value) as Serde<unknown> | undefined,
       onError: options.onError,
@@ -537,8 +426,8 @@ export class Stream<K, V> {
   }
 
   /** Groups by a new key; records go through a repartition topic before they are aggregated. */
-  groupBy<K2>(selector: (key: K, value: V, context: RecordContext) => K2, options: Named & { key?: Serde<K2>; value?: Serde<V> } = {}): GroupedStream<K2, V> {
-    const rekeyed = this.selectKey(selector, { name: options.name });
+  groupBy<K2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<K2>, options: Named & { key?: Serde<K2>; value?: Serde<V> } = {}): GroupedStream<K2, V> {
+    const rekeyed = this.selectKey<K2>(selector, { name: options.name });
     return new GroupedStream<K2, V>(this.graph, rekeyed.node, { key: options.key, value: options.value ?? this.serdes.value }, true);
   }
 
@@ -556,77 +445,14 @@ export class Stream<K, V> {
   }
 }
 
+/** The serde of two merged streams: one both have (the same, or of the same name), else undefined. */
+function shared<T>(a: Serde<T> | undefined, b: Serde<T> | undefined): Serde<T> | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return a === b || a.name === b.name ? a : undefined;
+}
+
 /** Checks a size or duration option: a positive number (an integer for counts). */
 function positive(operator: string, option: string, value: unknown, integer = false): void {
   const valid = typeof value === 'number' && value > 0 && (integer ? Number.isSafeInteger(value) : Number.isFinite(value));
   if (!valid) throw new TopologyError(operator, `${option} must be a positive ${integer ? 'whole number' : 'number'}; got ${String(value)}.`);
-}
-
-/**
- * Builds the branches of a `split`. Each `branch` adds a named stream to the result;
- * `defaultBranch` or `noDefaultBranch` ends it and returns the streams by branch name.
- *
- * @example
- * ```ts
- * const { valid, invalid } = events.split({ name: 'check' })
- *   .branch('valid', (_, e): e is Event => isEvent(e))
- *   .defaultBranch('invalid');
- * ```
- */
-export class Splitter<K, V, B extends object> {
-  private readonly graph: LogicalGraph;
-  private readonly splitNode: string;
-  private readonly serdes: KnownSerdes<K, V>;
-  private readonly branches: Branch[] = [];
-  private readonly streams: Record<string, Stream<K, unknown>> = {};
-
-  /** @internal */
-  constructor(graph: LogicalGraph, parent: string, name: string | undefined, serdes: KnownSerdes<K, V>) {
-    this.graph = graph;
-    this.serdes = serdes;
-    this.splitNode = graph.nameFor('KSTREAM-BRANCH', name);
-    // The split node's routing is fixed when the last branch is known; see `finish`.
-    graph.add({ kind: 'processor', name: this.splitNode, operator: 'split', parents: [parent], supplier: passthrough });
-  }
-
-  branch<N extends string, S extends V>(
-    name: N,
-    predicate: (key: K, value: V, context: RecordContext) => value is S,
-  ): Splitter<K, V, B & { [P in N]: Stream<K, S> }>;
-  branch<N extends string>(
-    name: N,
-    predicate: (key: K, value: V, context: RecordContext) => boolean,
-  ): Splitter<K, V, B & { [P in N]: Stream<K, V> }>;
-  branch(name: string, predicate: (key: K, value: V, context: RecordContext) => boolean): Splitter<K, V, object> {
-    const child = this.addBranch(name);
-    this.branches.push({ child, predicate: predicate as Branch['predicate'] });
-    return this;
-  }
-
-  /** Records no branch took go to this one. */
-  defaultBranch<N extends string = 'default'>(name?: N): B & { [P in N]: Stream<K, V> } {
-    const child = this.addBranch(name ?? 'default');
-    return this.finish(child) as B & { [P in N]: Stream<K, V> };
-  }
-
-  /** Records no branch took are dropped. */
-  noDefaultBranch(): B {
-    return this.finish(undefined) as B;
-  }
-
-  private addBranch(branch: string): string {
-    if (branch in this.streams) {
-      throw new TypeError(`split "${this.splitNode}" already has a branch "${branch}"`);
-    }
-    const child = this.graph.nameFor('KSTREAM-BRANCHCHILD', `${this.splitNode}-${branch}`);
-    this.graph.add({ kind: 'processor', name: child, operator: 'branch', parents: [this.splitNode], supplier: passthrough });
-    this.streams[branch] = new Stream<K, V>(this.graph, child, this.serdes);
-    return child;
-  }
-
-  private finish(defaultChild: string | undefined): object {
-    const node = this.graph.nodes.find((n) => n.name === this.splitNode);
-    if (node?.kind === 'processor') node.supplier = split([...this.branches], defaultChild);
-    return { ...this.streams };
-  }
 }

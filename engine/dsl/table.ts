@@ -1,5 +1,6 @@
 import { tableFilter, tableMapValues, toStream } from '../processors/table-ops.ts';
 import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
+import type { Synchronous } from '../processors/synchronous.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { LogicalGraph } from './graph.ts';
 import { guardOperators } from './operator-guard.ts';
@@ -52,7 +53,7 @@ export class Table<K, V> {
     return new Table<K, V>(this.graph, this.then('KTABLE-FILTER', 'filterNot', tableFilter(predicate, true), options), this.serdes);
   }
 
-  mapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => V2, options?: OperatorOptions): Table<K, V2> {
+  mapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => Synchronous<V2>, options?: OperatorOptions): Table<K, V2> {
     return new Table<K, V2>(this.graph, this.then('KTABLE-MAPVALUES', 'mapValues', tableMapValues(mapper), options), { key: this.serdes.key });
   }
 

@@ -1,4 +1,5 @@
 import type { ProcessorSupplier } from '../processors/processor.ts';
+import { synchronousProcessor } from '../processors/synchronous.ts';
 import type { Serde } from '../serde/serde.ts';
 import { TopologyError } from '../errors.ts';
 import { type ErrorHandling, LogicalGraph, type StoreSpec, type TopicChooser } from './graph.ts';
@@ -77,7 +78,7 @@ export class Topology {
   }
 
   addProcessor(name: string, supplier: ProcessorSupplier, ...parents: string[]): this {
-    this.graph.add({ kind: 'processor', name: this.graph.nameFor('PROCESSOR', name), operator: 'processor', parents, supplier });
+    this.graph.add({ kind: 'processor', name: this.graph.nameFor('PROCESSOR', name), operator: 'processor', parents, supplier: synchronousProcessor(supplier) });
     return this;
   }
 

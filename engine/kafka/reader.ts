@@ -37,6 +37,9 @@ export interface ReadRangesOptions {
  * fetch is requested before `onBatch` is called), so the handler's work (a LevelDB batch) and the
  * client's overlap. Under read_committed, aborted records and markers never arrive: a range ends
  * when the consumer's position reaches `to`, not when a record with offset `to - 1` is seen.
+ * Records of a range deleted meanwhile (below the partition's log start) are skipped: the range
+ * resumes at the log start, or ends when nothing of it is left. The consumer must reset to the
+ * earliest offset (the default of {@link KafkaConsumer}).
  */
 export async function readRanges(
   consumer: KafkaConsumer,
@@ -81,7 +84,8 @@ export async function readRanges(
       batch = undefined;
       if (empty && open.size > 0) {
         for (const { topic, partition, offset } of consumer.position([...open.values()])) {
-          if (offset >= open.get(key(topic, partition))!.to) open.delete(key(topic, partition));
+          const range = open.get(key(topic, partition))!;
+          if (offset >= range.to || logStart(consumer, range) >= range.to) open.delete(key(topic, partition));
         }
         if (Date.now() - lastProgress > stallMs) {
           throw new OperationTimeoutError(
@@ -106,6 +110,17 @@ export async function readRanges(
     // Never leave a fetch running on a consumer the caller may disconnect next.
     await next?.catch(() => undefined);
   }
+}
+
+/**
+ * Where the partition's log now starts, as the last fetch answer said (no request is made), or -1
+ * before one came. Records below it were deleted (a repartition topic purged up to committed
+ * positions, retention): a range that started below it resumes there (the consumer resets to the
+ * earliest offset), and one that ends at or before it has nothing left to read; the consumer's
+ * position, which only a record read sets, would never reach its end.
+ */
+function logStart(consumer: KafkaConsumer, range: PartitionRange): number {
+  return consumer.cachedWatermarks(range.topic, range.partition)?.low ?? -1;
 }
 
 function key(topic: string, partition: number): string {

@@ -1,4 +1,5 @@
 import type { Change, ProcessorSupplier, RecordContext } from './processor.ts';
+import { synchronous } from './synchronous.ts';
 
 export type Aggregator<K, V, A> = (key: K, value: V, aggregate: A, context: RecordContext) => A;
 
@@ -8,8 +9,8 @@ export type Aggregator<K, V, A> = (key: K, value: V, aggregate: A, context: Reco
  * cache flushes (at commit, or at once with caching off): the latest aggregate and the last one
  * sent.
  */
-export function aggregate<K, V, A>(store: string, initializer: () => A, aggregator: Aggregator<K, V, A>): ProcessorSupplier {
-  return ({ stores, next, context, restoreContext }) => {
+export function aggregate<K, V, A>(store: string, initializer: () => A, aggregator: Aggregator<K, V, A>, callback = 'aggregator'): ProcessorSupplier {
+  return ({ stores, next, context, restoreContext, name }) => {
     const aggregates = stores.get<K, A>(store);
     stores.cache<K, A>(store).setFlushListener((key, newValue, oldValue, write) => {
       restoreContext(write);
@@ -18,7 +19,8 @@ export function aggregate<K, V, A>(store: string, initializer: () => A, aggregat
     return (key, value) => {
       if (key === null || key === undefined || value === null || value === undefined) return;
       const current = aggregates.get(key as K);
-      const updated = aggregator(key as K, value as V, current === undefined ? initializer() : current, context);
+      const start = current === undefined ? synchronous(initializer(), name, 'initializer') : current;
+      const updated = synchronous(aggregator(key as K, value as V, start, context), name, callback);
       aggregates.put(key as K, updated, { timestamp: context.timestamp, headers: context.headers });
     };
   };
@@ -27,5 +29,5 @@ export function aggregate<K, V, A>(store: string, initializer: () => A, aggregat
 /** `reduce`: the first value of a key is its aggregate; later ones are combined with it. */
 export function reduce<K, V>(store: string, reducer: (aggregate: V, value: V, key: K) => V): ProcessorSupplier {
   const FIRST = Symbol('first');
-  return aggregate<K, V, V | typeof FIRST>(store, () => FIRST, (key, value, current) => (current === FIRST ? value : reducer(current, value, key)));
+  return aggregate<K, V, V | typeof FIRST>(store, () => FIRST, (key, value, current) => (current === FIRST ? value : reducer(current, value, key)), 'reducer');
 }

@@ -2,6 +2,7 @@ import type { RecordHeader } from '../kafka/records.ts';
 import { holdRecord, sendingAs, writeOf, type HeldRecord } from './held-records.ts';
 import type { ProcessorSupplier } from './processor.ts';
 import { stringifyJson } from '../serde/stack-safe-json.ts';
+import { synchronous } from './synchronous.ts';
 
 /** One record of a batch, as it came. */
 export interface BatchedRecord<K = unknown, V = unknown> {
@@ -88,7 +89,7 @@ interface Pending {
  */
 export function batch(settings: BatchSettings, routes: BatchRoutes): ProcessorSupplier {
   const { maxSize, maxBytes, lingerMs, dependencies } = settings;
-  return ({ stores, children, context, restoreContext, schedule, onCommit, log, wallClock }) => {
+  return ({ stores, children, context, restoreContext, schedule, onCommit, log, wallClock, name }) => {
     const pending = stores.get<number, HeldRecord>(settings.store);
     const released = dependencies ? stores.get<string, number>(dependencies.store) : undefined;
     const sendBatch = children.get(routes.batches)!;
@@ -111,9 +112,9 @@ export function batch(settings: BatchSettings, routes: BatchRoutes): ProcessorSu
     const describe = (record: HeldRecord, seq: number): Pending => {
       const entry: Pending = { seq, record, id: undefined, missing: new Set(), bytes: sizeOf(record.value) };
       if (!dependencies) return entry;
-      const id = dependencies.id(record.value, record.key);
+      const id = synchronous(dependencies.id(record.value, record.key), name, 'id function');
       if (typeof id !== 'string' || id === '') throw new TypeError(`batch: the record has no id (the id function returned ${JSON.stringify(id)})`);
-      const needs = dependencies.dependsOn(record.value, record.key) ?? [];
+      const needs = synchronous(dependencies.dependsOn(record.value, record.key), name, 'dependsOn function') ?? [];
       if (!Array.isArray(needs) || needs.some((d) => typeof d !== 'string')) {
         throw new TypeError(`batch: dependsOn must return an array of ids; it returned ${JSON.stringify(needs)}`);
       }

@@ -1,10 +1,11 @@
 import type { ProcessorSupplier, RecordContext } from './processor.ts';
+import { synchronous } from './synchronous.ts';
 
 /** Calls `action` for each record (logging, metrics) and forwards it unchanged. */
 export function peek<K, V>(action: (key: K, value: V, context: RecordContext) => void): ProcessorSupplier {
-  return ({ next, context }) =>
+  return ({ next, context, name }) =>
     (key, value) => {
-      action(key as K, value as V, context);
+      synchronous(action(key as K, value as V, context), name, 'action');
       next(key, value);
     };
 }

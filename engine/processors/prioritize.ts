@@ -1,6 +1,7 @@
 import { Heap } from './heap.ts';
 import { holdRecord, keyIdentity, sendingAs, writeOf, type HeldRecord } from './held-records.ts';
 import type { ProcessorSupplier } from './processor.ts';
+import { synchronous } from './synchronous.ts';
 
 /**
  * A record's rank: higher goes first. `ageMs` is how old the record is (now minus its
@@ -39,7 +40,7 @@ const before = (a: Held, b: Held) => a.rank > b.rank || (a.rank === b.rank && a.
  */
 export function prioritize(settings: PrioritizeSettings): ProcessorSupplier {
   const { maxBuffered, windowMs, priority } = settings;
-  return ({ stores, next, context, restoreContext, schedule, wallClock }) => {
+  return ({ stores, next, context, restoreContext, schedule, wallClock, name }) => {
     const store = stores.get<number, HeldRecord>(settings.store);
     const sendAs = sendingAs(context, restoreContext);
     /** Per key, its held records, oldest first; the first of each is eligible. */
@@ -49,7 +50,7 @@ export function prioritize(settings: PrioritizeSettings): ProcessorSupplier {
     let nextSeq = 0;
 
     const rank = (record: HeldRecord, now: number): number => {
-      const value = priority(record.key, record.value, now - record.timestamp, now);
+      const value = synchronous(priority(record.key, record.value, now - record.timestamp, now), name, 'priority function');
       if (typeof value !== 'number' || Number.isNaN(value)) {
         throw new TypeError(`prioritize: the priority function returned ${JSON.stringify(value)}, not a number`);
       }

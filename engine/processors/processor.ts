@@ -126,7 +126,16 @@ export interface Change<V> {
  * const upper: ProcessorSupplier = ({ next }) => (key, value) => next(key, String(value).toUpperCase());
  * ```
  */
-export type ProcessorSupplier = (init: ProcessorInit) => Forward;
+export type ProcessorSupplier = (init: ProcessorInit) => RecordProcessor;
+
+/**
+ * A node's per-record function. It is synchronous: what it returns is ignored, but an `async`
+ * function (one returning a promise) is a compile error, and at run time an `AsyncCallbackError`.
+ */
+export type RecordProcessor = (key: unknown, value: unknown) => NotAPromise;
+
+/** Anything but a promise (an object with a `then` method). */
+export type NotAPromise = void | null | undefined | string | number | boolean | bigint | symbol | (object & { then?: never });
 
 /** Reads a header as a string (the last one, if the name repeats). */
 export function headerValue(headers: RecordHeader[] | undefined, name: string): string | undefined {

@@ -1,4 +1,5 @@
 import type { Change, ProcessorSupplier, RecordContext } from './processor.ts';
+import { synchronous } from './synchronous.ts';
 
 /** How a projection checks an event's version against its view's (optimistic concurrency). */
 export interface VersionCheck<V, S> {
@@ -26,11 +27,11 @@ export type Projector<K, V, S> = (view: S | null, event: V, key: K, context: Rec
  */
 export function project<K, V, S>(store: string, projector: Projector<K, V, S>, check: VersionCheck<V, S> | undefined, reject: string | undefined): ProcessorSupplier {
   const exact = (check?.mode ?? 'next') === 'next';
-  return ({ stores, children, context, restoreContext }) => {
+  return ({ stores, children, context, restoreContext, name }) => {
     const views = stores.get<K, S>(store);
     const rejected = reject === undefined ? undefined : children.get(reject);
     // The table's updates go to every child but the rejected branch.
-    const downstream = [...children].filter(([name]) => name !== reject).map(([, forward]) => forward);
+    const downstream = [...children].filter(([child]) => child !== reject).map(([, forward]) => forward);
     stores.cache<K, S>(store).setFlushListener((key, newValue, oldValue, write) => {
       restoreContext(write);
       const change: Change<S> = { newValue, oldValue };
@@ -42,15 +43,15 @@ export function project<K, V, S>(store: string, projector: Projector<K, V, S>, c
       const found = views.get(key as K);
       const view = found === undefined ? null : found;
       if (check !== undefined) {
-        const version = check.event(event as V);
+        const version = synchronous(check.event(event as V), name, 'event version function');
         if (typeof version !== 'number' || !Number.isFinite(version)) throw new TypeError(`project: the event has no version (got ${JSON.stringify(version)})`);
-        const current = view === null ? 0 : check.view(view);
+        const current = view === null ? 0 : synchronous(check.view(view), name, 'view version function');
         if (exact ? version !== current + 1 : version <= current) {
           rejected?.(key, event);
           return;
         }
       }
-      const updated = projector(view, event as V, key as K, context);
+      const updated = synchronous(projector(view, event as V, key as K, context), name, 'apply function');
       const write = { timestamp: context.timestamp, headers: context.headers };
       if (updated === null || updated === undefined) views.delete(key as K, write);
       else views.put(key as K, updated, write);

@@ -1,4 +1,5 @@
 import type { ProcessorSupplier, RecordContext } from './processor.ts';
+import { synchronous } from './synchronous.ts';
 
 export interface Branch {
   /** The node that receives this branch's records. */
@@ -11,14 +12,14 @@ export interface Branch {
  * (if any); a record goes to one branch at most.
  */
 export function split(branches: readonly Branch[], defaultChild: string | undefined): ProcessorSupplier {
-  return ({ children, context }) => {
+  return ({ children, context, name }) => {
     const routes = branches.map((b) => ({ predicate: b.predicate, forward: children.get(b.child)! }));
     const fallback = defaultChild === undefined ? undefined : children.get(defaultChild);
     const count = routes.length;
     return (key, value) => {
       for (let i = 0; i < count; i++) {
         const route = routes[i]!;
-        if (route.predicate(key, value, context)) {
+        if (synchronous(route.predicate(key, value, context), name, 'branch predicate')) {
           route.forward(key, value);
           return;
         }

@@ -1,12 +1,13 @@
 import type { Change, ProcessorSupplier, RecordContext } from './processor.ts';
+import { synchronous } from './synchronous.ts';
 
 /**
  * Operators on a table's changes. A value the predicate rejects reads as deleted, so a key that
  * stops matching is forwarded as a deletion.
  */
 export function tableFilter<K, V>(predicate: (key: K, value: V, context: RecordContext) => boolean, negate = false): ProcessorSupplier {
-  return ({ next, context }) => {
-    const keep = (key: K, value: V | null) => (value !== null && predicate(key, value, context) !== negate ? value : null);
+  return ({ next, context, name }) => {
+    const keep = (key: K, value: V | null) => (value !== null && synchronous(predicate(key, value, context), name, 'predicate') !== negate ? value : null);
     return (key, change) => {
       const { newValue, oldValue } = change as Change<V>;
       const filtered = { newValue: keep(key as K, newValue), oldValue: keep(key as K, oldValue) };
@@ -17,14 +18,13 @@ export function tableFilter<K, V>(predicate: (key: K, value: V, context: RecordC
 
 /** Maps a table's values; deletions stay deletions. */
 export function tableMapValues<K, V, V2>(mapper: (value: V, key: K, context: RecordContext) => V2): ProcessorSupplier {
-  return ({ next, context }) =>
-    (key, change) => {
+  return ({ next, context, name }) => {
+    const map = (key: K, value: V | null) => (value === null ? null : synchronous(mapper(value, key, context), name, 'mapper'));
+    return (key, change) => {
       const { newValue, oldValue } = change as Change<V>;
-      next(key, {
-        newValue: newValue === null ? null : mapper(newValue, key as K, context),
-        oldValue: oldValue === null ? null : mapper(oldValue, key as K, context),
-      });
+      next(key, { newValue: map(key as K, newValue), oldValue: map(key as K, oldValue) });
     };
+  };
 }
 
 /** A table's changes as a stream of its latest values (null: the key was deleted). */

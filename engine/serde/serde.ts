@@ -55,8 +55,14 @@ const bytes = serde<Buffer>(
 function json<T = unknown>(): Serde<T> {
   return serde<T>(
     'json',
-    // However deep: a value that parsed must be writable again (see stack-safe-json.ts).
-    (value) => Buffer.from(stringifyJson(value) as string, 'utf8'),
+    (value, topic) => {
+      // JSON.stringify writes a promise as {}: a value an async callback returned, never the one meant.
+      if (typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function') {
+        throw new SerdeError('json', topic, 'was given a promise to write (an async callback\'s result?), which JSON would write as {}; operators are synchronous (see "Callbacks are synchronous" in docs/dsl.md)');
+      }
+      // However deep: a value that parsed must be writable again (see stack-safe-json.ts).
+      return Buffer.from(stringifyJson(value) as string, 'utf8');
+    },
     (data, topic) => {
       try {
         return JSON.parse(data.toString('utf8')) as T;

@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { StreamsBuilder } from '../../engine/dsl/builder.ts';
 import type { Stream } from '../../engine/dsl/stream.ts';
+import type { Table } from '../../engine/dsl/table.ts';
 import type { Batch } from '../../engine/processors/batch.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 
@@ -43,10 +44,88 @@ describe('DSL types', () => {
     const batches = deleted.batch({ store: 'pending', maxSize: 10, lingerMs: 100, id: (e) => e.id, dependsOn: (e) => [e.reason], releasedTtlMs: 1_000 });
     assertType<Equals<typeof batches, Stream<string, Batch<string, Deleted>>>>(true);
 
+    const merged = created.merge(reasons);
+    assertType<Equals<typeof merged, Stream<string, Created | number>>>(true);
+    const same = created.merge(created);
+    assertType<Equals<typeof same, Stream<string, Created>>>(true);
+
     // @ts-expect-error a Deleted has a reason, a number does not
     reasons.mapValues((n) => n.reason);
     // Every operator recorded a node of its own.
-    const nodes = [deleted, notDeleted, reasons, rekeyed, pairs, created, rest, ranked, batches].map((s) => s.node);
+    const nodes = [deleted, notDeleted, reasons, rekeyed, pairs, created, rest, ranked, batches, merged, same].map((s) => s.node);
     expect(new Set(nodes).size).to.equal(nodes.length);
+  });
+
+  it('refuse a callback that returns a promise: operators are synchronous', () => {
+    const builder = new StreamsBuilder();
+    const events = builder.stream<string, Event>('events', { key: Serdes.string(), value: Serdes.json<Event>() });
+    const table = builder.table<string, Event>('latest', { name: 'latest' });
+    const grouped = events.groupByKey();
+    const lookUp = async (id: string) => id.length;
+
+    // Synchronous callbacks still infer their types.
+    const lengths = events.mapValues((e) => e.id.length);
+    assertType<Equals<typeof lengths, Stream<string, number>>>(true);
+    const explicit = events.mapValues<string | number>((e) => e.id);
+    assertType<Equals<typeof explicit, Stream<string, string | number>>>(true);
+    const totals = grouped.aggregate(() => 0, (_, e, n) => n + e.id.length, { name: 'totals' });
+    assertType<Equals<typeof totals, Table<string, number>>>(true);
+    const views = events.project({ store: 'views', apply: (view: { n: number } | null) => ({ n: (view?.n ?? 0) + 1 }) });
+    assertType<Equals<typeof views, Table<string, { n: number }>>>(true);
+    events.peek((k) => k.length);
+    events.process(({ next }) => (key, value) => next(key, value));
+    events.process(() => (_, value) => new Map([[value, 1]]));
+
+    // @ts-expect-error filter: a promise is not a boolean
+    events.filter(async (_, e) => e.type === 'created');
+    // @ts-expect-error filterNot
+    events.filterNot(async (_, e) => e.type === 'created');
+    // @ts-expect-error map
+    events.map(async (k, e) => [k, e] as const);
+    // @ts-expect-error mapValues
+    events.mapValues(async (e) => lookUp(e.id));
+    // @ts-expect-error mapValues returning a promise without async
+    events.mapValues((e) => lookUp(e.id));
+    // @ts-expect-error mapValues returning a promise on some records
+    events.mapValues((e) => (e.type === 'created' ? lookUp(e.id) : 0));
+    // @ts-expect-error flatMap
+    events.flatMap(async (k, e) => [[k, e] as const]);
+    // @ts-expect-error flatMapValues
+    events.flatMapValues(async (e) => [e]);
+    // @ts-expect-error selectKey
+    events.selectKey(async (_, e) => e.id);
+    // @ts-expect-error peek: a void callback would accept a promise
+    events.peek(async (k) => void (await lookUp(k)));
+    // @ts-expect-error withHeaders
+    events.withHeaders(async () => []);
+    // @ts-expect-error process: the per-record function
+    events.process(({ next }) => async (key, value) => next(key, await lookUp(String(value))));
+    // @ts-expect-error dedupe's id
+    events.dedupe({ store: 'seen', ttlMs: 1_000, id: async (_, e) => e.id });
+    // @ts-expect-error versionGate's version
+    events.versionGate({ store: 'versions', version: async (_, e) => lookUp(e.id) });
+    // @ts-expect-error project's apply
+    events.project({ store: 'async-views', apply: async (view: { n: number } | null) => ({ n: (view?.n ?? 0) + 1 }) });
+    // @ts-expect-error prioritize's priority
+    events.prioritize({ store: 'ranked', maxBuffered: 10, windowMs: 100, priority: async () => 1 });
+    // @ts-expect-error to's topic chooser
+    events.to(async () => 'out');
+    // @ts-expect-error groupBy's key selector
+    events.groupBy(async (_, e) => e.id);
+    // @ts-expect-error split's branch predicate
+    events.split().branch('created', async (_, e) => e.type === 'created');
+    // @ts-expect-error aggregate's aggregator
+    grouped.aggregate(() => 0, async (_, e, n) => n + e.id.length, { name: 'async-totals' });
+    // @ts-expect-error aggregate's initializer
+    grouped.aggregate(async () => 0, (_, e, n) => n + e.id.length, { name: 'async-start' });
+    // @ts-expect-error reduce
+    grouped.reduce(async (a) => a, { name: 'async-reduce' });
+    // @ts-expect-error reduce, where any value would do
+    builder.stream('raw').groupByKey().reduce(async (a) => a, { name: 'raw-reduce' });
+    // @ts-expect-error table filter
+    table.filter(async () => true);
+    // @ts-expect-error table mapValues
+    table.mapValues(async (e) => e.id);
+    expect(new Set([lengths.node, explicit.node, totals.node, views.node]).size).to.equal(4);
   });
 });

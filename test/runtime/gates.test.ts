@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import type { ConsumedRecord } from '../../engine/kafka/records.ts';
+import { headerValue } from '../../engine/processors/processor.ts';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 import { TopologyError } from '../../engine/errors.ts';
@@ -48,7 +50,8 @@ describe('dedupe and versionGate (real broker)', function () {
       // Two minutes later in stream time: e1's memory has expired, so it passes again.
       { key: 'a', value: { id: 'e1', version: 4, n: 8 }, timestamp: at(2) },
     ];
-    const produce = (list: typeof records) => produceRecords(`${prefix}-in`, list.map((r) => ({ key: r.key, value: JSON.stringify(r.value), timestamp: r.timestamp })));
+    const produce = (list: typeof records) =>
+      produceRecords(`${prefix}-in`, list.map((r) => ({ key: r.key, value: JSON.stringify(r.value), timestamp: r.timestamp, headers: [{ correlation_id: `corr-${r.value.n}` }] })));
     let app = await startApplication(gates(prefix), { applicationId, stateDir, commitIntervalMs: 100 });
     try {
       await produce(records);
@@ -64,6 +67,13 @@ describe('dedupe and versionGate (real broker)', function () {
       expect(applied.map((r) => `${text(r.key)}${JSON.parse(text(r.value)!).version}`).sort()).to.deep.equal(['a1', 'a2', 'a3', 'a4', 'b7']);
       const stale = await waitForRecords(`${prefix}-stale`, 3);
       expect(stale.map((r) => JSON.parse(text(r.value)!).n).sort((a, b) => a - b)).to.deep.equal([3, 4, 7]);
+      // Rejects say why, and what the gate had seen; records that passed carry no such header.
+      const why = (r: ConsumedRecord) => ['reason', 'id', 'version', 'last-version'].map((h) => headerValue(r.headers, `sluice.rejected.${h}`) ?? '-').join(' ');
+      expect(duplicates.map(why).sort()).to.deep.equal(['duplicate e1 - -', 'duplicate e2 - -', 'duplicate e4 - -']);
+      expect(stale.map((r) => `n${JSON.parse(text(r.value)!).n} ${why(r)}`).sort()).to.deep.equal(['n3 stale - 2 2', 'n4 stale - 1 2', 'n7 stale - 7 7']);
+      expect([...unique, ...applied].map(why)).to.deep.equal(Array(10).fill('- - - -'));
+      // The input's own headers travel with the rejects.
+      expect(stale.map((r) => headerValue(r.headers, 'correlation_id')).sort()).to.deep.equal(['corr-3', 'corr-4', 'corr-7']);
     } finally {
       await app.close();
     }

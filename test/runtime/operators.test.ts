@@ -8,6 +8,7 @@ import { startApplication, text, waitForRecords } from '../helpers/app.ts';
 import { createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
 
 type Reading = { sensor: string; celsius: number; tags: string[] };
+type Note = { note: string };
 
 describe('operators on a real broker', function () {
   this.timeout(120_000);
@@ -52,7 +53,11 @@ describe('operators on a real broker', function () {
         hot.to(t('split-hot'));
         cold.to(t('split-cold'));
         rest.to(t('split-rest'));
-        input.merge(builder.stream<string, Reading>(t('side'), { name: 'side' })).to(t('merge'));
+        // Streams of different value types merge into one of their union.
+        input
+          .merge(builder.stream<string, Note>(t('side'), { name: 'side' }))
+          .mapValues((v) => ('note' in v ? `note:${v.note}` : `reading:${v.celsius}`))
+          .to(t('merge'));
         input.selectKey((_, r) => `by-${r.sensor}`).repartition({ name: 'rekeyed' }).to(t('repartition'));
         input.to((_, r) => (r.celsius % 2 === 0 ? t('to-fn-even') : t('to-fn-odd')));
         input.withHeaders((_, r, ctx) => [...(ctx.headers ?? []), { unit: 'celsius' }, { sensor: r.sensor }]).to(t('headers'));
@@ -72,7 +77,7 @@ describe('operators on a real broker', function () {
       t('in'),
       readings.map((r, i) => ({ key: r.key, value: JSON.stringify(r.value), headers: [{ correlation_id: `corr-${i}` }, { causation_id: `cause-${i}` }] as RecordHeader[] })),
     );
-    await produceRecords(t('side'), [{ key: 'side-1', value: JSON.stringify({ sensor: 'side', celsius: 1, tags: [] }) }]);
+    await produceRecords(t('side'), [{ key: 'side-1', value: JSON.stringify({ note: 'calibrated' }) }]);
     const expected: Record<string, number> = { filter: 2, filterNot: 2, map: 4, mapValues: 4, flatMap: 5, flatMapValues: 5, selectKey: 4, peek: 4, 'split-hot': 2, 'split-cold': 1, 'split-rest': 1, merge: 5, repartition: 4, 'to-fn-even': 2, 'to-fn-odd': 2, headers: 4, process: 4, context: 4 };
     for (const out of outputs) byTopic.set(out, await waitForRecords(t(out), expected[out]!));
   });
@@ -111,8 +116,8 @@ describe('operators on a real broker', function () {
     expect(values('split-rest').map((v) => v.split('=')[0])).to.deep.equal(['s3']);
   });
 
-  it('merge combines two streams', () => {
-    expect(values('merge').map((v) => v.split('=')[0])).to.deep.equal(['s1', 's1', 's2', 's3', 'side-1']);
+  it('merge combines two streams, of different value types', () => {
+    expect(values('merge')).to.deep.equal(['s1="reading:31"', 's1="reading:35"', 's2="reading:-4"', 's3="reading:18"', 'side-1="note:calibrated"']);
   });
 
   it('repartition places records by their new key through an internal topic', () => {

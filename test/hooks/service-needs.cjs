@@ -1,0 +1,69 @@
+// Which services each test file needs: the local Kafka broker (`kafka`), schema registry
+// (`registry`) and PostgreSQL (`postgres`). The root hook (test/hooks/broker.ts) starts the
+// services the loaded files need, and no others; `npm run test:unit` runs the files that need
+// none. Patterns are paths from the repository root, where `**/` is any number of folders and
+// `*` anything but a `/`; the first that matches a file decides. A file no pattern matches needs
+// every service, so a new test works when run alone; add it here when it needs less.
+'use strict';
+
+/** @type {Array<[pattern: string, services: Array<'kafka' | 'registry' | 'postgres'>]>} */
+const needs = [
+  // No service: pure functions, stores on LevelDB, the compiler, the TestDriver.
+  ['test/state/**/*.test.ts', []],
+  ['test/dsl/**/*.test.ts', []],
+  ['test/topology/**/*.test.ts', []],
+  ['test/processors/**/*.test.ts', []],
+  ['test/hooks/**/*.test.ts', []],
+  ['test/docker/**/*.test.ts', []],
+  ['test/cli/topology-files.test.ts', []],
+  ['test/kafka/murmur2.test.ts', []],
+  ['test/mutations/conflicts.test.ts', []],
+  ['test/mutations/priority.test.ts', []],
+  ['test/runtime/lifecycle.test.ts', []],
+  ['test/serde/serdes.test.ts', []],
+  ['test/serde/stack-safe-json.test.ts', []],
+  ['test/serde/avro.test.ts', []], // an in-memory (mock://) registry
+  ['test/serde/schemas.test.ts', []],
+  ['test/testing/test-driver.test.ts', []], // Avro through the in-process registry when none is named
+  // PostgreSQL, with or without the broker.
+  ['test/sinks/postgres.test.ts', ['postgres']],
+  ['test/testing/test-driver-aggregator.test.ts', ['postgres']],
+  ['test/sinks/**/*.test.ts', ['kafka', 'postgres']],
+  ['test/topologies/mutation-aggregator.test.ts', ['kafka', 'postgres']],
+  // The schema registry and the broker.
+  ['test/serde/**/*.test.ts', ['kafka', 'registry']],
+  // The broker only.
+  ['test/chaos/**/*.test.ts', ['kafka']],
+  ['test/iq/**/*.test.ts', ['kafka']],
+  ['test/kafka/**/*.test.ts', ['kafka']],
+  ['test/mutations/**/*.test.ts', ['kafka']],
+  ['test/runtime/**/*.test.ts', ['kafka']],
+  ['test/topologies/**/*.test.ts', ['kafka']],
+];
+
+const ALL = ['kafka', 'registry', 'postgres'];
+
+/** A pattern as a regular expression over a path with `/` separators. */
+function toRegExp(pattern) {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped.replace(/\*\*\//g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '(?:[^/]+/)*')}$`);
+}
+
+const compiled = needs.map(([pattern, services]) => ({ pattern, regExp: toRegExp(pattern), services }));
+
+/** The services one test file needs, by its path from the repository root. */
+function servicesOf(file) {
+  const normalized = file.split('\\').join('/');
+  const found = compiled.find((n) => n.regExp.test(normalized));
+  return found ? found.services : ALL;
+}
+
+/** The patterns of the files that need no service: what `npm run test:unit` runs. */
+const unitPatterns = needs.filter(([, services]) => services.length === 0).map(([pattern]) => pattern);
+
+/** True when `file` (from the repository root) matches `pattern`. */
+function matches(pattern, file) {
+  return toRegExp(pattern).test(file.split('\\').join('/'));
+}
+
+module.exports = { servicesOf, unitPatterns, matches, ALL };
