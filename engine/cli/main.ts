@@ -1,9 +1,12 @@
 import { Command } from 'commander';
 import { SluiceError, TopologyError } from '../errors.ts';
+import { consumeCommand } from './consume-command.ts';
 import { kafkaCommand } from './kafka-command.ts';
 import { postgresCommand } from './postgres-command.ts';
+import { produceCommand } from './produce-command.ts';
 import { registryCommand } from './registry-command.ts';
 import { schemasCommand } from './schemas-command.ts';
+import { topicsCommand } from './topics-command.ts';
 import { describeCommand, resetCommand, runCommand } from './topology-commands.ts';
 
 const program = new Command('sluice')
@@ -12,6 +15,9 @@ const program = new Command('sluice')
   .addCommand(runCommand())
   .addCommand(describeCommand())
   .addCommand(resetCommand())
+  .addCommand(topicsCommand())
+  .addCommand(produceCommand())
+  .addCommand(consumeCommand())
   .addCommand(schemasCommand())
   .addCommand(registryCommand())
   .addCommand(postgresCommand())

@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { describeCause } from '../errors.ts';
-import { LocalBroker } from '../kafka/local-broker/local-broker.ts';
 import { resetApplication } from '../runtime/reset.ts';
 import { describeJson, describeMermaid, describeText } from '../topology/describe.ts';
+import { localBrokerAddress } from './connection.ts';
 import { restoreProgressBar } from './progress-bar.ts';
 import { resolveRunOptions, type RunFlags } from './run-config.ts';
 import { compileTopologyFile, createApplication, loadTopologyFile } from './topology-file.ts';
@@ -89,18 +88,4 @@ export function resetCommand(): Command {
           `local state ${hadState ? `deleted (${local})` : 'none here'}\n`,
       );
     });
-}
-
-/** The local broker's address when it runs, so `sluice run` works right after `sluice kafka start`. */
-async function localBrokerAddress(): Promise<string | undefined> {
-  try {
-    const status = await new LocalBroker().status();
-    if (status.running) {
-      process.stderr.write(`Using the local broker at ${status.address} (set KAFKA_BOOTSTRAP_SERVERS to use another).\n`);
-      return status.address;
-    }
-  } catch (err) {
-    process.stderr.write(`Could not check the local broker: ${describeCause(err)}\n`);
-  }
-  return undefined;
 }
