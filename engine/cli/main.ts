@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import { Command } from 'commander';
 import { SluiceError, TopologyError } from '../errors.ts';
+import { configureLogging, parseLogFormat } from '../observability/logger.ts';
 import { consumeCommand } from './consume-command.ts';
 import { kafkaCommand } from './kafka-command.ts';
 import { postgresCommand } from './postgres-command.ts';
@@ -9,8 +11,11 @@ import { schemasCommand } from './schemas-command.ts';
 import { topicsCommand } from './topics-command.ts';
 import { describeCommand, resetCommand, runCommand } from './topology-commands.ts';
 
+const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('sluice')
   .description('Sluice: stream processing on Kafka for Node.js')
+  .version(version, '-V, --version', 'print the version of sluice')
   .showHelpAfterError()
   .addCommand(runCommand())
   .addCommand(describeCommand())
@@ -24,6 +29,10 @@ const program = new Command('sluice')
   .addCommand(kafkaCommand());
 
 try {
+  // Readable log lines for a person at a terminal, JSON lines for everything else; `sluice run
+  // --log-format` and SLUICE_LOG_FORMAT choose otherwise.
+  const variable = process.env.SLUICE_LOG_FORMAT;
+  configureLogging({ format: variable !== undefined ? parseLogFormat(variable, 'SLUICE_LOG_FORMAT') : process.stderr.isTTY ? 'pretty' : 'json' });
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof SluiceError) {

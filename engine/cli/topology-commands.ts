@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { configureLogging, createLogger, logFormat, type LogFormat } from '../observability/logger.ts';
 import { resetApplication } from '../runtime/reset.ts';
 import { describeJson, describeMermaid, describeText } from '../topology/describe.ts';
 import { localBrokerAddress } from './connection.ts';
 import { restoreProgressBar } from './progress-bar.ts';
 import { resolveRunOptions, type RunFlags } from './run-config.ts';
+import { startupSummary, summaryText } from './startup-summary.ts';
 import { compileTopologyFile, createApplication, loadTopologyFile } from './topology-file.ts';
 
 /** `sluice run <file>`: runs a topology until SIGTERM or SIGINT. */
@@ -23,14 +25,18 @@ export function runCommand(): Command {
     .option('--http-advertised-url <url>', 'the URL other instances reach this one at (default http://<host>:<port>)')
     .option('--http-allowed-hosts <names>', 'comma-separated Host header names to accept besides loopback and the advertised host')
     .option('--config <file>', 'a JSON file with bootstrapServers, applicationId, guarantee, commitIntervalMs, stateDir, kafka, http')
-    .action(async (file: string, flags: RunFlags) => {
+    .addOption(new Option('--log-format <format>', 'log lines as JSON, or readable (default: pretty when standard error is a terminal, else json; also SLUICE_LOG_FORMAT)').choices(['json', 'pretty']))
+    .action(async (file: string, flags: RunFlags & { logFormat?: LogFormat }) => {
+      if (flags.logFormat) configureLogging({ format: flags.logFormat });
       const definition = await loadTopologyFile(file);
       const options = resolveRunOptions(flags);
       options.bootstrapServers ??= await localBrokerAddress();
       options.onRestoreProgress = restoreProgressBar(process.stderr);
       const app = createApplication(file, definition, options);
       await app.start();
-      if (app.endpoint) process.stderr.write(`Serving queries at ${app.endpoint}/v1/stores\n`);
+      const summary = startupSummary(app.topology, options.guarantee ?? definition.guarantee ?? 'at_least_once', app.endpoint);
+      if (logFormat() === 'pretty') process.stderr.write(summaryText(summary));
+      else createLogger().info(summary, 'application started');
       let signals = 0;
       const shutdown = (signal: string) => {
         if (++signals > 1) process.exit(130); // a second signal: stop now
