@@ -7,6 +7,7 @@ import { resetApplication } from '../runtime/reset.ts';
 import { describeJson, describeMermaid, describeText } from '../topology/describe.ts';
 import { localBrokerAddress } from './connection.ts';
 import { restoreProgressBar } from './progress-bar.ts';
+import { resetText } from './reset-report.ts';
 import { resolveRunOptions, type RunFlags } from './run-config.ts';
 import { startupSummary, summaryText } from './startup-summary.ts';
 import { compileTopologyFile, createApplication, loadTopologyFile } from './topology-file.ts';
@@ -79,19 +80,18 @@ export function resetCommand(): Command {
     .option('--bootstrap-servers <servers>', 'Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS, else the local broker)')
     .option('--application-id <id>', "the application id (default: the topology file's)")
     .option('--state-dir <dir>', 'where local state lives (default: SLUICE_STATE_DIR, else <tmp>/sluice-state)')
-    .action(async (file: string, flags: { bootstrapServers?: string; applicationId?: string; stateDir?: string }) => {
+    .option('--output-topics <topics>', 'also delete these output topics (comma-separated; by default output topics are left as they are)')
+    .action(async (file: string, flags: { bootstrapServers?: string; applicationId?: string; stateDir?: string; outputTopics?: string }) => {
       const definition = await loadTopologyFile(file);
       const topology = compileTopologyFile(file, definition, flags.applicationId);
       const bootstrapServers = flags.bootstrapServers ?? process.env.KAFKA_BOOTSTRAP_SERVERS ?? (await localBrokerAddress());
-      const report = await resetApplication(topology, { bootstrapServers, properties: definition.kafka });
+      const outputTopics = (flags.outputTopics ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+      const report = await resetApplication(topology, { bootstrapServers, properties: definition.kafka }, { outputTopics });
       // Local state of the old run would only be wiped at the next start (its checkpoints are
       // ahead of the new, empty changelogs); deleting it now frees the disk and says so.
       const local = path.join(path.resolve(flags.stateDir ?? process.env.SLUICE_STATE_DIR ?? path.join(os.tmpdir(), 'sluice-state')), topology.applicationId);
       const hadState = fs.existsSync(local);
       fs.rmSync(local, { recursive: true, force: true });
-      process.stdout.write(
-        `reset ${report.group}: committed offsets forgotten; internal topics deleted: ${report.deletedTopics.join(', ') || 'none'}; ` +
-          `local state ${hadState ? `deleted (${local})` : 'none here'}\n`,
-      );
+      process.stdout.write(resetText(report, hadState ? local : undefined));
     });
 }
