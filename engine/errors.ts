@@ -70,6 +70,37 @@ export class KafkaOperationError extends SluiceError {
   }
 }
 
+/** A command names a topic that does not exist (`sluice topics`, `produce`, `consume`). */
+export class UnknownTopicError extends SluiceError {
+  readonly topic: string;
+
+  constructor(topic: string, hint = `Create it first: sluice topics create ${topic} --partitions <n>.`) {
+    super('SLUICE_UNKNOWN_TOPIC', `Topic "${topic}" does not exist. ${hint}`);
+    this.topic = topic;
+  }
+}
+
+/** `sluice topics create` names a topic that exists already. */
+export class TopicExistsError extends SluiceError {
+  readonly topic: string;
+
+  constructor(topic: string) {
+    super('SLUICE_TOPIC_EXISTS', `Topic "${topic}" exists already. Pass --if-not-exists to accept that, or delete it first (sluice topics delete ${topic}).`);
+    this.topic = topic;
+  }
+}
+
+/** A line of `sluice produce` input cannot be read as a record; nothing from that line on is sent. */
+export class RecordInputError extends SluiceError {
+  /** The 1-based line number in the input. */
+  readonly line: number;
+
+  constructor(line: number, problem: string, options?: { cause?: unknown }) {
+    super('SLUICE_RECORD_INPUT', `Input line ${line}: ${problem}`, options);
+    this.line = line;
+  }
+}
+
 /** Records could not be delivered to the broker; nothing after them may be committed. */
 export class DeliveryError extends SluiceError {
   readonly failed: number;

@@ -1,23 +1,38 @@
+import fs from 'node:fs';
 import { Command } from 'commander';
 import { SluiceError, TopologyError } from '../errors.ts';
+import { configureLogging, parseLogFormat } from '../observability/logger.ts';
+import { consumeCommand } from './consume-command.ts';
 import { kafkaCommand } from './kafka-command.ts';
 import { postgresCommand } from './postgres-command.ts';
+import { produceCommand } from './produce-command.ts';
 import { registryCommand } from './registry-command.ts';
 import { schemasCommand } from './schemas-command.ts';
+import { topicsCommand } from './topics-command.ts';
 import { describeCommand, resetCommand, runCommand } from './topology-commands.ts';
+
+const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command('sluice')
   .description('Sluice: stream processing on Kafka for Node.js')
+  .version(version, '-V, --version', 'print the version of sluice')
   .showHelpAfterError()
   .addCommand(runCommand())
   .addCommand(describeCommand())
   .addCommand(resetCommand())
+  .addCommand(topicsCommand())
+  .addCommand(produceCommand())
+  .addCommand(consumeCommand())
   .addCommand(schemasCommand())
   .addCommand(registryCommand())
   .addCommand(postgresCommand())
   .addCommand(kafkaCommand());
 
 try {
+  // Readable log lines for a person at a terminal, JSON lines for everything else; `sluice run
+  // --log-format` and SLUICE_LOG_FORMAT choose otherwise.
+  const variable = process.env.SLUICE_LOG_FORMAT;
+  configureLogging({ format: variable !== undefined ? parseLogFormat(variable, 'SLUICE_LOG_FORMAT') : process.stderr.isTTY ? 'pretty' : 'json' });
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof SluiceError) {

@@ -2,12 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { describeCause } from '../errors.ts';
-import { LocalBroker } from '../kafka/local-broker/local-broker.ts';
+import { configureLogging, createLogger, logFormat, type LogFormat } from '../observability/logger.ts';
 import { resetApplication } from '../runtime/reset.ts';
 import { describeJson, describeMermaid, describeText } from '../topology/describe.ts';
+import { localBrokerAddress } from './connection.ts';
 import { restoreProgressBar } from './progress-bar.ts';
+import { resetText } from './reset-report.ts';
 import { resolveRunOptions, type RunFlags } from './run-config.ts';
+import { startupSummary, summaryText } from './startup-summary.ts';
 import { compileTopologyFile, createApplication, loadTopologyFile } from './topology-file.ts';
 
 /** `sluice run <file>`: runs a topology until SIGTERM or SIGINT. */
@@ -24,14 +26,18 @@ export function runCommand(): Command {
     .option('--http-advertised-url <url>', 'the URL other instances reach this one at (default http://<host>:<port>)')
     .option('--http-allowed-hosts <names>', 'comma-separated Host header names to accept besides loopback and the advertised host')
     .option('--config <file>', 'a JSON file with bootstrapServers, applicationId, guarantee, commitIntervalMs, stateDir, kafka, http')
-    .action(async (file: string, flags: RunFlags) => {
+    .addOption(new Option('--log-format <format>', 'log lines as JSON, or readable (default: pretty when standard error is a terminal, else json; also SLUICE_LOG_FORMAT)').choices(['json', 'pretty']))
+    .action(async (file: string, flags: RunFlags & { logFormat?: LogFormat }) => {
+      if (flags.logFormat) configureLogging({ format: flags.logFormat });
       const definition = await loadTopologyFile(file);
       const options = resolveRunOptions(flags);
       options.bootstrapServers ??= await localBrokerAddress();
       options.onRestoreProgress = restoreProgressBar(process.stderr);
       const app = createApplication(file, definition, options);
       await app.start();
-      if (app.endpoint) process.stderr.write(`Serving queries at ${app.endpoint}/v1/stores\n`);
+      const summary = startupSummary(app.topology, options.guarantee ?? definition.guarantee ?? 'at_least_once', app.endpoint);
+      if (logFormat() === 'pretty') process.stderr.write(summaryText(summary));
+      else createLogger().info(summary, 'application started');
       let signals = 0;
       const shutdown = (signal: string) => {
         if (++signals > 1) process.exit(130); // a second signal: stop now
@@ -74,33 +80,18 @@ export function resetCommand(): Command {
     .option('--bootstrap-servers <servers>', 'Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS, else the local broker)')
     .option('--application-id <id>', "the application id (default: the topology file's)")
     .option('--state-dir <dir>', 'where local state lives (default: SLUICE_STATE_DIR, else <tmp>/sluice-state)')
-    .action(async (file: string, flags: { bootstrapServers?: string; applicationId?: string; stateDir?: string }) => {
+    .option('--output-topics <topics>', 'also delete these output topics (comma-separated; by default output topics are left as they are)')
+    .action(async (file: string, flags: { bootstrapServers?: string; applicationId?: string; stateDir?: string; outputTopics?: string }) => {
       const definition = await loadTopologyFile(file);
       const topology = compileTopologyFile(file, definition, flags.applicationId);
       const bootstrapServers = flags.bootstrapServers ?? process.env.KAFKA_BOOTSTRAP_SERVERS ?? (await localBrokerAddress());
-      const report = await resetApplication(topology, { bootstrapServers, properties: definition.kafka });
+      const outputTopics = (flags.outputTopics ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+      const report = await resetApplication(topology, { bootstrapServers, properties: definition.kafka }, { outputTopics });
       // Local state of the old run would only be wiped at the next start (its checkpoints are
       // ahead of the new, empty changelogs); deleting it now frees the disk and says so.
       const local = path.join(path.resolve(flags.stateDir ?? process.env.SLUICE_STATE_DIR ?? path.join(os.tmpdir(), 'sluice-state')), topology.applicationId);
       const hadState = fs.existsSync(local);
       fs.rmSync(local, { recursive: true, force: true });
-      process.stdout.write(
-        `reset ${report.group}: committed offsets forgotten; internal topics deleted: ${report.deletedTopics.join(', ') || 'none'}; ` +
-          `local state ${hadState ? `deleted (${local})` : 'none here'}\n`,
-      );
+      process.stdout.write(resetText(report, hadState ? local : undefined));
     });
-}
-
-/** The local broker's address when it runs, so `sluice run` works right after `sluice kafka start`. */
-async function localBrokerAddress(): Promise<string | undefined> {
-  try {
-    const status = await new LocalBroker().status();
-    if (status.running) {
-      process.stderr.write(`Using the local broker at ${status.address} (set KAFKA_BOOTSTRAP_SERVERS to use another).\n`);
-      return status.address;
-    }
-  } catch (err) {
-    process.stderr.write(`Could not check the local broker: ${describeCause(err)}\n`);
-  }
-  return undefined;
 }

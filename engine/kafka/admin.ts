@@ -19,6 +19,13 @@ export interface TopicDescription {
   ready: boolean;
 }
 
+/** A topic's partitions: where each lives and which replicas are in sync. */
+export interface TopicLayout {
+  name: string;
+  /** Broker ids, per partition in partition order. */
+  partitions: Array<{ partition: number; leader: number | null; replicas: number[]; isr: number[] }>;
+}
+
 export interface GroupDescription {
   groupId: string;
   state: string;
@@ -73,6 +80,26 @@ export class KafkaAdmin {
     await this.waitUntilReady(topics.map((t) => t.name));
   }
 
+  /**
+   * Creates one topic and waits until it has a leader everywhere. Returns false, creating
+   * nothing, when it exists already. `partitions` or `replicationFactor` -1: the brokers' default.
+   */
+  async createTopic(topic: TopicSpec): Promise<boolean> {
+    let created = true;
+    await promised<void>('create topic ' + topic.name, (done) =>
+      this.client.createTopic(
+        { topic: topic.name, num_partitions: topic.partitions, replication_factor: topic.replicationFactor ?? -1, config: topic.config ?? {} },
+        this.timeoutMs,
+        (err) => {
+          if (err && err.code === KafkaCodes.TOPIC_ALREADY_EXISTS) created = false;
+          done(err && created ? err : null);
+        },
+      ),
+    );
+    if (created) await this.waitUntilReady([topic.name]);
+    return created;
+  }
+
   async deleteTopics(names: string[]): Promise<void> {
     for (const name of names) {
       await promised<void>('delete topic ' + name, (done) =>
@@ -80,6 +107,20 @@ export class KafkaAdmin {
           done(err && err.code !== KafkaCodes.UNKNOWN_TOPIC_OR_PART ? err : null),
         ),
       );
+    }
+  }
+
+  /**
+   * Waits until none of `names` is listed any more (the brokers finish a deletion in the
+   * background), so a topic of the same name can be created again at once. Gives up silently
+   * after the admin's timeout.
+   */
+  async waitUntilDeleted(names: string[]): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    while (names.length > 0 && Date.now() < deadline) {
+      const listed = new Set(await this.listTopics());
+      if (!names.some((name) => listed.has(name))) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
@@ -94,7 +135,21 @@ export class KafkaAdmin {
       }));
   }
 
+  /** Each partition's leader, replicas and in-sync replicas; undefined when the topic does not exist. */
+  async topicLayout(name: string): Promise<TopicLayout | undefined> {
+    const [description] = await this.describeRaw([name]);
+    if (!description || description.error?.code === KafkaCodes.UNKNOWN_TOPIC_OR_PART) return undefined;
+    if (description.error) throw kafkaError('describe topic ' + name, description.error);
+    return {
+      name,
+      partitions: description.partitions
+        .map((p) => ({ partition: p.partition, leader: p.leader?.id ?? null, replicas: p.replicas.map((r) => r.id), isr: p.isr.map((r) => r.id) }))
+        .sort((a, b) => a.partition - b.partition),
+    };
+  }
+
   private describeRaw(names: string[]): Promise<Kafka.TopicDescription[]> {
+    if (names.length === 0) return Promise.resolve([]); // the client refuses an empty list
     return promised<Kafka.TopicDescription[]>('describe topics', (done) =>
       this.client.describeTopics(names, { timeout: this.timeoutMs }, done),
     ).catch((err) => {

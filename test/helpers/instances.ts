@@ -14,9 +14,9 @@ export class Instance {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private stderr = '';
 
-  constructor(readonly name: string, args: string[], env: Record<string, string>) {
+  constructor(readonly name: string, args: string[], env: Record<string, string>, options: { cwd?: string } = {}) {
     this.child = spawn(process.execPath, [CLI, 'run', ...args], {
-      cwd: ROOT,
+      cwd: options.cwd ?? ROOT,
       env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrapServers(), SLUICE_LOG_LEVEL: process.env.SLUICE_CHILD_LOG_LEVEL ?? 'info', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
