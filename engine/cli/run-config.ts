@@ -15,6 +15,7 @@ export interface RunFlags {
   httpHost?: string;
   httpAdvertisedUrl?: string;
   httpAllowedHosts?: string;
+  shutdownTimeoutMs?: string;
 }
 
 /** The `http` object of a config file. */
@@ -32,12 +33,13 @@ interface ConfigFile {
   applicationId?: string;
   guarantee?: ProcessingGuarantee;
   commitIntervalMs?: number;
+  shutdownTimeoutMs?: number;
   stateDir?: string;
   kafka?: ClientProperties;
   http?: HttpConfig;
 }
 
-const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'stateDir', 'kafka', 'http'];
+const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'shutdownTimeoutMs', 'stateDir', 'kafka', 'http'];
 const HTTP_KEYS = ['port', 'host', 'token', 'allowedHosts', 'advertisedUrl'];
 const GUARANTEES = ['at_least_once', 'exactly_once'];
 
@@ -53,6 +55,7 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv = proc
     applicationId: flags.applicationId ?? file.applicationId,
     guarantee: guarantee as ProcessingGuarantee | undefined,
     commitIntervalMs: file.commitIntervalMs,
+    shutdownTimeoutMs: flags.shutdownTimeoutMs !== undefined ? positiveMs('--shutdown-timeout-ms', flags.shutdownTimeoutMs) : file.shutdownTimeoutMs,
     stateDir: flags.stateDir ?? env.SLUICE_STATE_DIR ?? file.stateDir,
     kafka: file.kafka,
     http: resolveHttp(flags, env, file.http ?? {}),
@@ -92,8 +95,9 @@ function readConfigFile(file: string): ConfigFile {
     throw new ConfigError(`Config file ${file} has unknown key(s) ${unknown.join(', ')}; allowed: ${CONFIG_KEYS.join(', ')}.`);
   }
   const config = parsed as ConfigFile;
-  if (config.commitIntervalMs !== undefined && !(Number.isInteger(config.commitIntervalMs) && config.commitIntervalMs > 0)) {
-    throw new ConfigError(`Config file ${file}: commitIntervalMs must be a positive integer.`);
+  for (const key of ['commitIntervalMs', 'shutdownTimeoutMs'] as const) {
+    const value = config[key];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new ConfigError(`Config file ${file}: ${key} must be a positive integer.`);
   }
   if (config.http !== undefined) {
     if (!config.http || typeof config.http !== 'object' || Array.isArray(config.http)) throw new ConfigError(`Config file ${file}: http must be an object.`);
@@ -104,4 +108,11 @@ function readConfigFile(file: string): ConfigFile {
     throw new ConfigError(`Config file ${file}: stateDir must be a directory path.`);
   }
   return config;
+}
+
+/** A flag's value as a positive whole number of milliseconds. */
+function positiveMs(flag: string, text: string): number {
+  const value = /^[0-9]{1,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value > 0)) throw new ConfigError(`${flag} must be a positive whole number of milliseconds, not "${text}".`);
+  return value;
 }

@@ -26,6 +26,7 @@ export function runCommand(): Command {
     .option('--http-advertised-url <url>', 'the URL other instances reach this one at (default http://<host>:<port>)')
     .option('--http-allowed-hosts <names>', 'comma-separated Host header names to accept besides loopback and the advertised host')
     .option('--config <file>', 'a JSON file with bootstrapServers, applicationId, guarantee, commitIntervalMs, stateDir, kafka, http')
+    .option('--shutdown-timeout-ms <ms>', 'how long a shutdown may take before it gives up on what is not committed (default 30000)')
     .addOption(new Option('--log-format <format>', 'log lines as JSON, or readable (default: pretty when standard error is a terminal, else json; also SLUICE_LOG_FORMAT)').choices(['json', 'pretty']))
     .action(async (file: string, flags: RunFlags & { logFormat?: LogFormat }) => {
       if (flags.logFormat) configureLogging({ format: flags.logFormat });
@@ -41,12 +42,17 @@ export function runCommand(): Command {
       let signals = 0;
       const shutdown = (signal: string) => {
         if (++signals > 1) process.exit(130); // a second signal: stop now
-        process.stderr.write(`${signal}: finishing the batch in flight, committing and leaving the group...\n`);
+        process.stderr.write(`${signal}: finishing the batch in flight, committing and leaving the group (at most ${(options.shutdownTimeoutMs ?? 30_000) / 1000} s)...\n`);
         void app.close();
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
-      await app.finished;
+      try {
+        await app.finished;
+      } finally {
+        // Clients that could not close (brokers away) must not keep the process alive.
+        setTimeout(() => process.exit(), 2_000).unref();
+      }
     });
 }
 

@@ -145,18 +145,21 @@ export class KafkaConsumer {
 
   /**
    * Commits these positions (the offset of the next record to read) and returns once the group
-   * coordinator has accepted them. The commit is synchronous on purpose: the client's callback
-   * commit only queues the request, and a queued commit that is retried after a rebalance can
-   * land after a newer one and move the group's position back.
+   * coordinator has accepted them. The commit is synchronous on purpose (the client's queued
+   * commit, retried after a rebalance, can land after a newer one and move the group's position
+   * back), but it runs on a worker thread: with the brokers away it may wait long, and the
+   * event loop (timers, a bounded shutdown) must go on meanwhile.
    */
   commit(offsets: TopicPartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return Promise.resolve();
-    try {
-      this.client.commitSync(offsets);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(kafkaError('commit offsets', err));
-    }
+    const client = this.client as unknown as { commitCb(offsets: TopicPartitionOffset[], done: (err: unknown) => void): void };
+    return new Promise((resolve, reject) => {
+      try {
+        client.commitCb(offsets, (err) => (err ? reject(kafkaError('commit offsets', err)) : resolve()));
+      } catch (err) {
+        reject(kafkaError('commit offsets', err));
+      }
+    });
   }
 
   /** The committed positions of these partitions for this consumer's group. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, describeCause } from '../errors.ts';
+import { ApplicationError, ConfigError, describeCause } from '../errors.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
 import { RepartitionPurge } from './repartition-purge.ts';
 import type { ClientProperties, ConnectionOptions as ClientConnection } from '../kafka/config.ts';
@@ -45,9 +45,17 @@ export interface RunOptions extends Partial<ApplicationSettings> {
    * factor (up to 4×, which lets the garbage of a busy stream processor take hundreds of MB).
    */
   heapGrowingPercent?: number | false;
+  /**
+   * How long `close()` may take: past it, what is not committed is left (it is processed again
+   * at the next start), `close()` returns and `finished` rejects, whatever the brokers or an
+   * external system do. Default 30,000 ms.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitIntervalMs: 1_000, maxInFlight: 100_000 };
+/** How long `close()` may take by default: about what a container orchestrator waits before it kills. */
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 /** Kafka Streams' default under exactly-once: short transactions keep end-to-end latency low. */
 const EXACTLY_ONCE_COMMIT_INTERVAL_MS = 100;
 
@@ -105,9 +113,14 @@ export class Application {
   private partitionCounts = new Map<string, number>();
   private readonly restoration = { restored: 0, remaining: 0, run: 0 };
   private readonly heapGrowingPercent: number | false | undefined;
+  private readonly shutdownTimeoutMs: number;
+  /** Set when `finished` has settled (a shutdown that timed out settles it early). */
+  private settled = false;
 
   private constructor(definition: ApplicationDefinition, options: RunOptions) {
-    const { logger, loop, stateDir, onRestoreProgress, http, heapGrowingPercent, ...overrides } = options;
+    const { logger, loop, stateDir, onRestoreProgress, http, heapGrowingPercent, shutdownTimeoutMs, ...overrides } = options;
+    this.shutdownTimeoutMs = shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    if (!(Number.isFinite(this.shutdownTimeoutMs) && this.shutdownTimeoutMs > 0)) throw new ConfigError(`shutdownTimeoutMs must be a positive number of milliseconds, not ${shutdownTimeoutMs}.`);
     if (http) checkServerOptions(http);
     this.http = http;
     this.heapGrowingPercent = heapGrowingPercent;
@@ -127,7 +140,18 @@ export class Application {
     };
     this.topology = compileApplication(definition, this.settings);
     this.log = (logger ?? createLogger()).child({ application: this.settings.applicationId });
-    this.finished = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    this.finished = new Promise((resolve, reject) => {
+      this.settle = {
+        resolve: () => {
+          if (!this.settled) resolve();
+          this.settled = true;
+        },
+        reject: (err) => {
+          if (!this.settled) reject(err);
+          this.settled = true;
+        },
+      };
+    });
     this.finished.catch(() => undefined); // observed through `finished` by whoever cares
     this.lifecycle.onChange((to, from) => {
       this.log.info({ from, to }, 'state changed');
@@ -188,21 +212,43 @@ export class Application {
     void this.runLoop();
   }
 
-  /** Finishes the batch in flight, commits, leaves the group and disconnects. */
+  /**
+   * Finishes the batch in flight, commits, leaves the group and disconnects, within
+   * `shutdownTimeoutMs`: past it, what is not done is left (the records not committed are
+   * processed again at the next start), the state becomes ERROR and `finished` rejects.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.lifecycle.is('NOT_RUNNING', 'ERROR')) return;
       this.lifecycle.transition('PENDING_SHUTDOWN');
-      if (this.loop) {
-        this.loop.stop();
-        await this.finished.catch(() => undefined);
-      } else {
-        await this.disconnect();
-        this.lifecycle.transition('NOT_RUNNING');
-        this.settle.resolve();
-      }
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.shutdownTimeoutMs)));
+      const done = (async () => {
+        if (this.loop) {
+          this.loop.stop();
+          await this.finished.catch(() => undefined);
+        } else {
+          await this.disconnect();
+          this.lifecycle.transition('NOT_RUNNING');
+          this.settle.resolve();
+        }
+        return 'done' as const;
+      })();
+      if ((await Promise.race([done, late])) === 'late') this.abandonShutdown();
+      clearTimeout(timer);
     })();
     return this.closing;
+  }
+
+  /** The shutdown took too long: it goes on in the background, but the application is given up. */
+  private abandonShutdown(): void {
+    const err = new ApplicationError(
+      `Shutdown did not finish within ${this.shutdownTimeoutMs} ms (shutdownTimeoutMs): the brokers or an external system did not answer in time. ` +
+        'What was not committed is processed again at the next start.',
+    );
+    this.log.error({ err: err.message }, 'shutdown timed out; giving up on what was not finished');
+    if (!this.lifecycle.is('ERROR', 'NOT_RUNNING')) this.lifecycle.transition('ERROR');
+    this.settle.reject(err);
   }
 
   private async connect(): Promise<void> {
@@ -275,6 +321,8 @@ export class Application {
     if (failure !== undefined) this.log.error({ err: describeCause(failure) }, 'application stopped on an error');
     await this.disconnect();
     await this.tasks?.closeAll();
+    // A shutdown that timed out has settled everything already.
+    if (this.settled) return;
     if (failure === undefined) {
       this.lifecycle.transition('NOT_RUNNING');
       this.settle.resolve();
