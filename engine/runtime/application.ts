@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
-import { ApplicationError, ConfigError, describeCause } from '../errors.ts';
+import { ApplicationError, describeCause } from '../errors.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
 import { RepartitionPurge } from './repartition-purge.ts';
 import type { ClientProperties, ConnectionOptions as ClientConnection } from '../kafka/config.ts';
@@ -9,8 +7,11 @@ import { KafkaConsumer } from '../kafka/consumer.ts';
 import { KafkaProducer } from '../kafka/producer.ts';
 import type { TopicPartition } from '../kafka/records.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
+
+export type { RunOptions } from './run-options.ts';
 import type { CompiledTopology } from '../topology/compiled.ts';
 import { type ApplicationDefinition, type ApplicationSettings, compileApplication } from './definition.ts';
+import { resolveRunOptions, type RunOptions } from './run-options.ts';
 import { applyHeapGrowing } from './heap.ts';
 import { prepareTopics } from './internal-topics.ts';
 import { type ApplicationState, Lifecycle } from './lifecycle.ts';
@@ -20,58 +21,10 @@ import { restoreTasks, type RestoreProgress } from './restore.ts';
 import { deadLetterTopics, RecordErrors } from './record-errors.ts';
 import { Tasks } from './tasks.ts';
 import { prepareSerdes } from './serde-preparation.ts';
-import { prepareInstancesTopic, type InstanceState } from '../iq/directory.ts';
+import { prepareInstancesTopic } from '../iq/directory.ts';
+import { consumerLag, instanceStateOf } from './instance-status.ts';
 import { type HttpOptions, QueryService } from '../iq/service.ts';
-import { checkServerOptions } from '../iq/server.ts';
 import { Metrics } from '../observability/metrics.ts';
-
-/** How to run an application: its definition's settings, overridden by these. */
-export interface RunOptions extends Partial<ApplicationSettings> {
-  bootstrapServers?: string;
-  /** Where task state lives: `<stateDir>/<application.id>/<task>/<store>`. Default `SLUICE_STATE_DIR`, else `<tmp>/sluice-state`. */
-  stateDir?: string;
-  /** Called with restoration progress (about once a second while stores restore). */
-  onRestoreProgress?: (progress: RestoreProgress) => void;
-  logger?: Logger;
-  /** Loop tuning; the defaults suit most applications. */
-  loop?: Partial<LoopOptions>;
-  /** Serve interactive queries, metadata, health and metrics over HTTP (off unless given). */
-  http?: HttpOptions;
-  /**
-   * V8's heap growing factor, set for the whole process when the application starts, as
-   * `--heap-growing-percent`: the old generation may grow to (100 + this)% of what survived the
-   * last full collection. Default 50 (`DEFAULT_HEAP_GROWING_PERCENT` in runtime/heap.ts says
-   * why), unless node was started with its own `--heap-growing-percent`; `false` leaves V8's own
-   * factor (up to 4×, which lets the garbage of a busy stream processor take hundreds of MB).
-   */
-  heapGrowingPercent?: number | false;
-  /**
-   * How long `close()` may take: past it, what is not committed is left (it is processed again
-   * at the next start), `close()` returns and `finished` rejects, whatever the brokers or an
-   * external system do. Default 30,000 ms.
-   */
-  shutdownTimeoutMs?: number;
-}
-
-const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitIntervalMs: 1_000, maxInFlight: 100_000 };
-/** How long `close()` may take by default: about what a container orchestrator waits before it kills. */
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
-/** Kafka Streams' default under exactly-once: short transactions keep end-to-end latency low. */
-const EXACTLY_ONCE_COMMIT_INTERVAL_MS = 100;
-
-/**
- * Tasks rely on the range assignor (see the consumer): another could run a task on two
- * instances at once, on two copies of its state.
- */
-function checkGroupProperties(kafka: ClientProperties | undefined): void {
-  const strategy = kafka?.['partition.assignment.strategy'];
-  if (strategy !== undefined && strategy !== 'range') {
-    throw new ConfigError(
-      `kafka['partition.assignment.strategy'] is "${strategy}", but an application's partitions are assigned with "range" only: ` +
-        'it keeps the co-partitioned source partitions of a task on one instance. Remove the property.',
-    );
-  }
-}
 
 /**
  * A running instance of a topology: joins the consumer group `applicationId`, runs one task per
@@ -118,28 +71,20 @@ export class Application {
   private settled = false;
 
   private constructor(definition: ApplicationDefinition, options: RunOptions) {
-    const { logger, loop, stateDir, onRestoreProgress, http, heapGrowingPercent, shutdownTimeoutMs, ...overrides } = options;
-    this.shutdownTimeoutMs = shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    if (!(Number.isFinite(this.shutdownTimeoutMs) && this.shutdownTimeoutMs > 0)) throw new ConfigError(`shutdownTimeoutMs must be a positive number of milliseconds, not ${shutdownTimeoutMs}.`);
-    if (http) checkServerOptions(http);
-    this.http = http;
-    this.heapGrowingPercent = heapGrowingPercent;
-    this.settings = { ...definition, ...withoutUndefined(overrides) };
-    checkGroupProperties(this.settings.kafka);
-    this.stateDir = path.resolve(stateDir ?? process.env.SLUICE_STATE_DIR ?? path.join(os.tmpdir(), 'sluice-state'));
-    const report = onRestoreProgress ?? (() => {});
+    const resolved = resolveRunOptions(definition, options);
+    this.settings = resolved.settings;
+    this.loopOptions = resolved.loop;
+    this.stateDir = resolved.stateDir;
+    this.shutdownTimeoutMs = resolved.shutdownTimeoutMs;
+    this.http = options.http;
+    this.heapGrowingPercent = options.heapGrowingPercent;
+    const report = options.onRestoreProgress ?? (() => {});
     this.onRestoreProgress = (progress) => {
       this.countRestored(progress);
       report(progress);
     };
-    this.loopOptions = {
-      ...DEFAULT_LOOP,
-      ...(this.exactlyOnce ? { commitIntervalMs: EXACTLY_ONCE_COMMIT_INTERVAL_MS } : {}),
-      ...withoutUndefined({ commitIntervalMs: this.settings.commitIntervalMs }),
-      ...withoutUndefined(loop ?? {}),
-    };
     this.topology = compileApplication(definition, this.settings);
-    this.log = (logger ?? createLogger()).child({ application: this.settings.applicationId });
+    this.log = (options.logger ?? createLogger()).child({ application: this.settings.applicationId });
     this.finished = new Promise((resolve, reject) => {
       this.settle = {
         resolve: () => {
@@ -383,7 +328,7 @@ export class Application {
       processed: () => loop.processed,
       commits: () => loop.commits,
       rewinds: () => loop.rewinds,
-      lag: () => this.lag(),
+      lag: () => (this.consumer ? consumerLag(this.consumer, tasks.assignedPartitions()) : []),
       restore: () => this.restoration,
       deadLettered: () => errors.deadLettered,
       skipped: () => errors.skipped,
@@ -405,46 +350,12 @@ export class Application {
           for (const id of tasks.restoringIds()) states[id] = 'restoring';
           return states;
         },
-        state: () => this.instanceState(),
+        state: () => instanceStateOf(this.lifecycle.state, tasks.restoringIds().length > 0),
       },
       http,
       { connection, metrics: this.metrics, log: this.log },
     );
     tasks.onChange = () => this.queries?.announce();
-  }
-
-  private instanceState(): InstanceState {
-    if (this.tasks && this.tasks.restoringIds().length > 0) return 'restoring';
-    switch (this.lifecycle.state) {
-      case 'RUNNING':
-        return 'running';
-      case 'REBALANCING':
-        return 'rebalancing';
-      case 'CREATED':
-      case 'STARTING':
-        return 'starting';
-      default:
-        return 'stopping';
-    }
-  }
-
-  /** Lag of each partition read: the end the client last saw minus the position. */
-  private lag(): Array<{ topic: string; partition: number; lag: number }> {
-    const consumer = this.consumer;
-    if (!consumer || !this.tasks) return [];
-    const lags: Array<{ topic: string; partition: number; lag: number }> = [];
-    const partitions = this.tasks.assignedPartitions();
-    let positions: Array<{ topic: string; partition: number; offset: number }>;
-    try {
-      positions = consumer.position(partitions);
-    } catch {
-      return [];
-    }
-    for (const { topic, partition, offset } of positions) {
-      const marks = consumer.cachedWatermarks(topic, partition);
-      if (marks && offset >= 0) lags.push({ topic, partition, lag: Math.max(0, marks.high - offset) });
-    }
-    return lags;
   }
 
   /** Keeps the restoration totals the metrics show: records replayed, and still to replay. */
@@ -474,8 +385,4 @@ export class Application {
     await this.purge?.close();
     this.purge = undefined;
   }
-}
-
-function withoutUndefined<T extends object>(object: T): Partial<T> {
-  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

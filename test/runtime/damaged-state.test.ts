@@ -106,8 +106,22 @@ describe('damaged local state', function () {
       fs.writeSync(fd, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) & 0xff)), 0, 4096, 0);
       fs.closeSync(fd);
     }
-    const app = await startApplication(counter(setup.input, setup.output), { applicationId: setup.applicationId, stateDir: setup.stateDir });
+    const app = await startApplication(counter(setup.input, setup.output), { applicationId: setup.applicationId, stateDir: setup.stateDir, http: { port: 0 } });
     try {
+      // A query that meets the damage answers 503 (not 500) while the store is restored, then the truth.
+      const expected = truth(6_000);
+      const keys = [...expected.keys()].slice(0, 20);
+      const statuses: number[] = [];
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const answers = await Promise.all(keys.map(async (key) => fetch(`${app.endpoint}/v1/stores/counts/keys/${key}`).then(async (r) => ({ status: r.status, body: (await r.json()) as { value?: number; error?: string } }))));
+        statuses.push(...answers.map((a) => a.status));
+        if (answers.every((a, i) => a.status === 200 && a.body.value === expected.get(keys[i]!)) || Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(statuses, 'no query failed with 500').to.not.include(500);
+      expect(statuses, 'the damage was met by a query').to.include(503);
+      expect(statuses.at(-1)).to.equal(200);
       await produceRecords(setup.input, batch(6_000, 9_000));
       await settledCounts(setup.output, truth(9_000));
       expect(app.state).to.equal('RUNNING');

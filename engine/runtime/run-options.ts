@@ -1,0 +1,91 @@
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { checkServerOptions } from '../iq/server.ts';
+import type { HttpOptions } from '../iq/service.ts';
+import type { ClientProperties } from '../kafka/config.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ApplicationDefinition, ApplicationSettings } from './definition.ts';
+import type { LoopOptions } from './processing-loop.ts';
+import type { RestoreProgress } from './restore.ts';
+
+/** How to run an application: its definition's settings, overridden by these. */
+export interface RunOptions extends Partial<ApplicationSettings> {
+  bootstrapServers?: string;
+  /** Where task state lives: `<stateDir>/<application.id>/<task>/<store>`. Default `SLUICE_STATE_DIR`, else `<tmp>/sluice-state`. */
+  stateDir?: string;
+  /** Called with restoration progress (about once a second while stores restore). */
+  onRestoreProgress?: (progress: RestoreProgress) => void;
+  logger?: Logger;
+  /** Loop tuning; the defaults suit most applications. */
+  loop?: Partial<LoopOptions>;
+  /** Serve interactive queries, metadata, health and metrics over HTTP (off unless given). */
+  http?: HttpOptions;
+  /**
+   * V8's heap growing factor, set for the whole process when the application starts, as
+   * `--heap-growing-percent`: the old generation may grow to (100 + this)% of what survived the
+   * last full collection. Default 50 (`DEFAULT_HEAP_GROWING_PERCENT` in runtime/heap.ts says
+   * why), unless node was started with its own `--heap-growing-percent`; `false` leaves V8's own
+   * factor (up to 4×, which lets the garbage of a busy stream processor take hundreds of MB).
+   */
+  heapGrowingPercent?: number | false;
+  /**
+   * How long `close()` may take: past it, what is not committed is left (it is processed again
+   * at the next start), `close()` returns and `finished` rejects, whatever the brokers or an
+   * external system do. Default 30,000 ms.
+   */
+  shutdownTimeoutMs?: number;
+}
+
+const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitIntervalMs: 1_000, maxInFlight: 100_000 };
+/** How long `close()` may take by default: about what a container orchestrator waits before it kills. */
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+/** Kafka Streams' default under exactly-once: short transactions keep end-to-end latency low. */
+const EXACTLY_ONCE_COMMIT_INTERVAL_MS = 100;
+
+/**
+ * Tasks rely on the range assignor (see the consumer): another could run a task on two
+ * instances at once, on two copies of its state.
+ */
+function checkGroupProperties(kafka: ClientProperties | undefined): void {
+  const strategy = kafka?.['partition.assignment.strategy'];
+  if (strategy !== undefined && strategy !== 'range') {
+    throw new ConfigError(
+      `kafka['partition.assignment.strategy'] is "${strategy}", but an application's partitions are assigned with "range" only: ` +
+        'it keeps the co-partitioned source partitions of a task on one instance. Remove the property.',
+    );
+  }
+}
+
+/** What an application runs with, once its definition and run options are put together and checked. */
+export interface ResolvedOptions {
+  settings: ApplicationSettings & { bootstrapServers?: string };
+  loop: LoopOptions;
+  stateDir: string;
+  shutdownTimeoutMs: number;
+}
+
+/** The definition's settings overridden by the run options, the loop's tuning and the bounds, checked. */
+export function resolveRunOptions(definition: ApplicationDefinition, options: RunOptions): ResolvedOptions {
+  const { logger: _logger, loop, stateDir, onRestoreProgress: _progress, http, heapGrowingPercent: _heap, shutdownTimeoutMs, ...overrides } = options;
+  const shutdown = shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  if (!(Number.isFinite(shutdown) && shutdown > 0)) throw new ConfigError(`shutdownTimeoutMs must be a positive number of milliseconds, not ${shutdownTimeoutMs}.`);
+  if (http) checkServerOptions(http);
+  const settings = { ...definition, ...withoutUndefined(overrides) };
+  checkGroupProperties(settings.kafka);
+  return {
+    settings,
+    loop: {
+      ...DEFAULT_LOOP,
+      ...(settings.guarantee === 'exactly_once' ? { commitIntervalMs: EXACTLY_ONCE_COMMIT_INTERVAL_MS } : {}),
+      ...withoutUndefined({ commitIntervalMs: settings.commitIntervalMs }),
+      ...withoutUndefined(loop ?? {}),
+    },
+    stateDir: path.resolve(stateDir ?? process.env.SLUICE_STATE_DIR ?? path.join(os.tmpdir(), 'sluice-state')),
+    shutdownTimeoutMs: shutdown,
+  };
+}
+
+function withoutUndefined<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
