@@ -3,6 +3,7 @@ import { DeliveryError, KafkaOperationError, OperationTimeoutError, RecordTooLar
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { baseProperties, type ConnectionOptions } from './config.ts';
 import { KafkaCodes, kafkaError, promised } from './errors.ts';
+import { boundedTransactionalCall, type TransactionalCall } from './transactional-call.ts';
 import type { KafkaConsumer } from './consumer.ts';
 import { partitionForKey } from './murmur2.ts';
 import { recordSize, type ProducerRecord, type TopicPartitionOffset } from './records.ts';
@@ -23,15 +24,6 @@ export interface ProducerOptions extends ConnectionOptions {
 const LIBRDKAFKA_MESSAGE_MAX_BYTES = 1_000_000;
 /** A zero-length Buffer over real memory: the client sends it as empty, not as null. */
 const EMPTY = Buffer.alloc(1).subarray(0, 0);
-
-/** The shape of the client's errors that transactional calls report. */
-interface TransactionalClientError {
-  message?: string;
-  code?: number;
-  isFatal?: boolean;
-  isRetriable?: boolean;
-  isTxnRequiresAbort?: boolean;
-}
 
 /**
  * A Kafka producer for batches. `send` is synchronous and never awaits a record: it enqueues
@@ -209,39 +201,8 @@ export class KafkaProducer {
     return this.options.transactionCallTimeoutMs ?? 30_000;
   }
 
-  /**
-   * Runs one transactional call of the client with its bound, retrying retriable errors until
-   * the bound (when `retry`), and maps errors to {@link TransactionError}. A call the client does
-   * not answer within the bound (plus a grace) is `indefinite`, so nothing can hang on it.
-   */
-  private async transactionalCall(
-    operation: string,
-    call: (timeoutMs: number, done: (err: TransactionalClientError | null | undefined) => void) => void,
-    { retry = false } = {},
-  ): Promise<void> {
-    const deadline = Date.now() + this.callTimeoutMs;
-    for (;;) {
-      const remaining = Math.max(deadline - Date.now(), 1);
-      const err = await new Promise<TransactionalClientError | null | undefined | 'timeout'>((resolve) => {
-        const timer = setTimeout(() => resolve('timeout'), remaining + 5_000);
-        call(remaining, (error) => {
-          clearTimeout(timer);
-          resolve(error);
-        });
-      });
-      if (!err) return;
-      if (err === 'timeout') throw new TransactionError(operation, 'indefinite', `the client did not answer within ${remaining} ms`);
-      const details = { kafkaCode: err.code, cause: err };
-      if (err.isFatal) throw new TransactionError(operation, 'fatal', err.message ?? String(err), details);
-      if (err.isTxnRequiresAbort) throw new TransactionError(operation, 'abortable', err.message ?? String(err), details);
-      if (err.code === KafkaCodes.TIMED_OUT) throw new TransactionError(operation, 'indefinite', err.message ?? String(err), details);
-      if (retry && err.isRetriable && Date.now() < deadline) {
-        this.log.warn({ operation, err: err.message, code: err.code }, 'transactional call failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      throw new TransactionError(operation, err.isRetriable ? 'indefinite' : 'abortable', err.message ?? String(err), details);
-    }
+  private transactionalCall(operation: string, call: TransactionalCall, options: { retry?: boolean } = {}): Promise<void> {
+    return boundedTransactionalCall(operation, call, { timeoutMs: this.callTimeoutMs, retry: options.retry ?? false, log: this.log });
   }
 
   /** Learns the partition counts of `topics`, so keyed records are placed by murmur2 here. */
