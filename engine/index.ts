@@ -1,7 +1,9 @@
 // The public API of Sluice: what topology files and applications import from 'sluice'.
 export { StreamsBuilder } from './dsl/builder.ts';
 export { Topology, type SourceOptions, type SinkOptions, type StoreOptions } from './dsl/topology.ts';
-export { Stream, Splitter, type Named, type OperatorOptions, type ProcessOptions, type ToOptions, type RepartitionOptions, type PrioritizeOptions, type BatchOptions, type ProjectOptions, type PostgresSinkOptions } from './dsl/stream.ts';
+export { Stream } from './dsl/stream.ts';
+export { Splitter } from './dsl/splitter.ts';
+export type { Named, OperatorOptions, ProcessOptions, ToOptions, RepartitionOptions, PrioritizeOptions, BatchOptions, ProjectOptions, PostgresSinkOptions, DedupeOptions, VersionGateOptions, DetectConflictsOptions } from './dsl/stream-options.ts';
 export { MISSING_DEPENDENCIES_HEADER, type Batch, type BatchedRecord } from './processors/batch.ts';
 export type { PriorityFunction } from './processors/prioritize.ts';
 export { mutationPriority, mutationId, mutationDependencies, type MutationPriorityOptions } from './mutations/priority.ts';

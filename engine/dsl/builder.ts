@@ -2,7 +2,8 @@ import { tableSource } from '../processors/table-source.ts';
 import type { Serde } from '../serde/serde.ts';
 import { type ErrorHandling, LogicalGraph } from './graph.ts';
 import { Table, type Materialized } from './table.ts';
-import { Stream, type Named } from './stream.ts';
+import { Stream } from './stream.ts';
+import type { Named } from './stream-options.ts';
 import { storeSpec, Topology, type SourceOptions, type StoreOptions } from './topology.ts';
 
 /**

@@ -24,7 +24,6 @@ import type { LogicalGraph, StoreSpec, TopicChooser } from './graph.ts';
 import { GroupedStream } from './grouped-stream.ts';
 import { Table } from './table.ts';
 import { guardOperators } from './operator-guard.ts';
-
 import { Splitter } from './splitter.ts';
 import type {
   BatchOptions,
@@ -42,21 +41,6 @@ import type {
   VersionGateOptions,
 } from './stream-options.ts';
 
-export { Splitter } from './splitter.ts';
-export type {
-  BatchOptions,
-  DedupeOptions,
-  DetectConflictsOptions,
-  Named,
-  OperatorOptions,
-  PostgresSinkOptions,
-  PrioritizeOptions,
-  ProcessOptions,
-  ProjectOptions,
-  RepartitionOptions,
-  ToOptions,
-  VersionGateOptions,
-} from './stream-options.ts';
 
 
 const STREAM_OPERATORS = [

@@ -4,7 +4,8 @@ import type { Synchronous } from '../processors/synchronous.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { LogicalGraph } from './graph.ts';
 import { guardOperators } from './operator-guard.ts';
-import { Stream, type Named, type OperatorOptions } from './stream.ts';
+import { Stream } from './stream.ts';
+import type { Named, OperatorOptions } from './stream-options.ts';
 
 /** Where a stateful operator keeps its state. The name is required: it names the store and its changelog. */
 export interface Materialized<K, V> {
