@@ -98,6 +98,7 @@ export class ProcessingLoop {
       else if (err instanceof FlushFailed) await this.replayWritingThrough(err);
       else if (this.protocol.guarantee === 'at_least_once' && findTooLarge(err)) await this.replayRefused(findTooLarge(err)!);
       else throw err;
+      this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
     }
   }
 

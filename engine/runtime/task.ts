@@ -245,9 +245,13 @@ export class Task {
     }
   }
 
-  /** After a commit: the stores' changelog positions move to what the commit made durable. */
-  advance(producer: RecordOutput): void {
-    if (this.writeThrough) {
+  /**
+   * After a commit: the stores' changelog positions move to what the commit made durable. A task
+   * writing through goes back to its caches once a commit took its input further (it processed
+   * records again), not at an idle commit.
+   */
+  advance(producer: RecordOutput, progressed: boolean): void {
+    if (this.writeThrough && progressed) {
       this.writeThrough = false;
       this.state?.restoreCaching();
     }

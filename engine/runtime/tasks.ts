@@ -290,7 +290,8 @@ export class Tasks {
    */
   async afterCommit(offsets: TopicPartitionOffset[], producer: RecordOutput): Promise<void> {
     this.committed(offsets);
-    for (const { task } of this.tasks.values()) task.advance(producer);
+    const progressed = new Set(offsets.map((o) => this.forRecord(o.topic, o.partition)));
+    for (const { task } of this.tasks.values()) task.advance(producer, progressed.has(task));
     await Promise.all([...this.tasks.values()].map(({ task }) => task.writeState()));
     for (const { task } of this.tasks.values()) task.checkpoint();
   }
