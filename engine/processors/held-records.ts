@@ -38,7 +38,7 @@ export function heldRecordSerde<K, V>(): Serde<HeldRecord<K, V>> {
     (data) => {
       // Without bytes, no reviver: a reviver recurses, and a deep value must still read back.
       const text = data.toString('utf8');
-      return JSON.parse(text, text.includes('"type":"Buffer"') ? restoreBytes : undefined) as HeldRecord<K, V>;
+      return JSON.parse(text, text.includes(`"${BYTES}"`) ? restoreBytes : undefined) as HeldRecord<K, V>;
     },
   );
 }
