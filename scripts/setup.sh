@@ -32,7 +32,9 @@ have_postgres() {
 debian_packages() {
   command -v dpkg-query >/dev/null && command -v apt-get >/dev/null || return 0
   local wanted=(g++ make python3 libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev libcurl4-openssl-dev)
-  command -v java >/dev/null || wanted+=(default-jre-headless)
+  # A JDK, not only a runtime: Maven compiles the Kafka Streams application (the benchmark's peer
+  # and the compatibility tests' reference) with javac, and Debian's maven brings a JRE alone.
+  command -v javac >/dev/null || wanted+=(default-jdk-headless)
   command -v mvn >/dev/null || wanted+=(maven)
   have_postgres || wanted+=(postgresql)
   local missing=() package
@@ -52,8 +54,9 @@ stamp=node_modules/.sluice-setup
 digest=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] &&
   node -e "require('@confluentinc/kafka-javascript'); require('classic-level')" 2>/dev/null; then
-  # The npm dependencies are up to date; a machine set up before PostgreSQL was needed still lacks it.
-  have_postgres || debian_packages
+  # The npm dependencies are up to date; a machine set up before PostgreSQL, or a JDK and Maven,
+  # were needed still lacks them.
+  { have_postgres && command -v javac >/dev/null && command -v mvn >/dev/null; } || debian_packages
   exit 0
 fi
 

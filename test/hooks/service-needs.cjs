@@ -34,6 +34,7 @@ const needs = [
   ['test/serde/**/*.test.ts', ['kafka', 'registry']],
   // The broker only.
   ['test/chaos/**/*.test.ts', ['kafka']],
+  ['test/compat/**/*.test.ts', ['kafka']], // and Java with Maven, for the Kafka Streams side
   ['test/iq/**/*.test.ts', ['kafka']],
   ['test/kafka/**/*.test.ts', ['kafka']],
   ['test/mutations/**/*.test.ts', ['kafka']],
