@@ -12,7 +12,7 @@ describe('held records', () => {
     expect(Buffer.isBuffer(back.value)).to.equal(true);
     expect((back.value as Buffer).toString('hex')).to.equal('00ff01');
     expect(Buffer.isBuffer(back.headers![0]!.correlation_id)).to.equal(true);
-    expect(back.headers![0]!.correlation_id.toString()).to.equal('c-1');
+    expect(String(back.headers![0]!.correlation_id)).to.equal('c-1');
     expect(back.headers![1]!.note).to.equal('text');
   });
 
