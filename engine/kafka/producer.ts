@@ -1,12 +1,14 @@
 import Kafka from '@confluentinc/kafka-javascript';
-import { DeliveryError, KafkaOperationError, OperationTimeoutError, RecordTooLargeError, TransactionError, type TransactionFailure } from '../errors.ts';
+import { KafkaOperationError, OperationTimeoutError, RecordTooLargeError, TransactionError, type TransactionFailure } from '../errors.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { baseProperties, type ConnectionOptions } from './config.ts';
 import { KafkaCodes, kafkaError, promised } from './errors.ts';
 import { boundedTransactionalCall, type TransactionalCall } from './transactional-call.ts';
+import { StateMachine } from '../state-machine.ts';
 import type { KafkaConsumer } from './consumer.ts';
 import { partitionForKey } from './murmur2.ts';
 import { recordSize, type ProducerRecord, type TopicPartitionOffset } from './records.ts';
+import { Deliveries } from './deliveries.ts';
 
 export interface ProducerOptions extends ConnectionOptions {
   /** Idempotent delivery (no duplicates from retries, order kept per partition). Default true. */
@@ -22,6 +24,26 @@ export interface ProducerOptions extends ConnectionOptions {
 
 /** librdkafka's default `message.max.bytes`. */
 const LIBRDKAFKA_MESSAGE_MAX_BYTES = 1_000_000;
+/**
+ * Where a transactional producer's transaction stands: none open; being begun; open (records
+ * go into it); being committed or aborted; unknown (an abort failed: only a new client ends it).
+ * A failed commit leaves it open, for the caller to abort.
+ */
+type TransactionState = 'none' | 'beginning' | 'open' | 'committing' | 'aborting' | 'unknown';
+
+const TRANSACTION_TRANSITIONS: Record<TransactionState, readonly TransactionState[]> = {
+  none: ['beginning'],
+  beginning: ['open', 'none'],
+  open: ['committing', 'aborting'],
+  committing: ['none', 'open'],
+  aborting: ['none', 'unknown'],
+  unknown: [],
+};
+
+function newTransactionStates(): StateMachine<TransactionState> {
+  return new StateMachine<TransactionState>('transaction', 'none', TRANSACTION_TRANSITIONS);
+}
+
 /** A zero-length Buffer over real memory: the client sends it as empty, not as null. */
 const EMPTY = Buffer.alloc(1).subarray(0, 0);
 
@@ -46,29 +68,22 @@ export class KafkaProducer {
   private readonly partitionCounts = new Map<string, number>();
   /** Records refused by a full local queue, sent again by `flush` in order. */
   private backlog: ProducerRecord[] = [];
-  private pending = 0;
-  private failed = 0;
-  private firstFailure: { error: unknown; topic: string; partition: number } | undefined;
-  /** Failed deliveries since the last flush that the broker refused as too large. */
-  private tooLarge = 0;
+  private readonly deliveries: Deliveries;
+  /** Set when the client failed fatally: nothing can be sent any more (replace the producer). */
+  private fatal: KafkaOperationError | undefined;
   /** The most bytes a record may take: the client's `message.max.bytes`. */
   readonly maxRecordBytes: number;
-  /** Topics whose broker refused records as too large: a bound below the size of the smallest refused. */
-  private readonly topicLimits = new Map<string, number>();
-  private fatal: KafkaOperationError | undefined;
-  private idleWaiters: Array<() => void> = [];
-  /** topic -> partition -> highest offset acknowledged, for the topics asked about. */
-  private readonly delivered = new Map<string, number[]>();
   /** Records sent per topic since the producer was created (aborted ones included). */
   private readonly sentByTopic = new Map<string, number>();
   private lastTopic = '';
   private lastTopicCount = 0;
-  /** Whether a transaction is open (transactional producers only). */
-  private transaction = false;
+  /** Where the current client's transactions stand (transactional producers only). */
+  private transactions = newTransactionStates();
 
   private constructor(options: ProducerOptions, log: Logger) {
     this.options = options;
     this.log = log;
+    this.deliveries = new Deliveries(log);
     this.maxRecordBytes = Number(options.properties?.['message.max.bytes'] ?? LIBRDKAFKA_MESSAGE_MAX_BYTES);
     this.client = this.createClient();
   }
@@ -98,7 +113,7 @@ export class KafkaProducer {
       ...options.properties,
     });
     client.on('delivery-report', (err, report) => {
-      if (client === this.client) this.onDelivery(err, report);
+      if (client === this.client) this.deliveries.report(err, report);
     });
     client.on('event.error', (err) => {
       if (client === this.client) this.onClientError(err);
@@ -119,17 +134,23 @@ export class KafkaProducer {
     return this.options.transactionalId !== undefined;
   }
 
-  /** True while a transaction is open. */
+  /** True while a transaction is open (records may be sent in it), or being committed or aborted. */
   get inTransaction(): boolean {
-    return this.transaction;
+    return this.transactions.is('open', 'committing', 'aborting');
   }
 
   /** Opens a transaction unless one is open. Throws {@link TransactionError}. */
   async beginTransaction(): Promise<void> {
-    if (this.transaction) return;
+    if (this.transactions.is('open')) return;
     if (this.fatal) throw new TransactionError('begin transaction', 'fatal', this.fatal.message, { cause: this.fatal });
-    await this.transactionalCall('begin transaction', (_, done) => this.client.beginTransaction(done));
-    this.transaction = true;
+    this.transactions.transition('beginning');
+    try {
+      await this.transactionalCall('begin transaction', (_, done) => this.client.beginTransaction(done));
+    } catch (err) {
+      this.transactions.transition('none');
+      throw err;
+    }
+    this.transactions.transition('open');
   }
 
   /**
@@ -140,7 +161,19 @@ export class KafkaProducer {
    * whether to abort, or to abort and replace the producer.
    */
   async commitTransaction(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void> {
-    if (!this.transaction) throw new TransactionError('commit transaction', 'abortable', 'no transaction is open');
+    if (!this.transactions.is('open')) throw new TransactionError('commit transaction', 'abortable', `no transaction is open (${this.transactions.state})`);
+    this.transactions.transition('committing');
+    try {
+      await this.commitOpenTransaction(offsets, consumer);
+    } catch (err) {
+      // Still open: the caller aborts it (or replaces the producer).
+      this.transactions.transition('open');
+      throw err;
+    }
+    this.transactions.transition('none');
+  }
+
+  private async commitOpenTransaction(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void> {
     try {
       await this.flush(this.callTimeoutMs);
     } catch (err) {
@@ -155,7 +188,6 @@ export class KafkaProducer {
       );
     }
     await this.transactionalCall('commit transaction', (timeout, done) => this.client.commitTransaction(timeout, done), { retry: true });
-    this.transaction = false;
   }
 
   /**
@@ -165,16 +197,20 @@ export class KafkaProducer {
    */
   async abortTransaction(): Promise<void> {
     this.backlog = [];
-    if (this.transaction) {
-      await this.transactionalCall('abort transaction', (timeout, done) => this.client.abortTransaction(timeout, done), { retry: true });
+    if (this.transactions.is('open')) {
+      this.transactions.transition('aborting');
+      try {
+        await this.transactionalCall('abort transaction', (timeout, done) => this.client.abortTransaction(timeout, done), { retry: true });
+      } catch (err) {
+        // Neither committed nor aborted: only a new client (see `replace`) ends it.
+        this.transactions.transition('unknown');
+        throw err;
+      }
+      this.transactions.transition('none');
     }
-    this.transaction = false;
     // The purged records' delivery reports carry errors that belong to the aborted transaction.
-    await this.waitForIdle(this.callTimeoutMs);
-    this.pending = 0;
-    this.failed = 0;
-    this.tooLarge = 0;
-    this.firstFailure = undefined;
+    await this.deliveries.idle(this.callTimeoutMs);
+    this.deliveries.reset();
   }
 
   /**
@@ -186,13 +222,10 @@ export class KafkaProducer {
     const old = this.client;
     this.client = this.createClient();
     this.backlog = [];
-    this.pending = 0;
-    this.failed = 0;
-    this.tooLarge = 0;
-    this.firstFailure = undefined;
+    this.deliveries.reset();
     this.fatal = undefined;
-    this.transaction = false;
-    this.wakeIdleWaiters();
+    // A new client: initialising its transactions fences the old one and aborts what it left open.
+    this.transactions = newTransactionStates();
     void promised('disconnect replaced producer', (done) => old.disconnect(0, done)).catch(() => undefined);
     await this.start();
   }
@@ -218,12 +251,12 @@ export class KafkaProducer {
 
   /** Remembers the highest acknowledged offset per partition of these topics (changelogs). */
   trackDeliveredOffsets(topics: Iterable<string>): void {
-    for (const topic of topics) if (!this.delivered.has(topic)) this.delivered.set(topic, []);
+    this.deliveries.track(topics);
   }
 
   /** The highest offset acknowledged so far in this partition of a tracked topic. */
   deliveredOffset(topic: string, partition: number): number | undefined {
-    return this.delivered.get(topic)?.[partition];
+    return this.deliveries.offset(topic, partition);
   }
 
   /** The partition count learnt for `topic`, if any. */
@@ -233,7 +266,7 @@ export class KafkaProducer {
 
   /** The most bytes a record of `topic` may take (see {@link recordSize}). */
   recordLimit(topic: string): number {
-    const learnt = this.topicLimits.get(topic);
+    const learnt = this.deliveries.limit(topic);
     return learnt === undefined || learnt > this.maxRecordBytes ? this.maxRecordBytes : learnt;
   }
 
@@ -244,11 +277,11 @@ export class KafkaProducer {
    */
   send(record: ProducerRecord): void {
     if (this.fatal) throw this.fatal;
-    if (this.options.transactionalId !== undefined && !this.transaction) {
+    if (this.options.transactionalId !== undefined && !this.transactions.is('open')) {
       throw new KafkaOperationError('produce', 'a transactional producer sends only inside a transaction; none is open', { fatal: true });
     }
     const size = recordSize(record);
-    if (size > this.maxRecordBytes || (this.topicLimits.size > 0 && size > this.recordLimit(record.topic))) {
+    if (size > this.maxRecordBytes || size > this.recordLimit(record.topic)) {
       throw new RecordTooLargeError(record.topic, size, this.recordLimit(record.topic));
     }
     if (record.topic !== this.lastTopic) this.countSent(record.topic);
@@ -275,7 +308,7 @@ export class KafkaProducer {
 
   /** Records sent but not yet acknowledged (including any waiting for room in the queue). */
   get inFlight(): number {
-    return this.pending + this.backlog.length;
+    return this.deliveries.pending + this.backlog.length;
   }
 
   /**
@@ -286,11 +319,11 @@ export class KafkaProducer {
     const deadline = Date.now() + timeoutMs;
     while (this.backlog.length > 0) {
       this.drainBacklog();
-      if (this.backlog.length > 0) await this.waitForIdle(Math.min(50, deadline - Date.now()));
+      if (this.backlog.length > 0) await this.deliveries.idle(Math.min(50, deadline - Date.now()));
       if (Date.now() >= deadline) break;
     }
     this.client.flush(0);
-    if (this.pending > 0) await this.waitForIdle(deadline - Date.now());
+    if (this.deliveries.pending > 0) await this.deliveries.idle(deadline - Date.now());
     if (this.fatal) throw this.fatal;
     if (this.inFlight > 0) {
       throw new OperationTimeoutError(
@@ -299,13 +332,8 @@ export class KafkaProducer {
         `${this.inFlight} record(s) are still unacknowledged; check that the brokers are reachable.`,
       );
     }
-    if (this.failed > 0) {
-      const error = new DeliveryError(this.failed, this.firstFailure!, this.tooLarge);
-      this.failed = 0;
-      this.tooLarge = 0;
-      this.firstFailure = undefined;
-      throw error;
-    }
+    const failure = this.deliveries.takeFailure();
+    if (failure) throw failure;
   }
 
   async disconnect(): Promise<void> {
@@ -330,7 +358,7 @@ export class KafkaProducer {
         undefined,
         record.headers,
       );
-      this.pending++;
+      this.deliveries.pending++;
       return true;
     } catch (err) {
       if ((err as { code?: number }).code === KafkaCodes.QUEUE_FULL) return false;
@@ -344,59 +372,13 @@ export class KafkaProducer {
     this.backlog = sent === this.backlog.length ? [] : this.backlog.slice(sent);
   }
 
-  private onDelivery(err: unknown, report: Kafka.DeliveryReport): void {
-    this.pending--;
-    if (err) {
-      this.failed++;
-      this.firstFailure ??= { error: err, topic: report.topic, partition: report.partition };
-      if ((err as { code?: number }).code === KafkaCodes.MSG_SIZE_TOO_LARGE) this.learnLimit(report);
-    } else if (this.delivered.size > 0) {
-      const offsets = this.delivered.get(report.topic);
-      if (offsets !== undefined && !(offsets[report.partition]! >= report.offset)) offsets[report.partition] = report.offset;
-    }
-    if (this.pending === 0) this.wakeIdleWaiters();
-  }
-
-  /**
-   * The broker refused a record as too large for its topic (whose `max.message.bytes` is below
-   * the client's `message.max.bytes`): records of this size and larger are refused by `send`
-   * from now on, where their error handling applies.
-   */
-  private learnLimit(report: Kafka.DeliveryReport): void {
-    this.tooLarge++;
-    const refused = recordSize({ key: (report.key as Buffer | null | undefined) ?? null, value: null }) + (report.size ?? 0);
-    const known = this.topicLimits.get(report.topic);
-    if (known === undefined || refused - 1 < known) {
-      this.topicLimits.set(report.topic, refused - 1);
-      this.log.warn({ topic: report.topic, refusedBytes: refused }, 'the broker refused a record as too large for its topic; larger records of it are refused when sent from now on');
-    }
-  }
-
   private onClientError(err: Kafka.LibrdKafkaError): void {
     if (err.isFatal) {
       this.fatal = kafkaError('producer', err);
       this.log.error({ err }, 'producer failed fatally');
-      this.wakeIdleWaiters();
+      this.deliveries.wake();
     } else {
       this.log.warn({ err: err.message, code: err.code }, 'producer error (librdkafka retries)');
     }
-  }
-
-  private wakeIdleWaiters(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  private waitForIdle(timeoutMs: number): Promise<void> {
-    if (this.pending === 0 || timeoutMs <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.idleWaiters.push(done);
-    });
   }
 }

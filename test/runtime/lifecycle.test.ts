@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { IllegalStateError } from '../../engine/errors.ts';
 import { Lifecycle } from '../../engine/runtime/lifecycle.ts';
+import { StateMachine } from '../../engine/state-machine.ts';
 
 describe('application lifecycle', () => {
   it('follows the transition table and rejects anything else loudly', () => {
@@ -15,5 +16,16 @@ describe('application lifecycle', () => {
     lifecycle.transition('NOT_RUNNING');
     expect(() => lifecycle.transition('RUNNING')).to.throw(IllegalStateError);
     expect(seen).to.deep.equal(['CREATED->STARTING', 'STARTING->REBALANCING', 'REBALANCING->RUNNING', 'RUNNING->PENDING_SHUTDOWN', 'PENDING_SHUTDOWN->NOT_RUNNING']);
+  });
+});
+
+describe('state machines', () => {
+  it('name what moves and both states when a transition is illegal', () => {
+    const machine = new StateMachine<'a' | 'b' | 'c'>('widget 7', 'a', { a: ['b'], b: ['c'], c: [] });
+    machine.transition('b');
+    machine.transition('b'); // staying is allowed
+    expect(() => machine.transition('a')).to.throw(IllegalStateError, 'The widget 7 in state b cannot move to a.');
+    machine.transition('c');
+    expect(machine.is('c')).to.equal(true);
   });
 });
