@@ -1,16 +1,13 @@
-import type { BytesStore, StorePosition } from '../../state/bytes-store.ts';
-import { CachingStore } from '../../state/caching-store.ts';
-import { ChangeLoggingStore } from '../../state/change-logging-store.ts';
+import type { StorePosition } from '../../state/bytes-store.ts';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../../state/checkpoint.ts';
 import { LevelDbStore, StoreCorruptedError, StoreOpenError } from '../../state/leveldb/level-store.ts';
-import { ExpiringStore, stampedCodec } from '../../state/expiring-store.ts';
-import { MeteredStore } from '../../state/metered-store.ts';
 import { CommittedReader } from '../../state/committed-reader.ts';
 import { TaskDirectory } from '../../state/task-directory.ts';
 import { ApplicationError, describeCause, IllegalStateError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
 import type { RecordOutput } from './record-output.ts';
+import { stackLayers, type ActiveStore, type StackOptions } from './active-store.ts';
 import { changelogPartition } from './restore.ts';
 
 /** Expired entries each store with a TTL examines per commit. */
@@ -18,7 +15,10 @@ const SWEEP_BATCH = 1000;
 /** Changelog records since the last checkpoint that make a commit write a new one. */
 const CHECKPOINT_DELTA = 10_000;
 
-/** One store of a task: its LevelDB, the layers over it, and how far its changelog is applied. */
+/**
+ * One store of a task as it is opened and restored: its LevelDB and how far its changelog is
+ * applied. Once the task runs, the layers over it are an {@link ActiveStore}.
+ */
 export interface TaskStore {
   readonly spec: CompiledStore;
   readonly partition: number;
@@ -32,14 +32,6 @@ export interface TaskStore {
   position: number;
   /** The position last written into the store with its data. */
   written: number | undefined;
-  cache?: CachingStore<unknown, unknown>;
-  /** The expiry layer of a store with a TTL. */
-  expiring?: ExpiringStore<unknown, unknown>;
-  store?: MeteredStore<unknown, unknown>;
-  /** Reads the committed state, for interactive queries. */
-  reader?: CommittedReader<unknown, unknown>;
-  /** A preloaded store's entries as restored, held until the task's processors are built. */
-  restored?: Array<[Buffer, Buffer]>;
 }
 
 export interface TaskStateOptions {
@@ -70,6 +62,12 @@ export class TaskState {
   private readonly log: Logger;
   /** Each store's position in the last checkpoint file written. */
   private readonly checkpointed = new Map<TaskStore, number>();
+  /** The stores with their layers, once the task runs (see {@link activate}). */
+  private active: ActiveStore[] | undefined;
+  /** Readers of what each store has committed, for queries from outside the task. */
+  private readonly readers = new Map<TaskStore, CommittedReader<unknown, unknown>>();
+  /** Preloaded stores' entries as restored, held until the task's processors are built. */
+  private preloaded = new Map<string, Array<[Buffer, Buffer]>>();
 
   private constructor(taskId: string, directory: TaskDirectory, stores: TaskStore[], log: Logger) {
     this.taskId = taskId;
@@ -111,7 +109,7 @@ export class TaskState {
     store.bytes = await LevelDbStore.open(store.spec.name, store.bytes.location);
     store.restoreFrom = undefined;
     store.written = undefined;
-    store.reader = undefined;
+    this.readers.delete(store);
   }
 
   /**
@@ -124,61 +122,50 @@ export class TaskState {
       if (!s.spec.preload) continue;
       const entries: Array<[Buffer, Buffer]> = [];
       for await (const entry of s.bytes.range()) entries.push(entry);
-      s.restored = entries;
+      this.preloaded.set(s.spec.name, entries);
     }
   }
 
   /** A preloaded store's restored entries, decoded, in the byte order of their keys. */
   restoredEntries(name: string): Array<[unknown, unknown]> {
-    const s = this.store(name);
-    if (!s.spec.preload) throw new IllegalStateError(`Store "${name}" is not preloaded; declare it with preload: true to read its restored entries.`);
-    if (s.restored === undefined) throw new IllegalStateError(`The restored entries of store "${name}" are only available while the task's processors are built.`);
-    const { keySerde, valueSerde, changelogTopic } = s.spec;
-    return s.restored.map(([key, value]) => [keySerde.deserialize(key, changelogTopic), valueSerde.deserialize(value, changelogTopic)]);
+    const { spec } = this.store(name);
+    if (!spec.preload) throw new IllegalStateError(`Store "${name}" is not preloaded; declare it with preload: true to read its restored entries.`);
+    const restored = this.preloaded.get(name);
+    if (restored === undefined) throw new IllegalStateError(`The restored entries of store "${name}" are only available while the task's processors are built.`);
+    const { keySerde, valueSerde, changelogTopic } = spec;
+    return restored.map(([key, value]) => [keySerde.deserialize(key, changelogTopic), valueSerde.deserialize(value, changelogTopic)]);
   }
 
   /** Drops the preloaded entries once the processors have read them. */
   releaseRestored(): void {
-    for (const s of this.stores) s.restored = undefined;
+    this.preloaded = new Map();
   }
 
   /**
-   * Stacks the layers over the restored stores; changes go to the changelog through `producer`.
-   * `writeThrough`: every cache passes each write down at once until {@link restoreCaching}.
+   * Stacks each store's layers over its restored LevelDB (see {@link stackLayers}): from now on
+   * the stores are handed out whole, by name. `writeThrough`: every cache passes each write down
+   * at once until {@link restoreCaching}.
    */
-  activate(producer: RecordOutput, onPressure: () => void, now: () => number, writeThrough = false): void {
-    for (const s of this.stores) {
-      const { spec, partition } = s;
-      let below: BytesStore = s.bytes;
-      if (!spec.sourceChangelog) {
-        below = new ChangeLoggingStore(s.bytes, {
-          send: (key, value, timestamp) => producer.send({ topic: spec.changelogTopic, partition, key, value, timestamp }),
-        });
-      }
-      if (spec.ttlMs === undefined) {
-        s.cache = new CachingStore(below, spec.keySerde, spec.valueSerde, spec.changelogTopic, { enabled: spec.caching && !writeThrough, onPressure });
-        s.store = new MeteredStore(s.cache);
-      } else {
-        const stamped = new CachingStore(below, spec.keySerde, stampedCodec(spec.valueSerde), spec.changelogTopic, { enabled: spec.caching && !writeThrough, onPressure });
-        s.cache = stamped as CachingStore<unknown, unknown>;
-        s.expiring = new ExpiringStore(stamped, { ttlMs: spec.ttlMs, now });
-        s.store = new MeteredStore(s.expiring);
-      }
-    }
+  activate(options: StackOptions): void {
+    this.active = this.stores.map((s) => stackLayers(s.spec, s.partition, s.bytes, options));
   }
 
   /** Turns each store's cache back to what its spec says (after a write-through stretch). */
   restoreCaching(): void {
-    for (const s of this.stores) s.cache!.setEnabled(s.spec.caching);
+    for (const s of this.activeStores()) s.cache.setEnabled(s.spec.caching);
   }
 
   /** A reader of what this store has committed (for queries from outside the task). */
   reader(name: string, now: () => number, onCorruption?: (error: StoreCorruptedError) => void): CommittedReader<unknown, unknown> | undefined {
     const found = this.stores.find((s) => s.spec.name === name);
     if (!found) return undefined;
-    const { spec } = found;
-    found.reader ??= new CommittedReader(found.bytes, spec.keySerde, spec.valueSerde, spec.changelogTopic, { ttlMs: spec.ttlMs, now, onCorruption });
-    return found.reader;
+    let reader = this.readers.get(found);
+    if (!reader) {
+      const { spec } = found;
+      reader = new CommittedReader(found.bytes, spec.keySerde, spec.valueSerde, spec.changelogTopic, { ttlMs: spec.ttlMs, now, onCorruption });
+      this.readers.set(found, reader);
+    }
+    return reader;
   }
 
   /** About how many bytes each store takes on disk. */
@@ -186,21 +173,27 @@ export class TaskState {
     return Promise.all(this.stores.map(async (s) => ({ store: s.spec.name, partition: s.partition, bytes: await s.bytes.approximateSize().catch(() => 0) })));
   }
 
-  store(name: string): TaskStore {
-    const found = this.stores.find((s) => s.spec.name === name);
-    if (!found?.store) throw new ApplicationError(`Task ${this.taskId} has no store "${name}".`);
+  /** A store of the running task, with its layers. */
+  store(name: string): ActiveStore {
+    const found = this.activeStores().find((s) => s.spec.name === name);
+    if (!found) throw new ApplicationError(`Task ${this.taskId} has no store "${name}".`);
     return found;
+  }
+
+  private activeStores(): ActiveStore[] {
+    if (!this.active) throw new IllegalStateError(`The stores of task ${this.taskId} are not active yet (still restoring).`);
+    return this.active;
   }
 
   /** Deletes up to {@link SWEEP_BATCH} expired entries of each store with a TTL whose sweep is due. */
   async sweepExpired(): Promise<void> {
     const now = Date.now();
-    for (const s of this.stores) if (s.expiring?.sweepDue(now)) await s.expiring.sweep(SWEEP_BATCH);
+    for (const s of this.activeStores()) if (s.expiring?.sweepDue(now)) await s.expiring.sweep(SWEEP_BATCH);
   }
 
   /** Passes every cached change down (to the changelog, and to the flush listeners). */
   flush(): void {
-    for (const s of this.stores) s.cache!.flush();
+    for (const s of this.activeStores()) s.cache.flush();
   }
 
   /**

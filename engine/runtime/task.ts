@@ -1,19 +1,19 @@
-import type { ErrorHandling } from '../dsl/graph.ts';
-import { ApplicationError, KafkaOperationError } from '../errors.ts';
 import type { ConsumedRecord, RecordHeader, TopicPartitionOffset } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CommitWork, Forward, PunctuationType, RecordContext, TopicOffset } from '../processors/processor.ts';
 import { Punctuators } from './punctuators.ts';
-import type { CompiledNode, CompiledSink, CompiledSource, Subtopology } from '../topology/compiled.ts';
+import type { CompiledStore, Subtopology } from '../topology/compiled.ts';
 import { IllegalStateError, ProcessingError } from '../errors.ts';
 import type { CachingStore } from '../../state/caching-store.ts';
 import type { CommittedReader } from '../../state/committed-reader.ts';
 import type { KeyValueStore, WriteContext } from '../../state/key-value-store.ts';
 import type { StoreProvider } from '../processors/processor.ts';
 import { StopProcessing, type RecordErrors } from './record-errors.ts';
-import type { TaskState } from './task-state.ts';
+import { TaskState, type TaskStateOptions } from './task-state.ts';
+import { StateMachine } from '../state-machine.ts';
 import type { RecordOutput } from './record-output.ts';
 import { asTaskCorrupted, detectingCorruption, FlushFailed, TaskCorrupted } from './task-signals.ts';
+import { fanOut, guarded, prefetcher, sinkForward, sourceEntry, type GuardedTask } from './record-path.ts';
 
 /** What a task needs from the application around it. */
 export interface TaskDependencies {
@@ -23,6 +23,21 @@ export interface TaskDependencies {
   /** Wall-clock time in ms since the epoch (Date.now, or a test driver's clock). */
   clock: () => number;
 }
+
+/**
+ * A task's phases: created (nothing open), restoring (stores open, being brought up to their
+ * changelogs), running (records flow), suspended (kept, with its stores open, while a
+ * rebalance decides whether it stays: for tasks that outlive a rebalance), closed.
+ */
+export type TaskPhase = 'created' | 'restoring' | 'running' | 'suspended' | 'closed';
+
+const TASK_TRANSITIONS: Record<TaskPhase, readonly TaskPhase[]> = {
+  created: ['restoring', 'closed'],
+  restoring: ['running', 'closed'],
+  running: ['suspended', 'closed'],
+  suspended: ['running', 'closed'],
+  closed: [],
+};
 
 /** How a task is set up besides its dependencies. */
 export interface TaskOptions {
@@ -57,8 +72,6 @@ interface Input {
   committed: number;
 }
 
-const noop: Forward = () => {};
-
 /**
  * A sub-topology at work on one partition number. Its per-record path is built once, as plain
  * function calls from source to sinks; `process` never awaits. Records of one partition are
@@ -70,7 +83,12 @@ export class Task {
   private readonly context: TaskRecordContext;
   private readonly inputs = new Map<string, Input>();
   private current: ConsumedRecord | undefined;
-  private readonly state: TaskState | undefined;
+  private state: TaskState | undefined;
+  /** created → restoring → running (↔ suspended) → closed; see {@link TASK_TRANSITIONS}. */
+  readonly phase: StateMachine<TaskPhase>;
+  private readonly subtopology: Subtopology;
+  private readonly deps: TaskDependencies;
+  private readonly options: TaskOptions;
   /** The largest record timestamp seen: the clock of stores with a TTL and of stream-time punctuation. */
   streamTime = 0;
   private readonly punctuators = new Punctuators();
@@ -85,15 +103,36 @@ export class Task {
   private writeThrough: boolean;
   private readonly onStoreDamaged: NonNullable<TaskOptions['onStoreDamaged']>;
 
-  constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies, state?: TaskState, options: TaskOptions = {}) {
-    const onStorePressure = options.onStorePressure ?? (() => {});
+  constructor(subtopology: Subtopology, partition: number, deps: TaskDependencies, options: TaskOptions = {}) {
     this.id = `${subtopology.id}_${partition}`;
     this.partition = partition;
-    this.state = state;
+    this.subtopology = subtopology;
+    this.deps = deps;
+    this.options = options;
+    this.phase = new StateMachine<TaskPhase>(`task ${this.id}`, 'created', TASK_TRANSITIONS);
     this.onStoreDamaged = options.onStoreDamaged ?? (() => {});
-    this.writeThrough = (options.writeThrough ?? false) && state !== undefined;
-    state?.activate(deps.producer, onStorePressure, () => this.streamTime, this.writeThrough);
+    this.writeThrough = options.writeThrough ?? false;
     this.context = { topic: '', partition, offset: -1, timestamp: 0, headers: undefined };
+  }
+
+  /** Opens the task's stores (created → restoring); restoration is the caller's (restore.ts). */
+  async open(stores: CompiledStore[] | undefined, options: Omit<TaskStateOptions, 'log'>): Promise<TaskState | undefined> {
+    this.phase.transition('restoring');
+    if (stores) this.state = await TaskState.open(this.id, this.partition, stores, { ...options, log: this.deps.log });
+    return this.state;
+  }
+
+  /**
+   * Builds the per-record path over the restored stores (→ running): each node's processor,
+   * from the sinks back to the sources, as plain function calls.
+   */
+  start(): void {
+    this.phase.transition('running');
+    const { deps, subtopology } = this;
+    const onStorePressure = this.options.onStorePressure ?? (() => {});
+    const state = this.state;
+    this.writeThrough &&= state !== undefined;
+    state?.activate({ producer: deps.producer, onPressure: onStorePressure, now: () => this.streamTime, writeThrough: this.writeThrough });
     const log = deps.log.child({ task: this.id });
     const context = this.context;
     const stores: StoreProvider = {
@@ -115,19 +154,20 @@ export class Task {
     const holdPosition = (position: () => TopicOffset | undefined) => void this.holds.push(position);
     const onClose = (release: () => Promise<void> | void) => void this.releases.push(release);
     const record = () => this.current;
+    const guard: GuardedTask = { id: this.id, current: () => this.current, unwritable: (operator, error) => this.unwritable(operator, error), errors: deps.errors };
     const forwards = new Map<string, Forward>();
     for (const node of [...subtopology.nodes].reverse()) {
       const children = new Map(node.children.map((child) => [child, forwards.get(child)!]));
       const next = fanOut([...children.values()]);
       if (node.kind === 'source') {
         for (const topic of node.topics) {
-          this.inputs.set(topic, { topic, run: this.sourceEntry(node, next, deps), prefetch: prefetcher(node), next: -1, committed: -1 });
+          this.inputs.set(topic, { topic, run: sourceEntry(node, next, deps.errors), prefetch: prefetcher(node), next: -1, committed: -1 });
         }
         continue;
       }
       const forward =
         node.kind === 'sink'
-          ? this.sinkForward(node, deps.producer)
+          ? sinkForward(node, deps.producer, context)
           : node.supplier({
               name: node.name,
               context,
@@ -145,7 +185,7 @@ export class Task {
               record,
               fail: (raw, error) => deps.errors.handle(node.onError, { raw, stage: 'processing', operator: node.name, error }),
             });
-      forwards.set(node.name, this.guard(node, forward, deps.errors));
+      forwards.set(node.name, guarded(node, forward, guard));
     }
     state?.releaseRestored();
   }
@@ -275,7 +315,10 @@ export class Task {
     this.state?.checkpoint();
   }
 
+  /** Closes the stores (they stay on disk) and releases what the nodes hold; from any phase. */
   async close(): Promise<void> {
+    if (this.phase.is('closed')) return;
+    this.phase.transition('closed');
     try {
       await this.state?.close();
     } finally {
@@ -311,38 +354,6 @@ export class Task {
     }
   }
 
-  private sourceEntry(source: CompiledSource, next: Forward, deps: TaskDependencies): (raw: ConsumedRecord) => void {
-    const { keySerde, valueSerde, onError, name } = source;
-    return (raw) => {
-      let key: unknown;
-      let value: unknown;
-      try {
-        key = keySerde.deserialize(raw.key, raw.topic);
-        value = valueSerde.deserialize(raw.value, raw.topic);
-      } catch (error) {
-        deps.errors.handle(onError, { raw, stage: 'deserialization', operator: name, error });
-        return;
-      }
-      next(key, value);
-    };
-  }
-
-  private sinkForward(sink: CompiledSink, producer: RecordOutput): Forward {
-    const { keySerde, valueSerde, topic } = sink;
-    const context = this.context;
-    const chooser = typeof topic === 'string' ? undefined : topic;
-    return (key, value) => {
-      const target = chooser ? chooser(key, value, context) : (topic as string);
-      producer.send({
-        topic: target,
-        key: keySerde.serialize(key, target),
-        value: valueSerde.serialize(value, target),
-        headers: context.headers,
-        timestamp: context.timestamp,
-      });
-    };
-  }
-
   /**
    * A failure outside any record: at a commit's flush, the first time, the task is to process
    * its records again with its caches passing each write on at once ({@link FlushFailed});
@@ -353,45 +364,4 @@ export class Task {
     if (this.flushing && !this.writeThrough) return new FlushFailed(this.id, error);
     return new StopProcessing(new ProcessingError(operator, 'an update flushed from a store', error));
   }
-
-  /** Applies the node's error handling to anything its own code throws. */
-  private guard(node: Exclude<CompiledNode, CompiledSource>, forward: Forward, errors: RecordErrors): Forward {
-    const handling: ErrorHandling = node.onError;
-    const operator = node.name;
-    return (key, value) => {
-      try {
-        forward(key, value);
-      } catch (error) {
-        if (error instanceof StopProcessing || error instanceof FlushFailed) throw error;
-        // A damaged store is the store's fault, not the operator's or the record's.
-        const corrupted = asTaskCorrupted(this.id, error);
-        if (corrupted) throw corrupted;
-        // A producer that failed fatally cannot write anywhere, dead-letter topics included.
-        if (error instanceof KafkaOperationError && error.fatal) {
-          throw new StopProcessing(new ApplicationError(`The producer failed fatally: ${error.message}`, { cause: error }));
-        }
-        // Outside a record (a cache flush) there are no original bytes to route: stop.
-        if (this.current === undefined) throw this.unwritable(operator, error);
-        errors.handle(handling, { raw: this.current!, stage: 'processing', operator, error });
-      }
-    };
-  }
-}
-
-function prefetcher(source: CompiledSource): Input['prefetch'] {
-  const { keySerde, valueSerde } = source;
-  if (!keySerde.prefetch && !valueSerde.prefetch) return undefined;
-  return (raw) => {
-    const key = keySerde.prefetch?.(raw.key, raw.topic);
-    const value = valueSerde.prefetch?.(raw.value, raw.topic);
-    return key && value ? Promise.all([key, value]) : (key ?? value);
-  };
-}
-
-function fanOut(children: Forward[]): Forward {
-  if (children.length === 0) return noop;
-  if (children.length === 1) return children[0]!;
-  return (key, value) => {
-    for (let i = 0; i < children.length; i++) children[i]!(key, value);
-  };
 }

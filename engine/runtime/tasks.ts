@@ -6,15 +6,17 @@ import { Mutex } from './mutex.ts';
 import { describeCause } from '../errors.ts';
 import { findStoreCorruption } from '../../state/leveldb/store-errors.ts';
 import { needsPrefetch } from './serde-preparation.ts';
-import { Task, type TaskDependencies } from './task.ts';
+import { Task, type TaskDependencies, type TaskPhase } from './task.ts';
 import type { TaskCorrupted } from './task-signals.ts';
-import { TaskState } from './task-state.ts';
+import type { TaskState } from './task-state.ts';
 import type { RecordOutput } from './record-output.ts';
 
 /** How tasks are recreated in place (see {@link Tasks.reset}). */
 interface Recreation {
   /** Tasks whose stores were found damaged: wiped and restored from scratch. */
   wipe?: ReadonlySet<string>;
+  /** Set on the second try, after damage was found while restoring. */
+  retried?: boolean;
   /** Tasks whose caches pass every write on at once until their next commit. */
   writeThrough?: ReadonlySet<string>;
   /** Where changelog partitions stood at the last commit: restoration goes no further. */
@@ -46,8 +48,6 @@ export class Tasks {
   private readonly storesOf = new Map<number, CompiledStore[]>();
   /** Serialises assignment, revocation and resets, which a rebalance and the loop may ask for at once. */
   private readonly changes = new Mutex();
-  /** Tasks being created: their stores open and restore. */
-  private readonly restoring = new Set<string>();
   /** Whether some source's serdes fetch before they read (see {@link prefetch}). */
   private readonly prefetching: boolean;
   /** Called whenever tasks start restoring, start running or go. */
@@ -86,17 +86,28 @@ export class Tasks {
     return this.route.get(topic)?.[partition];
   }
 
+  /** How many tasks run here. */
   get size(): number {
-    return this.tasks.size;
+    return this.running().length;
   }
 
+  /** The ids of the tasks running here. */
   ids(): string[] {
-    return [...this.tasks.keys()].sort();
+    return this.idsIn('running', 'suspended');
   }
 
-  /** The ids of tasks whose stores are being restored (assigned here, not running yet). */
+  /** The ids of tasks assigned here that do not run yet (their stores are being restored). */
   restoringIds(): string[] {
-    return [...this.restoring].sort();
+    return this.idsIn('created', 'restoring', 'closed');
+  }
+
+  /** The tasks that run (records flow to them, commits include them), as `{ task }` entries. */
+  private running(): Array<{ task: Task }> {
+    return [...this.tasks.values()].filter(({ task }) => task.phase.is('running'));
+  }
+
+  private idsIn(...phases: TaskPhase[]): string[] {
+    return [...this.tasks.values()].filter(({ task }) => task.phase.is(...phases)).map(({ task }) => task.id).sort();
   }
 
   /**
@@ -104,15 +115,15 @@ export class Tasks {
    * the store's committed state), restoring, or not here.
    */
   query(taskId: string, store: string): { state: 'running'; reader: CommittedReader<unknown, unknown> } | { state: 'restoring' | 'absent' } {
-    const entry = this.tasks.get(taskId);
-    const reader = entry?.task.reader(store);
-    if (reader) return { state: 'running', reader };
-    return { state: this.restoring.has(taskId) ? 'restoring' : 'absent' };
+    const task = this.tasks.get(taskId)?.task;
+    if (!task) return { state: 'absent' };
+    const reader = task.phase.is('running', 'suspended') ? task.reader(store) : undefined;
+    return reader ? { state: 'running', reader } : { state: 'restoring' };
   }
 
   /** About how many bytes each store of each task takes on disk. */
   async storeSizes(): Promise<Array<{ store: string; partition: number; bytes: number }>> {
-    const sizes = await Promise.all([...this.tasks.values()].map(({ task }) => task.storeSizes()));
+    const sizes = await Promise.all(this.running().map(({ task }) => task.storeSizes()));
     return sizes.flat();
   }
 
@@ -126,36 +137,39 @@ export class Tasks {
 
   private async create(partitions: TopicPartition[], recreate: Recreation = {}): Promise<void> {
     const { wipe = new Set(), writeThrough = new Set(), upTo = new Map() } = recreate;
-    const created = new Map<string, { sub: Subtopology; partition: number }>();
+    const created: Task[] = [];
     for (const { topic, partition } of partitions) {
       const sub = this.subtopologyOf.get(topic);
-      if (sub && !this.tasks.has(`${sub.id}_${partition}`)) created.set(`${sub.id}_${partition}`, { sub, partition });
-    }
-    for (const id of created.keys()) this.restoring.add(id);
-    if (created.size > 0) this.onChange();
-    let states: Map<string, TaskState>;
-    try {
-      try {
-        states = await this.openStates(created, wipe, upTo);
-      } catch (err) {
-        // Damage met while restoring or preloading (LevelDB reads tables lazily): once more,
-        // with those tasks' stores wiped.
-        if (!findStoreCorruption(err)) throw err;
-        this.deps.log.warn({ err: describeCause(err) }, 'a store was found damaged while it was restored; wiping it and restoring again');
-        states = await this.openStates(created, new Set(created.keys()), upTo);
-      }
-    } finally {
-      for (const id of created.keys()) this.restoring.delete(id);
-      if (created.size > 0) queueMicrotask(() => this.onChange());
-    }
-    for (const [id, { sub, partition }] of created) {
-      const task = new Task(sub, partition, this.deps, states.get(id), {
+      if (!sub) continue;
+      const id = `${sub.id}_${partition}`;
+      const entry = this.tasks.get(id);
+      // New, or in place of a closed one (a rewind): until it runs, queries answer "restoring".
+      if (entry && !entry.task.phase.is('closed')) continue;
+      const task = new Task(sub, partition, this.deps, {
         onStorePressure: () => (this.commitRequested = true),
         onStoreDamaged: (damage) => this.damaged.set(damage.taskId, damage),
         writeThrough: writeThrough.has(id),
       });
       this.tasks.set(id, { task, assigned: new Set() });
+      created.push(task);
     }
+    if (created.length === 0) return;
+    this.onChange();
+    try {
+      await this.openAndRestore(created, wipe, upTo);
+    } catch (err) {
+      await Promise.all(created.map((task) => task.close()));
+      // Damage met while restoring or preloading (LevelDB reads tables lazily): once more,
+      // with those tasks' stores wiped.
+      if (!findStoreCorruption(err) || recreate.retried) {
+        for (const task of created) this.tasks.delete(task.id);
+        this.onChange();
+        throw err;
+      }
+      this.deps.log.warn({ err: describeCause(err) }, 'a store was found damaged while it was restored; wiping it and restoring again');
+      return this.create(partitions, { ...recreate, wipe: new Set(created.map((t) => t.id)), retried: true });
+    }
+    for (const task of created) task.start();
     for (const { topic, partition } of partitions) {
       const sub = this.subtopologyOf.get(topic);
       if (!sub) continue;
@@ -164,23 +178,18 @@ export class Tasks {
       if (!this.route.has(topic)) this.route.set(topic, []);
       this.route.get(topic)![partition] = entry.task;
     }
+    queueMicrotask(() => this.onChange());
   }
 
-  /** Opens and restores the state of new tasks; on failure, closes what it opened. */
-  private async openStates(created: Map<string, { sub: Subtopology; partition: number }>, wipe: ReadonlySet<string>, upTo: ReadonlyMap<string, number>): Promise<Map<string, TaskState>> {
-    const states = new Map<string, TaskState>();
-    try {
-      for (const [id, { sub, partition }] of created) {
-        const stores = this.storesOf.get(sub.id);
-        if (stores) states.set(id, await TaskState.open(id, partition, stores, { ...this.stateDeps, log: this.deps.log, wipe: wipe.has(id) }));
-      }
-      await this.stateDeps.restore([...states.values()], upTo);
-      for (const state of states.values()) await state.preload();
-      return states;
-    } catch (err) {
-      await Promise.all([...states.values()].map((s) => s.close()));
-      throw err;
+  /** Opens the new tasks' stores and brings them up to their changelogs (they are then restoring). */
+  private async openAndRestore(created: Task[], wipe: ReadonlySet<string>, upTo: ReadonlyMap<string, number>): Promise<void> {
+    const states: TaskState[] = [];
+    for (const task of created) {
+      const state = await task.open(this.storesOf.get(Number(task.id.split('_')[0])), { ...this.stateDeps, wipe: wipe.has(task.id) });
+      if (state) states.push(state);
     }
+    await this.stateDeps.restore(states, upTo);
+    for (const state of states) await state.preload();
   }
 
   /** Forgets revoked partitions; a task with none left is closed (its stores stay on disk). Commit first. */
@@ -232,9 +241,8 @@ export class Tasks {
       const partitions = this.assignedPartitions();
       const upTo = new Map<string, number>();
       for (const { task } of this.tasks.values()) for (const [id, offset] of task.changelogPositions()) upTo.set(id, offset);
-      // Queries of these tasks answer "restoring" until they run again.
-      for (const id of this.tasks.keys()) this.restoring.add(id);
-      await this.closeEvery();
+      // The closed tasks stay listed until new ones take their place: queries answer "restoring".
+      await this.closeEvery(false);
       await this.create(partitions, { ...recreate, upTo });
     });
   }
@@ -244,9 +252,9 @@ export class Tasks {
     return this.changes.run(() => this.closeEvery());
   }
 
-  private async closeEvery(): Promise<void> {
+  private async closeEvery(forget = true): Promise<void> {
     const all = [...this.tasks.values()].map((e) => e.task);
-    this.tasks.clear();
+    if (forget) this.tasks.clear();
     this.route.clear();
     if (all.length > 0) this.onChange();
     await Promise.all(all.map((task) => task.close()));
@@ -254,13 +262,13 @@ export class Tasks {
 
   /** True when some task has a wall-clock punctuation due at `now`. */
   punctuationDue(now: number): boolean {
-    for (const { task } of this.tasks.values()) if (task.punctuationDue(now)) return true;
+    for (const { task } of this.running()) if (task.punctuationDue(now)) return true;
     return false;
   }
 
   /** Runs every wall-clock punctuation due at `now`. Throws only StopProcessing. */
   punctuate(now: number): void {
-    for (const { task } of this.tasks.values()) if (task.punctuationDue(now)) task.punctuate('wall-clock', now);
+    for (const { task } of this.running()) if (task.punctuationDue(now)) task.punctuate('wall-clock', now);
   }
 
   /**
@@ -268,18 +276,18 @@ export class Tasks {
    * close or the application stops. Waits for all of them before it throws the first failure.
    */
   async beforeCommit(drain = false): Promise<void> {
-    const outcomes = await Promise.allSettled([...this.tasks.values()].map(({ task }) => task.beforeCommit(drain)));
+    const outcomes = await Promise.allSettled(this.running().map(({ task }) => task.beforeCommit(drain)));
     const failed = outcomes.find((o) => o.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
   /** Deletes a bounded number of expired entries from stores with a TTL (before a commit). */
   async sweepExpired(): Promise<void> {
-    for (const { task } of this.tasks.values()) await task.sweepExpired();
+    for (const { task } of this.running()) await task.sweepExpired();
   }
 
   flushState(): void {
-    for (const { task } of this.tasks.values()) task.flushState();
+    for (const { task } of this.running()) task.flushState();
     this.commitRequested = false;
   }
 
@@ -291,15 +299,15 @@ export class Tasks {
   async afterCommit(offsets: TopicPartitionOffset[], producer: RecordOutput): Promise<void> {
     this.committed(offsets);
     const progressed = new Set(offsets.map((o) => this.forRecord(o.topic, o.partition)));
-    for (const { task } of this.tasks.values()) task.advance(producer, progressed.has(task));
-    await Promise.all([...this.tasks.values()].map(({ task }) => task.writeState()));
-    for (const { task } of this.tasks.values()) task.checkpoint();
+    for (const { task } of this.running()) task.advance(producer, progressed.has(task));
+    await Promise.all(this.running().map(({ task }) => task.writeState()));
+    for (const { task } of this.running()) task.checkpoint();
   }
 
   /** Every position processed and not yet committed. */
   uncommitted(): TopicPartitionOffset[] {
     const offsets: TopicPartitionOffset[] = [];
-    for (const { task } of this.tasks.values()) offsets.push(...task.uncommitted());
+    for (const { task } of this.running()) offsets.push(...task.uncommitted());
     return offsets;
   }
 
