@@ -244,7 +244,7 @@ export class Application {
       },
     });
     const protocol: CommitProtocol = this.exactlyOnce ? new ExactlyOnce(this.producer, this.consumer, this.log) : new AtLeastOnce(this.producer, this.consumer, this.log);
-    this.loop = new ProcessingLoop(this.consumer, this.producer, protocol, this.tasks, this.loopOptions, this.log);
+    this.loop = new ProcessingLoop({ source: this.consumer, output: this.producer, protocol, tasks: this.tasks, options: this.loopOptions, log: this.log });
     const repartitions = new Set(this.topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
     if (repartitions.size > 0) {
       const purge = (this.purge = new RepartitionPurge(KafkaAdmin.connect(connection), repartitions, this.settings.repartitionPurgeIntervalMs ?? 30_000, this.log));

@@ -1,5 +1,3 @@
-import type { KafkaConsumer } from '../kafka/consumer.ts';
-import type { KafkaProducer } from '../kafka/producer.ts';
 import type { ConsumedRecord, TopicPartitionOffset } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
 import { DeliveryError, describeCause, ExternalSystemUnavailable } from '../errors.ts';
@@ -8,6 +6,19 @@ import type { CommitProtocol } from './commit-protocol.ts';
 import { Mutex } from './mutex.ts';
 import { StopProcessing } from './record-errors.ts';
 import type { Tasks } from './tasks.ts';
+import type { LoopOutput, RecordSource } from './record-source.ts';
+
+/** What a processing loop works with. */
+export interface LoopParts {
+  source: RecordSource;
+  output: LoopOutput;
+  protocol: CommitProtocol;
+  tasks: Tasks;
+  options: LoopOptions;
+  log: Logger;
+  /** Wall-clock time; default Date.now. */
+  clock?: () => number;
+}
 
 export interface LoopOptions {
   /** Records taken from the consumer at once. */
@@ -30,12 +41,14 @@ export class ProcessingLoop {
   private stopping = false;
   private readonly lock = new Mutex();
   private nextCommitAt = 0;
-  private readonly consumer: KafkaConsumer;
-  private readonly producer: KafkaProducer;
+  private readonly source: RecordSource;
+  private readonly output: LoopOutput;
   private readonly protocol: CommitProtocol;
   private readonly tasks: Tasks;
   private readonly options: LoopOptions;
   private readonly log: Logger;
+  /** Wall-clock time: commit intervals, wall-clock punctuation, pauses (Date.now, or a test driver's clock). */
+  private readonly clock: () => number;
   processed = 0;
   commits = 0;
   /** Times the tasks went back to the last commit (exactly-once, after an aborted transaction). */
@@ -53,19 +66,20 @@ export class ProcessingLoop {
   /** Told of the positions each commit committed, none when idle (the repartition topics' purge). */
   onOffsetsCommitted: (offsets: TopicPartitionOffset[]) => void = () => {};
 
-  constructor(consumer: KafkaConsumer, producer: KafkaProducer, protocol: CommitProtocol, tasks: Tasks, options: LoopOptions, log: Logger) {
-    this.consumer = consumer;
-    this.producer = producer;
-    this.protocol = protocol;
-    this.tasks = tasks;
-    this.options = options;
-    this.log = log;
+  constructor(parts: LoopParts) {
+    this.source = parts.source;
+    this.output = parts.output;
+    this.protocol = parts.protocol;
+    this.tasks = parts.tasks;
+    this.options = parts.options;
+    this.log = parts.log;
+    this.clock = parts.clock ?? Date.now;
   }
 
   /** Runs until `stop()`, then commits what was processed. Rejects on a fatal error. */
   async run(): Promise<void> {
-    this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
-    while (!this.stopping) await this.lock.run(() => this.iteration());
+    this.nextCommitAt = this.clock() + this.options.commitIntervalMs;
+    while (!this.stopping) await this.lock.run(() => this.step());
     await this.lock.run(() => this.commit({ drain: true }));
   }
 
@@ -98,16 +112,17 @@ export class ProcessingLoop {
       else if (err instanceof FlushFailed) await this.replayWritingThrough(err);
       else if (this.protocol.guarantee === 'at_least_once' && findTooLarge(err)) await this.replayRefused(findTooLarge(err)!);
       else throw err;
-      this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
+      this.nextCommitAt = this.clock() + this.options.commitIntervalMs;
     }
   }
 
   private async commitOnce(options: { drain?: boolean }): Promise<void> {
     const started = performance.now();
-    const startedAt = Date.now();
+    const startedAt = this.clock();
     await this.protocol.prepare();
+    let offsets;
     try {
-      await this.tasks.beforeCommit(options.drain ?? false);
+      offsets = await this.tasks.prepareCommit(options.drain ?? false);
     } catch (err) {
       if (!(err instanceof ExternalSystemUnavailable)) throw err;
       await this.pauseForExternalSystem(err);
@@ -115,9 +130,6 @@ export class ProcessingLoop {
     }
     this.unavailableSince = undefined;
     this.pauseMs = 0;
-    await this.tasks.sweepExpired();
-    this.tasks.flushState();
-    const offsets = this.tasks.uncommitted();
     const outcome = await this.protocol.commit(offsets);
     if (outcome === 'aborted') {
       await this.rewind();
@@ -128,7 +140,7 @@ export class ProcessingLoop {
       }
       // Also when idle (no offsets): positions committed earlier may still be waiting for a purge.
       if (outcome === 'committed') this.onOffsetsCommitted(offsets);
-      await this.tasks.afterCommit(outcome === 'committed' ? offsets : [], this.producer);
+      await this.tasks.finishCommit(outcome === 'committed' ? offsets : [], this.output);
       if (offsets.length > 0) this.onCommitted((performance.now() - started) / 1000);
     }
     // The interval runs from the start of this commit, as in Kafka Streams: a commit that takes
@@ -145,15 +157,15 @@ export class ProcessingLoop {
    * background thread keeps the group membership alive.
    */
   private async pauseForExternalSystem(err: ExternalSystemUnavailable): Promise<void> {
-    const now = Date.now();
+    const now = this.clock();
     this.unavailableSince ??= now;
     this.pauseMs = this.pauseMs === 0 ? 200 : Math.min(this.pauseMs * 2, 10_000);
     this.externalPauses++;
     this.log.warn({ err: err.message, operator: err.operator, pauseMs: this.pauseMs, awayMs: now - this.unavailableSince }, 'an external system is unavailable; going back to the last commit and pausing');
-    if (!(await this.protocol.abandon())) await this.producer.flush().catch(() => undefined);
+    if (!(await this.protocol.abandon())) await this.output.flush().catch(() => undefined);
     await this.rewind();
     if (!this.stopping) await new Promise((resolve) => setTimeout(resolve, this.pauseMs));
-    this.nextCommitAt = Date.now() + this.options.commitIntervalMs;
+    this.nextCommitAt = this.clock() + this.options.commitIntervalMs;
   }
 
   /**
@@ -173,7 +185,7 @@ export class ProcessingLoop {
   private async rewind(recreate?: Parameters<Tasks['reset']>[0]): Promise<void> {
     this.rewinds++;
     const partitions = this.tasks.assignedPartitions();
-    await this.consumer.seekToCommitted(partitions);
+    await this.source.seekToCommitted(partitions);
     await this.tasks.reset(recreate);
     this.log.info({ partitions: partitions.length }, 'tasks went back to the last commit');
   }
@@ -186,7 +198,7 @@ export class ProcessingLoop {
    */
   private async replayWritingThrough(failed: FlushFailed): Promise<void> {
     this.log.warn({ task: failed.taskId, err: describeCause(failed.cause) }, 'an update could not be written at the commit; going back to the last commit to process the records again one write at a time');
-    if (!(await this.protocol.abandon())) await this.producer.flush().catch(() => undefined);
+    if (!(await this.protocol.abandon())) await this.output.flush().catch(() => undefined);
     await this.rewind({ writeThrough: new Set([failed.taskId]) });
   }
 
@@ -210,7 +222,7 @@ export class ProcessingLoop {
   private async recover(corrupted: TaskCorrupted): Promise<void> {
     this.recoveries++;
     this.log.error({ task: corrupted.taskId, store: corrupted.corruption.store, err: describeCause(corrupted.corruption.cause) }, 'a store is damaged; wiping it, restoring it from its changelog and going back to the last commit');
-    if (!(await this.protocol.abandon())) await this.producer.flush().catch(() => undefined);
+    if (!(await this.protocol.abandon())) await this.output.flush().catch(() => undefined);
     await this.rewind({ wipe: new Set([corrupted.taskId]) });
   }
 
@@ -230,13 +242,18 @@ export class ProcessingLoop {
     if (run > 0) this.consumedByTopic.set(topic, (this.consumedByTopic.get(topic) ?? 0) + run);
   }
 
-  private async iteration(): Promise<void> {
+  /**
+   * One turn of the loop: recovers a task a query found damaged, takes a batch, processes it
+   * record by record, runs the wall-clock punctuations due, and commits when the interval has
+   * passed, the producer is far behind, or a store asked. Throws the reason processing stopped.
+   */
+  async step(): Promise<void> {
     const damaged = this.tasks.takeDamaged();
     if (damaged) await this.recover(damaged);
     // Cleared once processed: this frame would otherwise keep every record of the batch alive
     // through the commit that may follow (its wait for delivery), so that they outlive more
     // young-generation collections and are promoted to the old generation.
-    let batch: ConsumedRecord[] | undefined = await this.consumer.consume(this.options.maxBatch, this.options.pollTimeoutMs);
+    let batch: ConsumedRecord[] | undefined = await this.source.consume(this.options.maxBatch, this.options.pollTimeoutMs);
     const count = batch.length;
     if (count > 0) await this.protocol.prepare();
     const fetching = this.tasks.prefetch(batch);
@@ -251,7 +268,7 @@ export class ProcessingLoop {
       this.countConsumed(batch);
       batch = undefined;
       // Wall-clock punctuation runs between batches, so a quiet stream still gets its calls.
-      const now = Date.now();
+      const now = this.clock();
       if (this.tasks.punctuationDue(now)) {
         if (count === 0) await this.protocol.prepare();
         this.tasks.punctuate(now);
@@ -273,7 +290,7 @@ export class ProcessingLoop {
       throw err.reason;
     }
     this.processed += count;
-    if (Date.now() >= this.nextCommitAt || this.producer.inFlight >= this.options.maxInFlight || this.tasks.commitRequested) await this.commit();
+    if (this.clock() >= this.nextCommitAt || this.output.inFlight >= this.options.maxInFlight || this.tasks.commitRequested) await this.commit();
   }
 }
 

@@ -272,31 +272,29 @@ export class Tasks {
   }
 
   /**
-   * Runs every task's commit work (external writes), tasks side by side; `drain` before tasks
-   * close or the application stops. Waits for all of them before it throws the first failure.
+   * The first half of a commit, before the commit protocol makes anything durable: every task's
+   * commit work (external writes; `drain` finishes what is in flight, before tasks close or the
+   * loop stops), then expired entries swept, then the caches flushed (their changes go to the
+   * changelogs and downstream). Returns the input positions to commit. Waits for every task's
+   * commit work before it throws the first failure.
    */
-  async beforeCommit(drain = false): Promise<void> {
+  async prepareCommit(drain: boolean): Promise<TopicPartitionOffset[]> {
     const outcomes = await Promise.allSettled(this.running().map(({ task }) => task.beforeCommit(drain)));
     const failed = outcomes.find((o) => o.status === 'rejected');
     if (failed) throw failed.reason;
-  }
-
-  /** Deletes a bounded number of expired entries from stores with a TTL (before a commit). */
-  async sweepExpired(): Promise<void> {
     for (const { task } of this.running()) await task.sweepExpired();
-  }
-
-  flushState(): void {
     for (const { task } of this.running()) task.flushState();
     this.commitRequested = false;
+    return this.uncommitted();
   }
 
   /**
-   * After the positions `offsets` (and every record sent before them) became durable: the tasks
-   * take note, their stores' changelog positions move on, the stores' staged changes are written
-   * to LevelDB with those positions, and checkpoint files are written when due.
+   * The second half, once the positions `offsets` (and every record sent before them) are
+   * durable: the tasks take note, their stores' changelog positions move on, the stores' staged
+   * changes are written to LevelDB with those positions, and checkpoint files are written when
+   * due. Not called when the protocol aborted (the tasks go back to the last commit instead).
    */
-  async afterCommit(offsets: TopicPartitionOffset[], producer: RecordOutput): Promise<void> {
+  async finishCommit(offsets: TopicPartitionOffset[], producer: RecordOutput): Promise<void> {
     this.committed(offsets);
     const progressed = new Set(offsets.map((o) => this.forRecord(o.topic, o.partition)));
     for (const { task } of this.running()) task.advance(producer, progressed.has(task));
@@ -305,13 +303,13 @@ export class Tasks {
   }
 
   /** Every position processed and not yet committed. */
-  uncommitted(): TopicPartitionOffset[] {
+  private uncommitted(): TopicPartitionOffset[] {
     const offsets: TopicPartitionOffset[] = [];
     for (const { task } of this.running()) offsets.push(...task.uncommitted());
     return offsets;
   }
 
-  committed(offsets: TopicPartitionOffset[]): void {
+  private committed(offsets: TopicPartitionOffset[]): void {
     for (const offset of offsets) this.forRecord(offset.topic, offset.partition)?.committed([offset]);
   }
 }

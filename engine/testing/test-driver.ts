@@ -7,7 +7,9 @@ import { describeCause, IllegalStateError, TopologyError } from '../errors.ts';
 import type { ConsumedRecord, ProducerRecord, RecordHeader } from '../kafka/records.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { compileApplication, type ApplicationDefinition, type ApplicationSettings } from '../runtime/definition.ts';
-import { RecordErrors, StopProcessing } from '../runtime/record-errors.ts';
+import { RecordErrors } from '../runtime/record-errors.ts';
+import { ProcessingLoop } from '../runtime/processing-loop.ts';
+import { InProcessCommit } from './in-process-commit.ts';
 import { prepareSerdes } from '../runtime/serde-preparation.ts';
 import { Tasks } from '../runtime/tasks.ts';
 import { Serdes, type Serde } from '../serde/serde.ts';
@@ -76,6 +78,7 @@ export class TestDriver {
   private constructor(
     readonly topology: CompiledTopology,
     private readonly tasks: Tasks,
+    private readonly loop: ProcessingLoop,
     private readonly log: TopicLog,
     private readonly stateDir: { path: string; owned: boolean },
     /** The wall clock, shared with the tasks. */
@@ -102,7 +105,17 @@ export class TestDriver {
       // Fresh stores: nothing to restore (a driver's state directory is its own).
       { stateDir: stateDir.path, applicationId: settings.applicationId, restore: async () => {} },
     );
-    const driver = new TestDriver(topology, tasks, log, stateDir, time, settings);
+    const loop = new ProcessingLoop({
+      source: log,
+      output: log,
+      protocol: new InProcessCommit(log),
+      tasks,
+      // The driver commits after each call: no commit by interval or by records in flight.
+      options: { maxBatch: 5_000, pollTimeoutMs: 0, commitIntervalMs: Number.POSITIVE_INFINITY, maxInFlight: Number.POSITIVE_INFINITY },
+      log: logger,
+      clock,
+    });
+    const driver = new TestDriver(topology, tasks, loop, log, stateDir, time, settings);
     await tasks.assign([...read].map((topic) => ({ topic, partition: 0 })));
     // The first check sets each wall-clock schedule's first due time.
     tasks.punctuate(time.now);
@@ -164,7 +177,6 @@ export class TestDriver {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`advanceWallClockTime needs a non-negative number of milliseconds, not ${ms}`);
     return this.serially(async () => {
       this.time.now += ms;
-      this.punctuate();
       await this.settle();
     });
   }
@@ -183,7 +195,7 @@ export class TestDriver {
       if (this.closed) return;
       this.closed = true;
       try {
-        await this.commit();
+        await this.loop.commit({ drain: true });
       } finally {
         await this.tasks.closeAll();
         if (this.stateDir.owned) fs.rmSync(this.stateDir.path, { recursive: true, force: true });
@@ -213,54 +225,18 @@ export class TestDriver {
   }
 
   /**
-   * Processes every pending record (and what they send to topics the topology reads), runs the
-   * punctuations due, commits; again while punctuations or commits sent more.
+   * Runs the application's processing loop over the driver's topics until nothing is pending:
+   * batch by batch (what a batch sends to topics the topology reads comes in the next), with the
+   * wall-clock punctuations due after each, then a draining commit (a sink's writes in flight
+   * finish, so every effect of the call is visible when it returns); again while that sent more.
+   * A record that fails with `fail` throws the error the application would stop with.
    */
   private async settle(): Promise<void> {
     do {
-      await this.process();
-      this.punctuate();
-      await this.commit();
+      do await this.loop.step();
+      while (this.log.waiting > 0);
+      await this.loop.commit({ drain: true });
     } while (this.log.waiting > 0);
-  }
-
-  /** Processes what is pending batch by batch, as the loop does: what a batch sends comes in the next. */
-  private async process(): Promise<void> {
-    for (let batch = this.log.takePending(); batch.length > 0; batch = this.log.takePending()) {
-      const fetching = this.tasks.prefetch(batch);
-      if (fetching) await fetching;
-      for (const record of batch) {
-        const task = this.tasks.forRecord(record.topic, 0);
-        if (task) this.unwrap(() => task.process(record));
-      }
-    }
-  }
-
-  private punctuate(): void {
-    const now = this.time.now;
-    if (this.tasks.punctuationDue(now)) this.unwrap(() => this.tasks.punctuate(now));
-  }
-
-  /**
-   * An application's commit, in its order, without the broker: commit work, cache flushes, store
-   * writes, checkpoints. Draining, as the last commit before a close: external writes in flight
-   * (a sink's) finish first, so every effect of a call is visible when it returns.
-   */
-  private async commit(): Promise<void> {
-    await this.tasks.beforeCommit(true);
-    await this.tasks.sweepExpired();
-    this.unwrap(() => this.tasks.flushState());
-    await this.tasks.afterCommit(this.tasks.uncommitted(), this.log);
-  }
-
-  /** Runs `step`, turning the engine's internal stop signal into the error the application would stop with. */
-  private unwrap(step: () => void): void {
-    try {
-      step();
-    } catch (err) {
-      if (err instanceof StopProcessing) throw err.reason;
-      throw err;
-    }
   }
 }
 

@@ -1,16 +1,21 @@
-import type { ConsumedRecord, ProducerRecord } from '../kafka/records.ts';
-import type { RecordOutput } from '../runtime/record-output.ts';
+import type { ConsumedRecord, ProducerRecord, TopicPartition, TopicPartitionOffset } from '../kafka/records.ts';
+import type { LoopOutput, RecordSource } from '../runtime/record-source.ts';
 
 /**
  * The test driver's topics, in memory: one partition each, every record kept with its offset.
- * It is what the tasks send to (outputs, changelogs, dead letters); a record sent to a topic the
- * topology reads (a repartition topic, or a user topic another sub-topology reads) is also
- * queued for processing, as a broker would deliver it.
+ * It is both ends of the processing loop: what the tasks send to (outputs, changelogs, dead
+ * letters), and, for the topics the topology reads (input topics, repartition topics), where
+ * the loop takes records from, in the order they were written, with committed positions a
+ * rewind goes back to, as a consumer's.
  */
-export class TopicLog implements RecordOutput {
+export class TopicLog implements LoopOutput, RecordSource {
   private readonly topics = new Map<string, ConsumedRecord[]>();
-  /** Records waiting to be processed, in the order they were written. */
+  /** Every record written to a topic the topology reads, in the order written. */
+  private readonly written: ConsumedRecord[] = [];
+  /** Records waiting to be consumed, oldest first (a suffix of what was written, per topic). */
   private pending: ConsumedRecord[] = [];
+  /** Per topic read: the offset after the last record committed. */
+  private readonly committedOffsets = new Map<string, number>();
 
   constructor(
     private readonly read: ReadonlySet<string>,
@@ -36,20 +41,37 @@ export class TopicLog implements RecordOutput {
       size: (record.key?.length ?? 0) + (record.value?.length ?? 0),
     };
     log.push(consumed);
-    if (this.read.has(record.topic)) this.pending.push(consumed);
+    if (this.read.has(record.topic)) {
+      this.written.push(consumed);
+      this.pending.push(consumed);
+    }
     return consumed;
   }
 
-  /** How many records wait to be processed. */
+  /** How many records wait to be consumed. */
   get waiting(): number {
     return this.pending.length;
   }
 
-  /** The records waiting to be processed, oldest first; they are no longer waiting. */
-  takePending(): ConsumedRecord[] {
-    const taken = this.pending;
-    this.pending = [];
+  /** The records waiting, oldest first, up to `max`; they are consumed. */
+  async consume(max: number): Promise<ConsumedRecord[]> {
+    const taken = this.pending.length <= max ? this.pending : this.pending.slice(0, max);
+    this.pending = this.pending.length <= max ? [] : this.pending.slice(max);
     return taken;
+  }
+
+  /** Takes note of committed positions (the in-process commit protocol's commit). */
+  commit(offsets: TopicPartitionOffset[]): void {
+    for (const { topic, offset } of offsets) this.committedOffsets.set(topic, Math.max(offset, this.committedOffsets.get(topic) ?? 0));
+  }
+
+  /** Everything written after the committed positions of these topics waits to be consumed again. */
+  async seekToCommitted(partitions: TopicPartition[]): Promise<void> {
+    const topics = new Set(partitions.map((p) => p.topic));
+    const others = this.pending.filter((r) => !topics.has(r.topic));
+    const again = this.written.filter((r) => topics.has(r.topic) && r.offset >= (this.committedOffsets.get(r.topic) ?? 0));
+    const order = new Map(this.written.map((r, i) => [r, i]));
+    this.pending = [...others, ...again].sort((a, b) => order.get(a)! - order.get(b)!);
   }
 
   /** One record of a topic, by offset. */
@@ -65,6 +87,13 @@ export class TopicLog implements RecordOutput {
   size(topic: string): number {
     return this.topics.get(topic)?.length ?? 0;
   }
+
+  /** Records are written at once: nothing is ever in flight. */
+  get inFlight(): number {
+    return 0;
+  }
+
+  async flush(): Promise<void> {}
 
   /** Topics in memory take records of any size. */
   recordLimit(): number {

@@ -1,0 +1,17 @@
+import type { KafkaProducer } from '../kafka/producer.ts';
+import type { ConsumedRecord, TopicPartition } from '../kafka/records.ts';
+import type { RecordOutput } from './record-output.ts';
+
+/**
+ * Where the processing loop takes records from: the consumer of the application's group, or
+ * the test driver's topics in memory.
+ */
+export interface RecordSource {
+  /** Up to `max` records: waits at most `timeoutMs` for the first, then takes what is ready. */
+  consume(max: number, timeoutMs: number): Promise<ConsumedRecord[]>;
+  /** Moves these partitions back (or on) to their committed positions; what was fetched for them is dropped. */
+  seekToCommitted(partitions: TopicPartition[]): Promise<void>;
+}
+
+/** Where the processing loop's tasks send records, with what the loop itself needs of it. */
+export type LoopOutput = RecordOutput & Pick<KafkaProducer, 'flush' | 'inFlight'>;
