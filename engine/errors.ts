@@ -9,15 +9,9 @@
  * catch (err) { if (err instanceof SluiceError) console.error(err.code, err.message); }
  * ```
  */
-export class SluiceError extends Error {
-  readonly code: string;
+import { SluiceError } from '../state/sluice-error.ts';
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export { SluiceError, StoreError } from '../state/sluice-error.ts';
 
 /** A configuration value is missing or invalid (flags, environment, config file). */
 export class ConfigError extends SluiceError {
@@ -285,4 +279,11 @@ export function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   if (cause && typeof cause === 'object' && 'message' in cause) return String(cause.message);
   return String(cause);
+}
+
+/** An API was called with an argument it cannot take (a punctuation interval, a clock step). */
+export class UsageError extends SluiceError {
+  constructor(message: string) {
+    super('SLUICE_USAGE', message);
+  }
 }

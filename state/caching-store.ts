@@ -1,6 +1,7 @@
 import type { BytesStore } from './bytes-store.ts';
 import type { Codec } from './codec.ts';
 import type { FlushListener, KeyRange, KeyValueStore, WriteContext } from './key-value-store.ts';
+import { StoreError } from './sluice-error.ts';
 
 export interface CacheOptions {
   /** Off: every write goes down (and to the flush listener) at once. Default on. */
@@ -174,7 +175,7 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
 
   private encodeKey(key: K): Buffer {
     const bytes = this.keys.serialize(key, this.topic);
-    if (bytes === null) throw new TypeError(`store "${this.name}" cannot hold a null key`);
+    if (bytes === null) throw new StoreError(`Store "${this.name}" cannot hold a key that its key serde writes as null (a null or undefined key); give every record a key before a stateful operator.`);
     return bytes;
   }
 

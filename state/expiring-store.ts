@@ -1,5 +1,6 @@
 import type { Codec } from './codec.ts';
 import type { KeyRange, KeyValueStore, WriteContext } from './key-value-store.ts';
+import { StoreError } from './sluice-error.ts';
 
 /** A value and the time it was written (milliseconds since the epoch). */
 export interface Stamped<V> {
@@ -18,7 +19,7 @@ export function stampedCodec<V>(values: Codec<V>): Codec<Stamped<V>> {
       return bytes;
     },
     deserialize(data, topic) {
-      if (data === null || data.length < 8) throw new TypeError('a stamped value needs at least 8 bytes');
+      if (data === null || data.length < 8) throw new StoreError(`A value of a store with a TTL needs at least 8 bytes (its write time) and this one has ${data?.length ?? 0}: it was not written by that store.`);
       return { time: data.readDoubleBE(0), value: values.deserialize(data.subarray(8), topic) };
     },
   };
@@ -51,7 +52,7 @@ export class ExpiringStore<K, V> implements KeyValueStore<K, V> {
   private lastSweepWall = Number.NEGATIVE_INFINITY;
 
   constructor(inner: KeyValueStore<K, Stamped<V>>, options: ExpiryOptions) {
-    if (!(options.ttlMs > 0)) throw new RangeError(`store "${inner.name}": the TTL must be a positive number of milliseconds`);
+    if (!(options.ttlMs > 0)) throw new StoreError(`Store "${inner.name}": the TTL must be a positive number of milliseconds, not ${options.ttlMs}.`);
     this.name = inner.name;
     this.inner = inner;
     this.ttlMs = options.ttlMs;

@@ -1,13 +1,11 @@
 import path from 'node:path';
 import { FileLock } from './leveldb/file-lock.ts';
+import { SluiceError } from './sluice-error.ts';
 
 /** Another process, or another task object of this one, holds the task's directory. */
-export class TaskDirectoryLockedError extends Error {
-  readonly code = 'SLUICE_STATE_LOCKED';
-
+export class TaskDirectoryLockedError extends SluiceError {
   constructor(directory: string) {
-    super(`State directory ${directory} is in use by another instance; two instances must not share a task's state (give each its own --state-dir).`);
-    this.name = 'TaskDirectoryLockedError';
+    super('SLUICE_STATE_LOCKED', `State directory ${directory} is in use by another instance; two instances must not share a task's state (give each its own --state-dir).`);
   }
 }
 

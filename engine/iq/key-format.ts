@@ -1,10 +1,15 @@
+import { SluiceError } from '../errors.ts';
 import type { Serde } from '../serde/serde.ts';
 
 /** Serdes whose keys are numbers: a URL key must be a decimal number for them. */
 const NUMERIC = new Set(['double', 'int32', 'int64', 'sortable-number']);
 
-/** A key from a URL cannot be turned into the store's key type. */
-export class KeyFormatError extends Error {}
+/** A key from a URL cannot be turned into the store's key type (answered 400 `bad-key`). */
+export class KeyFormatError extends SluiceError {
+  constructor(message: string) {
+    super('SLUICE_KEY_FORMAT', message);
+  }
+}
 
 /**
  * How keys written as text (in a URL) become a store's keys, and how keys and values are shown

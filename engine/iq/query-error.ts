@@ -1,25 +1,27 @@
+import { SluiceError } from '../errors.ts';
+
 /**
  * A query that cannot be answered as asked: carries the HTTP status, a stable code and what to
  * do about it. Every answer it makes is JSON: `{"error": code, "message", ...details}`.
  */
-export class QueryError extends Error {
+export class QueryError extends SluiceError {
   readonly status: number;
-  readonly code: string;
+  /** The answer's `error`: a stable code of its own (`key-not-found`, `partition-unavailable`, ...; docs/errors.md). */
+  readonly error: string;
   readonly details: Record<string, unknown>;
   /** Seconds after which asking again may succeed (503 answers). */
   readonly retryAfter: number | undefined;
 
   constructor(status: number, code: string, message: string, details: Record<string, unknown> = {}, retryAfter?: number) {
-    super(message);
-    this.name = 'QueryError';
+    super('SLUICE_QUERY', message);
     this.status = status;
-    this.code = code;
+    this.error = code;
     this.details = details;
     this.retryAfter = retryAfter;
   }
 
   get body(): Record<string, unknown> {
-    return { error: this.code, message: this.message, ...this.details };
+    return { error: this.error, message: this.message, ...this.details };
   }
 
   static badRequest(code: string, message: string, details?: Record<string, unknown>): QueryError {

@@ -1,4 +1,5 @@
 import v8 from 'node:v8';
+import { ConfigError } from '../errors.ts';
 
 /**
  * The V8 heap growing factor an application sets when it starts, as `--heap-growing-percent`:
@@ -29,6 +30,6 @@ export function applyHeapGrowing(percent: number | false | undefined): void {
   if (percent === false) return;
   if (percent === undefined && givenAtStartup()) return;
   const value = percent ?? DEFAULT_HEAP_GROWING_PERCENT;
-  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`heapGrowingPercent must be a positive integer or false, not ${String(value)}`);
+  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`heapGrowingPercent must be a positive integer or false, not ${String(value)}.`);
   v8.setFlagsFromString(`--heap-growing-percent=${value}`);
 }

@@ -1,4 +1,5 @@
 import type { PunctuationType } from '../processors/processor.ts';
+import { UsageError } from '../errors.ts';
 
 interface Punctuator {
   type: PunctuationType;
@@ -20,8 +21,8 @@ export class Punctuators {
   private readonly has: Record<PunctuationType, boolean> = { 'wall-clock': false, 'stream-time': false };
 
   schedule(intervalMs: number, type: PunctuationType, punctuate: (timestamp: number) => void): () => void {
-    if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) throw new RangeError(`a punctuation interval must be a positive number of milliseconds, not ${intervalMs}`);
-    if (type !== 'wall-clock' && type !== 'stream-time') throw new RangeError(`a punctuation is wall-clock or stream-time, not ${String(type)}`);
+    if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) throw new UsageError(`A punctuation interval must be a positive number of milliseconds, not ${intervalMs}.`);
+    if (type !== 'wall-clock' && type !== 'stream-time') throw new UsageError(`A punctuation is 'wall-clock' or 'stream-time', not ${String(type)}.`);
     const punctuator: Punctuator = { type, intervalMs, due: undefined, punctuate, cancelled: false };
     this.all.push(punctuator);
     this.has[type] = true;

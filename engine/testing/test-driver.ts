@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { StreamsBuilder } from '../dsl/builder.ts';
 import { Topology } from '../dsl/topology.ts';
-import { describeCause, IllegalStateError, TopologyError } from '../errors.ts';
+import { describeCause, IllegalStateError, TopologyError, UsageError } from '../errors.ts';
 import type { ConsumedRecord, ProducerRecord, RecordHeader } from '../kafka/records.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { compileApplication, type ApplicationDefinition, type ApplicationSettings } from '../runtime/definition.ts';
@@ -174,7 +174,7 @@ export class TestDriver {
 
   /** Moves the wall clock on, runs the wall-clock punctuations now due, processes what they sent, and commits. */
   advanceWallClockTime(ms: number): Promise<void> {
-    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`advanceWallClockTime needs a non-negative number of milliseconds, not ${ms}`);
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new UsageError(`advanceWallClockTime needs a non-negative number of milliseconds, not ${ms}.`);
     return this.serially(async () => {
       this.time.now += ms;
       await this.settle();

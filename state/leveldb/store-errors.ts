@@ -1,12 +1,12 @@
+import { SluiceError } from '../sluice-error.ts';
+
 /** A store's LevelDB could not be opened: it is corrupt or held by another process. */
-export class StoreOpenError extends Error {
-  readonly code = 'SLUICE_STORE_OPEN';
+export class StoreOpenError extends SluiceError {
   readonly corrupt: boolean;
 
   constructor(location: string, cause: unknown) {
     const message = cause instanceof Error ? cause.message : String(cause);
-    super(`LevelDB at ${location} could not be opened: ${message}`, { cause });
-    this.name = 'StoreOpenError';
+    super('SLUICE_STORE_OPEN', `LevelDB at ${location} could not be opened: ${message}`, { cause });
     this.corrupt = isCorruption(cause) || /corrupt|checksum|bad (block|magic)|MANIFEST|CURRENT/i.test(message + String((cause as { cause?: unknown })?.cause ?? ''));
   }
 }
@@ -16,15 +16,13 @@ export class StoreOpenError extends Error {
  * fault of the operator that asked: the engine wipes the task's store and restores it from its
  * changelog.
  */
-export class StoreCorruptedError extends Error {
-  readonly code = 'SLUICE_STORE_CORRUPTED';
+export class StoreCorruptedError extends SluiceError {
   readonly store: string;
   readonly location: string;
 
   constructor(store: string, location: string, cause: unknown) {
     const message = cause instanceof Error ? cause.message : String(cause);
-    super(`Store "${store}" at ${location} is damaged (${message}); it will be wiped and restored from its changelog.`, { cause });
-    this.name = 'StoreCorruptedError';
+    super('SLUICE_STORE_CORRUPTED', `Store "${store}" at ${location} is damaged (${message}); it will be wiped and restored from its changelog.`, { cause });
     this.store = store;
     this.location = location;
   }

@@ -3,6 +3,7 @@ import { defineApplication } from '../../engine/runtime/definition.ts';
 import type { ProcessorSupplier } from '../../engine/processors/processor.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 import { Punctuators } from '../../engine/runtime/punctuators.ts';
+import { UsageError } from '../../engine/errors.ts';
 import { startApplication, text, waitForRecords } from '../helpers/app.ts';
 import { createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
 
@@ -98,6 +99,6 @@ describe('punctuation', function () {
     punctuators.run('wall-clock', 5_000);
     expect(calls).to.deep.equal([1_150, 1_990, 2_000]);
     expect(punctuators.dueAt('stream-time', 10_000), 'no stream-time schedule').to.equal(false);
-    expect(() => punctuators.schedule(0, 'wall-clock', () => {})).to.throw(RangeError);
+    expect(() => punctuators.schedule(0, 'wall-clock', () => {})).to.throw(UsageError, /positive/);
   });
 });
