@@ -17,7 +17,7 @@ import pg from 'pg';
 import { KafkaAdmin } from '../engine/kafka/admin.ts';
 import { KafkaConsumer } from '../engine/kafka/consumer.ts';
 import { KafkaProducer } from '../engine/kafka/producer.ts';
-import { LocalPostgres } from '../engine/sinks/postgres/local-postgres.ts';
+import { LocalPostgres } from '../engine/local/postgres/local-postgres.ts';
 import { mutationTopics } from '../topologies/mutation-aggregator.ts';
 import { generateMutations } from '../topologies/mutation-generator.ts';
 import { SystemProcess } from './system-process.ts';

@@ -26,7 +26,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KafkaAdmin } from '../engine/kafka/admin.ts';
 import { KafkaConsumer } from '../engine/kafka/consumer.ts';
-import { LocalBroker } from '../engine/kafka/local-broker/local-broker.ts';
+import { LocalBroker } from '../engine/local/kafka/local-broker.ts';
 import { KafkaProducer } from '../engine/kafka/producer.ts';
 import { Feeder, LatencyReader } from './open-loop.ts';
 import { carriesTimestamps, isPeer, knownIssue, PEERS, PEER_VERSIONS, prepareSystem } from './peers/launchers.ts';

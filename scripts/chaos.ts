@@ -10,7 +10,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalBroker } from '../engine/kafka/local-broker/local-broker.ts';
+import { LocalBroker } from '../engine/local/kafka/local-broker.ts';
 import { ChaosRun, describeViolations, type Guarantee } from '../test/chaos/harness.ts';
 
 const USAGE = `usage: node --import tsx scripts/chaos.ts [options]

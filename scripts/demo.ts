@@ -6,7 +6,7 @@
 import { Application } from '../engine/runtime/application.ts';
 import { KafkaAdmin } from '../engine/kafka/admin.ts';
 import { KafkaConsumer } from '../engine/kafka/consumer.ts';
-import { LocalBroker } from '../engine/kafka/local-broker/local-broker.ts';
+import { LocalBroker } from '../engine/local/kafka/local-broker.ts';
 import { KafkaProducer } from '../engine/kafka/producer.ts';
 import { createLogger } from '../engine/observability/logger.ts';
 import { headerValue } from '../engine/processors/processor.ts';

@@ -14,8 +14,10 @@ const needs = [
   ['test/topology/**/*.test.ts', []],
   ['test/processors/**/*.test.ts', []],
   ['test/hooks/**/*.test.ts', []],
+  ['test/local/**/*.test.ts', []], // the services' shared skeleton, on a small service of its own
   ['test/docker/**/*.test.ts', []],
   ['test/cli/topology-files.test.ts', []],
+  ['test/cli/local-services.test.ts', []],
   ['test/kafka/murmur2.test.ts', []],
   ['test/mutations/conflicts.test.ts', []],
   ['test/mutations/priority.test.ts', []],

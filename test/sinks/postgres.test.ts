@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
-import { LocalPostgres } from '../../engine/sinks/postgres/local-postgres.ts';
+import { LocalPostgres } from '../../engine/local/postgres/local-postgres.ts';
 
 const CLI = path.resolve(import.meta.dirname, '..', '..', 'bin', 'sluice.js');
 
