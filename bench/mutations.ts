@@ -19,7 +19,7 @@ import { KafkaConsumer } from '../engine/kafka/consumer.ts';
 import { KafkaProducer } from '../engine/kafka/producer.ts';
 import { LocalPostgres } from '../engine/local/postgres/local-postgres.ts';
 import { mutationTopics } from '../topologies/mutation-aggregator.ts';
-import { generateMutations } from '../topologies/mutation-generator.ts';
+import { generateMutations } from '../topologies/lib/mutation-generator.ts';
 import { SystemProcess } from './system-process.ts';
 
 /** 100 times the seed's floor of 10,000 mutations a minute. */

@@ -18,7 +18,7 @@
  * then agree whatever crashes.
  */
 import { defineApplication, mutationDependencies, mutationId, mutationPriority, Serdes, type Batch, type EffectiveMutation, type Mutation, type MutationStatus, type Resolution, type Stream, type Strategy, type StreamsBuilder } from 'sluice';
-import { ENTITIES_DDL, toMutation, writeBatch } from './mutations.ts';
+import { ENTITIES_DDL, toMutation, writeBatch } from './lib/mutations.ts';
 
 export interface MutationTopics {
   input: string;

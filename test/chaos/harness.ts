@@ -24,7 +24,7 @@ import type { ConsumedRecord } from '../../engine/kafka/records.ts';
 import { Instance } from '../helpers/instances.ts';
 import { bootstrapServers, uniqueName } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
-import { seededRandom } from '../../topologies/seeded-random.ts';
+import { seededRandom } from '../../topologies/lib/seeded-random.ts';
 
 export type Guarantee = 'at_least_once' | 'exactly_once';
 

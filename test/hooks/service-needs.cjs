@@ -31,6 +31,7 @@ const needs = [
   ['test/sinks/postgres.test.ts', ['postgres']],
   ['test/testing/test-driver-aggregator.test.ts', ['postgres']],
   ['test/sinks/**/*.test.ts', ['kafka', 'postgres']],
+  ['test/topologies/deployable.test.ts', []],
   ['test/topologies/mutation-aggregator.test.ts', ['kafka', 'postgres']],
   // The schema registry and the broker.
   ['test/serde/**/*.test.ts', ['kafka', 'registry']],
