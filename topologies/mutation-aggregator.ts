@@ -1,5 +1,6 @@
 /**
- * Mutation aggregator: the central service of the mutation-aggregator seed, as a topology.
+ * Mutation aggregator: the central service of an edge-sync system, as a topology (its contract:
+ * docs/scenarios.md, "Mutation aggregator").
  * Mutations from edge nodes (`mutations`, keyed `entity_type:entity_id`) go through
  *
  *   validate → dedupe → detectConflicts → prioritize → batch → PostgreSQL (`entities`)

@@ -9,7 +9,7 @@
  * 2. Latency: then, open loop, mutations on other entities are produced at `rate` per second
  *    for `seconds`; for each, the time from its send (the record timestamp) to the commit of its
  *    batch's database transaction, measured in the aggregator.
- * Reported: mutations/s and its ratio to the goal (100× the seed's floor of 10,000 a minute),
+ * Reported: mutations/s and its ratio to the goal (100× a floor of 10,000 mutations a minute),
  * p50/p99 latency, the conflict rate and the batch sizes.
  */
 import { randomUUID } from 'node:crypto';
@@ -23,7 +23,7 @@ import { generateMutations } from '../../topologies/lib/mutation-generator.ts';
 import type { BenchContext } from '../context.ts';
 import { SystemProcess } from '../system-process.ts';
 
-/** 100 times the seed's floor of 10,000 mutations a minute. */
+/** 100 times a floor of 10,000 mutations a minute, the least an edge-sync service must take. */
 export const GOAL_PER_SEC = Math.ceil((100 * 10_000) / 60);
 const LATENCY_GOAL_MS = 500;
 

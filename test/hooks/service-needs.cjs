@@ -16,6 +16,7 @@ const needs = [
   ['test/hooks/**/*.test.ts', []],
   ['test/local/**/*.test.ts', []], // the services' shared skeleton, on a small service of its own
   ['test/docker/**/*.test.ts', []],
+  ['test/docs/**/*.test.ts', []],
   ['test/cli/topology-files.test.ts', []],
   ['test/cli/local-services.test.ts', []],
   ['test/kafka/murmur2.test.ts', []],

@@ -8,7 +8,7 @@ import { startApplication, waitForRecords } from '../helpers/app.ts';
 import { createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
 import { readChangelog, readStoreFromDisk, tempStateDir } from '../helpers/state.ts';
 
-/** DESIGN.md's state machine as a table: for each status (none: not created), what each event leads to. */
+/** The state machine of docs/scenarios.md as a table: for each status (none: not created), what each event leads to. */
 const NEXT: Record<string, Partial<Record<MediaEventType, string>>> = {
   none: { MediaItemCreated: 'CREATED' },
   CREATED: { MediaItemMetadataUpdated: 'CREATED', AnalysisStarted: 'ANALYZING', MediaItemDeleted: 'DELETED' },
