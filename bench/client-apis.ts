@@ -6,7 +6,7 @@
  */
 import Kafka from '@confluentinc/kafka-javascript';
 import { KafkaAdmin } from '../engine/kafka/admin.ts';
-import { LocalBroker } from '../engine/kafka/local-broker/local-broker.ts';
+import { LocalBroker } from '../engine/local/kafka/local-broker.ts';
 import { KafkaProducer } from '../engine/kafka/producer.ts';
 import { statelessValue } from './workloads/stateless.ts';
 

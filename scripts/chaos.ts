@@ -1,17 +1,18 @@
 /**
  * The long chaos run (`npm run chaos`): the eos-chaos topology on several instances, one of
  * them kill -9ed every few seconds while records flow, then every output checked against the
- * input (see test/chaos/harness.ts). Starts the local broker unless KAFKA_BOOTSTRAP_SERVERS
- * names one. Progress goes to standard error, a JSON summary (records, kills, duration,
- * violations per invariant) to standard output; the exit status is 1 if anything was violated.
+ * input (see chaos/run.ts, which test/chaos/eos.test.ts runs too). Starts the local broker
+ * unless KAFKA_BOOTSTRAP_SERVERS names one. Progress goes to standard error, a JSON summary
+ * (records, kills, duration, violations per invariant) to standard output; the exit status is 1
+ * if anything was violated.
  *
  *   npm run chaos -- --records 1000000 --kills 20 --instances 3 --guarantee exactly_once
  */
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalBroker } from '../engine/kafka/local-broker/local-broker.ts';
-import { ChaosRun, describeViolations, type Guarantee } from '../test/chaos/harness.ts';
+import { LocalBroker } from '../engine/local/kafka/local-broker.ts';
+import { ChaosRun, describeViolations, type Guarantee } from './chaos/run.ts';
 
 const USAGE = `usage: node --import tsx scripts/chaos.ts [options]
   --records <n>          input records (default 1000000)

@@ -6,13 +6,13 @@
 import { Application } from '../engine/runtime/application.ts';
 import { KafkaAdmin } from '../engine/kafka/admin.ts';
 import { KafkaConsumer } from '../engine/kafka/consumer.ts';
-import { LocalBroker } from '../engine/kafka/local-broker/local-broker.ts';
+import { LocalBroker } from '../engine/local/kafka/local-broker.ts';
 import { KafkaProducer } from '../engine/kafka/producer.ts';
 import { createLogger } from '../engine/observability/logger.ts';
 import { headerValue } from '../engine/processors/processor.ts';
 import mediaLifecycle, { INPUT, ITEMS_STORE, REJECTED } from '../topologies/media-lifecycle.ts';
-import { generateMediaEvents } from '../topologies/media-event-generator.ts';
-import { applyMediaEvent, type MediaItem } from '../topologies/media-events.ts';
+import { generateMediaEvents } from '../topologies/lib/media-event-generator.ts';
+import { applyMediaEvent, type MediaItem } from '../topologies/lib/media-events.ts';
 
 const say = (line: string) => process.stdout.write(line + '\n');
 const ITEMS = 6;

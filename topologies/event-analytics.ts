@@ -5,7 +5,7 @@
  * `events-dead-letter` with its original bytes and the reason (`sluice.error.message`).
  */
 import { defineApplication, Serdes, type StreamsBuilder } from 'sluice';
-import { checkEnvelope, type EventEnvelope } from './envelope.ts';
+import { checkEnvelope, type EventEnvelope } from './lib/envelope.ts';
 
 export interface AnalyticsTopics {
   input: string;

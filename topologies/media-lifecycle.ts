@@ -6,8 +6,8 @@
  * header; the item is left as it was.
  */
 import { defineApplication, Serdes, type ProcessorSupplier, type StreamsBuilder } from 'sluice';
-import type { Checked } from './envelope.ts';
-import { applyMediaEvent, checkMediaEvent, type MediaEvent, type MediaItem } from './media-events.ts';
+import type { Checked } from './lib/envelope.ts';
+import { applyMediaEvent, checkMediaEvent, type MediaEvent, type MediaItem } from './lib/media-events.ts';
 
 /** The topics and store the topology uses; the defaults are the contract names. */
 export interface MediaTopics {

@@ -1,5 +1,6 @@
 /**
- * Mutation aggregator: the central service of the mutation-aggregator seed, as a topology.
+ * Mutation aggregator: the central service of an edge-sync system, as a topology (its contract:
+ * docs/scenarios.md, "Mutation aggregator").
  * Mutations from edge nodes (`mutations`, keyed `entity_type:entity_id`) go through
  *
  *   validate → dedupe → detectConflicts → prioritize → batch → PostgreSQL (`entities`)
@@ -18,7 +19,7 @@
  * then agree whatever crashes.
  */
 import { defineApplication, mutationDependencies, mutationId, mutationPriority, Serdes, type Batch, type EffectiveMutation, type Mutation, type MutationStatus, type Resolution, type Stream, type Strategy, type StreamsBuilder } from 'sluice';
-import { ENTITIES_DDL, toMutation, writeBatch } from './mutations.ts';
+import { ENTITIES_DDL, toMutation, writeBatch } from './lib/mutations.ts';
 
 export interface MutationTopics {
   input: string;

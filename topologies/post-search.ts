@@ -8,7 +8,7 @@
  * gives the same posts. Records that are not valid post events go to `post-events-dead-letter`.
  */
 import { defineApplication, Serdes, type StreamsBuilder } from 'sluice';
-import { checkAggregateEvent, type EventEnvelope, extraFields } from './envelope.ts';
+import { checkAggregateEvent, type EventEnvelope, extraFields } from './lib/envelope.ts';
 
 export const POST_EVENT_TYPES = ['post.created', 'post.updated', 'post.deleted'] as const;
 export type PostEvent = EventEnvelope<(typeof POST_EVENT_TYPES)[number]>;

@@ -8,7 +8,7 @@
  * Rebuild: `sluice reset` then run again, and the same log gives the same users.
  */
 import { defineApplication, Serdes, type StreamsBuilder } from 'sluice';
-import { checkAggregateEvent, type EventEnvelope, extraFields } from './envelope.ts';
+import { checkAggregateEvent, type EventEnvelope, extraFields } from './lib/envelope.ts';
 
 export const USER_EVENT_TYPES = ['UserCreated', 'UserUpdated'] as const;
 export type UserEvent = EventEnvelope<(typeof USER_EVENT_TYPES)[number]>;

@@ -1,4 +1,8 @@
-/** The shape of a stream workload's results file, as DESIGN.md fixes it (extra fields allowed). */
+/**
+ * The shape of a workload's results file, a contract (docs/benchmarks.md): `{ workload, params,
+ * results: [{ system, records, seconds, recordsPerSec, p50Ms?, p99Ms?, peakRssMb? }] }`, extra
+ * fields allowed.
+ */
 export interface ReportEntry {
   system: string;
   records: number;
@@ -20,4 +24,32 @@ export interface StreamReport {
   workload: string;
   params: { records: number; keys: number; partitions: number; rounds?: unknown; mode?: unknown; ratePerSec?: unknown; [extra: string]: unknown };
   results: ReportEntry[];
+}
+
+/** One system's measurement in one round. */
+export interface RunResult {
+  system: string;
+  records: number;
+  seconds: number;
+  recordsPerSec: number;
+  peakRssMb?: number;
+  [extra: string]: unknown;
+}
+
+/** A system that did not run: not installable, or failed, with the reason. */
+export interface SkippedResult {
+  system: string;
+  records: number;
+  seconds: null;
+  recordsPerSec: null;
+  skipped: true;
+  reason: string;
+  [extra: string]: unknown;
+}
+
+/** A results file of any workload. */
+export interface Report {
+  workload: string;
+  params: { records: number; keys: number; partitions: number; [extra: string]: unknown };
+  results: Array<RunResult | SkippedResult>;
 }

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { describeCause } from '../errors.ts';
 import type { ConnectionOptions } from '../kafka/config.ts';
-import { LocalBroker } from '../kafka/local-broker/local-broker.ts';
+import { LocalBroker } from '../local/kafka/local-broker.ts';
 import { collect, parseAssignments } from './flags.ts';
 
 /** The connection flags of the commands that talk to Kafka. */

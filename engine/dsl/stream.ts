@@ -196,7 +196,7 @@ export class Stream<K, V> {
   }
 
   /**
-   * Detects conflicts between mutations (DESIGN.md's mutation model, keyed `entity_type:entity_id`)
+   * Detects conflicts between mutations (docs/scenarios.md's model, keyed `entity_type:entity_id`)
    * and resolves them with the strategy; see `engine/mutations/conflicts.ts`. Returns what goes on
    * to be applied, the statuses it decides (CONFLICT, REJECTED) and the conflicts it opens.
    */

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 
 /**
- * Process control for the local development services (the Kafka broker, the schema registry):
- * they outlive the command that started them, so they are found again by pid, told apart from a
- * reused pid by their command line, and started under a lock so two commands never race.
+ * Process control for the local development services (the Kafka broker, the schema registry,
+ * PostgreSQL): they outlive the command that started them, so they are found again by pid, told
+ * apart from a reused pid by their command line, and started under a lock so two commands never
+ * race.
  */
 
 /** True when `pid` is alive and its command line contains `marker` (not a reused pid). */

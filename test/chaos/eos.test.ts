@@ -1,9 +1,10 @@
 // The short chaos run: three instances of the eos-chaos topology, one of them kill -9ed (or,
 // in the last run, frozen past its session timeout and resumed) every few seconds while records
-// flow, then every output checked against the input (see harness.ts). `npm run chaos` is the long run. Set SLUICE_TEST_LOGS to a directory to get the
-// instances' logs of a failed run.
+// flow, then every output checked against the input (see scripts/chaos/run.ts, which `npm run
+// chaos`, the long run, uses too). Set SLUICE_TEST_LOGS to a directory to get the instances'
+// logs of a failed run.
 import { expect } from 'chai';
-import { describeViolations, runChaos, type ChaosOptions, type ChaosSummary } from './harness.ts';
+import { describeViolations, runChaos, type ChaosOptions, type ChaosSummary } from '../../scripts/chaos/run.ts';
 
 const RECORDS = 50_000;
 const KILLS = 5;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
-import type { GeneratedMutations } from '../../topologies/mutation-generator.ts';
-import { ENTITIES_DDL } from '../../topologies/mutations.ts';
+import type { GeneratedMutations } from '../../topologies/lib/mutation-generator.ts';
+import { ENTITIES_DDL } from '../../topologies/lib/mutations.ts';
 
 export const TERMINAL = new Set(['APPLIED', 'RESOLVED', 'REJECTED', 'FAILED']);
 

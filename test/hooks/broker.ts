@@ -5,50 +5,38 @@
 // stopped again at the end if this run started it (unless SLUICE_KEEP_BROKER is set).
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { LocalBroker } from '../../engine/kafka/local-broker/local-broker.ts';
-import { LocalSchemaRegistry } from '../../engine/serde/avro/local-registry.ts';
-import { LocalPostgres } from '../../engine/sinks/postgres/local-postgres.ts';
+import { LocalBroker } from '../../engine/local/kafka/local-broker.ts';
+import { LocalSchemaRegistry } from '../../engine/local/schema-registry/local-registry.ts';
+import { LocalPostgres } from '../../engine/local/postgres/local-postgres.ts';
+import type { LocalService, ServiceProcess } from '../../engine/local/service.ts';
 
 type Service = 'kafka' | 'registry' | 'postgres';
 
 const { servicesOf } = createRequire(import.meta.url)('./service-needs.cjs') as { servicesOf: (file: string) => Service[] };
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
-/** A local service this run started, to stop at the end. */
-interface Stoppable {
-  stop(): Promise<unknown>;
-}
-const startedHere: Stoppable[] = [];
-
-/** Remembers `service` for stopping at the end, unless it ran before or the user keeps it. */
-function stopAtEnd(service: Stoppable, wasRunning: boolean): void {
-  if (!wasRunning && !process.env.SLUICE_KEEP_BROKER) startedHere.push(service);
-}
+/** Local services this run started, to stop at the end. */
+const startedHere: Array<{ stop(): Promise<unknown> }> = [];
 
 const progress = (name: string) => (line: string) => void process.stderr.write(`[${name}] ${line}\n`);
 
-/** The local schema registry (built from crates.io on first use), so Avro tests talk to a real server. */
-async function startRegistry(): Promise<void> {
-  const registry = new LocalSchemaRegistry({ progress: progress('registry') });
-  const wasRunning = (await registry.status()).running;
-  process.env.SCHEMA_REGISTRY_URL = (await registry.start()).url;
-  stopAtEnd(registry, wasRunning);
+/**
+ * Starts a local service (a no-op when it runs), names it in the environment for the tests, and
+ * remembers it for stopping at the end unless it ran before or the user keeps it.
+ */
+async function startLocal<P extends ServiceProcess>(service: LocalService<P>, variable: string, address: (running: P) => string): Promise<void> {
+  const wasRunning = (await service.status()).running;
+  process.env[variable] = address(await service.start());
+  if (!wasRunning && !process.env.SLUICE_KEEP_BROKER) startedHere.push(service);
 }
 
-/** The local PostgreSQL cluster (the machine's server programs, a private cluster under .sluice/postgres). */
-async function startPostgres(): Promise<void> {
-  const postgres = new LocalPostgres({ progress: progress('postgres') });
-  const wasRunning = (await postgres.status()).running;
-  process.env.DATABASE_URL = (await postgres.start()).url;
-  stopAtEnd(postgres, wasRunning);
-}
-
-async function startBroker(): Promise<void> {
-  const broker = new LocalBroker({ progress: progress('broker') });
-  const wasRunning = (await broker.status()).running;
-  process.env.KAFKA_BOOTSTRAP_SERVERS = (await broker.start()).address;
-  stopAtEnd(broker, wasRunning);
-}
+const starters: Record<Service, () => Promise<void>> = {
+  // The local schema registry (built from crates.io on first use), so Avro tests talk to a real server.
+  registry: () => startLocal(new LocalSchemaRegistry({ progress: progress('registry') }), 'SCHEMA_REGISTRY_URL', (r) => r.url),
+  // The local PostgreSQL cluster (the machine's server programs, a private cluster under .sluice/postgres).
+  postgres: () => startLocal(new LocalPostgres({ progress: progress('postgres') }), 'DATABASE_URL', (r) => r.url),
+  kafka: () => startLocal(new LocalBroker({ progress: progress('broker') }), 'KAFKA_BOOTSTRAP_SERVERS', (r) => r.address),
+};
 
 /** The spec files mocha loaded (relative to the repository root), whether or not `--grep` selects their tests. */
 function loadedFiles(suite: Mocha.Suite, files = new Set<string>()): Set<string> {
@@ -75,8 +63,7 @@ export const mochaHooks = {
       registry: embedded || Boolean(process.env.SCHEMA_REGISTRY_URL),
       postgres: Boolean(process.env.DATABASE_URL),
     };
-    const start: Record<Service, () => Promise<void>> = { registry: startRegistry, postgres: startPostgres, kafka: startBroker };
-    for (const service of servicesToStart(loadedFiles(this.test!.parent!), named)) await start[service]();
+    for (const service of servicesToStart(loadedFiles(this.test!.parent!), named)) await starters[service]();
   },
   async afterAll(this: Mocha.Context): Promise<void> {
     this.timeout(60_000);

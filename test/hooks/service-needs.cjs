@@ -14,8 +14,11 @@ const needs = [
   ['test/topology/**/*.test.ts', []],
   ['test/processors/**/*.test.ts', []],
   ['test/hooks/**/*.test.ts', []],
+  ['test/local/**/*.test.ts', []], // the services' shared skeleton, on a small service of its own
   ['test/docker/**/*.test.ts', []],
+  ['test/docs/**/*.test.ts', []],
   ['test/cli/topology-files.test.ts', []],
+  ['test/cli/local-services.test.ts', []],
   ['test/kafka/murmur2.test.ts', []],
   ['test/mutations/conflicts.test.ts', []],
   ['test/mutations/priority.test.ts', []],
@@ -29,6 +32,7 @@ const needs = [
   ['test/sinks/postgres.test.ts', ['postgres']],
   ['test/testing/test-driver-aggregator.test.ts', ['postgres']],
   ['test/sinks/**/*.test.ts', ['kafka', 'postgres']],
+  ['test/topologies/deployable.test.ts', []],
   ['test/topologies/mutation-aggregator.test.ts', ['kafka', 'postgres']],
   // The schema registry and the broker.
   ['test/serde/**/*.test.ts', ['kafka', 'registry']],

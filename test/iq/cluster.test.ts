@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { freePort } from '../../engine/kafka/local-broker/ports.ts';
+import { freePort } from '../../engine/local/ports.ts';
 import { COUNTS_STORE } from '../../topologies/event-analytics.ts';
 import { createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
 import { childInstances, failoverConfig, Instance } from '../helpers/instances.ts';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { freePort } from '../../engine/kafka/local-broker/ports.ts';
+import { freePort } from '../../engine/local/ports.ts';
 import { partitionForKey } from '../../engine/kafka/murmur2.ts';
 import { childInstances, Instance } from '../helpers/instances.ts';
 import { createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { freePort } from '../../engine/kafka/local-broker/ports.ts';
+import { freePort } from '../../engine/local/ports.ts';
 import { partitionForKey } from '../../engine/kafka/murmur2.ts';
-import { seededRandom } from '../../topologies/seeded-random.ts';
+import { seededRandom } from '../../topologies/lib/seeded-random.ts';
 import { getJson, sendAll } from '../helpers/http.ts';
 import { Instance } from '../helpers/instances.ts';
 import { createTopic, produceRecords, uniqueName, type TestRecord } from '../helpers/kafka.ts';

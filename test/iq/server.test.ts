@@ -8,7 +8,7 @@ import { startApplication } from '../helpers/app.ts';
 import { rawRequest } from '../helpers/http.ts';
 import { createUniqueTopic, produceRecords } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
-import { seededRandom } from '../../topologies/seeded-random.ts';
+import { seededRandom } from '../../topologies/lib/seeded-random.ts';
 
 const TOKEN = 'a-test-token-of-some-length';
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { defaultHome } from '../../engine/kafka/local-broker/local-broker.ts';
+import { defaultHome } from '../../engine/local/home.ts';
 
 const CLI = path.resolve(import.meta.dirname, '..', '..', 'bin', 'sluice.js');
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
-import { defaultHome } from '../../engine/kafka/local-broker/local-broker.ts';
+import { defaultHome } from '../../engine/local/home.ts';
 import { murmur2, partitionForKey, toPositive } from '../../engine/kafka/murmur2.ts';
 
 const bytes = (s: string) => Buffer.from(s, 'utf8');

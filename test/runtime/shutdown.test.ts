@@ -6,7 +6,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { KafkaAdmin } from '../../engine/kafka/admin.ts';
 import { KafkaProducer } from '../../engine/kafka/producer.ts';
-import { defaultHome, LocalBroker } from '../../engine/kafka/local-broker/local-broker.ts';
+import { defaultHome } from '../../engine/local/home.ts';
+import { LocalBroker } from '../../engine/local/kafka/local-broker.ts';
 import { Instance } from '../helpers/instances.ts';
 import { tempStateDir } from '../helpers/state.ts';
 

@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
-import { LocalPostgres } from '../../engine/sinks/postgres/local-postgres.ts';
+import { LocalPostgres } from '../../engine/local/postgres/local-postgres.ts';
 
 const CLI = path.resolve(import.meta.dirname, '..', '..', 'bin', 'sluice.js');
 
-/** DESIGN.md's table for the mutation aggregator, upserted as the PostgreSQL sink will. */
+/** The mutation aggregator's table (docs/scenarios.md), upserted as the PostgreSQL sink will. */
 const UPSERT = `
   INSERT INTO entities (entity_type, entity_id, version, attributes, deleted)
   VALUES ($1, $2, $3, $4, false)

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { TestDriver, type Strategy } from 'sluice';
 import definition, { DEFAULT_SETTINGS, mutationAggregator, mutationTopics } from '../../topologies/mutation-aggregator.ts';
-import { generateMutations } from '../../topologies/mutation-generator.ts';
+import { generateMutations } from '../../topologies/lib/mutation-generator.ts';
 import { connectedClient, expectEntities, expectStatuses, freshSchema } from '../helpers/mutations.ts';
 
 describe('TestDriver running topologies/mutation-aggregator.ts (real PostgreSQL, no broker)', function () {

@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import { headerValue } from '../../engine/processors/processor.ts';
 import { TestDriver } from 'sluice';
 import definition, { ITEMS_STORE, MEDIA_TOPICS, mediaLifecycle, REJECTED, type MediaTopics } from '../../topologies/media-lifecycle.ts';
-import { generateMediaEvents, type GeneratedRecord } from '../../topologies/media-event-generator.ts';
-import type { MediaEventType } from '../../topologies/media-events.ts';
+import { generateMediaEvents, type GeneratedRecord } from '../../topologies/lib/media-event-generator.ts';
+import type { MediaEventType } from '../../topologies/lib/media-events.ts';
 import { startApplication, waitForRecords } from '../helpers/app.ts';
 import { createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
 import { readChangelog, readStoreFromDisk, tempStateDir } from '../helpers/state.ts';
 
-/** DESIGN.md's state machine as a table: for each status (none: not created), what each event leads to. */
+/** The state machine of docs/scenarios.md as a table: for each status (none: not created), what each event leads to. */
 const NEXT: Record<string, Partial<Record<MediaEventType, string>>> = {
   none: { MediaItemCreated: 'CREATED' },
   CREATED: { MediaItemMetadataUpdated: 'CREATED', AnalysisStarted: 'ANALYZING', MediaItemDeleted: 'DELETED' },

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import definition, { DEFAULT_SETTINGS, mutationAggregator, mutationTopics, type MutationTopics } from '../../topologies/mutation-aggregator.ts';
-import { generateMutations, type GeneratedMutations } from '../../topologies/mutation-generator.ts';
+import { generateMutations, type GeneratedMutations } from '../../topologies/lib/mutation-generator.ts';
 import { startApplication, text } from '../helpers/app.ts';
 import { childInstances, Instance } from '../helpers/instances.ts';
 import { createTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';

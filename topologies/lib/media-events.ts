@@ -1,6 +1,7 @@
 /**
- * The media lifecycle's events and its state machine (DESIGN.md, "The scenarios"): the five
- * event types, the item each media id has in `media-items`, and the transition each event makes.
+ * The media lifecycle's events and its state machine (docs/scenarios.md, "Media lifecycle"): the
+ * five event types, the item each media id has in `media-items`, and the transition each event
+ * makes.
  */
 import { checkEnvelope, type Checked, type EventEnvelope } from './envelope.ts';
 

@@ -1,7 +1,7 @@
 /**
- * The event envelope every scenario's events travel in (DESIGN.md, "The scenarios"), and a
- * validator that says what is wrong with a record that is not one. The record key is the
- * envelope's `aggregate_id`.
+ * The event envelope every scenario's events travel in (docs/scenarios.md, "The event
+ * envelope"), and a validator that says what is wrong with a record that is not one. The record
+ * key is the envelope's `aggregate_id`.
  */
 
 import { stringifyJson } from 'sluice';

@@ -9,31 +9,23 @@
  * 2. Latency: then, open loop, mutations on other entities are produced at `rate` per second
  *    for `seconds`; for each, the time from its send (the record timestamp) to the commit of its
  *    batch's database transaction, measured in the aggregator.
- * Reported: mutations/s and its ratio to the goal (100× the seed's floor of 10,000 a minute),
+ * Reported: mutations/s and its ratio to the goal (100× a floor of 10,000 mutations a minute),
  * p50/p99 latency, the conflict rate and the batch sizes.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { KafkaAdmin } from '../engine/kafka/admin.ts';
-import { KafkaConsumer } from '../engine/kafka/consumer.ts';
-import { KafkaProducer } from '../engine/kafka/producer.ts';
-import { LocalPostgres } from '../engine/sinks/postgres/local-postgres.ts';
-import { mutationTopics } from '../topologies/mutation-aggregator.ts';
-import { generateMutations } from '../topologies/mutation-generator.ts';
-import { SystemProcess } from './system-process.ts';
+import { KafkaAdmin } from '../../engine/kafka/admin.ts';
+import { KafkaConsumer } from '../../engine/kafka/consumer.ts';
+import { KafkaProducer } from '../../engine/kafka/producer.ts';
+import { LocalPostgres } from '../../engine/local/postgres/local-postgres.ts';
+import { mutationTopics } from '../../topologies/mutation-aggregator.ts';
+import { generateMutations } from '../../topologies/lib/mutation-generator.ts';
+import type { BenchContext } from '../context.ts';
+import { SystemProcess } from '../system-process.ts';
 
-/** 100 times the seed's floor of 10,000 mutations a minute. */
+/** 100 times a floor of 10,000 mutations a minute, the least an edge-sync service must take. */
 export const GOAL_PER_SEC = Math.ceil((100 * 10_000) / 60);
 const LATENCY_GOAL_MS = 500;
-
-export interface MutationsOptions {
-  bootstrapServers: string;
-  quick: boolean;
-  records?: number;
-  /** Aggregator instances (processes) in the group; default 2, one per core of the machine we measure on. */
-  instances?: number;
-  say: (line: string) => void;
-}
 
 export interface MutationsReport {
   workload: 'mutations';
@@ -43,9 +35,16 @@ export interface MutationsReport {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runMutations(options: MutationsOptions): Promise<MutationsReport> {
-  const { bootstrapServers, quick, say } = options;
-  const records = options.records ?? (quick ? 20_000 : 300_000);
+/**
+ * Runs the workload. `--records` sets the mutations of the throughput phase; `--instances` the
+ * aggregator instances (processes) in the group, by default 2, one per core of the machine we
+ * measure on.
+ */
+export async function runMutations(ctx: BenchContext): Promise<MutationsReport> {
+  const { bootstrapServers, say } = ctx;
+  const { quick } = ctx.flags;
+  const records = ctx.flags.records ? Number(ctx.flags.records) : quick ? 20_000 : 300_000;
+  const instanceCount = ctx.flags.instances ? Number(ctx.flags.instances) : 2;
   // Untimed, first: brokers and aggregators are long-running processes, measured warm (JIT,
   // connections, the sink's table). BENCH_WARMUP: how many mutations (0: none).
   const warmup = Number(process.env.BENCH_WARMUP ?? (quick ? 2_000 : 50_000));
@@ -70,7 +69,7 @@ export async function runMutations(options: MutationsOptions): Promise<Mutations
     const statusesWanted = workload.expected.size + workload.duplicatesSent;
     const statuses = await StatusCounter.start(bootstrapServers, topics.statuses);
     // BENCH_PROFILE=<dir> writes a V8 CPU profile of each instance there.
-    const instances = Array.from({ length: options.instances ?? 2 }, () =>
+    const instances = Array.from({ length: instanceCount }, () =>
       new SystemProcess('mutation-aggregator', { KAFKA_BOOTSTRAP_SERVERS: bootstrapServers, BENCH_GROUP: group, BENCH_TOPIC_PREFIX: prefix, DATABASE_URL: url.toString(), BENCH_LATENCY_PREFIX: 'lat-', BENCH_WARMUP_PREFIX: 'warm-' }),
     );
     try {
@@ -241,4 +240,15 @@ function batchDistribution(sizes: number[]): Record<string, number> {
   for (const size of sizes) counts[buckets.find(([, max]) => size <= max)![0]]!++;
   const total = sizes.reduce((a, b) => a + b, 0);
   return { ...counts, batches: sizes.length, mean: sizes.length ? Math.round(total / sizes.length) : 0 };
+}
+
+/** The result as a Markdown table. */
+export function mutationsTable(report: MutationsReport): string {
+  const r = report.results[0]!;
+  return [
+    `\nmutations: ${r.records.toLocaleString()} mutations, exactly-once, ${String(report.params.instances)} aggregator instance(s), into PostgreSQL; latency at ${String(r.latencyRate)}/s`,
+    '| system | mutations/s | vs goal (' + GOAL_PER_SEC.toLocaleString() + '/s) | p50 ms | p99 ms | conflict rate | mean batch | peak RSS MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${r.system} | ${r.recordsPerSec.toLocaleString()} | ${String(r.vsGoal)}× | ${String(r.p50Ms)} | ${String(r.p99Ms)} | ${String(r.conflictRate)} | ${String((r.batches as { mean: number }).mean)} | ${String(r.peakRssMb)} |`,
+  ].join('\n');
 }

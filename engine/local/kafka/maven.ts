@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LocalBrokerError } from '../../errors.ts';
+import { runProgram, tail } from '../run-program.ts';
 import { requireMaven } from './prerequisites.ts';
 
 const STAMP = '.resolved';
@@ -35,7 +35,8 @@ export async function resolveJars(pomFile: string, libDir: string): Promise<void
   const staging = `${libDir}.partial-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(libDir), { recursive: true });
-  const output = await run('mvn', [
+  const output = await runProgram([
+    'mvn',
     '-B',
     '-q',
     '-f',
@@ -59,19 +60,4 @@ export async function resolveJars(pomFile: string, libDir: string): Promise<void
 
 function pomDigest(pomFile: string): string {
   return createHash('sha256').update(fs.readFileSync(pomFile)).digest('hex');
-}
-
-function run(command: string, args: string[]): Promise<{ code: number; text: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    child.stdout.on('data', (chunk) => (text += chunk));
-    child.stderr.on('data', (chunk) => (text += chunk));
-    child.on('error', (err) => resolve({ code: -1, text: String(err) }));
-    child.on('close', (code) => resolve({ code: code ?? -1, text }));
-  });
-}
-
-export function tail(text: string, lines: number): string {
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
 }

@@ -1,10 +1,11 @@
 /**
- * Open-loop measurement: a feeder writes records at a fixed rate whatever the system does (so
- * a system that falls behind shows it as latency, not as a slower producer), each record
- * stamped with its send time as the record timestamp; a latency reader consumes the system's
- * output and takes, per output record, its arrival time minus the timestamp it carries. Every
- * system under test propagates the input record's timestamp to its outputs (for a count, the
- * timestamp of the latest record counted), as Kafka Streams does.
+ * Feeding a running system and timing its outputs, for open-loop measurement (and the feed that
+ * keeps an application busy while its queries are measured): a feeder writes records at a fixed
+ * rate whatever the system does (so a system that falls behind shows it as latency, not as a
+ * slower producer), each record stamped with its send time as the record timestamp; a latency
+ * reader consumes the system's output and takes, per output record, its arrival time minus the
+ * timestamp it carries. Every system under test propagates the input record's timestamp to its
+ * outputs (for a count, the timestamp of the latest record counted), as Kafka Streams does.
  */
 import { KafkaConsumer } from '../engine/kafka/consumer.ts';
 import { KafkaProducer } from '../engine/kafka/producer.ts';

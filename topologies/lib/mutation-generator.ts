@@ -4,7 +4,7 @@
  * outcome each mutation must have: the reference model, decided entity by entity in log order
  * with the same pure conflict rules the operator uses (engine/mutations/conflicts.ts).
  */
-import { decide, NEW_ENTITY, type EntityState, type Mutation, type Strategy } from '../engine/mutations/conflicts.ts';
+import { decide, NEW_ENTITY, type EntityState, type Mutation, type Strategy } from '../../engine/mutations/conflicts.ts';
 import { entityKey } from './mutations.ts';
 
 export interface GeneratorOptions {

@@ -1,6 +1,7 @@
 /**
- * The mutation aggregator's model at the edges: checking a record as a mutation (DESIGN.md's
- * model), and writing a batch of decided mutations to the `entities` table.
+ * The mutation aggregator's model at the edges: checking a record as a mutation (the model in
+ * docs/scenarios.md, "Mutation aggregator"), and writing a batch of decided mutations to the
+ * `entities` table.
  */
 import type { Batch, EffectiveMutation, Mutation, PostgresTransaction } from 'sluice';
 

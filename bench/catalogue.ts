@@ -1,0 +1,129 @@
+/**
+ * The workloads `npm run bench -- <workload>` knows, each of one kind: `stream` (systems read an
+ * input topic and write an output topic; closed loop, or open loop with `--rate`), `restore`,
+ * `lookups` (interactive queries) and `mutations` (the mutation aggregator end to end).
+ */
+import type { Params, Sized } from './context.ts';
+import { CountChecker, keyIndex, keyName, statefulValue, trueCounts } from './workloads/stateful.ts';
+import { expectedOutputs, statelessValue } from './workloads/stateless.ts';
+
+/** A workload whose systems read an input topic and write an output topic. */
+export interface StreamWorkload extends Sized {
+  kind: 'stream';
+  name: string;
+  systems: string[];
+  key: (i: number, p: Params) => string;
+  value: (i: number, p: Params) => Buffer;
+  /** When a run is complete: its output holds this many records, or its group committed the input's end. */
+  done: { outputs: (p: Params) => number } | 'committed';
+  /** Whether the peers (kafka-streams, quix-streams, the Node peers) implement it; `--systems all` adds them. */
+  peers?: boolean;
+  /** Checks a finished run's output (outside the timing); throws if it is wrong. */
+  checker?: (p: Params) => { add(key: Buffer | null, value: Buffer | null): void; result(): { ok: boolean } & Record<string, unknown> };
+}
+
+/** The restoration workload: a pre-filled changelog, read plainly vs restored into a store. */
+export interface RestoreWorkload extends Sized {
+  kind: 'restore';
+  name: string;
+  systems: string[];
+}
+
+/** Interactive queries: HTTP point lookups of a running application's count store while it keeps processing. */
+export interface LookupWorkload extends Sized {
+  kind: 'lookups';
+  name: string;
+  systems: string[];
+  rounds: (quick: boolean) => number;
+  load: (quick: boolean) => LookupLoad;
+}
+
+export interface LookupLoad {
+  /** Load-phase records per key; `records` is `keys` times this unless --records is given. */
+  recordsPerKey: number;
+  /** Records per second written to the input while the lookups run. */
+  feedPerSec: number;
+  connections: number;
+  seconds: number;
+  /** An untimed run against each server before the first round. */
+  warmupSeconds: number;
+  /** Keys whose answers are checked against their true counts. */
+  sample: number;
+}
+
+/** The mutation aggregator end to end, with PostgreSQL (kinds/mutations.ts sizes it itself). */
+export interface MutationsWorkload {
+  kind: 'mutations';
+  name: 'mutations';
+}
+
+export type Workload = StreamWorkload | RestoreWorkload | LookupWorkload | MutationsWorkload;
+
+const COMMIT_INTERVAL_MS = 1000;
+
+/** The stateful count over 100,000 keys (1M records), checked against the true counts. */
+function countWorkload(name: string, systems: string[]): StreamWorkload {
+  return {
+    kind: 'stream',
+    name,
+    systems,
+    params: (quick) => ({ records: quick ? 50_000 : 1_000_000, valueSize: 100, partitions: 6, keys: 100_000, keyOrder: 'hashed', commitIntervalMs: COMMIT_INTERVAL_MS }),
+    key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
+    value: (i, p) => statefulValue(i, p.valueSize),
+    done: 'committed',
+    checker: (p) => new CountChecker(trueCounts(p.records, p.keys, p.keyOrder!)),
+  };
+}
+
+export const WORKLOADS: Record<string, Workload> = {
+  stateless: {
+    kind: 'stream',
+    name: 'stateless',
+    systems: ['raw-client', 'sluice'],
+    peers: true,
+    params: (quick) => ({ records: quick ? 50_000 : 1_000_000, valueSize: 256, partitions: 6, keys: 10_000, commitIntervalMs: COMMIT_INTERVAL_MS }),
+    key: (i, p) => `user-${i % p.keys}`,
+    value: (i, p) => statelessValue(i, p.keys, p.valueSize),
+    done: { outputs: (p) => expectedOutputs(p.records) },
+  },
+  // The count over 100,000 keys: beside the raw client; at-least-once (1 s commits) against
+  // exactly-once (100 ms transactions); store values in JSON against Avro.
+  'stateful-count': { ...countWorkload('stateful-count', ['raw-client', 'sluice']), peers: true },
+  'stateful-count-eos': countWorkload('stateful-count-eos', ['sluice', 'sluice-eos']),
+  'store-serde': countWorkload('store-serde', ['sluice', 'sluice-avro-store']),
+  'stateful-rss': {
+    kind: 'stream',
+    name: 'stateful-rss',
+    systems: ['sluice'],
+    params: (quick) => {
+      const records = quick ? 200_000 : 5_000_000;
+      return { records, valueSize: 16, partitions: 6, keys: records, keyOrder: 'sequential', commitIntervalMs: COMMIT_INTERVAL_MS };
+    },
+    rounds: () => 1,
+    key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
+    value: (i, p) => statefulValue(i, p.valueSize),
+    done: 'committed',
+    checker: (p) => new CountChecker(trueCounts(p.records, p.keys, p.keyOrder!)),
+  },
+  restore: {
+    kind: 'restore',
+    name: 'restore',
+    systems: ['raw-client', 'sluice'],
+    params: (quick) => {
+      const records = quick ? 50_000 : 1_000_000;
+      return { records, valueSize: 0, partitions: 6, keys: records, commitIntervalMs: COMMIT_INTERVAL_MS };
+    },
+  },
+  'iq-lookups': {
+    kind: 'lookups',
+    name: 'iq-lookups',
+    systems: ['sluice-iq', 'node-http'],
+    params: (quick) => {
+      const keys = quick ? 1_000 : 10_000;
+      return { records: keys * 10, valueSize: 100, partitions: 6, keys, keyOrder: 'sequential', commitIntervalMs: COMMIT_INTERVAL_MS };
+    },
+    rounds: (quick) => (quick ? 1 : 2),
+    load: (quick) => ({ recordsPerKey: 10, feedPerSec: 5_000, connections: 10, seconds: quick ? 3 : 10, warmupSeconds: quick ? 1 : 3, sample: quick ? 200 : 1_000 }),
+  },
+  mutations: { kind: 'mutations', name: 'mutations' },
+};

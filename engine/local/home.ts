@@ -1,0 +1,9 @@
+import path from 'node:path';
+
+/**
+ * The cache folder every local development service shares (each in a folder of its own: `kafka/`,
+ * `schema-registry/`, `postgres/`): `SLUICE_HOME`, else `.sluice/` in the project.
+ */
+export function defaultHome(): string {
+  return process.env.SLUICE_HOME ?? path.resolve(import.meta.dirname, '..', '..', '.sluice');
+}
