@@ -2,7 +2,8 @@
  * The mutation aggregator's model at the edges: checking a record as a mutation (DESIGN.md's
  * model), and writing a batch of decided mutations to the `entities` table.
  */
-import type { Batch, EffectiveMutation, Mutation, PostgresTransaction } from 'sluice';
+import type { Batch, PostgresTransaction } from 'sluice';
+import type { EffectiveMutation, Mutation } from 'sluice/mutations';
 
 const OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE']);
 

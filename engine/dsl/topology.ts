@@ -77,7 +77,12 @@ export class Topology {
     return this;
   }
 
-  addProcessor(name: string, supplier: ProcessorSupplier, ...parents: string[]): this {
+  /**
+   * Adds a processor reading from the named parents. Wiring is by name, so the types a typed
+   * supplier (`ProcessorSupplier<KIn, VIn, KOut, VOut>`) states are its own to keep: the parents'
+   * outputs are not checked against them.
+   */
+  addProcessor<KIn, VIn, KOut, VOut>(name: string, supplier: ProcessorSupplier<KIn, VIn, KOut, VOut>, ...parents: string[]): this {
     this.graph.add({ kind: 'processor', name: this.graph.nameFor('PROCESSOR', name), operator: 'processor', parents, supplier: synchronousProcessor(supplier) });
     return this;
   }

@@ -17,8 +17,8 @@ const needs = [
   ['test/docker/**/*.test.ts', []],
   ['test/cli/topology-files.test.ts', []],
   ['test/kafka/murmur2.test.ts', []],
-  ['test/mutations/conflicts.test.ts', []],
-  ['test/mutations/priority.test.ts', []],
+  ['test/extensions/mutations/conflicts.test.ts', []],
+  ['test/extensions/mutations/priority.test.ts', []],
   ['test/runtime/lifecycle.test.ts', []],
   ['test/serde/serdes.test.ts', []],
   ['test/serde/stack-safe-json.test.ts', []],
@@ -38,6 +38,7 @@ const needs = [
   ['test/iq/**/*.test.ts', ['kafka']],
   ['test/kafka/**/*.test.ts', ['kafka']],
   ['test/mutations/**/*.test.ts', ['kafka']],
+  ['test/extensions/**/*.test.ts', ['kafka']],
   ['test/runtime/**/*.test.ts', ['kafka']],
   ['test/topologies/**/*.test.ts', ['kafka']],
 ];
