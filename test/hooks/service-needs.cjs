@@ -15,6 +15,7 @@ const needs = [
   ['test/processors/**/*.test.ts', []],
   ['test/hooks/**/*.test.ts', []],
   ['test/docker/**/*.test.ts', []],
+  ['test/architecture/**/*.test.ts', []],
   ['test/cli/topology-files.test.ts', []],
   ['test/kafka/murmur2.test.ts', []],
   ['test/extensions/mutations/conflicts.test.ts', []],
