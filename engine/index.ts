@@ -72,6 +72,7 @@ export {
   TopologyFileError,
   ProcessingError,
   AsyncCallbackError,
+  InvalidRecordError,
   ApplicationError,
   ExternalSystemUnavailable,
   IllegalStateError,

@@ -40,10 +40,12 @@ export class StreamsBuilder {
    */
   table<K = unknown, V = unknown>(topic: string, materialized: Materialized<K, V> & { onDeserializationError?: ErrorHandling }): Table<K, V> {
     const source = this.graph.nameFor('KTABLE-SOURCE', undefined);
+    // Without an object, the store's own check says a name is needed.
+    materialized ??= {} as Materialized<K, V>;
     new Topology(this.graph).addSource(source, topic, { key: materialized.key, value: materialized.value, onDeserializationError: materialized.onDeserializationError });
     const node = this.graph.nameFor('KTABLE-MATERIALIZE', undefined);
     const store = this.graph.addStore(
-      { name: materialized?.name, keySerde: materialized.key as Serde<unknown>, valueSerde: materialized.value as Serde<unknown>, sourceTopic: topic, caching: materialized.caching, partitionedByKey: true },
+      { name: materialized.name, keySerde: materialized.key as Serde<unknown>, valueSerde: materialized.value as Serde<unknown>, sourceTopic: topic, caching: materialized.caching, partitionedByKey: true },
       node,
     ).name;
     this.graph.add({ kind: 'processor', name: node, operator: 'table', parents: [source], supplier: tableSource(store), stores: [store] });

@@ -3,6 +3,7 @@ import type { ProcessorSupplier, RecordContext } from '../processors/processor.t
 import type { Synchronous } from '../processors/synchronous.ts';
 import { Serdes, type Serde } from '../serde/serde.ts';
 import type { GroupedStream, Table } from './api.ts';
+import { requireFunction } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
 import { guardOperators } from './operator-guard.ts';
 import type { KnownSerdes, Materialized } from './stream-options.ts';
@@ -29,13 +30,13 @@ export class GraphGroupedStream<K, V> implements GroupedStream<K, V> {
   }
 
   count(materialized: Materialized<K, number>): Table<K, number> {
-    return this.stateful('KSTREAM-AGGREGATE', 'count', materialized, Serdes.json<number>(), (store) =>
+    return this.stateful('KSTREAM-AGGREGATE', 'count', materialized, Serdes.json<number>(), [], (store) =>
       aggregate<K, V, number>(store, () => 0, (_, __, n) => n + 1),
     );
   }
 
   reduce<R extends V>(reducer: (aggregate: V, value: V, key: K) => Synchronous<R>, materialized: Materialized<K, V>): Table<K, V> {
-    return this.stateful('KSTREAM-REDUCE', 'reduce', materialized, this.serdes.value, (store) => reduce<K, V>(store, reducer as (aggregate: V, value: V, key: K) => V));
+    return this.stateful('KSTREAM-REDUCE', 'reduce', materialized, this.serdes.value, [['reducer', reducer]], (store) => reduce<K, V>(store, reducer as (aggregate: V, value: V, key: K) => V));
   }
 
   aggregate<A>(
@@ -43,7 +44,8 @@ export class GraphGroupedStream<K, V> implements GroupedStream<K, V> {
     aggregator: (key: K, value: V, aggregate: A, context: RecordContext) => Synchronous<A>,
     materialized: Materialized<K, A>,
   ): Table<K, A> {
-    return this.stateful('KSTREAM-AGGREGATE', 'aggregate', materialized, undefined, (store) =>
+    const callbacks: Array<[string, unknown]> = [['initializer', initializer], ['aggregator', aggregator]];
+    return this.stateful('KSTREAM-AGGREGATE', 'aggregate', materialized, undefined, callbacks, (store) =>
       aggregate<K, V, A>(store, initializer as () => A, aggregator as Aggregator<K, V, A>),
     );
   }
@@ -53,13 +55,17 @@ export class GraphGroupedStream<K, V> implements GroupedStream<K, V> {
     operator: string,
     materialized: Materialized<K, A>,
     defaultValueSerde: Serde<A> | undefined,
+    callbacks: Array<[what: string, value: unknown]>,
     supplier: (store: string) => ProcessorSupplier,
   ): Table<K, A> {
     const { graph } = this.dsl;
     const name = graph.nameFor(prefix, undefined);
+    for (const callback of callbacks) requireFunction(name, ...callback);
+    // Without an object, the store's own check says a name is needed.
+    materialized ??= {} as Materialized<K, A>;
     const store = graph.addStore(
       {
-        name: materialized?.name,
+        name: materialized.name,
         keySerde: (materialized.key ?? this.serdes.key) as Serde<unknown> | undefined,
         valueSerde: (materialized.value ?? defaultValueSerde) as Serde<unknown> | undefined,
         caching: materialized.caching,

@@ -3,6 +3,7 @@ import type { RecordContext } from '../processors/processor.ts';
 import { split, type Branch } from '../processors/split.ts';
 import { TopologyError } from '../errors.ts';
 import type { Splitter, Stream } from './api.ts';
+import { requireFunction } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
 import type { KnownSerdes } from './stream-options.ts';
 
@@ -33,6 +34,7 @@ export class GraphSplitter<K, V, B extends object> implements Splitter<K, V, B> 
   ): Splitter<K, V, B & { [P in N]: Stream<K, V> }>;
   branch(name: string, predicate: (key: K, value: V, context: RecordContext) => boolean): Splitter<K, V, never> {
     const child = this.addBranch(name);
+    requireFunction(child, 'predicate', predicate);
     this.branches.push({ child, predicate: predicate as Branch['predicate'] });
     return this as unknown as Splitter<K, V, never>;
   }

@@ -18,6 +18,7 @@ import { synchronous, synchronousProcessor, type Synchronous } from '../processo
 import { withHeaders } from '../processors/with-headers.ts';
 import { Serdes, type Serde } from '../serde/serde.ts';
 import type { BatchOptions, DedupeOptions, GroupedStream, OperatorScope, ProjectOptions, SinkStreams, Splitter, Stream, StreamOperator, Table, VersionGateOptions } from './api.ts';
+import { requireFunction, requireTopic } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
 import type { StoreSpec, TopicChooser } from './graph.ts';
 import { guardOperators } from './operator-guard.ts';
@@ -71,43 +72,43 @@ export class GraphStream<K, V> implements Stream<K, V> {
   }
 
   filter<S extends V>(predicate: (key: K, value: V, context: RecordContext) => boolean, options?: OperatorOptions): Stream<K, S> {
-    return this.addOperator('KSTREAM-FILTER', 'filter', filter(predicate), options, this.serdes as KnownSerdes<K, S>);
+    return this.addOperator('KSTREAM-FILTER', 'filter', filter(predicate), options, this.serdes as KnownSerdes<K, S>, false, ['predicate', predicate]);
   }
 
   filterNot<S extends V>(predicate: (key: K, value: V, context: RecordContext) => boolean, options?: OperatorOptions): Stream<K, Exclude<V, S>> {
-    return this.addOperator('KSTREAM-FILTER', 'filterNot', filter(predicate, true), options, this.serdes as KnownSerdes<K, Exclude<V, S>>);
+    return this.addOperator('KSTREAM-FILTER', 'filterNot', filter(predicate, true), options, this.serdes as KnownSerdes<K, Exclude<V, S>>, false, ['predicate', predicate]);
   }
 
   map<K2, V2>(mapper: (key: K, value: V, context: RecordContext) => KeyValue<K2, V2>, options?: OperatorOptions): Stream<K2, V2> {
-    return this.addOperator('KSTREAM-MAP', 'map', map(mapper), options, {}, true);
+    return this.addOperator('KSTREAM-MAP', 'map', map(mapper), options, {}, true, ['mapper', mapper]);
   }
 
   mapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => Synchronous<V2>, options?: OperatorOptions): Stream<K, V2> {
-    return this.addOperator('KSTREAM-MAPVALUES', 'mapValues', mapValues(mapper), options, { key: this.serdes.key });
+    return this.addOperator('KSTREAM-MAPVALUES', 'mapValues', mapValues(mapper), options, { key: this.serdes.key }, false, ['mapper', mapper]);
   }
 
   flatMap<K2, V2>(mapper: (key: K, value: V, context: RecordContext) => Iterable<KeyValue<K2, V2>>, options?: OperatorOptions): Stream<K2, V2> {
-    return this.addOperator('KSTREAM-FLATMAP', 'flatMap', flatMap(mapper), options, {}, true);
+    return this.addOperator('KSTREAM-FLATMAP', 'flatMap', flatMap(mapper), options, {}, true, ['mapper', mapper]);
   }
 
   flatMapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => Iterable<V2>, options?: OperatorOptions): Stream<K, V2> {
-    return this.addOperator('KSTREAM-FLATMAPVALUES', 'flatMapValues', flatMapValues(mapper), options, { key: this.serdes.key });
+    return this.addOperator('KSTREAM-FLATMAPVALUES', 'flatMapValues', flatMapValues(mapper), options, { key: this.serdes.key }, false, ['mapper', mapper]);
   }
 
   selectKey<K2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<K2>, options?: OperatorOptions): Stream<K2, V> {
-    return this.addOperator('KSTREAM-KEY-SELECT', 'selectKey', selectKey(selector), options, { value: this.serdes.value }, true);
+    return this.addOperator('KSTREAM-KEY-SELECT', 'selectKey', selectKey(selector), options, { value: this.serdes.value }, true, ['key selector', selector]);
   }
 
   peek<R>(action: (key: K, value: V, context: RecordContext) => Synchronous<R>, options?: OperatorOptions): Stream<K, V> {
-    return this.addOperator('KSTREAM-PEEK', 'peek', peek(action), options, this.serdes);
+    return this.addOperator('KSTREAM-PEEK', 'peek', peek(action), options, this.serdes, false, ['action', action]);
   }
 
   withHeaders(compute: (key: K, value: V, context: RecordContext) => RecordHeader[] | undefined, options?: OperatorOptions): Stream<K, V> {
-    return this.addOperator('KSTREAM-HEADERS', 'withHeaders', withHeaders(compute), options, this.serdes);
+    return this.addOperator('KSTREAM-HEADERS', 'withHeaders', withHeaders(compute), options, this.serdes, false, ['header function', compute]);
   }
 
   process<K2 = K, V2 = V>(supplier: ProcessorSupplier<K, V, K2, V2>, options?: ProcessOptions): Stream<K2, V2> {
-    const stream = this.addOperator<K2, V2>('KSTREAM-PROCESSOR', 'process', synchronousProcessor(supplier), options, {}, true);
+    const stream = this.addOperator<K2, V2>('KSTREAM-PROCESSOR', 'process', synchronousProcessor(supplier), options, {}, true, ['processor supplier', supplier]);
     for (const store of options?.stores ?? []) this.dsl.graph.connectStore(stream.node, store);
     return stream;
   }
@@ -115,13 +116,13 @@ export class GraphStream<K, V> implements Stream<K, V> {
   dedupe(options: DedupeOptions<K, V>): Stream<K, V> {
     const { store, id, ttlMs, onDuplicate } = options;
     const ids: StoreSpec = { name: store, keySerde: Serdes.string() as Serde<unknown>, valueSerde: Serdes.json<number>() as Serde<unknown>, ttlMs, partitionedByKey: false };
-    return this.gate('KSTREAM-DEDUPE', 'dedupe', options, ids, onDuplicate, (routes) => dedupe(store, id as never, routes));
+    return this.gate('KSTREAM-DEDUPE', 'dedupe', options, ids, onDuplicate, (routes) => dedupe(store, id as never, routes), ['id function', id]);
   }
 
   versionGate(options: VersionGateOptions<K, V>): Stream<K, V> {
     const { store, version, onStale } = options;
     const versions: StoreSpec = { name: store, keySerde: this.serdes.key as Serde<unknown> | undefined, valueSerde: Serdes.json<number>() as Serde<unknown>, partitionedByKey: true };
-    return this.gate('KSTREAM-VERSIONGATE', 'versionGate', options, versions, onStale, (routes) => versionGate(store, version as never, routes));
+    return this.gate('KSTREAM-VERSIONGATE', 'versionGate', options, versions, onStale, (routes) => versionGate(store, version as never, routes), ['version function', version]);
   }
 
   project<S>(options: ProjectOptions<K, V, S>): Table<K, S> {
@@ -218,6 +219,7 @@ export class GraphStream<K, V> implements Stream<K, V> {
 
   to(topic: string | TopicChooser<K, V>, options: ToOptions<K, V> = {}): void {
     const name = this.dsl.graph.nameFor('KSTREAM-SINK', options.name);
+    requireTopic(name, topic);
     const chooser = topic as string | TopicChooser;
     this.dsl.graph.add({
       kind: 'sink',
@@ -240,8 +242,9 @@ export class GraphStream<K, V> implements Stream<K, V> {
   }
 
   /** Records a one-parent processor after this stream's node and returns its stream. */
-  private addOperator<K2, V2>(prefix: string, operator: string, supplier: ProcessorSupplier, options: OperatorOptions | undefined, serdes: KnownSerdes<K2, V2>, changesKeys = false): Stream<K2, V2> {
+  private addOperator<K2, V2>(prefix: string, operator: string, supplier: ProcessorSupplier, options: OperatorOptions | undefined, serdes: KnownSerdes<K2, V2>, changesKeys: boolean, callback: [what: string, value: unknown]): Stream<K2, V2> {
     const name = this.dsl.graph.nameFor(prefix, options?.name);
+    requireFunction(name, ...callback);
     this.dsl.graph.add({ kind: 'processor', name, operator, parents: [this.node], supplier, onError: options?.onError });
     return this.dsl.stream<K2, V2>(name, serdes, this.keyChanged || changesKeys);
   }
@@ -254,8 +257,9 @@ export class GraphStream<K, V> implements Stream<K, V> {
   }
 
   /** A stateful filter with a store, whose passing records continue and whose rejects may be wired. */
-  private gate(prefix: string, operator: string, options: OperatorOptions, store: StoreSpec, onReject: ((rejected: Stream<K, V>) => void) | undefined, supplier: (routes: GateRoutes) => ProcessorSupplier): Stream<K, V> {
+  private gate(prefix: string, operator: string, options: OperatorOptions, store: StoreSpec, onReject: ((rejected: Stream<K, V>) => void) | undefined, supplier: (routes: GateRoutes) => ProcessorSupplier, callback: [what: string, value: unknown]): Stream<K, V> {
     const name = this.dsl.graph.nameFor(prefix, options.name);
+    requireFunction(name, ...callback);
     if (this.keyChanged) throw new TopologyError(name, `${operator} keeps state per partition, and an operator upstream may have changed the keys: add .repartition() before it.`);
     this.dsl.graph.addStore(store, name);
     const node = this.dsl.graph.add({ kind: 'processor', name, operator, parents: [this.node], supplier: passthrough, onError: options.onError, stores: [store.name] });

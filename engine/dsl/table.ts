@@ -2,6 +2,7 @@ import { tableFilter, tableMapValues, toStream } from '../processors/table-ops.t
 import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
 import type { Synchronous } from '../processors/synchronous.ts';
 import type { Stream, Table } from './api.ts';
+import { requireFunction } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
 import { guardOperators } from './operator-guard.ts';
 import type { KnownSerdes, Named, OperatorOptions } from './stream-options.ts';
@@ -25,24 +26,25 @@ export class GraphTable<K, V> implements Table<K, V> {
   }
 
   toStream(options?: Named): Stream<K, V> {
-    return this.dsl.stream<K, V>(this.addOperator('KTABLE-TOSTREAM', 'toStream', toStream, options), this.serdes);
+    return this.dsl.stream<K, V>(this.addOperator('KTABLE-TOSTREAM', 'toStream', toStream, options, undefined), this.serdes);
   }
 
   filter<S extends V>(predicate: (key: K, value: V, context: RecordContext) => boolean, options?: OperatorOptions): Table<K, S> {
-    return this.dsl.table<K, S>(this.addOperator('KTABLE-FILTER', 'filter', tableFilter(predicate), options), this.serdes as KnownSerdes<K, S>);
+    return this.dsl.table<K, S>(this.addOperator('KTABLE-FILTER', 'filter', tableFilter(predicate), options, ['predicate', predicate]), this.serdes as KnownSerdes<K, S>);
   }
 
   filterNot<S extends V>(predicate: (key: K, value: V, context: RecordContext) => boolean, options?: OperatorOptions): Table<K, Exclude<V, S>> {
-    return this.dsl.table<K, Exclude<V, S>>(this.addOperator('KTABLE-FILTER', 'filterNot', tableFilter(predicate, true), options), this.serdes as KnownSerdes<K, Exclude<V, S>>);
+    return this.dsl.table<K, Exclude<V, S>>(this.addOperator('KTABLE-FILTER', 'filterNot', tableFilter(predicate, true), options, ['predicate', predicate]), this.serdes as KnownSerdes<K, Exclude<V, S>>);
   }
 
   mapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => Synchronous<V2>, options?: OperatorOptions): Table<K, V2> {
-    return this.dsl.table<K, V2>(this.addOperator('KTABLE-MAPVALUES', 'mapValues', tableMapValues(mapper), options), { key: this.serdes.key });
+    return this.dsl.table<K, V2>(this.addOperator('KTABLE-MAPVALUES', 'mapValues', tableMapValues(mapper), options, ['mapper', mapper]), { key: this.serdes.key });
   }
 
   /** Records a processor after this table's node and returns its name. */
-  private addOperator(prefix: string, operator: string, supplier: ProcessorSupplier, options: OperatorOptions | undefined): string {
+  private addOperator(prefix: string, operator: string, supplier: ProcessorSupplier, options: OperatorOptions | undefined, callback: [what: string, value: unknown] | undefined): string {
     const name = this.dsl.graph.nameFor(prefix, options?.name);
+    if (callback) requireFunction(name, ...callback);
     this.dsl.graph.add({ kind: 'processor', name, operator, parents: [this.node], supplier, onError: options?.onError });
     return name;
   }
