@@ -16,6 +16,7 @@ const needs = [
   ['test/hooks/**/*.test.ts', []],
   ['test/docker/**/*.test.ts', []],
   ['test/architecture/**/*.test.ts', []],
+  ['test/docs/**/*.test.ts', []],
   ['test/cli/topology-files.test.ts', []],
   ['test/kafka/murmur2.test.ts', []],
   ['test/extensions/mutations/conflicts.test.ts', []],
