@@ -93,16 +93,16 @@ export interface Stream<K, V> {
    */
   project<S>(options: ProjectOptions<K, V, S>): Table<K, S>;
   /**
-   * Writes the records to a system outside Kafka through `sink` (see `Sink`; `toPostgres` is
-   * one). Returns the records written (once the sink finished them, inside a commit) and those
+   * Writes the records to a system outside Kafka through `sink` (see `Sink`; engine/sinks/ has
+   * the ones Sluice ships). Returns the records written (once the sink finished them, inside a commit) and those
    * that failed for good (also sent to the operator's dead-letter topic, if `onError` names one).
    * The sink reads a topic directly: when the stream does not come straight from one, it goes
    * through a repartition topic, `<application.id>-<name>-input-repartition`, first.
    */
   sink(sink: Sink<K, V>, options?: OperatorOptions): SinkStreams<K, V>;
   /**
-   * Applies an operator from outside the DSL (an extension's, such as `detectConflicts` from
-   * `sluice/mutations`) and returns what it builds.
+   * Applies an operator from outside the DSL (see `StreamOperator`; engine/extensions/ has the
+   * extensions Sluice ships) and returns what it builds.
    */
   via<R>(operator: StreamOperator<K, V, R>): R;
   /**

@@ -143,7 +143,7 @@ export class GraphStream<K, V> implements Stream<K, V> {
     const kind = typeof sink?.kind === 'string' && /^[a-z][a-z0-9-]*$/.test(sink.kind) ? sink.kind : undefined;
     const name = this.dsl.graph.nameFor(`KSTREAM-${(kind ?? 'sink').toUpperCase()}`, options?.name);
     if (kind === undefined || typeof sink.open !== 'function') {
-      throw new TopologyError(name, 'sink() takes a Sink: an object with a kind (a lower-case word such as "postgres") and open(context); see docs/dsl.md.');
+      throw new TopologyError(name, 'sink() takes a Sink: an object with a kind (a lower-case word naming the system it writes to) and open(context); see docs/dsl.md.');
     }
     try {
       sink.check?.();
