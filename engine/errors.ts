@@ -246,6 +246,24 @@ export class AsyncCallbackError extends SluiceError {
   }
 }
 
+/**
+ * An operator cannot use a record: the record has no key where the operator keeps state by key,
+ * or a callback returned what the operator cannot work with for it (an id that is not a
+ * non-empty string, a version or priority that is not a number, dependencies that are not an
+ * array of ids). A processing error, routed through the operator's error handling like any other.
+ */
+export class InvalidRecordError extends SluiceError {
+  readonly operator: string;
+
+  constructor(operator: string, problem: string) {
+    super(
+      'SLUICE_INVALID_RECORD',
+      `Operator "${operator}": ${problem}. Fix the callback (or the producer, for a missing key), or send such records to a dead-letter topic with onError.`,
+    );
+    this.operator = operator;
+  }
+}
+
 /** The application cannot go on (a fatal Kafka error, a failed commit, a handler that says stop). */
 export class ApplicationError extends SluiceError {
   constructor(message: string, options?: { cause?: unknown }) {

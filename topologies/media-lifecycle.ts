@@ -27,10 +27,9 @@ interface Rejection {
 }
 
 /** Applies valid events to the store; forwards only what is rejected. */
-const lifecycle: ProcessorSupplier = ({ stores, next, context }) => {
+const lifecycle: ProcessorSupplier<Buffer | null, Checked<MediaEvent>, Buffer | null, Rejection> = ({ stores, next, context }) => {
   const items = stores.get<string, MediaItem>(ITEMS_STORE);
-  return (key, value) => {
-    const checked = value as Checked<MediaEvent>;
+  return (key, checked) => {
     if (!checked.ok) return next(key, { reason: checked.reason, raw: checked.raw } satisfies Rejection);
     const mediaId = checked.event.aggregate_id;
     const outcome = applyMediaEvent(items.get(mediaId), checked.event);
@@ -46,7 +45,7 @@ export function mediaLifecycle(builder: StreamsBuilder, topics: MediaTopics = ME
     // Keys as bytes: a rejected record keeps its key byte for byte, UTF-8 or not.
     .stream<Buffer, Buffer>(topics.input, { name: 'media-events', key: Serdes.bytes(), value: Serdes.bytes() })
     .mapValues((raw, key) => checkMediaEvent(key === null ? null : key.toString('utf8'), raw), { name: 'validate' })
-    .process<Buffer, Rejection>(lifecycle, { name: 'lifecycle', stores: [ITEMS_STORE] })
+    .process(lifecycle, { name: 'lifecycle', stores: [ITEMS_STORE] })
     .withHeaders((_, rejection, context) => [...(context.headers ?? []), { rejection_reason: rejection.reason }], { name: 'reason' })
     .mapValues((rejection) => rejection.raw, { name: 'original-bytes' })
     .to(topics.rejected, { name: 'rejected', key: Serdes.bytes(), value: Serdes.bytes() });

@@ -18,7 +18,8 @@
  * (first-writer-wins, priority, merge, manual). Run it exactly-once: statuses and the database
  * then agree whatever crashes.
  */
-import { defineApplication, mutationDependencies, mutationId, mutationPriority, Serdes, type Batch, type EffectiveMutation, type Mutation, type MutationStatus, type Resolution, type Stream, type Strategy, type StreamsBuilder } from 'sluice';
+import { defineApplication, Serdes, toPostgres, type Batch, type Stream, type StreamsBuilder } from 'sluice';
+import { detectConflicts, mutationDependencies, mutationId, mutationPriority, type EffectiveMutation, type Mutation, type MutationStatus, type Resolution, type Strategy } from 'sluice/mutations';
 import { ENTITIES_DDL, toMutation, writeBatch } from './lib/mutations.ts';
 
 export interface MutationTopics {
@@ -99,7 +100,7 @@ export function mutationAggregator(builder: StreamsBuilder, topics: MutationTopi
     });
 
   const resolutions = builder.stream<string, Resolution>(topics.resolutions, { name: 'resolutions', value: Serdes.json() });
-  const decided = mutations.detectConflicts({ name: 'conflicts', entities: 'mutation-entities', openConflicts: OPEN_CONFLICTS_STORE, strategy: settings.strategy, resolutions });
+  const decided = mutations.via(detectConflicts({ name: 'conflicts', entities: 'mutation-entities', openConflicts: OPEN_CONFLICTS_STORE, strategy: settings.strategy, resolutions }));
   toStatuses(decided.statuses);
   decided.conflicts.to(topics.conflicts, { value: Serdes.json() });
 
@@ -124,20 +125,16 @@ export function mutationAggregator(builder: StreamsBuilder, topics: MutationTopi
       },
     });
 
-  const { applied, failed } = batches.toPostgres({
-    name: 'entities',
+  const entities = toPostgres<string, Batch<string, EffectiveMutation>>({
     connectionString: settings.databaseUrl,
     setup: async (tx) => void (await tx.query(ENTITIES_DDL)),
-    write: (tx, _key, batch) => writeBatch(tx, batch as Batch<string, EffectiveMutation>),
-    onWritten: settings.onCommitted && ((_key, batch) => settings.onCommitted!(batch as Batch<string, EffectiveMutation>)),
-    onError: deadLetter,
+    write: (tx, _key, batch) => writeBatch(tx, batch),
+    onWritten: settings.onCommitted && ((_key, batch) => settings.onCommitted!(batch)),
   });
-  toStatuses(applied.flatMap((_, batch) => committedStatuses(batch as Batch<string, EffectiveMutation>), { name: 'applied-statuses' }));
+  const { applied, failed } = batches.sink(entities, { name: 'entities', onError: deadLetter });
+  toStatuses(applied.flatMap((_, batch) => committedStatuses(batch), { name: 'applied-statuses' }));
   toStatuses(
-    failed.flatMap(
-      (_, f) => (f.value as Batch<string, EffectiveMutation>).records.map((r) => [r.key, status(r.value.mutation.id, 'FAILED', `its batch failed: ${f.error}`)] as const),
-      { name: 'failed-statuses' },
-    ),
+    failed.flatMap((_, f) => f.value.records.map((r) => [r.key, status(r.value.mutation.id, 'FAILED', `its batch failed: ${f.error}`)] as const), { name: 'failed-statuses' }),
   );
 }
 

@@ -1,9 +1,13 @@
 import { tableSource } from '../processors/table-source.ts';
 import type { Serde } from '../serde/serde.ts';
+import type { Stream, Table } from './api.ts';
+import type { DslContext } from './dsl-context.ts';
 import { type ErrorHandling, LogicalGraph } from './graph.ts';
-import { Table, type Materialized } from './table.ts';
-import { Stream } from './stream.ts';
-import type { Named } from './stream-options.ts';
+import { GraphGroupedStream } from './grouped-stream.ts';
+import { GraphSplitter } from './splitter.ts';
+import { GraphStream } from './stream.ts';
+import type { Materialized, Named } from './stream-options.ts';
+import { GraphTable } from './table.ts';
 import { storeSpec, Topology, type SourceOptions, type StoreOptions } from './topology.ts';
 
 /**
@@ -21,12 +25,13 @@ import { storeSpec, Topology, type SourceOptions, type StoreOptions } from './to
  */
 export class StreamsBuilder {
   readonly graph = new LogicalGraph();
+  private readonly dsl = dslOver(this.graph);
 
   /** A stream of the records of `topics` (several topics: one stream, each partition's order kept). */
   stream<K = unknown, V = unknown>(topics: string | string[], options: SourceOptions<K, V> & Named = {}): Stream<K, V> {
     const name = this.graph.nameFor('KSTREAM-SOURCE', options.name);
     new Topology(this.graph).addSource(name, topics, options);
-    return new Stream<K, V>(this.graph, name, { key: options.key, value: options.value });
+    return this.dsl.stream<K, V>(name, { key: options.key, value: options.value });
   }
 
   /**
@@ -35,14 +40,16 @@ export class StreamsBuilder {
    */
   table<K = unknown, V = unknown>(topic: string, materialized: Materialized<K, V> & { onDeserializationError?: ErrorHandling }): Table<K, V> {
     const source = this.graph.nameFor('KTABLE-SOURCE', undefined);
+    // Without an object, the store's own check says a name is needed.
+    materialized ??= {} as Materialized<K, V>;
     new Topology(this.graph).addSource(source, topic, { key: materialized.key, value: materialized.value, onDeserializationError: materialized.onDeserializationError });
     const node = this.graph.nameFor('KTABLE-MATERIALIZE', undefined);
     const store = this.graph.addStore(
-      { name: materialized?.name, keySerde: materialized.key as Serde<unknown>, valueSerde: materialized.value as Serde<unknown>, sourceTopic: topic, caching: materialized.caching, partitionedByKey: true },
+      { name: materialized.name, keySerde: materialized.key as Serde<unknown>, valueSerde: materialized.value as Serde<unknown>, sourceTopic: topic, caching: materialized.caching, partitionedByKey: true },
       node,
     ).name;
     this.graph.add({ kind: 'processor', name: node, operator: 'table', parents: [source], supplier: tableSource(store), stores: [store] });
-    return new Table<K, V>(this.graph, node, { key: materialized.key, value: materialized.value }, store);
+    return this.dsl.table<K, V>(node, { key: materialized.key, value: materialized.value }, store);
   }
 
   /**
@@ -62,4 +69,16 @@ export class StreamsBuilder {
   build(): Topology {
     return new Topology(this.graph);
   }
+}
+
+/** The DSL's classes over one graph, each making the others' objects through this context. */
+function dslOver(graph: LogicalGraph): DslContext {
+  const dsl: DslContext = {
+    graph,
+    stream: (node, serdes, keyChanged) => new GraphStream(dsl, node, serdes, keyChanged),
+    table: (node, serdes, store) => new GraphTable(dsl, node, serdes, store),
+    grouped: (node, serdes, repartition) => new GraphGroupedStream(dsl, node, serdes, repartition),
+    splitter: (parent, name, serdes) => new GraphSplitter(dsl, parent, name, serdes),
+  };
+  return dsl;
 }

@@ -1,6 +1,8 @@
 import { TopologyError } from '../errors.ts';
 import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
 import type { Serde } from '../serde/serde.ts';
+import type { RouteSpec } from '../iq/routes.ts';
+export type { RouteSpec };
 
 /**
  * What happens to a record that cannot be deserialized or processed: stop the application,
@@ -30,6 +32,11 @@ export interface ProcessorSpec {
   onError?: ErrorHandling;
   /** The stores the processor uses, by name. */
   stores?: string[];
+  /**
+   * True for a sink to a system outside Kafka: start-up summaries list it among what the
+   * application writes, and the reset tool says it leaves what it wrote as it is.
+   */
+  external?: boolean;
 }
 
 /**
@@ -52,11 +59,6 @@ export interface StoreSpec {
    * For small stores only (buffers of pending records); not with a TTL.
    */
   preload?: boolean;
-  /**
-   * For a store of open conflicts: the source node that reads its resolutions, so the query
-   * server can accept resolutions over HTTP and write them to that topic.
-   */
-  resolutionsFrom?: string;
   /**
    * True when every entry is keyed by the key of the records its task reads, so it lives in the
    * partition that key's bytes hash to (murmur2, as producers place records): a query of one key
@@ -97,6 +99,10 @@ export type NodeSpec = SourceSpec | ProcessorSpec | SinkSpec | RepartitionSpec;
 export class LogicalGraph {
   readonly nodes: NodeSpec[] = [];
   readonly stores: StoreSpec[] = [];
+  /** Query-server routes that operators brought (see `OperatorScope.addRoute`). */
+  readonly routes: RouteSpec[] = [];
+  /** What extensions keep once per topology, by their keys (see `OperatorScope.shared`). */
+  readonly shared = new Map<symbol, unknown>();
   private index = 0;
 
   /** A deterministic name, `PREFIX-0000000007`, for operators the user did not name. */
@@ -135,6 +141,11 @@ export class LogicalGraph {
     if (!node) throw new TopologyError(processor, `no processor has this name, so store "${store}" cannot be connected to it; add the processor first.`);
     if (node.kind !== 'processor') throw new TopologyError(processor, `it is a ${node.kind}; only processors can use stores.`);
     node.stores = [...new Set([...(node.stores ?? []), store])];
+  }
+
+  /** The node of this name, if any. */
+  node(name: string): NodeSpec | undefined {
+    return this.nodes.find((n) => n.name === name);
   }
 
   add<T extends NodeSpec>(node: T): T {

@@ -1,35 +1,27 @@
 import { passthrough } from '../processors/passthrough.ts';
 import type { RecordContext } from '../processors/processor.ts';
 import { split, type Branch } from '../processors/split.ts';
-import type { LogicalGraph } from './graph.ts';
+import { TopologyError } from '../errors.ts';
+import type { Splitter, Stream } from './api.ts';
+import { requireFunction } from './checks.ts';
+import type { DslContext } from './dsl-context.ts';
 import type { KnownSerdes } from './stream-options.ts';
-import { Stream } from './stream.ts';
 
-/**
- * Builds the branches of a `split`. Each `branch` adds a named stream to the result;
- * `defaultBranch` or `noDefaultBranch` ends it and returns the streams by branch name.
- *
- * @example
- * ```ts
- * const { valid, invalid } = events.split({ name: 'check' })
- *   .branch('valid', (_, e): e is Event => isEvent(e))
- *   .defaultBranch('invalid');
- * ```
- */
-export class Splitter<K, V, B extends object> {
-  private readonly graph: LogicalGraph;
+/** The {@link Splitter} the DSL hands out: one split node, and a branch child per branch. */
+export class GraphSplitter<K, V, B extends object> implements Splitter<K, V, B> {
+  private readonly dsl: DslContext;
   private readonly splitNode: string;
   private readonly serdes: KnownSerdes<K, V>;
   private readonly branches: Branch[] = [];
   private readonly streams: Record<string, Stream<K, unknown>> = {};
 
   /** @internal */
-  constructor(graph: LogicalGraph, parent: string, name: string | undefined, serdes: KnownSerdes<K, V>) {
-    this.graph = graph;
+  constructor(dsl: DslContext, parent: string, name: string | undefined, serdes: KnownSerdes<K, V>) {
+    this.dsl = dsl;
     this.serdes = serdes;
-    this.splitNode = graph.nameFor('KSTREAM-BRANCH', name);
+    this.splitNode = dsl.graph.nameFor('KSTREAM-BRANCH', name);
     // The split node's routing is fixed when the last branch is known; see `finish`.
-    graph.add({ kind: 'processor', name: this.splitNode, operator: 'split', parents: [parent], supplier: passthrough });
+    dsl.graph.add({ kind: 'processor', name: this.splitNode, operator: 'split', parents: [parent], supplier: passthrough });
   }
 
   branch<N extends string, S extends V>(
@@ -40,35 +32,33 @@ export class Splitter<K, V, B extends object> {
     name: N,
     predicate: (key: K, value: V, context: RecordContext) => boolean,
   ): Splitter<K, V, B & { [P in N]: Stream<K, V> }>;
-  branch(name: string, predicate: (key: K, value: V, context: RecordContext) => boolean): Splitter<K, V, object> {
+  branch(name: string, predicate: (key: K, value: V, context: RecordContext) => boolean): Splitter<K, V, never> {
     const child = this.addBranch(name);
+    requireFunction(child, 'predicate', predicate);
     this.branches.push({ child, predicate: predicate as Branch['predicate'] });
-    return this;
+    return this as unknown as Splitter<K, V, never>;
   }
 
-  /** Records no branch took go to this one. */
   defaultBranch<N extends string = 'default'>(name?: N): B & { [P in N]: Stream<K, V> } {
     const child = this.addBranch(name ?? 'default');
     return this.finish(child) as B & { [P in N]: Stream<K, V> };
   }
 
-  /** Records no branch took are dropped. */
   noDefaultBranch(): B {
     return this.finish(undefined) as B;
   }
 
   private addBranch(branch: string): string {
-    if (branch in this.streams) {
-      throw new TypeError(`split "${this.splitNode}" already has a branch "${branch}"`);
-    }
-    const child = this.graph.nameFor('KSTREAM-BRANCHCHILD', `${this.splitNode}-${branch}`);
-    this.graph.add({ kind: 'processor', name: child, operator: 'branch', parents: [this.splitNode], supplier: passthrough });
-    this.streams[branch] = new Stream<K, V>(this.graph, child, this.serdes);
+    if (typeof branch !== 'string' || branch === '') throw new TopologyError(this.splitNode, `a branch needs a name (a non-empty string); got ${JSON.stringify(branch)}.`);
+    if (Object.hasOwn(this.streams, branch)) throw new TopologyError(this.splitNode, `split already has a branch "${branch}"; give each branch its own name.`);
+    const child = this.dsl.graph.nameFor('KSTREAM-BRANCHCHILD', `${this.splitNode}-${branch}`);
+    this.dsl.graph.add({ kind: 'processor', name: child, operator: 'branch', parents: [this.splitNode], supplier: passthrough });
+    this.streams[branch] = this.dsl.stream<K, V>(child, this.serdes);
     return child;
   }
 
   private finish(defaultChild: string | undefined): object {
-    const node = this.graph.nodes.find((n) => n.name === this.splitNode);
+    const node = this.dsl.graph.node(this.splitNode);
     if (node?.kind === 'processor') node.supplier = split([...this.branches], defaultChild);
     return { ...this.streams };
   }

@@ -1,13 +1,11 @@
-// The options of the stream operators (see `Stream` in stream.ts, which re-exports them).
-import type { PostgresTransaction } from '../sinks/postgres/postgres-sink.ts';
-import type { Resolution, Strategy } from '../processors/detect-conflicts.ts';
+// The options of the DSL's operators. Those that wire a stream of their own (`onDuplicate`,
+// `onStale`, `onRejected`, `onMissingDependency`) are completed in api.ts, beside `Stream`.
 import type { PriorityFunction } from '../processors/prioritize.ts';
 import type { RecordContext } from '../processors/processor.ts';
 import type { VersionCheck } from '../processors/project.ts';
 import type { Synchronous } from '../processors/synchronous.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { ErrorHandling } from './graph.ts';
-import type { Stream } from './stream.ts';
 
 /** Every operator takes an optional name; named operators keep their identity across upgrades. */
 export interface Named {
@@ -29,74 +27,35 @@ export interface ToOptions<K, V> extends OperatorOptions {
   value?: Serde<V>;
 }
 
-/** Options of `dedupe`. */
-export interface DedupeOptions<K, V> extends OperatorOptions {
+/** Options of `dedupe` (with `onDuplicate`: `DedupeOptions`). */
+export interface DedupeSettings<K, V> extends OperatorOptions {
   /** The store of ids seen (required: state must survive restarts and upgrades). */
   store: string;
   /** The record's unique id, e.g. its event id. */
   id: (key: K, value: V, context: RecordContext) => string;
   /** How long an id is remembered, in stream time (record timestamps). */
   ttlMs: number;
-  /** Wires the duplicates (otherwise dropped), e.g. to a status topic. */
-  onDuplicate?: (duplicates: Stream<K, V>) => void;
 }
 
-/** Options of `versionGate`. */
-export interface VersionGateOptions<K, V> extends OperatorOptions {
+/** Options of `versionGate` (with `onStale`: `VersionGateOptions`). */
+export interface VersionGateSettings<K, V> extends OperatorOptions {
   /** The store of each key's last version that passed (required). */
   store: string;
   /** The record's version: it passes only when newer than the key's last one. */
   version: (key: K, value: V, context: RecordContext) => number;
-  /** Wires the stale records (otherwise dropped). */
-  onStale?: (stale: Stream<K, V>) => void;
 }
 
-/** Options of `detectConflicts`. */
-export interface DetectConflictsOptions<K> extends Named {
-  /** The store of each entity's state (version, attribute versions), by record key. */
-  entities: string;
-  /** The store of conflicts left open for a person (strategy `manual`), by mutation id. */
-  openConflicts: string;
-  /** Default `last-writer-wins`. */
-  strategy?: Strategy;
-  /** Resolutions of open conflicts, keyed like the mutations (so they reach the same task). */
-  resolutions?: Stream<K, Resolution>;
-}
-
-/** Options of `project`. */
-export interface ProjectOptions<K, V, S> extends Named {
+/** Options of `project` (with `onRejected`: `ProjectOptions`). */
+export interface ProjectSettings<K, V, S> extends Named {
   /** The view's store: key → the read model (required; it is what queries read). */
   store: string;
   /** Folds an event into the key's view (null when there is none); null deletes the view. */
   apply: (view: S | null, event: V, key: K, context: RecordContext) => Synchronous<S> | null;
   /** Optimistic concurrency: which events fit the view (see {@link VersionCheck}). */
   version?: VersionCheck<V, S>;
-  /** Wires the events that did not fit (otherwise dropped). */
-  onRejected?: (rejected: Stream<K, V>) => void;
   value?: Serde<S>;
   /** One update per key per commit downstream (default), or every update at once. */
   caching?: boolean;
-}
-
-/** Options of `toPostgres`. */
-export interface PostgresSinkOptions<K, V> extends OperatorOptions {
-  /** Writes one record inside its transaction: upserts, deletes. Do not commit or roll back. */
-  write: (tx: PostgresTransaction, key: K, value: V) => Promise<void>;
-  /** Default: the `DATABASE_URL` environment variable when the application starts. */
-  connectionString?: string;
-  /** The table of the sink's positions (another, `<table>_failed`, keeps what failed for good). Default `sluice_sink_offsets`. */
-  offsetsTable?: string;
-  /** Runs once per task before its first write, in a transaction of its own: `CREATE TABLE IF NOT EXISTS ...`. */
-  setup?: (tx: PostgresTransaction) => Promise<void>;
-  /** Told of each record right after its transaction committed (metrics: latency). */
-  onWritten?: (key: K, value: V) => void;
-  /**
-   * Records taken before the sink asks for a commit, which passes on those written; also the most
-   * that may still be unwritten at a commit before it waits for the database. Default 100.
-   */
-  maxPending?: number;
-  /** Connections the instance's pool may open. Default 4. */
-  poolSize?: number;
 }
 
 /** Options of `prioritize`. */
@@ -115,8 +74,8 @@ export interface PrioritizeOptions<K, V> extends OperatorOptions {
   priority: PriorityFunction<K, V>;
 }
 
-/** Options of `batch`. */
-export interface BatchOptions<K, V> extends OperatorOptions {
+/** Options of `batch` (with `onMissingDependency`: `BatchOptions`). */
+export interface BatchSettings<K, V> extends OperatorOptions {
   /** The store of pending records (required: pending records must survive a crash). */
   store: string;
   /** A batch closes when it holds this many records. */
@@ -145,11 +104,6 @@ export interface BatchOptions<K, V> extends OperatorOptions {
   releasedTtlMs?: number;
   /** How long (wall-clock) a record waits for its dependencies. Default 30 s. */
   dependencyTimeoutMs?: number;
-  /**
-   * Wires the records whose dependencies did not come in time (with header
-   * `sluice.missing.dependencies`); without it they are batched anyway, with a warning.
-   */
-  onMissingDependency?: (missing: Stream<K, V>) => void;
 }
 
 export interface RepartitionOptions<K, V> extends Named {
@@ -163,4 +117,13 @@ export interface RepartitionOptions<K, V> extends Named {
 export interface KnownSerdes<K, V> {
   key?: Serde<K>;
   value?: Serde<V>;
+}
+
+/** Where a stateful operator keeps its state. The name is required: it names the store and its changelog. */
+export interface Materialized<K, V> {
+  name: string;
+  key?: Serde<K>;
+  value?: Serde<V>;
+  /** One update per key per commit downstream (default), or every update at once. */
+  caching?: boolean;
 }

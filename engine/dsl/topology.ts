@@ -2,6 +2,7 @@ import type { ProcessorSupplier } from '../processors/processor.ts';
 import { synchronousProcessor } from '../processors/synchronous.ts';
 import type { Serde } from '../serde/serde.ts';
 import { TopologyError } from '../errors.ts';
+import { requireFunction, requireObject, requireTopic, topicList } from './checks.ts';
 import { type ErrorHandling, LogicalGraph, type StoreSpec, type TopicChooser } from './graph.ts';
 
 export interface SourceOptions<K, V> {
@@ -66,10 +67,11 @@ export class Topology {
   }
 
   addSource<K, V>(name: string, topics: string | string[], options: SourceOptions<K, V> = {}): this {
+    const node = this.graph.nameFor('SOURCE', name);
     this.graph.add({
       kind: 'source',
-      name: this.graph.nameFor('SOURCE', name),
-      topics: typeof topics === 'string' ? [topics] : [...topics],
+      name: node,
+      topics: topicList(node, topics),
       keySerde: options.key as Serde<unknown> | undefined,
       valueSerde: options.value as Serde<unknown> | undefined,
       onDeserializationError: options.onDeserializationError,
@@ -77,8 +79,15 @@ export class Topology {
     return this;
   }
 
-  addProcessor(name: string, supplier: ProcessorSupplier, ...parents: string[]): this {
-    this.graph.add({ kind: 'processor', name: this.graph.nameFor('PROCESSOR', name), operator: 'processor', parents, supplier: synchronousProcessor(supplier) });
+  /**
+   * Adds a processor reading from the named parents. Wiring is by name, so the types a typed
+   * supplier (`ProcessorSupplier<KIn, VIn, KOut, VOut>`) states are its own to keep: the parents'
+   * outputs are not checked against them.
+   */
+  addProcessor<KIn, VIn, KOut, VOut>(name: string, supplier: ProcessorSupplier<KIn, VIn, KOut, VOut>, ...parents: string[]): this {
+    const node = this.graph.nameFor('PROCESSOR', name);
+    requireFunction(node, 'processor supplier', supplier);
+    this.graph.add({ kind: 'processor', name: node, operator: 'processor', parents, supplier: synchronousProcessor(supplier) });
     return this;
   }
 
@@ -93,9 +102,11 @@ export class Topology {
   }
 
   addSink<K, V>(name: string, topic: string | TopicChooser<K, V>, options: SinkOptions<K, V> = {}, ...parents: string[]): this {
+    const node = this.graph.nameFor('SINK', name);
+    requireTopic(node, topic);
     this.graph.add({
       kind: 'sink',
-      name: this.graph.nameFor('SINK', name),
+      name: node,
       parents,
       topic: topic as string | TopicChooser,
       keySerde: options.key as Serde<unknown> | undefined,
@@ -108,6 +119,7 @@ export class Topology {
 
 /** The graph's record of a store the user declared. */
 export function storeSpec<K, V>(store: StoreOptions<K, V>): StoreSpec {
+  requireObject('addStateStore', 'a store: { name, key?, value?, ... }', store);
   if (store.ttlMs !== undefined && !(Number.isFinite(store.ttlMs) && store.ttlMs > 0)) {
     throw new TopologyError(String(store.name), `ttlMs must be a positive number of milliseconds; got ${String(store.ttlMs)}.`);
   }

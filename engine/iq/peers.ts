@@ -1,12 +1,23 @@
 import { Agent } from 'undici';
 import { FORWARDED_HEADER, signForwarded } from './forwarding.ts';
-import type { PeerAnswer, Peers } from './queries.ts';
 
 /** Where another instance answers, and the key it published for forwarded requests. */
 export interface PeerAddress {
   endpoint: string;
   /** Absent in announcements of instances that predate signed forwarding. */
   forwardKey?: string;
+}
+
+/** What a peer answered: passed on as it is. */
+export interface PeerAnswer {
+  status: number;
+  body: string;
+  retryAfter?: string;
+}
+
+/** How the store queries ask other instances (HTTP here; a fake in tests). */
+export interface Peers {
+  get(peer: PeerAddress, pathAndQuery: string): Promise<PeerAnswer>;
 }
 
 /** Asks other instances over HTTP, with pooled keep-alive connections and a bound on each call. */

@@ -4,22 +4,11 @@ import type { CommittedReader, ReadEntry } from '../../state/committed-reader.ts
 import { decodeCursor, encodeCursor, type ScanPosition } from './cursor.ts';
 import type { KnownInstance } from './directory.ts';
 import { fromJson, KeyFormatError, keyBytes, parseKey, toJson } from './key-format.ts';
-import type { PeerAddress } from './peers.ts';
+import type { PeerAnswer, Peers } from './peers.ts';
 import { Placement, type QueryHost, unavailable, type Unavailable } from './placement.ts';
 import { QueryError } from './query-error.ts';
 
 export type { LocalTask, QueryHost } from './placement.ts';
-
-/** What a peer answered: passed on as it is. */
-export interface PeerAnswer {
-  status: number;
-  body: string;
-  retryAfter?: string;
-}
-
-export interface Peers {
-  get(peer: PeerAddress, pathAndQuery: string): Promise<PeerAnswer>;
-}
 
 export interface QueryLimits {
   /** Longest key accepted, in bytes of its text. Default 4,096. */

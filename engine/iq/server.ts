@@ -8,7 +8,8 @@ import { FORWARDED_HEADER, type ForwardingKey } from './forwarding.ts';
 import { HostAllowlist, isLoopback, parseHost } from './host-header.ts';
 import type { Answer, RangeQuery, StoreQueries } from './queries.ts';
 import { QueryError } from './query-error.ts';
-import type { ResolutionIntake } from './resolutions.ts';
+import type { CompiledRoute, RouteContext } from './routes.ts';
+import type { TopicWriter } from './topic-writer.ts';
 import { stringifyJson } from '../serde/stack-safe-json.ts';
 import { findStoreCorruption } from '../../state/leveldb/store-errors.ts';
 
@@ -28,8 +29,10 @@ export interface QueryServerOptions {
 /** What the server answers from, besides the store queries. */
 export interface ServerHost {
   queries: StoreQueries;
-  /** Takes resolutions of open conflicts (POST /v1/stores/{store}/resolutions). */
-  resolutions: ResolutionIntake;
+  /** Routes operators brought (an extension's), served beside the server's own. */
+  routes: readonly CompiledRoute[];
+  /** Writes the records those routes send to topics. */
+  topics: TopicWriter;
   /** This instance's key: a request signed with it comes from another instance (forwarded). */
   forwarding: ForwardingKey;
   metadata(): unknown;
@@ -219,10 +222,17 @@ function installRoutes(app: FastifyInstance, host: ServerHost): void {
     }
     return send(reply, await queries.range(request.params.store, query, { forwarded: forwarded(request) }));
   });
-  app.post<{ Params: { store: string } }>('/v1/stores/:store/resolutions', async (request, reply) => {
-    if (!/^application\/json\b/.test(request.headers['content-type'] ?? '')) throw new QueryError(415, 'unsupported-media-type', 'Send the resolution as application/json.');
-    return reply.code(202).send({ accepted: true, ...(await host.resolutions.submit(request.params.store, request.body)) });
-  });
+  for (const route of host.routes) {
+    const context: RouteContext = { targets: route.targets, write: (target, key, value) => host.topics.write(target, key, value) };
+    app.route<{ Params: Record<string, string>; Querystring: Record<string, unknown> }>({
+      method: route.method,
+      url: route.path,
+      handler: async (request, reply) => {
+        const answer = await route.handle({ params: request.params, query: request.query, headers: request.headers, body: request.body }, context);
+        return reply.code(answer.status).send(answer.body);
+      },
+    });
+  }
 }
 
 /** A query parameter given at most once. */

@@ -2,12 +2,13 @@ import type { ConnectionOptions } from '../kafka/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
+import type { CompiledRoute } from './routes.ts';
 import { InstanceDirectory, type InstanceState, type KnownInstance } from './directory.ts';
 import { ForwardingKey } from './forwarding.ts';
 import { HttpPeers } from './peers.ts';
 import { type LocalTask, type QueryLimits, StoreQueries } from './queries.ts';
-import { ResolutionIntake } from './resolutions.ts';
 import { QueryServer, type QueryServerOptions } from './server.ts';
+import { TopicWriter } from './topic-writer.ts';
 
 /** How to serve interactive queries: the server's settings, and optionally the limits and directory timing. */
 export interface HttpOptions extends QueryServerOptions {
@@ -23,6 +24,8 @@ export interface InstanceView {
   readonly applicationId: string;
   readonly instanceId: string;
   readonly stores: readonly CompiledStore[];
+  /** Routes the topology's operators brought (an extension's). */
+  readonly routes: readonly CompiledRoute[];
   partitions(store: CompiledStore): number | undefined;
   local(taskId: string, store: string): LocalTask;
   /** Every task here and where it stands. */
@@ -39,14 +42,14 @@ export class QueryService {
   private readonly server: QueryServer;
   private readonly directory: InstanceDirectory;
   private readonly peers: HttpPeers;
-  private readonly resolutions: ResolutionIntake;
+  private readonly topics: TopicWriter;
 
-  private constructor(view: InstanceView, server: QueryServer, directory: InstanceDirectory, peers: HttpPeers, resolutions: ResolutionIntake) {
+  private constructor(view: InstanceView, server: QueryServer, directory: InstanceDirectory, peers: HttpPeers, topics: TopicWriter) {
     this.view = view;
     this.server = server;
     this.directory = directory;
     this.peers = peers;
-    this.resolutions = resolutions;
+    this.topics = topics;
   }
 
   static async start(view: InstanceView, options: HttpOptions, deps: { connection: ConnectionOptions; metrics: Metrics; log: Logger }): Promise<QueryService> {
@@ -66,10 +69,11 @@ export class QueryService {
       options.limits,
     );
     const started: { service?: QueryService } = {};
-    const resolutions = new ResolutionIntake(view.stores, deps.connection);
+    const topics = new TopicWriter(deps.connection);
     const server = await QueryServer.start(options, {
       queries,
-      resolutions,
+      routes: view.routes,
+      topics,
       forwarding,
       metrics: deps.metrics,
       log,
@@ -90,7 +94,7 @@ export class QueryService {
       await peers.close();
       throw err;
     }
-    started.service = new QueryService(view, server, directory, peers, resolutions);
+    started.service = new QueryService(view, server, directory, peers, topics);
     log.info({ endpoint: server.endpoint }, 'serving interactive queries');
     return started.service;
   }
@@ -132,7 +136,7 @@ export class QueryService {
     await this.directory.close(this.view.instanceId);
     await this.server.close();
     await this.peers.close();
-    await this.resolutions.close();
+    await this.topics.close();
   }
 
   private storesOf(instance: KnownInstance): Record<string, { running: number[]; restoring: number[] }> {

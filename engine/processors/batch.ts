@@ -1,3 +1,4 @@
+import { InvalidRecordError } from '../errors.ts';
 import type { RecordHeader } from '../kafka/records.ts';
 import { holdRecord, sendingAs, writeOf, type HeldRecord } from './held-records.ts';
 import type { ProcessorSupplier } from './processor.ts';
@@ -113,10 +114,10 @@ export function batch(settings: BatchSettings, routes: BatchRoutes): ProcessorSu
       const entry: Pending = { seq, record, id: undefined, missing: new Set(), bytes: sizeOf(record.value) };
       if (!dependencies) return entry;
       const id = synchronous(dependencies.id(record.value, record.key), name, 'id function');
-      if (typeof id !== 'string' || id === '') throw new TypeError(`batch: the record has no id (the id function returned ${JSON.stringify(id)})`);
+      if (typeof id !== 'string' || id === '') throw new InvalidRecordError(name, `the record has no id (the id function returned ${JSON.stringify(id)})`);
       const needs = synchronous(dependencies.dependsOn(record.value, record.key), name, 'dependsOn function') ?? [];
       if (!Array.isArray(needs) || needs.some((d) => typeof d !== 'string')) {
-        throw new TypeError(`batch: dependsOn must return an array of ids; it returned ${JSON.stringify(needs)}`);
+        throw new InvalidRecordError(name, `dependsOn must return an array of ids; it returned ${JSON.stringify(needs)}`);
       }
       entry.id = id;
       for (const need of needs) if (!openIds.has(need) && released!.get(need) === undefined) entry.missing.add(need);

@@ -1,3 +1,4 @@
+import { InvalidRecordError } from '../errors.ts';
 import type { RecordHeader } from '../kafka/records.ts';
 import type { Forward, ProcessorSupplier, RecordContext } from './processor.ts';
 import { synchronous } from './synchronous.ts';
@@ -37,7 +38,7 @@ export function dedupe(store: string, id: (key: unknown, value: unknown, context
     const reject = routes.reject === undefined ? undefined : children.get(routes.reject);
     return (key, value) => {
       const eventId = synchronous(id(key, value, context), name, 'id function');
-      if (typeof eventId !== 'string' || eventId === '') throw new TypeError(`dedupe: the record has no id (the id function returned ${JSON.stringify(eventId)})`);
+      if (typeof eventId !== 'string' || eventId === '') throw new InvalidRecordError(name, `the record has no id (the id function returned ${JSON.stringify(eventId)})`);
       if (seen.get(eventId) !== undefined) {
         if (reject) forwardWith(context, reject, key, value, [{ [RejectedHeaders.reason]: 'duplicate' }, { [RejectedHeaders.id]: eventId }]);
         return;
@@ -60,8 +61,8 @@ export function versionGate(store: string, version: (key: unknown, value: unknow
     const reject = routes.reject === undefined ? undefined : children.get(routes.reject);
     return (key, value) => {
       const v = synchronous(version(key, value, context), name, 'version function');
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`versionGate: the record has no version (the version function returned ${JSON.stringify(v)})`);
-      if (key === null || key === undefined) throw new TypeError('versionGate: the record has no key');
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidRecordError(name, `the record has no version (the version function returned ${JSON.stringify(v)})`);
+      if (key === null || key === undefined) throw new InvalidRecordError(name, 'the record has no key (versionGate keeps the last version per key)');
       const last = applied.get(key);
       if (last !== undefined && v <= last) {
         if (reject) {

@@ -1,3 +1,4 @@
+import { InvalidRecordError } from '../errors.ts';
 import { Heap } from './heap.ts';
 import { holdRecord, keyIdentity, sendingAs, writeOf, type HeldRecord } from './held-records.ts';
 import type { ProcessorSupplier } from './processor.ts';
@@ -52,7 +53,7 @@ export function prioritize(settings: PrioritizeSettings): ProcessorSupplier {
     const rank = (record: HeldRecord, now: number): number => {
       const value = synchronous(priority(record.key, record.value, now - record.timestamp, now), name, 'priority function');
       if (typeof value !== 'number' || Number.isNaN(value)) {
-        throw new TypeError(`prioritize: the priority function returned ${JSON.stringify(value)}, not a number`);
+        throw new InvalidRecordError(name, `the priority function returned ${JSON.stringify(value)}, not a number`);
       }
       return value;
     };

@@ -1,5 +1,6 @@
 import type { Logger } from '../observability/logger.ts';
 import type { ConsumedRecord, RecordHeader } from '../kafka/records.ts';
+export type { ConsumedRecord, RecordHeader };
 import type { KeyValueStore, WriteContext } from '../../state/key-value-store.ts';
 import type { CachingStore } from '../../state/caching-store.ts';
 
@@ -17,18 +18,21 @@ export interface RecordContext {
   headers: RecordHeader[] | undefined;
 }
 
-/** Passes a record on to the next node(s). */
-export type Forward = (key: unknown, value: unknown) => void;
+/** Passes a record on to the next node(s): a key of type `K` and a value of type `V`. */
+export type Forward<K = unknown, V = unknown> = (key: K, value: V) => void;
 
-/** What a processor gets when a task builds it. */
-export interface ProcessorInit {
+/**
+ * What a processor gets when a task builds it. `KOut` and `VOut` are the types of the records it
+ * forwards (to every child with `next`, or to one by name with `children`).
+ */
+export interface ProcessorInit<KOut = unknown, VOut = unknown> {
   /** The node's name in the topology. */
   readonly name: string;
   readonly context: RecordContext;
   /** Sends to every child. */
-  readonly next: Forward;
+  readonly next: Forward<KOut, VOut>;
   /** Sends to one child, by the child's node name (for operators that route, like split). */
-  readonly children: ReadonlyMap<string, Forward>;
+  readonly children: ReadonlyMap<string, Forward<KOut, VOut>>;
   readonly log: Logger;
   /** The task's stores this node declared, by name. */
   readonly stores: StoreProvider;
@@ -119,20 +123,30 @@ export interface Change<V> {
 
 /**
  * An operator's factory: called once per task to build the node's per-record function. It holds
- * per-task state in its closure; the returned function must not await.
+ * per-task state in its closure; the returned function must not await. It takes records with
+ * keys of type `KIn` and values of type `VIn`, and forwards `KOut` and `VOut`: `stream.process`
+ * infers its output stream's types from them.
  *
  * @example
  * ```ts
- * const upper: ProcessorSupplier = ({ next }) => (key, value) => next(key, String(value).toUpperCase());
+ * const upper: ProcessorSupplier<string, string, string, string> = ({ next }) => (key, value) => next(key, value.toUpperCase());
  * ```
  */
-export type ProcessorSupplier = (init: ProcessorInit) => RecordProcessor;
+export type ProcessorSupplier<KIn = unknown, VIn = unknown, KOut = unknown, VOut = unknown> = (init: ProcessorInit<KOut, VOut>) => RecordProcessor<KIn, VIn>;
 
 /**
  * A node's per-record function. It is synchronous: what it returns is ignored, but an `async`
  * function (one returning a promise) is a compile error, and at run time an `AsyncCallbackError`.
  */
-export type RecordProcessor = (key: unknown, value: unknown) => NotAPromise;
+export type RecordProcessor<K = unknown, V = unknown> = (key: K, value: V) => NotAPromise;
+
+/**
+ * A typed supplier as the logical graph keeps it, its types erased: the DSL checked them where it
+ * recorded the node, and the runtime passes records on as they come.
+ */
+export function untyped<KIn, VIn, KOut, VOut>(supplier: ProcessorSupplier<KIn, VIn, KOut, VOut>): ProcessorSupplier {
+  return supplier as unknown as ProcessorSupplier;
+}
 
 /** Anything but a promise (an object with a `then` method). */
 export type NotAPromise = void | null | undefined | string | number | boolean | bigint | symbol | (object & { then?: never });

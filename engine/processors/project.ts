@@ -1,3 +1,4 @@
+import { InvalidRecordError } from '../errors.ts';
 import type { Change, ProcessorSupplier, RecordContext } from './processor.ts';
 import { synchronous } from './synchronous.ts';
 
@@ -38,13 +39,13 @@ export function project<K, V, S>(store: string, projector: Projector<K, V, S>, c
       for (const forward of downstream) forward(key, change);
     });
     return (key, event) => {
-      if (key === null || key === undefined) throw new TypeError('project: the event has no key (key events by the aggregate they belong to)');
+      if (key === null || key === undefined) throw new InvalidRecordError(name, 'the event has no key (key events by the aggregate they belong to)');
       if (event === null || event === undefined) return;
       const found = views.get(key as K);
       const view = found === undefined ? null : found;
       if (check !== undefined) {
         const version = synchronous(check.event(event as V), name, 'event version function');
-        if (typeof version !== 'number' || !Number.isFinite(version)) throw new TypeError(`project: the event has no version (got ${JSON.stringify(version)})`);
+        if (typeof version !== 'number' || !Number.isFinite(version)) throw new InvalidRecordError(name, `the event has no version (the event version function returned ${JSON.stringify(version)})`);
         const current = view === null ? 0 : synchronous(check.view(view), name, 'view version function');
         if (exact ? version !== current + 1 : version <= current) {
           rejected?.(key, event);

@@ -1,5 +1,5 @@
 import { AsyncCallbackError, TopologyError } from '../errors.ts';
-import type { ProcessorSupplier } from './processor.ts';
+import type { ProcessorInit, ProcessorSupplier } from './processor.ts';
 
 /** What a callback returning a promise is told at compile time. */
 export type AsyncCallbackRefused =
@@ -51,9 +51,9 @@ function ignoreFailure(promise: PromiseLike<unknown>): void {
  * refused with an {@link AsyncCallbackError} (a processing error), and a factory that does not
  * return a function (an `async` factory) fails the task's start with a {@link TopologyError}.
  */
-export function synchronousProcessor(supplier: ProcessorSupplier): ProcessorSupplier {
+export function synchronousProcessor<KIn, VIn, KOut, VOut>(supplier: ProcessorSupplier<KIn, VIn, KOut, VOut>): ProcessorSupplier {
   return (init) => {
-    const processRecord: unknown = supplier(init);
+    const processRecord: unknown = supplier(init as ProcessorInit<KOut, VOut>);
     if (typeof processRecord !== 'function') {
       const promise = isThenable(processRecord);
       if (promise) ignoreFailure(processRecord);

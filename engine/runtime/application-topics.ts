@@ -13,12 +13,9 @@ export interface ApplicationTopics {
   deadLetters: string[];
   /** Repartition and changelog topics it creates and owns. */
   internal: string[];
-  /** Operators that write to systems outside Kafka (a PostgreSQL table, say). */
+  /** Operators that write to systems outside Kafka (sinks such as a database table). */
   externalWriters: Array<{ operator: string; name: string }>;
 }
-
-/** Operators whose writes go outside Kafka. */
-const EXTERNAL_WRITERS = new Set(['toPostgres']);
 
 /**
  * The topics of a compiled topology, grouped by who owns them.
@@ -37,6 +34,6 @@ export function applicationTopics(topology: CompiledTopology): ApplicationTopics
     outputsChosenPerRecord: nodes.some((n) => n.kind === 'sink' && typeof n.topic !== 'string'),
     deadLetters,
     internal: topology.internalTopics.map((t) => t.name),
-    externalWriters: nodes.flatMap((n) => (n.kind === 'processor' && EXTERNAL_WRITERS.has(n.operator) ? [{ operator: n.operator, name: n.name }] : [])),
+    externalWriters: nodes.flatMap((n) => (n.kind === 'processor' && n.external ? [{ operator: n.operator, name: n.name }] : [])),
   };
 }

@@ -342,6 +342,7 @@ export class Application {
         applicationId: this.settings.applicationId,
         instanceId: this.instance!,
         stores: this.topology.stores,
+        routes: this.topology.routes,
         partitions: (store) => this.partitionCounts.get(store.changelogTopic),
         local: (taskId, store) => tasks.query(taskId, store),
         tasks: () => {

@@ -1,35 +1,10 @@
 import { orderedNumber } from '../../state/key-encoding.ts';
 import { SerdeError } from '../errors.ts';
 import { AvroSerde, type AvroSerdeOptions } from './avro/avro-serde.ts';
+import type { Serde } from './serde-interface.ts';
 import { stringifyJson } from './stack-safe-json.ts';
 
-/**
- * Turns values into bytes and back. `null` is Kafka's "no value" (a tombstone) and passes
- * through every built-in serde untouched.
- *
- * @example
- * ```ts
- * const point: Serde<{ x: number }> = Serdes.json();
- * point.deserialize(point.serialize({ x: 1 }, 'points'), 'points'); // { x: 1 }
- * ```
- */
-export interface Serde<T> {
-  /** Shown by `describe` and in error messages. */
-  readonly name: string;
-  serialize(value: T, topic: string): Buffer | null;
-  deserialize(data: Buffer | null, topic: string): T;
-  /**
-   * Asynchronous set-up for a topic before any record flows (a schema registered or looked up).
-   * The engine calls it at start for every topic the serde writes and every store it keeps.
-   */
-  prepare?(topic: string): Promise<void>;
-  /**
-   * What must be fetched before `data` can be deserialized (a writer schema), if anything. The
-   * engine calls it for each consumed record before processing the batch, and awaits the
-   * promises together, so `deserialize` itself never waits.
-   */
-  prefetch?(data: Buffer | null, topic: string): Promise<void> | undefined;
-}
+export type { Serde };
 
 /** Builds a serde from two functions; `null` is passed through without calling them. */
 export function serde<T>(name: string, serialize: (value: T, topic: string) => Buffer, deserialize: (data: Buffer, topic: string) => T): Serde<T> {

@@ -1,6 +1,7 @@
-import type { ErrorHandling, NodeSpec, SinkSpec, SourceSpec, StoreSpec } from '../dsl/graph.ts';
+import type { ErrorHandling, NodeSpec, RouteSpec, SinkSpec, SourceSpec, StoreSpec } from '../dsl/graph.ts';
 import type { Topology } from '../dsl/topology.ts';
 import { TopologyError } from '../errors.ts';
+import type { CompiledRoute, TopicTarget } from '../iq/routes.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { CompiledNode, CompiledStore, CompiledTopology, InternalTopic, Subtopology } from './compiled.ts';
 
@@ -15,9 +16,9 @@ export interface CompileOptions {
 
 /**
  * Compiles a topology in phases: check names and wiring, reject cycles, expand repartitions
- * into internal topics, split into sub-topologies, resolve serdes and error handling, and check
- * that no sub-topology writes into its own source. Every failure is a {@link TopologyError}
- * naming the operator.
+ * into internal topics, split into sub-topologies, resolve serdes and error handling, check
+ * that no sub-topology writes into its own source, and resolve the topics of operators' query
+ * routes. Every failure is a {@link TopologyError} naming the operator.
  */
 export function compile(topology: Topology, options: CompileOptions): CompiledTopology {
   if (!options.applicationId || !/^[A-Za-z0-9._-]+$/.test(options.applicationId)) {
@@ -54,6 +55,7 @@ export function compile(topology: Topology, options: CompileOptions): CompiledTo
     stores,
     externalSourceTopics: [...new Set(sources)],
     externalSinkTopics: [...new Set(sinks)],
+    routes: compileRoutes(topology.graph.routes, subtopologies),
   };
 }
 
@@ -210,22 +212,28 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
       preload: spec.preload ?? false,
       subtopology,
       partitionedByKey: spec.partitionedByKey ?? false,
-      resolutions: resolutionsOf(spec, subtopologies),
     };
   });
 }
 
-/** Where an open-conflicts store's resolutions are read from, when that is one topic. */
-function resolutionsOf(spec: StoreSpec, subtopologies: Subtopology[]): CompiledStore['resolutions'] {
-  if (spec.resolutionsFrom === undefined) return undefined;
-  for (const sub of subtopologies) {
-    for (const node of sub.nodes) {
-      if (node.kind === 'source' && node.name === spec.resolutionsFrom && node.topics.length === 1) {
-        return { topic: node.topics[0]!, keySerde: node.keySerde, valueSerde: node.valueSerde };
-      }
+/**
+ * Phase 8: each route has a method and path of its own, and the topics it writes to are those
+ * its source nodes read (a source reading several topics gives none: which one would it be?).
+ */
+function compileRoutes(specs: RouteSpec[], subtopologies: Subtopology[]): CompiledRoute[] {
+  const sources = new Map(subtopologies.flatMap((s) => s.nodes).flatMap((n) => (n.kind === 'source' ? [[n.name, n] as const] : [])));
+  const seen = new Set<string>();
+  return specs.map((spec) => {
+    const id = `${spec.method} ${spec.path}`;
+    if (seen.has(id)) throw new TopologyError(undefined, `two operators add the query route ${id}; a route can be served once.`);
+    seen.add(id);
+    const targets = new Map<string, TopicTarget>();
+    for (const [name, node] of Object.entries(spec.writesTo)) {
+      const source = sources.get(node);
+      if (source?.topics.length === 1) targets.set(name, { topic: source.topics[0]!, keySerde: source.keySerde, valueSerde: source.valueSerde });
     }
-  }
-  return undefined;
+    return { method: spec.method, path: spec.path, targets, handle: spec.handle };
+  });
 }
 
 /** Phase 4: connected nodes form a sub-topology; ids follow the order sources were declared. */

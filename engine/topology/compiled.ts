@@ -1,4 +1,5 @@
 import type { ErrorHandling, TopicChooser } from '../dsl/graph.ts';
+import type { CompiledRoute } from '../iq/routes.ts';
 import type { ProcessorSupplier } from '../processors/processor.ts';
 import type { Serde } from '../serde/serde.ts';
 
@@ -23,6 +24,8 @@ export interface CompiledProcessor {
   supplier: ProcessorSupplier;
   onError: ErrorHandling;
   stores: string[];
+  /** True for a sink to a system outside Kafka. */
+  external?: boolean;
   parents: string[];
   children: string[];
 }
@@ -62,8 +65,6 @@ export interface CompiledStore {
    * murmur2 of its bytes names, so a query of one key asks one partition; otherwise every one.
    */
   partitionedByKey: boolean;
-  /** For a store of open conflicts whose resolutions come from a topic: that topic and its serdes. */
-  resolutions?: { topic: string; keySerde: Serde<unknown>; valueSerde: Serde<unknown> };
 }
 
 /** A connected part of the topology; one task per partition of its source topics runs it. */
@@ -94,4 +95,6 @@ export interface CompiledTopology {
   externalSourceTopics: string[];
   /** Topics sinks write to by name, user topics only. */
   externalSinkTopics: string[];
+  /** Query-server routes that operators brought (an extension's), with the topics they write to. */
+  routes: CompiledRoute[];
 }

@@ -1,8 +1,9 @@
 // Type-level checks: `tsc --noEmit` runs over the tests, so a wrong inference here fails CI.
 import { expect } from 'chai';
 import { StreamsBuilder } from '../../engine/dsl/builder.ts';
-import type { Stream } from '../../engine/dsl/stream.ts';
-import type { Table } from '../../engine/dsl/table.ts';
+import { Topology } from '../../engine/dsl/topology.ts';
+import type { ProcessorSupplier } from '../../engine/processors/processor.ts';
+import type { Stream, Table } from '../../engine/dsl/api.ts';
 import type { Batch } from '../../engine/processors/batch.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 
@@ -54,6 +55,55 @@ describe('DSL types', () => {
     // Every operator recorded a node of its own.
     const nodes = [deleted, notDeleted, reasons, rekeyed, pairs, created, rest, ranked, batches, merged, same].map((s) => s.node);
     expect(new Set(nodes).size).to.equal(nodes.length);
+  });
+
+  it('type custom processors: process() takes the stream\'s types and returns the ones its supplier forwards', () => {
+    const events = new StreamsBuilder().stream<string, Event>('events', { key: Serdes.string(), value: Serdes.json<Event>() });
+
+    // A typed supplier states what it takes and what it forwards; the output stream has its types.
+    const idLength: ProcessorSupplier<string, Event, string, number> = ({ next }) => (key, event) => next(key, event.id.length);
+    const lengths = events.process(idLength);
+    assertType<Equals<typeof lengths, Stream<string, number>>>(true);
+    // Inline, the record's types come from the stream, and the output is this stream's unless stated.
+    const same = events.process(({ next }) => (key, event) => next(key, event));
+    assertType<Equals<typeof same, Stream<string, Event>>>(true);
+    const reasons = events.process<string, string>(({ next }) => (key, event) => {
+      if (event.type === 'deleted') next(key, event.reason);
+    });
+    assertType<Equals<typeof reasons, Stream<string, string>>>(true);
+    // An untyped supplier forwards unknowns: the output says so, rather than claiming a type.
+    const untyped: ProcessorSupplier = ({ next }) => (key, value) => next(key, value);
+    const unknowns = events.process(untyped);
+    assertType<Equals<typeof unknowns, Stream<unknown, unknown>>>(true);
+
+    // @ts-expect-error the output is this stream's unless stated: a number is no Event
+    events.process(({ next }) => (key, event) => next(key, event.id.length));
+    // @ts-expect-error a stated output type is checked where the record is forwarded
+    events.process<string, number>(({ next }) => (key, event) => next(key, event.id));
+    // @ts-expect-error the supplier takes numbers, the stream has Events
+    lengths.process(idLength);
+    // @ts-expect-error a Deleted has a reason, a Created does not: the per-record function sees Events
+    events.process(({ next }) => (key, event) => next(key, event.reason));
+
+    // The Processor API wires by name and takes any typed supplier.
+    const topology = new Topology().addSource('in', 'events').addProcessor('lengths', idLength, 'in');
+    expect(topology.graph.nodes.map((n) => n.name)).to.deep.equal(['in', 'lengths']);
+    expect(new Set([lengths.node, same.node, reasons.node, unknowns.node]).size).to.equal(4);
+  });
+
+  it('narrow tables with type guards, as streams', () => {
+    const table = new StreamsBuilder().table<string, Event>('latest', { name: 'latest', key: Serdes.string(), value: Serdes.json<Event>() });
+    const deleted = table.filter((_, e): e is Deleted => e.type === 'deleted');
+    assertType<Equals<typeof deleted, Table<string, Deleted>>>(true);
+    const created = table.filterNot((_, e): e is Deleted => e.type === 'deleted');
+    assertType<Equals<typeof created, Table<string, Created>>>(true);
+    const all = table.filter((_, e) => e.id.length > 0);
+    assertType<Equals<typeof all, Table<string, Event>>>(true);
+    const reasons = deleted.mapValues((e) => e.reason);
+    assertType<Equals<typeof reasons, Table<string, string>>>(true);
+    // @ts-expect-error a Created has no reason
+    created.mapValues((e) => e.reason);
+    expect(new Set([deleted.node, created.node, all.node, reasons.node]).size).to.equal(4);
   });
 
   it('refuse a callback that returns a promise: operators are synchronous', () => {

@@ -16,12 +16,13 @@ const needs = [
   ['test/hooks/**/*.test.ts', []],
   ['test/local/**/*.test.ts', []], // the services' shared skeleton, on a small service of its own
   ['test/docker/**/*.test.ts', []],
+  ['test/architecture/**/*.test.ts', []],
   ['test/docs/**/*.test.ts', []],
   ['test/cli/topology-files.test.ts', []],
   ['test/cli/local-services.test.ts', []],
   ['test/kafka/murmur2.test.ts', []],
-  ['test/mutations/conflicts.test.ts', []],
-  ['test/mutations/priority.test.ts', []],
+  ['test/extensions/mutations/conflicts.test.ts', []],
+  ['test/extensions/mutations/priority.test.ts', []],
   ['test/runtime/lifecycle.test.ts', []],
   ['test/serde/serdes.test.ts', []],
   ['test/serde/stack-safe-json.test.ts', []],
@@ -42,6 +43,7 @@ const needs = [
   ['test/iq/**/*.test.ts', ['kafka']],
   ['test/kafka/**/*.test.ts', ['kafka']],
   ['test/mutations/**/*.test.ts', ['kafka']],
+  ['test/extensions/**/*.test.ts', ['kafka']],
   ['test/runtime/**/*.test.ts', ['kafka']],
   ['test/topologies/**/*.test.ts', ['kafka']],
 ];

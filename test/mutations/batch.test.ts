@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import type { Mutation } from '../../engine/mutations/conflicts.ts';
-import { mutationDependencies, mutationId } from '../../engine/mutations/priority.ts';
+import { mutationDependencies, mutationId, type Mutation } from '../../engine/extensions/mutations/index.ts';
 import { MISSING_DEPENDENCIES_HEADER, type Batch } from '../../engine/processors/batch.ts';
 import type { ConsumedRecord } from '../../engine/kafka/records.ts';
 import { defineApplication, type ApplicationDefinition } from '../../engine/runtime/definition.ts';

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import type { Mutation } from '../../engine/mutations/conflicts.ts';
-import { mutationPriority } from '../../engine/mutations/priority.ts';
+import { mutationPriority, type Mutation } from '../../engine/extensions/mutations/index.ts';
 import { defineApplication, type ApplicationDefinition } from '../../engine/runtime/definition.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 import { startApplication, text, waitForRecords } from '../helpers/app.ts';

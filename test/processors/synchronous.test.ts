@@ -4,8 +4,7 @@
 // the promise's rejection never becomes an unhandled one. Under the TestDriver: no broker.
 import { expect } from 'chai';
 import type { StreamsBuilder } from '../../engine/dsl/builder.ts';
-import type { Stream } from '../../engine/dsl/stream.ts';
-import type { Table } from '../../engine/dsl/table.ts';
+import type { Stream, Table } from '../../engine/dsl/api.ts';
 import { Topology } from '../../engine/dsl/topology.ts';
 import { ProcessingError, SerdeError, SluiceError } from '../../engine/errors.ts';
 import { headerValue, type ProcessorSupplier } from '../../engine/processors/processor.ts';

@@ -5,7 +5,7 @@ import { defineApplication } from '../../engine/runtime/definition.ts';
 import { DeadLetterHeaders } from '../../engine/runtime/record-errors.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 import { APPLICATION_NAME } from '../../engine/sinks/postgres/pools.ts';
-import type { PostgresTransaction } from '../../engine/sinks/postgres/postgres-sink.ts';
+import { toPostgres, type PostgresTransaction } from '../../engine/sinks/postgres/postgres-sink.ts';
 import { startApplication, text, waitForRecords } from '../helpers/app.ts';
 import { KafkaAdmin } from '../../engine/kafka/admin.ts';
 import { bootstrapServers, createTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
@@ -67,7 +67,7 @@ describe('toPostgres: the transactional PostgreSQL sink (real broker, real Postg
       topology: (builder) => {
         const { applied, failed } = builder
           .stream<string, Rows>(input)
-          .toPostgres({ name: 'rows', connectionString, write: upsertInto(target), offsetsTable: `${schema}.positions`, onError: { deadLetterTopic: dlq } });
+          .sink(toPostgres({ connectionString, write: upsertInto(target), offsetsTable: `${schema}.positions` }), { name: 'rows', onError: { deadLetterTopic: dlq } });
         applied.mapValues((batch) => ({ status: 'APPLIED', rows: batch.rows.length })).to(output);
         failed.mapValues((f) => ({ status: 'FAILED', error: f.error })).to(output);
       },
@@ -153,8 +153,7 @@ describe('toPostgres: the transactional PostgreSQL sink (real broker, real Postg
         keySerde: Serdes.string(),
         valueSerde: Serdes.json(),
         topology: (builder) => {
-          const { applied } = builder.stream<string, Rows>(input).toPostgres({
-            name: 'rows',
+          const rows = toPostgres<string, Rows>({
             connectionString,
             offsetsTable: `${schema}.positions`,
             write: async (tx, key, batch) => {
@@ -162,6 +161,7 @@ describe('toPostgres: the transactional PostgreSQL sink (real broker, real Postg
               await write(tx, key, batch);
             },
           });
+          const { applied } = builder.stream<string, Rows>(input).sink(rows, { name: 'rows' });
           applied.mapValues((batch) => ({ status: 'APPLIED', id: batch.rows[0]!.id })).to(output);
           builder.stream<string, Rows>(other).mapValues((batch) => ({ seen: batch.rows[0]!.id })).to(otherOut);
         },

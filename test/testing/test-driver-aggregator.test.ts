@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { TestDriver, type Strategy } from 'sluice';
+import { TestDriver } from 'sluice';
+import type { Strategy } from 'sluice/mutations';
 import definition, { DEFAULT_SETTINGS, mutationAggregator, mutationTopics } from '../../topologies/mutation-aggregator.ts';
 import { generateMutations } from '../../topologies/lib/mutation-generator.ts';
 import { connectedClient, expectEntities, expectStatuses, freshSchema } from '../helpers/mutations.ts';

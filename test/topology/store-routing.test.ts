@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { StreamsBuilder } from '../../engine/dsl/builder.ts';
 import { Topology } from '../../engine/dsl/topology.ts';
 import { TopologyError } from '../../engine/errors.ts';
-import type { Mutation } from '../../engine/mutations/conflicts.ts';
-import type { Resolution } from '../../engine/processors/detect-conflicts.ts';
+import { detectConflicts, type Mutation, type Resolution } from '../../engine/extensions/mutations/index.ts';
 import { passthrough } from '../../engine/processors/passthrough.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 import { compile } from '../../engine/topology/compile.ts';
@@ -33,7 +32,7 @@ function everyKindOfStore() {
 
   const mutations = builder.stream<string, Mutation>('mutations', { name: 'mutations' });
   const resolutions = builder.stream<string, Resolution>('resolutions', { name: 'resolutions' });
-  const decided = mutations.detectConflicts({ name: 'conflicts', entities: 'entities', openConflicts: 'open-conflicts', strategy: 'manual', resolutions });
+  const decided = mutations.via(detectConflicts({ name: 'conflicts', entities: 'entities', openConflicts: 'open-conflicts', strategy: 'manual', resolutions }));
   decided.applied
     .prioritize({ name: 'rank', store: 'ranked', maxBuffered: 10, windowMs: 100, priority: () => 1 })
     .batch({ name: 'group', store: 'pending', maxSize: 10, lingerMs: 100, id: (m) => m.mutation.id, dependsOn: () => [], releasedTtlMs: 60_000 })

@@ -2,9 +2,9 @@
  * A generator of mutations from edge nodes, for the mutation aggregator's tests and benchmark,
  * with known fractions of duplicates, conflicts (stale base versions) and dependencies, and the
  * outcome each mutation must have: the reference model, decided entity by entity in log order
- * with the same pure conflict rules the operator uses (engine/mutations/conflicts.ts).
+ * with the same pure conflict rules the operator uses (engine/extensions/mutations/conflicts.ts).
  */
-import { decide, NEW_ENTITY, type EntityState, type Mutation, type Strategy } from '../../engine/mutations/conflicts.ts';
+import { decide, NEW_ENTITY, type EntityState, type Mutation, type Strategy } from 'sluice/mutations';
 import { entityKey } from './mutations.ts';
 
 export interface GeneratorOptions {

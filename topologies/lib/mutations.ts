@@ -3,7 +3,8 @@
  * docs/scenarios.md, "Mutation aggregator"), and writing a batch of decided mutations to the
  * `entities` table.
  */
-import type { Batch, EffectiveMutation, Mutation, PostgresTransaction } from 'sluice';
+import type { Batch, PostgresTransaction } from 'sluice';
+import type { EffectiveMutation, Mutation } from 'sluice/mutations';
 
 const OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE']);
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import avro from 'avsc';
 import { ConfigError, SerdeError } from '../../errors.ts';
-import type { Serde } from '../serde.ts';
+import type { Serde } from '../serde-interface.ts';
 import { type KnownSchema, SchemaRegistry, SchemaRegistryError, avroInfo, registryError } from './registry.ts';
 
 /** How a topic's records find their subject in the registry (Confluent's three strategies). */

@@ -1,6 +1,5 @@
-import { decide, NEW_ENTITY, resolve, type Choice, type Decision, type EntityState, type Mutation, type OpenConflict, type Strategy } from '../mutations/conflicts.ts';
-export type { Choice, Mutation, Strategy };
-import type { ProcessorSupplier } from './processor.ts';
+import type { ProcessorSupplier } from '../../processors/processor.ts';
+import { decide, NEW_ENTITY, resolve, type Choice, type Decision, type EntityState, type Mutation, type OpenConflict, type Strategy } from './conflicts.ts';
 
 /** A person's decision on an open conflict, sent on the resolutions stream keyed like the mutation. */
 export interface Resolution {
@@ -45,12 +44,12 @@ export interface DetectConflictsRoutes {
 }
 
 /**
- * The `detectConflicts` operator: decides each mutation against its entity's state (store
- * `entities`, by record key) with the strategy, keeps manual conflicts in `openConflicts` (by
- * mutation id) until a resolution for them arrives on the same key, and routes what applies,
- * the statuses (CONFLICT when a conflict opens, REJECTED), and the opened conflicts.
+ * The processor of the `detectConflicts` operator: decides each mutation against its entity's
+ * state (store `entities`, by record key) with the strategy, keeps manual conflicts in
+ * `openConflicts` (by mutation id) until a resolution for them arrives on the same key, and routes
+ * what applies, the statuses (CONFLICT when a conflict opens, REJECTED), and the opened conflicts.
  */
-export function detectConflicts(entities: string, openConflicts: string, strategy: Strategy, routes: DetectConflictsRoutes): ProcessorSupplier {
+export function conflictDetector(entities: string, openConflicts: string, strategy: Strategy, routes: DetectConflictsRoutes): ProcessorSupplier<unknown, Mutation | Resolution> {
   return ({ stores, children, context }) => {
     const state = stores.get<unknown, EntityState>(entities);
     const open = stores.get<string, StoredConflict>(openConflicts);
@@ -88,12 +87,11 @@ export function detectConflicts(entities: string, openConflicts: string, strateg
         settle(key, conflict.mutation, decision, true);
         return;
       }
-      const mutation = value as Mutation;
-      settle(key, mutation, decide(state.get(key) ?? NEW_ENTITY, mutation, strategy), false);
+      settle(key, value, decide(state.get(key) ?? NEW_ENTITY, value, strategy), false);
     };
   };
 }
 
-function isResolution(value: unknown): value is Resolution {
+function isResolution(value: Mutation | Resolution): value is Resolution {
   return typeof value === 'object' && value !== null && 'choices' in value && 'mutation_id' in value && !('operation_type' in value);
 }

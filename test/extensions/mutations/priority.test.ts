@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { Mutation } from '../../engine/mutations/conflicts.ts';
-import { mutationDependencies, mutationId, mutationPriority } from '../../engine/mutations/priority.ts';
+import type { Mutation } from '../../../engine/extensions/mutations/conflicts.ts';
+import { mutationDependencies, mutationId, mutationPriority } from '../../../engine/extensions/mutations/priority.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const MINUTE = 60_000;

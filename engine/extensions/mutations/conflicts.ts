@@ -11,7 +11,7 @@
 
 export type OperationType = 'CREATE' | 'UPDATE' | 'DELETE';
 
-/** A mutation as docs/scenarios.md describes it (snake_case, as on the wire). */
+/** A mutation from an edge node, as the mutation-aggregator scenario sends it (snake_case, as on the wire). */
 export interface Mutation {
   id: string;
   edge_node_id: string;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decide, NEW_ENTITY, resolve, type Decision, type EntityState, type Mutation, type Strategy } from '../../engine/mutations/conflicts.ts';
+import { decide, NEW_ENTITY, resolve, type Decision, type EntityState, type Mutation, type Strategy } from '../../../engine/extensions/mutations/conflicts.ts';
 
 let n = 0;
 function mutation(fields: Partial<Mutation> & Pick<Mutation, 'operation_type' | 'base_version'>): Mutation {

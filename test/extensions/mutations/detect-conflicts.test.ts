@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { defineApplication } from '../../engine/runtime/definition.ts';
-import { Serdes } from '../../engine/serde/serde.ts';
-import type { Mutation } from '../../engine/mutations/conflicts.ts';
-import type { Resolution } from '../../engine/processors/detect-conflicts.ts';
-import { startApplication, text, waitForRecords } from '../helpers/app.ts';
-import { createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
+import { defineApplication } from '../../../engine/runtime/definition.ts';
+import { Serdes } from '../../../engine/serde/serde.ts';
+import { detectConflicts, type Mutation, type Resolution } from '../../../engine/extensions/mutations/index.ts';
+import { startApplication, text, waitForRecords } from '../../helpers/app.ts';
+import { createTopic, produceRecords, uniqueName } from '../../helpers/kafka.ts';
 
 function m(id: string, entity: string, operation_type: Mutation['operation_type'], base_version: number, attributes: Record<string, unknown>, minute: number): Mutation {
   return { id, edge_node_id: 'edge-1', entity_type: 'customer', entity_id: entity, operation_type, attributes, base_version, timestamp: `2026-11-23T12:${String(minute).padStart(2, '0')}:00.000Z`, priority: 5, dependencies: [] };
@@ -23,9 +22,9 @@ describe('detectConflicts (real broker)', function () {
         keySerde: Serdes.string(),
         valueSerde: Serdes.json(),
         topology: (builder) => {
-          const lww = builder.stream<string, Mutation>(t('lww'), { name: 'lww' }).detectConflicts({ name: 'by-lww', entities: 'lww-entities', openConflicts: 'lww-open' });
+          const lww = builder.stream<string, Mutation>(t('lww'), { name: 'lww' }).via(detectConflicts({ name: 'by-lww', entities: 'lww-entities', openConflicts: 'lww-open' }));
           const resolutions = builder.stream<string, Resolution>(t('resolutions'), { name: 'resolutions' });
-          const manual = builder.stream<string, Mutation>(t('manual'), { name: 'manual' }).detectConflicts({ name: 'by-hand', entities: 'manual-entities', openConflicts: 'open-conflicts', strategy: 'manual', resolutions });
+          const manual = builder.stream<string, Mutation>(t('manual'), { name: 'manual' }).via(detectConflicts({ name: 'by-hand', entities: 'manual-entities', openConflicts: 'open-conflicts', strategy: 'manual', resolutions }));
           for (const out of [lww, manual]) {
             out.applied.to(t('applied'));
             out.statuses.to(t('statuses'));
@@ -87,7 +86,7 @@ describe('detectConflicts (real broker)', function () {
         valueSerde: Serdes.json(),
         topology: (builder) => {
           const resolutions = builder.stream<string, Resolution>(t('resolutions'), { name: 'resolutions' });
-          const out = builder.stream<string, Mutation>(t('mutations'), { name: 'mutations' }).detectConflicts({ name: 'by-hand', entities: 'entities', openConflicts: 'open-conflicts', strategy: 'manual', resolutions });
+          const out = builder.stream<string, Mutation>(t('mutations'), { name: 'mutations' }).via(detectConflicts({ name: 'by-hand', entities: 'entities', openConflicts: 'open-conflicts', strategy: 'manual', resolutions }));
           out.applied.to(t('applied'));
           out.statuses.to(t('statuses'));
           out.conflicts.to(t('conflicts'));
