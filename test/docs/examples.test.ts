@@ -144,7 +144,7 @@ describe('the examples in the documentation', function () {
 
   it('catches an example that does not compile, keeps the preamble out of blocks that import its names, and skips fragments (the check itself)', () => {
     const page: Page = {
-      name: 'docs/sample.md',
+      name: 'sample page',
       text: [
         '```ts',
         PREAMBLE,
@@ -171,7 +171,7 @@ describe('the examples in the documentation', function () {
       ].join('\n'),
     };
     const problems = check([page]);
-    expect(problems.map((p) => p.where)).to.deep.equal(['docs/sample.md:17']);
+    expect(problems.map((p) => p.where)).to.deep.equal(['sample page:17']);
     expect(problems[0]!.message).to.match(/TS2339: Property 'size' does not exist on type 'string'/);
   });
 });
