@@ -1,4 +1,4 @@
-import type { RestoreProgress } from '../runtime/restore.ts';
+import type { RestoreProgress } from '../runtime/task/restore.ts';
 
 const WIDTH = 30;
 

@@ -166,7 +166,7 @@ function installErrorHandling(app: FastifyInstance, host: ServerHost): void {
     }
     const damage = findStoreCorruption(error);
     if (damage) {
-      // The task is wiped and restored meanwhile (see runtime/task-signals.ts).
+      // The task is wiped and restored meanwhile (see runtime/task/task-signals.ts).
       void reply.header('retry-after', '1');
       void reply.code(503).send({ error: 'store-damaged', message: `Store "${damage.store}" was found damaged here and is being restored from its changelog; ask again shortly.`, store: damage.store });
       return;

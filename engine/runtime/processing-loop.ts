@@ -1,11 +1,11 @@
 import type { ConsumedRecord, TopicPartitionOffset } from '../kafka/records.ts';
 import type { Logger } from '../observability/logger.ts';
 import { DeliveryError, describeCause, ExternalSystemUnavailable } from '../errors.ts';
-import { FlushFailed, TaskCorrupted } from './task-signals.ts';
+import { FlushFailed, TaskCorrupted } from './task/task-signals.ts';
 import type { CommitProtocol } from './commit-protocol.ts';
 import { Mutex } from './mutex.ts';
 import { StopProcessing } from './record-errors.ts';
-import type { Tasks } from './tasks.ts';
+import type { Tasks } from './task/tasks.ts';
 import type { LoopOutput, RecordSource } from './record-source.ts';
 
 /** What a processing loop works with. */

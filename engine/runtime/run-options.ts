@@ -7,7 +7,7 @@ import type { ClientProperties } from '../kafka/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ApplicationDefinition, ApplicationSettings } from './definition.ts';
 import type { LoopOptions } from './processing-loop.ts';
-import type { RestoreProgress } from './restore.ts';
+import type { RestoreProgress } from './task/restore.ts';
 
 /** How to run an application: its definition's settings, overridden by these. */
 export interface RunOptions extends Partial<ApplicationSettings> {

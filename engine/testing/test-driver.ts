@@ -11,7 +11,7 @@ import { RecordErrors } from '../runtime/record-errors.ts';
 import { ProcessingLoop } from '../runtime/processing-loop.ts';
 import { InProcessCommit } from './in-process-commit.ts';
 import { prepareSerdes } from '../runtime/serde-preparation.ts';
-import { Tasks } from '../runtime/tasks.ts';
+import { Tasks } from '../runtime/task/tasks.ts';
 import { Serdes, type Serde } from '../serde/serde.ts';
 import type { CompiledSource, CompiledTopology } from '../topology/compiled.ts';
 import { TopicLog } from './topic-log.ts';

@@ -10,7 +10,7 @@ import ts from 'typescript';
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 /** Cycles not broken yet, each as its files in order: no new one may join them. */
-const KNOWN: string[][] = [['engine/runtime/restore.ts', 'engine/runtime/task-state.ts']];
+const KNOWN: string[][] = [];
 
 /** Every .ts file under the folders, by its path from the repository root. */
 function sources(...folders: string[]): string[] {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 import type { ProcessorSupplier } from '../../engine/processors/processor.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
-import { Punctuators } from '../../engine/runtime/punctuators.ts';
+import { Punctuators } from '../../engine/runtime/task/punctuators.ts';
 import { UsageError } from '../../engine/errors.ts';
 import { startApplication, text, waitForRecords } from '../helpers/app.ts';
 import { createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
-import type { RestoreProgress } from '../../engine/runtime/restore.ts';
+import type { RestoreProgress } from '../../engine/runtime/task/restore.ts';
 import { startApplication, text, waitForRecords } from '../helpers/app.ts';
 import { createUniqueTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';

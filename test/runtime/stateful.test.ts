@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { expect } from 'chai';
 import { ApplicationError } from '../../engine/errors.ts';
 import { KafkaAdmin } from '../../engine/kafka/admin.ts';
-import type { RestoreProgress } from '../../engine/runtime/restore.ts';
+import type { RestoreProgress } from '../../engine/runtime/task/restore.ts';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 import type { ProcessorSupplier } from '../../engine/processors/processor.ts';
 import { Serdes } from '../../engine/serde/serde.ts';

@@ -1,4 +1,4 @@
-import { findStoreCorruption, type StoreCorruptedError } from '../../state/leveldb/store-errors.ts';
+import { findStoreCorruption, type StoreCorruptedError } from '../../../state/leveldb/store-errors.ts';
 
 /**
  * Thrown through a task when one of its stores is found damaged (a read, a write or a scan

@@ -1,11 +1,11 @@
-import type { BytesStore } from '../../state/bytes-store.ts';
-import { CachingStore } from '../../state/caching-store.ts';
-import { ChangeLoggingStore } from '../../state/change-logging-store.ts';
-import { ExpiringStore, stampedCodec } from '../../state/expiring-store.ts';
-import type { KeyValueStore } from '../../state/key-value-store.ts';
-import { MeteredStore } from '../../state/metered-store.ts';
-import type { CompiledStore } from '../topology/compiled.ts';
-import type { RecordOutput } from './record-output.ts';
+import type { BytesStore } from '../../../state/bytes-store.ts';
+import { CachingStore } from '../../../state/caching-store.ts';
+import { ChangeLoggingStore } from '../../../state/change-logging-store.ts';
+import { ExpiringStore, stampedCodec } from '../../../state/expiring-store.ts';
+import type { KeyValueStore } from '../../../state/key-value-store.ts';
+import { MeteredStore } from '../../../state/metered-store.ts';
+import type { CompiledStore } from '../../topology/compiled.ts';
+import type { RecordOutput } from '../record-output.ts';
 
 /**
  * A store as a running task uses it: the layers stacked over its LevelDB, from the top:

@@ -1,10 +1,10 @@
-import type { ErrorHandling } from '../dsl/graph.ts';
-import { ApplicationError, KafkaOperationError } from '../errors.ts';
-import type { ConsumedRecord } from '../kafka/records.ts';
-import type { Forward, RecordContext } from '../processors/processor.ts';
-import type { CompiledNode, CompiledSink, CompiledSource } from '../topology/compiled.ts';
-import { StopProcessing, type RecordErrors } from './record-errors.ts';
-import type { RecordOutput } from './record-output.ts';
+import type { ErrorHandling } from '../../dsl/graph.ts';
+import { ApplicationError, KafkaOperationError } from '../../errors.ts';
+import type { ConsumedRecord } from '../../kafka/records.ts';
+import type { Forward, RecordContext } from '../../processors/processor.ts';
+import type { CompiledNode, CompiledSink, CompiledSource } from '../../topology/compiled.ts';
+import { StopProcessing, type RecordErrors } from '../record-errors.ts';
+import type { RecordOutput } from '../record-output.ts';
 import { asTaskCorrupted, FlushFailed } from './task-signals.ts';
 
 /**

@@ -1,15 +1,15 @@
-import type { TopicPartition, TopicPartitionOffset } from '../kafka/records.ts';
-import type { CompiledStore, CompiledTopology, Subtopology } from '../topology/compiled.ts';
-import type { CommittedReader } from '../../state/committed-reader.ts';
-import type { ConsumedRecord } from '../kafka/records.ts';
-import { Mutex } from './mutex.ts';
-import { describeCause } from '../errors.ts';
-import { findStoreCorruption } from '../../state/leveldb/store-errors.ts';
-import { needsPrefetch } from './serde-preparation.ts';
+import type { TopicPartition, TopicPartitionOffset } from '../../kafka/records.ts';
+import type { CompiledStore, CompiledTopology, Subtopology } from '../../topology/compiled.ts';
+import type { CommittedReader } from '../../../state/committed-reader.ts';
+import type { ConsumedRecord } from '../../kafka/records.ts';
+import { Mutex } from '../mutex.ts';
+import { describeCause } from '../../errors.ts';
+import { findStoreCorruption } from '../../../state/leveldb/store-errors.ts';
+import { needsPrefetch } from '../serde-preparation.ts';
 import { Task, type TaskDependencies, type TaskPhase } from './task.ts';
 import type { TaskCorrupted } from './task-signals.ts';
 import type { TaskState } from './task-state.ts';
-import type { RecordOutput } from './record-output.ts';
+import type { RecordOutput } from '../record-output.ts';
 
 /** How tasks are recreated in place (see {@link Tasks.reset}). */
 interface Recreation {

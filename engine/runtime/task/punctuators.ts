@@ -1,5 +1,5 @@
-import type { PunctuationType } from '../processors/processor.ts';
-import { UsageError } from '../errors.ts';
+import type { PunctuationType } from '../../processors/processor.ts';
+import { UsageError } from '../../errors.ts';
 
 interface Punctuator {
   type: PunctuationType;

@@ -1,10 +1,10 @@
-import { ApplicationError, describeCause } from '../errors.ts';
-import type { ConnectionOptions } from '../kafka/config.ts';
-import { KafkaConsumer } from '../kafka/consumer.ts';
-import { BULK_READ, readRanges, type PartitionRange } from '../kafka/reader.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { TaskState, TaskStore } from './task-state.ts';
-import type { TopicPartition, TopicPartitionOffset } from '../kafka/records.ts';
+import { ApplicationError, describeCause } from '../../errors.ts';
+import type { ConnectionOptions } from '../../kafka/config.ts';
+import { KafkaConsumer } from '../../kafka/consumer.ts';
+import { BULK_READ, readRanges, type PartitionRange } from '../../kafka/reader.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { changelogPartition, type TaskState, type TaskStore } from './task-state.ts';
+import type { TopicPartition, TopicPartitionOffset } from '../../kafka/records.ts';
 
 /** Restoration progress, reported about once a second and at the end. */
 export interface RestoreProgress {
@@ -31,10 +31,6 @@ export interface RestoreLimits {
   committed?: (partitions: TopicPartition[]) => Promise<TopicPartitionOffset[]>;
 }
 
-/** The key of a changelog partition in {@link RestoreLimits.upTo}. */
-export function changelogPartition(topic: string, partition: number): string {
-  return `${topic}[${partition}]`;
-}
 
 /**
  * Brings the stores of these tasks up to their changelogs before the tasks process anything. A

@@ -1,14 +1,18 @@
-import type { StorePosition } from '../../state/bytes-store.ts';
-import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../../state/checkpoint.ts';
-import { LevelDbStore, StoreCorruptedError, StoreOpenError } from '../../state/leveldb/level-store.ts';
-import { CommittedReader } from '../../state/committed-reader.ts';
-import { TaskDirectory } from '../../state/task-directory.ts';
-import { ApplicationError, describeCause, IllegalStateError } from '../errors.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { CompiledStore } from '../topology/compiled.ts';
-import type { RecordOutput } from './record-output.ts';
+import type { StorePosition } from '../../../state/bytes-store.ts';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../../../state/checkpoint.ts';
+import { LevelDbStore, StoreCorruptedError, StoreOpenError } from '../../../state/leveldb/level-store.ts';
+import { CommittedReader } from '../../../state/committed-reader.ts';
+import { TaskDirectory } from '../../../state/task-directory.ts';
+import { ApplicationError, describeCause, IllegalStateError } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { CompiledStore } from '../../topology/compiled.ts';
+import type { RecordOutput } from '../record-output.ts';
 import { stackLayers, type ActiveStore, type StackOptions } from './active-store.ts';
-import { changelogPartition } from './restore.ts';
+
+/** The key of a changelog partition in restore limits (`RestoreLimits.upTo`). */
+export function changelogPartition(topic: string, partition: number): string {
+  return `${topic}[${partition}]`;
+}
 
 /** Expired entries each store with a TTL examines per commit. */
 const SWEEP_BATCH = 1000;
