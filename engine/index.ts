@@ -76,5 +76,10 @@ export {
   ApplicationError,
   ExternalSystemUnavailable,
   IllegalStateError,
+  UsageError,
+  StoreError,
 } from './errors.ts';
+export { StoreCorruptedError, StoreOpenError } from '../state/leveldb/store-errors.ts';
+export { TaskDirectoryLockedError } from '../state/task-directory.ts';
+export { KeyFormatError } from './iq/key-format.ts';
 export { TestDriver, TestInputTopic, TestOutputTopic, type TestDriverOptions, type TestRecord, type TestStore, type PipeOptions } from './testing/test-driver.ts';

@@ -18,6 +18,7 @@ const needs = [
   ['test/docker/**/*.test.ts', []],
   ['test/architecture/**/*.test.ts', []],
   ['test/docs/**/*.test.ts', []],
+  ['test/errors/**/*.test.ts', []],
   ['test/cli/topology-files.test.ts', []],
   ['test/cli/local-services.test.ts', []],
   ['test/kafka/murmur2.test.ts', []],
