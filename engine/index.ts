@@ -14,9 +14,14 @@ export type {
   VersionGateOptions,
   ProjectOptions,
   BatchOptions,
+  TimeWindowedStream,
+  SessionWindowedStream,
+  WindowedTable,
 } from './dsl/api.ts';
-export type { Named, OperatorOptions, ProcessOptions, ToOptions, RepartitionOptions, PrioritizeOptions, Materialized, KnownSerdes } from './dsl/stream-options.ts';
-export type { ErrorHandling, TopicChooser, StoreSpec, ProcessorSpec } from './dsl/graph.ts';
+export { TimeWindows, SlidingWindows, SessionWindows, type Windowed, type WindowBounds } from './processors/windows/specs.ts';
+export { Suppressed } from './dsl/suppressed.ts';
+export type { Named, OperatorOptions, ProcessOptions, ToOptions, RepartitionOptions, PrioritizeOptions, Materialized, WindowedMaterialized, KnownSerdes } from './dsl/stream-options.ts';
+export type { ErrorHandling, TopicChooser, StoreSpec, ProcessorSpec, TimestampExtractor, ExtractableRecord } from './dsl/graph.ts';
 export type { RouteSpec, RouteHandler, RouteRequest, RouteAnswer, RouteContext, TopicTarget, WrittenRecord } from './iq/routes.ts';
 export { QueryError } from './iq/query-error.ts';
 export { MISSING_DEPENDENCIES_HEADER, type Batch, type BatchedRecord } from './processors/batch.ts';
@@ -36,6 +41,7 @@ export {
   type CommitWork,
   type TopicOffset,
   type PunctuationType,
+  type ProcessorMetadata,
 } from './processors/processor.ts';
 export type { Sink, SinkContext, SinkTask, SinkRecord, SinkOutcome, FailedWrite } from './processors/sink.ts';
 export { toPostgres, type PostgresSinkOptions, type PostgresTransaction } from './sinks/postgres/postgres-sink.ts';

@@ -38,6 +38,11 @@ export interface BytesStore {
   /** The changelog position written with the data, if any. */
   position(): StorePosition | undefined;
   range(options?: RangeOptions): AsyncIterable<[Buffer, Buffer]>;
+  /**
+   * Deletes every written key in [from, to) from storage at once, outside the staged batch and
+   * the changelog (a windowed store's expired segments).
+   */
+  clearRange(from: Buffer, to: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -49,6 +49,11 @@ export class ChangeLoggingStore implements BytesStore {
     return this.inner.range(options);
   }
 
+  /** Not logged: the changelog's own retention drops what this clears (expired windows). */
+  clearRange(from: Buffer, to: Buffer): Promise<void> {
+    return this.inner.clearRange(from, to);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -55,6 +55,13 @@ export class MemoryStore implements BytesStore {
     }
   }
 
+  async clearRange(from: Buffer, to: Buffer): Promise<void> {
+    for (const id of [...this.data.keys()]) {
+      const key = Buffer.from(id, 'latin1');
+      if (Buffer.compare(key, from) >= 0 && Buffer.compare(key, to) < 0) this.data.delete(id);
+    }
+  }
+
   async close(): Promise<void> {
     this.staged.clear();
   }

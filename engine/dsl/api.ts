@@ -10,6 +10,8 @@ import type { ProcessorSupplier, RecordContext, RecordHeader } from '../processo
 import type { FailedWrite, Sink } from '../processors/sink.ts';
 import type { Synchronous } from '../processors/synchronous.ts';
 import type { Serde } from '../serde/serde.ts';
+import type { SessionWindows, SlidingWindows, TimeWindows, Windowed } from '../processors/windows/specs.ts';
+import type { Suppressed } from './suppressed.ts';
 import type { ProcessorSpec, RouteSpec, StoreSpec, TopicChooser } from './graph.ts';
 import type {
   BatchSettings,
@@ -24,6 +26,7 @@ import type {
   RepartitionOptions,
   ToOptions,
   VersionGateSettings,
+  WindowedMaterialized,
 } from './stream-options.ts';
 
 /** A record-level callback: `(key, value, context)`. */
@@ -169,6 +172,10 @@ export interface Table<K, V> {
  */
 export interface GroupedStream<K, V> {
   readonly node: string;
+  /** Aggregations per time window (tumbling, hopping) or sliding window of each key. */
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedStream<K, V>;
+  /** Aggregations per session (a key's records with less than the gap between them). */
+  windowedBy(windows: SessionWindows): SessionWindowedStream<K, V>;
   /** The number of records per key (a JSON number in the store by default). */
   count(materialized: Materialized<K, number>): Table<K, number>;
   /** Combines each key's values, the first value being the start. */
@@ -179,6 +186,46 @@ export interface GroupedStream<K, V> {
     aggregator: (key: K, value: V, aggregate: A, context: RecordContext) => Synchronous<A>,
     materialized: Materialized<K, A>,
   ): Table<K, A>;
+}
+
+/**
+ * A grouped stream cut into time or sliding windows (Kafka Streams' `TimeWindowedKStream`): each
+ * aggregation is a table keyed by key and window.
+ *
+ * @example
+ * ```ts
+ * views.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000)).count({ name: 'views-per-minute' });
+ * ```
+ */
+export interface TimeWindowedStream<K, V> {
+  readonly node: string;
+  count(materialized: WindowedMaterialized<K, number>): WindowedTable<K, number>;
+  reduce<R extends V>(reducer: (aggregate: V, value: V, key: K) => Synchronous<R>, materialized: WindowedMaterialized<K, V>): WindowedTable<K, V>;
+  aggregate<A>(
+    initializer: () => Synchronous<A>,
+    aggregator: (key: K, value: V, aggregate: A, context: RecordContext) => Synchronous<A>,
+    materialized: WindowedMaterialized<K, A>,
+  ): WindowedTable<K, A>;
+}
+
+/** A grouped stream cut into sessions (Kafka Streams' `SessionWindowedKStream`). */
+export interface SessionWindowedStream<K, V> {
+  readonly node: string;
+  count(materialized: WindowedMaterialized<K, number>): WindowedTable<K, number>;
+  reduce<R extends V>(reducer: (aggregate: V, value: V, key: K) => Synchronous<R>, materialized: WindowedMaterialized<K, V>): WindowedTable<K, V>;
+  /** `merger` combines two sessions' aggregates when a record bridges them. */
+  aggregate<A>(
+    initializer: () => Synchronous<A>,
+    aggregator: (key: K, value: V, aggregate: A, context: RecordContext) => Synchronous<A>,
+    merger: (key: K, aggregate1: A, aggregate2: A) => Synchronous<A>,
+    materialized: WindowedMaterialized<K, A>,
+  ): WindowedTable<K, A>;
+}
+
+/** A table of windowed aggregates: keys are `{ key, window: { start, end } }`. */
+export interface WindowedTable<K, V> extends Table<Windowed<K>, V> {
+  /** Holds each window's updates until it closes, then sends its final result once. */
+  suppress(suppressed: Suppressed): WindowedTable<K, V>;
 }
 
 /**

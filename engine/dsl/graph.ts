@@ -1,6 +1,7 @@
 import { TopologyError } from '../errors.ts';
 import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
 import type { Serde } from '../serde/serde.ts';
+import type { WindowedStoreSpec } from '../../state/window/segment-retention.ts';
 import type { RouteSpec } from '../iq/routes.ts';
 export type { RouteSpec };
 
@@ -20,7 +21,27 @@ export interface SourceSpec {
   keySerde?: Serde<unknown>;
   valueSerde?: Serde<unknown>;
   onDeserializationError?: ErrorHandling;
+  /** The record's event time, read from the record; by default its Kafka timestamp. */
+  timestampExtractor?: TimestampExtractor;
 }
+
+/** A record as a timestamp extractor sees it: deserialized, with where it came from. */
+export interface ExtractableRecord<K = unknown, V = unknown> {
+  readonly key: K;
+  readonly value: V;
+  /** The Kafka record's own timestamp. */
+  readonly timestamp: number;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly headers: RecordContext['headers'];
+}
+
+/**
+ * Reads a record's event time (milliseconds since the epoch) from the record itself, as Kafka
+ * Streams' `TimestampExtractor`: windows, stream time and the outputs' timestamps follow it.
+ */
+export type TimestampExtractor<K = unknown, V = unknown> = (record: ExtractableRecord<K, V>) => number;
 
 export interface ProcessorSpec {
   kind: 'processor';
@@ -37,6 +58,8 @@ export interface ProcessorSpec {
    * application writes, and the reset tool says it leaves what it wrote as it is.
    */
   external?: boolean;
+  /** Where the records a windowed operator drops as late go besides being counted. */
+  onLate?: { deadLetterTopic: string };
 }
 
 /**
@@ -66,6 +89,8 @@ export interface StoreSpec {
    * id, a sequence number): a query of one key asks every partition.
    */
   partitionedByKey?: boolean;
+  /** A windowed store: its keys are `Windowed` keys kept in time segments, dropped after its retention. */
+  windowed?: WindowedStoreSpec;
 }
 
 export interface SinkSpec {

@@ -2,13 +2,15 @@ import { aggregate, reduce, type Aggregator } from '../processors/aggregate.ts';
 import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
 import type { Synchronous } from '../processors/synchronous.ts';
 import { Serdes, type Serde } from '../serde/serde.ts';
-import type { GroupedStream, Table } from './api.ts';
+import type { GroupedStream, SessionWindowedStream, Table, TimeWindowedStream } from './api.ts';
+import type { SessionWindows, SlidingWindows, TimeWindows } from '../processors/windows/specs.ts';
+import { checkWindows, GraphWindowedStream } from './windowed-stream.ts';
 import { requireFunction } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
 import { guardOperators } from './operator-guard.ts';
 import type { KnownSerdes, Materialized } from './stream-options.ts';
 
-const GROUPED_OPERATORS = ['count', 'reduce', 'aggregate'] as const;
+const GROUPED_OPERATORS = ['count', 'reduce', 'aggregate', 'windowedBy'] as const;
 
 /**
  * The {@link GroupedStream} the DSL hands out. When the key was changed upstream, records first go
@@ -27,6 +29,13 @@ export class GraphGroupedStream<K, V> implements GroupedStream<K, V> {
     this.serdes = serdes;
     this.repartition = repartition;
     return guardOperators(this, 'grouped stream', node, GROUPED_OPERATORS);
+  }
+
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedStream<K, V>;
+  windowedBy(windows: SessionWindows): SessionWindowedStream<K, V>;
+  windowedBy(windows: TimeWindows | SlidingWindows | SessionWindows): TimeWindowedStream<K, V> | SessionWindowedStream<K, V> {
+    const spec = checkWindows(`${this.node} (windowedBy)`, windows);
+    return new GraphWindowedStream<K, V>(this.dsl, { node: this.node, serdes: this.serdes, inputFor: (store) => this.inputFor(store) }, spec);
   }
 
   count(materialized: Materialized<K, number>): Table<K, number> {
@@ -48,6 +57,22 @@ export class GraphGroupedStream<K, V> implements GroupedStream<K, V> {
     return this.stateful('KSTREAM-AGGREGATE', 'aggregate', materialized, undefined, callbacks, (store) =>
       aggregate<K, V, A>(store, initializer as () => A, aggregator as Aggregator<K, V, A>),
     );
+  }
+
+  /** The node an aggregation with store `store` reads: a repartition topic first when keys changed upstream. */
+  private inputFor(store: string): string {
+    if (!this.repartition) return this.node;
+    const { graph } = this.dsl;
+    const parent = graph.nameFor('KSTREAM-REPARTITION', `${store}-repartition`);
+    graph.add({
+      kind: 'repartition',
+      name: parent,
+      parents: [this.node],
+      topic: store,
+      keySerde: this.serdes.key as Serde<unknown> | undefined,
+      valueSerde: this.serdes.value as Serde<unknown> | undefined,
+    });
+    return parent;
   }
 
   private stateful<A>(
@@ -74,19 +99,7 @@ export class GraphGroupedStream<K, V> implements GroupedStream<K, V> {
       },
       name,
     ).name;
-    let parent = this.node;
-    if (this.repartition) {
-      parent = graph.nameFor('KSTREAM-REPARTITION', `${store}-repartition`);
-      graph.add({
-        kind: 'repartition',
-        name: parent,
-        parents: [this.node],
-        topic: store,
-        keySerde: this.serdes.key as Serde<unknown> | undefined,
-        valueSerde: this.serdes.value as Serde<unknown> | undefined,
-      });
-    }
-    graph.add({ kind: 'processor', name, operator, parents: [parent], supplier: supplier(store), stores: [store] });
+    graph.add({ kind: 'processor', name, operator, parents: [this.inputFor(store)], supplier: supplier(store), stores: [store] });
     return this.dsl.table<K, A>(name, { key: materialized.key ?? this.serdes.key, value: materialized.value ?? defaultValueSerde }, store);
   }
 }

@@ -58,6 +58,19 @@ export interface ProjectSettings<K, V, S> extends Named {
   caching?: boolean;
 }
 
+/** Where a windowed aggregation keeps its windows, and what it does with late records. */
+export interface WindowedMaterialized<K, V> extends Materialized<K, V> {
+  /**
+   * How long windows are kept, in milliseconds after their start (sessions: their end), for
+   * queries; at least (and by default) as long as records can still reach them.
+   */
+  retentionMs?: number;
+  /** Records that arrive after their windows closed are counted and dropped; with this, also sent to a dead-letter topic. */
+  onLate?: { deadLetterTopic: string };
+  /** `final`: one result per window once it closes (as `.suppress(Suppressed.untilWindowCloses())`); default `update`. */
+  emit?: 'update' | 'final';
+}
+
 /** Options of `prioritize`. */
 export interface PrioritizeOptions<K, V> extends OperatorOptions {
   /** The store of held records (required: held records must survive a crash). */

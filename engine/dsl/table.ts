@@ -7,7 +7,7 @@ import type { DslContext } from './dsl-context.ts';
 import { guardOperators } from './operator-guard.ts';
 import type { KnownSerdes, Named, OperatorOptions } from './stream-options.ts';
 
-const TABLE_OPERATORS = ['toStream', 'filter', 'filterNot', 'mapValues'] as const;
+export const TABLE_OPERATORS = ['toStream', 'filter', 'filterNot', 'mapValues'] as const;
 
 /** The {@link Table} the DSL hands out: its operators record nodes into the logical graph. */
 export class GraphTable<K, V> implements Table<K, V> {

@@ -3,13 +3,20 @@ import { synchronousProcessor } from '../processors/synchronous.ts';
 import type { Serde } from '../serde/serde.ts';
 import { TopologyError } from '../errors.ts';
 import { requireFunction, requireObject, requireTopic, topicList } from './checks.ts';
-import { type ErrorHandling, LogicalGraph, type StoreSpec, type TopicChooser } from './graph.ts';
+import { type ErrorHandling, LogicalGraph, type StoreSpec, type TimestampExtractor, type TopicChooser } from './graph.ts';
 
 export interface SourceOptions<K, V> {
   key?: Serde<K>;
   value?: Serde<V>;
   /** Overrides the application's deserialization error handling for this source. */
   onDeserializationError?: ErrorHandling;
+  /**
+   * The record's event time, read from the deserialized record (e.g. an ISO `timestamp` field)
+   * instead of the Kafka timestamp: windows and stream time follow it, outputs carry it. One that
+   * throws or returns a negative or non-finite time sends the record to the deserialization
+   * error handling.
+   */
+  timestampExtractor?: TimestampExtractor<K, V>;
 }
 
 /**
@@ -75,7 +82,9 @@ export class Topology {
       keySerde: options.key as Serde<unknown> | undefined,
       valueSerde: options.value as Serde<unknown> | undefined,
       onDeserializationError: options.onDeserializationError,
+      ...(options.timestampExtractor ? { timestampExtractor: options.timestampExtractor as TimestampExtractor } : {}),
     });
+    if (options.timestampExtractor !== undefined) requireFunction(node, 'timestampExtractor', options.timestampExtractor);
     return this;
   }
 

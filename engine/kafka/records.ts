@@ -33,6 +33,8 @@ export interface TopicPartition {
 /** A position in a partition: the offset of the next record to read. */
 export interface TopicPartitionOffset extends TopicPartition {
   offset: number;
+  /** A string committed with the offset (a task's stream time; see runtime/task/task-metadata.ts). */
+  metadata?: string | null;
 }
 
 /**

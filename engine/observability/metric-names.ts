@@ -16,6 +16,7 @@ export const MetricNames = {
   restoreRemaining: 'sluice_restore_remaining_records',
   deadLetterRecords: 'sluice_dead_letter_records_total',
   skippedRecords: 'sluice_skipped_records_total',
+  lateRecords: 'sluice_late_records_total',
   storeSize: 'sluice_store_size_bytes',
   tasks: 'sluice_tasks',
   applicationState: 'sluice_application_state',

@@ -13,6 +13,8 @@ export interface MetricsSource {
   restore(): { restored: number; remaining: number };
   deadLettered(): number;
   skipped(): number;
+  /** Records windowed operators dropped as late, by store. */
+  late(): Map<string, number>;
   storeSizes(): Promise<Array<{ store: string; partition: number; bytes: number }>>;
   tasks(): { running: number; restoring: number };
   state(): string;
@@ -56,6 +58,16 @@ export class Metrics {
     total(MetricNames.rewinds, 'Times the tasks went back to the last commit (exactly-once, after an abort).', () => source.rewinds());
     total(MetricNames.deadLetterRecords, 'Records sent to a dead-letter topic.', () => source.deadLettered());
     total(MetricNames.skippedRecords, 'Records skipped by a log-and-continue handler.', () => source.skipped());
+    new client.Counter({
+      name: MetricNames.lateRecords,
+      help: 'Records dropped by windowed operators because their windows had closed (stream time past window end plus grace), per store.',
+      labelNames: ['store'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [store, n] of source.late()) this.inc({ store }, n);
+      },
+    });
     total(MetricNames.restoredRecords, 'Changelog records replayed into stores.', () => source.restore().restored);
     const samples = this.samples;
     new client.Gauge({

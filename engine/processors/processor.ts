@@ -85,6 +85,25 @@ export interface ProcessorInit<KOut = unknown, VOut = unknown> {
    * a log line, or a stop.
    */
   readonly fail: (raw: ConsumedRecord, error: unknown) => void;
+  /**
+   * Numbers the node keeps across restarts and rebalances, committed with the task's input
+   * positions (a windowed aggregation's observed stream time): what was set when the last commit
+   * was made is there again when the task starts anywhere. Keys are the node's to choose (its
+   * store's name); keep them few.
+   */
+  readonly metadata: ProcessorMetadata;
+  /**
+   * Drops the record in hand as late for `store` (its windows had closed): it is counted
+   * (`sluice_late_records_total`) and, when the operator was given `onLate`, sent to that
+   * dead-letter topic with its original bytes and `reason`.
+   */
+  readonly late: (store: string, reason: string) => void;
+}
+
+/** See {@link ProcessorInit.metadata}. */
+export interface ProcessorMetadata {
+  get(key: string): number | undefined;
+  set(key: string, value: number): void;
 }
 
 /** What a commit tells the work registered with `onCommit`. */
@@ -113,6 +132,8 @@ export interface StoreProvider {
    * may await. Only while the task's processors are built.
    */
   restored<K, V>(name: string): Array<[K, V]>;
+  /** The bytes a store writes for `key` (its key serde's): for ordering keys as the store does. */
+  keyBytes<K>(name: string, key: K): Buffer;
 }
 
 /** A table's update: the new value and the one it replaces (null: none, or deleted). */

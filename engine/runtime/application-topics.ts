@@ -1,5 +1,5 @@
 import type { CompiledTopology } from '../topology/compiled.ts';
-import { deadLetterTopics } from './record-errors.ts';
+import { deadLetterTopics, nodeHandlings } from './record-errors.ts';
 
 /** What an application reads, writes and keeps, by the user's names, for summaries and the reset tool. */
 export interface ApplicationTopics {
@@ -27,7 +27,7 @@ export interface ApplicationTopics {
  */
 export function applicationTopics(topology: CompiledTopology): ApplicationTopics {
   const nodes = topology.subtopologies.flatMap((s) => s.nodes);
-  const deadLetters = deadLetterTopics(nodes.map((n) => n.onError));
+  const deadLetters = deadLetterTopics(nodeHandlings(nodes));
   return {
     sources: [...topology.externalSourceTopics],
     outputs: topology.externalSinkTopics.filter((t) => !deadLetters.includes(t)),

@@ -18,7 +18,7 @@ import { type ApplicationState, Lifecycle } from './lifecycle.ts';
 import { AtLeastOnce, type CommitProtocol, ExactlyOnce } from './commit-protocol.ts';
 import { ProcessingLoop, type LoopOptions } from './processing-loop.ts';
 import { restoreTasks, type RestoreProgress } from './task/restore.ts';
-import { deadLetterTopics, RecordErrors } from './record-errors.ts';
+import { deadLetterTopics, nodeHandlings, RecordErrors } from './record-errors.ts';
 import { Tasks } from './task/tasks.ts';
 import { prepareSerdes } from './serde-preparation.ts';
 import { prepareInstancesTopic } from '../iq/directory.ts';
@@ -200,9 +200,7 @@ export class Application {
     const { applicationId, bootstrapServers, kafka } = this.settings;
     const instance = (this.instance = `${applicationId}-${randomUUID().slice(0, 8)}`);
     const connection: ClientConnection = { bootstrapServers, properties: kafka, clientId: instance };
-    const dlqs = deadLetterTopics(
-      this.topology.subtopologies.flatMap((s) => s.nodes).map((n) => n.onError),
-    );
+    const dlqs = deadLetterTopics(nodeHandlings(this.topology.subtopologies.flatMap((s) => s.nodes)));
     const admin = KafkaAdmin.connect(connection);
     let counts: Map<string, number>;
     try {
@@ -231,6 +229,7 @@ export class Application {
         applicationId,
         restore: (states, upTo) =>
           restoreTasks(states, connection, this.log, this.onRestoreProgress, { upTo, committed: (partitions) => this.consumer!.committed(partitions, 60_000) }),
+        committed: (partitions) => this.consumer!.committed(partitions, 60_000),
       },
     );
     this.consumer = await KafkaConsumer.connect({
@@ -279,10 +278,10 @@ export class Application {
 
   private async onAssigned(partitions: TopicPartition[]): Promise<void> {
     try {
-      // Under exactly-once, the previous owner's last transaction must be settled (committed or
-      // aborted) before the changelogs are read to their last stable offset: fetching the
-      // committed offsets waits for that (read_committed asks for stable offsets).
-      if (this.exactlyOnce) await this.consumer!.committed(partitions, 60_000);
+      // The tasks fetch their committed offsets first (for the stream time kept with them).
+      // Under exactly-once that also waits until the previous owner's last transaction is
+      // settled (committed or aborted), before the changelogs are read to their last stable
+      // offset: read_committed asks for stable offsets.
       await this.tasks!.assign(partitions);
     } catch (err) {
       // Without its state a task cannot run: stop rather than process on an empty store.
@@ -332,6 +331,7 @@ export class Application {
       restore: () => this.restoration,
       deadLettered: () => errors.deadLettered,
       skipped: () => errors.skipped,
+      late: () => errors.late,
       storeSizes: () => tasks.storeSizes(),
       tasks: () => ({ running: tasks.size, restoring: tasks.restoringIds().length }),
       state: () => this.lifecycle.state,

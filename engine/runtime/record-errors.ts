@@ -21,7 +21,8 @@ export const DeadLetterHeaders = {
 /** A record that failed, with the bytes it arrived with. */
 export interface FailedRecord {
   raw: ConsumedRecord;
-  stage: 'deserialization' | 'processing';
+  /** `late`: a windowed operator dropped it because its windows had closed. */
+  stage: 'deserialization' | 'processing' | 'late';
   operator: string;
   error: unknown;
 }
@@ -55,6 +56,9 @@ export function recordLogFields(record: { topic: string; partition: number; offs
 export class RecordErrors {
   deadLettered = 0;
   skipped = 0;
+  /** Records windowed operators dropped as late, by store. */
+  readonly late = new Map<string, number>();
+  private lastLateLog = Number.NEGATIVE_INFINITY;
   private readonly producer: RecordOutput;
   private readonly log: Logger;
 
@@ -79,10 +83,47 @@ export class RecordErrors {
       this.log.warn(fields, 'record failed; skipped as configured (log-and-continue)');
       return;
     }
-    this.producer.send(deadLetterRecord(handling.deadLetterTopic, failure, this.producer.recordLimit(handling.deadLetterTopic)));
-    this.deadLettered++;
+    this.deadLetter(handling.deadLetterTopic, failure);
     this.log.warn({ ...fields, deadLetterTopic: handling.deadLetterTopic }, 'record failed; sent to the dead-letter topic');
   }
+
+  /** Sends a record's original bytes and what happened to it to a dead-letter topic. */
+  deadLetter(topic: string, failure: FailedRecord): void {
+    this.producer.send(deadLetterRecord(topic, failure, this.producer.recordLimit(topic)));
+    this.deadLettered++;
+  }
+
+  /** Logs late records, at most once a minute, with the counts so far. */
+  noteLate(late: LateRecord): void {
+    const now = Date.now();
+    if (now - this.lastLateLog < 60_000) return;
+    this.lastLateLog = now;
+    this.log.warn({ ...recordLogFields(late.raw), operator: late.operator, store: late.store, reason: late.reason, lateSoFar: Object.fromEntries(this.late) }, 'late records dropped (their windows had closed); counted in sluice_late_records_total');
+  }
+}
+
+/** A record a windowed operator dropped because its windows had closed. */
+export interface LateRecord {
+  raw: ConsumedRecord;
+  operator: string;
+  store: string;
+  reason: string;
+  /** Where it goes besides being counted: a dead-letter topic, or nowhere. */
+  onLate: { deadLetterTopic: string } | undefined;
+}
+
+/**
+ * Counts a late record (`sluice_late_records_total`, per store) and sends it to the operator's
+ * late-record topic, if it has one, with its original bytes and the reason. Late records are
+ * routine (Kafka Streams drops them with a metric): a warning at most once a minute says how
+ * many there were.
+ */
+export function dropLate(errors: RecordErrors, late: LateRecord): void {
+  errors.late.set(late.store, (errors.late.get(late.store) ?? 0) + 1);
+  if (late.onLate !== undefined) {
+    errors.deadLetter(late.onLate.deadLetterTopic, { raw: late.raw, stage: 'late', operator: late.operator, error: new Error(late.reason) });
+  }
+  errors.noteLate(late);
 }
 
 /**
@@ -128,6 +169,11 @@ export function deadLetterRecord(topic: string, failure: FailedRecord, maxBytes 
     key = key.subarray(0, kept);
   }
   return { topic, key, value, timestamp: raw.timestamp, headers: [...headers, ...about, { [DeadLetterHeaders.truncated]: cuts.join(',') }] };
+}
+
+/** Every handling the nodes name: their error handling and, for windowed operators, where late records go. */
+export function nodeHandlings(nodes: ReadonlyArray<{ onError: ErrorHandling; onLate?: { deadLetterTopic: string } }>): ErrorHandling[] {
+  return nodes.flatMap((n) => (n.onLate ? [n.onError, n.onLate] : [n.onError]));
 }
 
 /** Every dead-letter topic named in a set of handlers. */

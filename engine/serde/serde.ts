@@ -3,6 +3,7 @@ import { SerdeError } from '../errors.ts';
 import { AvroSerde, type AvroSerdeOptions } from './avro/avro-serde.ts';
 import type { Serde } from './serde-interface.ts';
 import { stringifyJson } from './stack-safe-json.ts';
+import { sessionWindowedSerde, timeWindowedSerde } from './windowed.ts';
 
 export type { Serde };
 
@@ -125,5 +126,12 @@ export const Serdes = {
   int64: () => int64,
   sortableNumber: () => sortableNumber,
   avro: avroSerde,
+  /**
+   * Keys of time or sliding windows in Kafka Streams' format (key bytes, then the window's start
+   * as 8 bytes): `sizeMs` sets the end of a key read back.
+   */
+  timeWindowed: timeWindowedSerde,
+  /** Keys of session windows in Kafka Streams' format (key bytes, the end, then the start). */
+  sessionWindowed: sessionWindowedSerde,
   serde,
 } as const;

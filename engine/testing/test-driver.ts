@@ -103,7 +103,7 @@ export class TestDriver {
       topology,
       { producer: log, errors: new RecordErrors(log, logger), log: logger, clock },
       // Fresh stores: nothing to restore (a driver's state directory is its own).
-      { stateDir: stateDir.path, applicationId: settings.applicationId, restore: async () => {} },
+      { stateDir: stateDir.path, applicationId: settings.applicationId, restore: async () => {}, committed: async () => [] },
     );
     const loop = new ProcessingLoop({
       source: log,

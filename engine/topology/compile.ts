@@ -3,7 +3,13 @@ import type { Topology } from '../dsl/topology.ts';
 import { TopologyError } from '../errors.ts';
 import type { CompiledRoute, TopicTarget } from '../iq/routes.ts';
 import type { Serde } from '../serde/serde.ts';
+import { resolveSerde } from '../serde/windowed.ts';
+import type { WindowedStoreSpec } from '../../state/window/segment-retention.ts';
+import { SegmentedKeys, type WindowedKey } from '../../state/window/windowed-keys.ts';
 import type { CompiledNode, CompiledStore, CompiledTopology, InternalTopic, Subtopology } from './compiled.ts';
+
+/** How much longer than its store a windowed changelog keeps records: a day, as Kafka Streams. */
+const CHANGELOG_EXTRA_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /** Application-wide settings the compiler applies where an operator does not set its own. */
 export interface CompileOptions {
@@ -40,7 +46,7 @@ export function compile(topology: Topology, options: CompileOptions): CompiledTo
   const stores = compileStores(topology.graph.stores, subtopologies, options);
   for (const store of stores) {
     if (!store.sourceChangelog) {
-      internalTopics.push({ name: store.changelogTopic, kind: 'changelog', partitions: undefined, writtenBy: store.subtopology, config: { 'cleanup.policy': 'compact' } });
+      internalTopics.push({ name: store.changelogTopic, kind: 'changelog', partitions: undefined, writtenBy: store.subtopology, config: changelogConfig(store) });
     }
   }
   const internal = new Set(internalTopics.map((t) => t.name));
@@ -118,6 +124,7 @@ function expand(specs: NodeSpec[], options: CompileOptions): { nodes: CompiledNo
           ...serdesFor(spec, options, 'read'),
           onError: spec.onDeserializationError ?? options.onDeserializationError ?? 'fail',
           internal: false,
+          ...(spec.timestampExtractor ? { timestampExtractor: spec.timestampExtractor } : {}),
           parents: [],
           children: [],
         });
@@ -153,8 +160,8 @@ function serdesFor(
   options: CompileOptions,
   use: 'read' | 'write' | 'repartition',
 ): { keySerde: Serde<unknown>; valueSerde: Serde<unknown> } {
-  const keySerde = spec.keySerde ?? options.keySerde;
-  const valueSerde = spec.valueSerde ?? options.valueSerde;
+  const keySerde = resolveSerde(spec.keySerde, options.keySerde);
+  const valueSerde = resolveSerde(spec.valueSerde, options.valueSerde);
   const where =
     use === 'read' ? 'stream(topic, { key, value })' : use === 'write' ? 'to(topic, { key, value })' : 'repartition({ key, value })';
   for (const [part, serde] of [
@@ -194,8 +201,8 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
     if (spec.preload && spec.ttlMs !== undefined) {
       throw new TopologyError(using[0]!.node, `store "${spec.name}" cannot both expire entries and be preloaded; drop ttlMs or preload.`);
     }
-    const keySerde = spec.keySerde ?? options.keySerde;
-    const valueSerde = spec.valueSerde ?? options.valueSerde;
+    const keySerde = resolveSerde(spec.keySerde, options.keySerde);
+    const valueSerde = resolveSerde(spec.valueSerde, options.valueSerde);
     for (const [part, serde] of [['key', keySerde], ['value', valueSerde]] as const) {
       if (!serde) {
         throw new TopologyError(using[0]!.node, `store "${spec.name}" has no ${part} serde: pass { ${part}: … } with the store's name, or set a default ${part}Serde for the application.`);
@@ -203,7 +210,8 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
     }
     return {
       name: spec.name,
-      keySerde: keySerde!,
+      keySerde: spec.windowed ? segmentedKeySerde(keySerde!, spec.windowed) : keySerde!,
+      windowed: spec.windowed,
       valueSerde: valueSerde!,
       changelogTopic: spec.sourceTopic ?? `${options.applicationId}-${spec.name}-changelog`,
       sourceChangelog: spec.sourceTopic !== undefined,
@@ -214,6 +222,27 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
       partitionedByKey: spec.partitionedByKey ?? false,
     };
   });
+}
+
+/**
+ * A changelog's topic settings: compacted; a windowed store's also drops records by time, a day
+ * beyond the store's retention (Kafka Streams' `windowstore.changelog.additional.retention.ms`),
+ * so that expired windows leave the changelog as they leave the store.
+ */
+function changelogConfig(store: CompiledStore): Record<string, string> {
+  if (!store.windowed) return { 'cleanup.policy': 'compact' };
+  return { 'cleanup.policy': 'compact,delete', 'retention.ms': String(store.windowed.retentionMs + CHANGELOG_EXTRA_RETENTION_MS) };
+}
+
+/** A windowed store's keys: segment, key, window (see state/window/windowed-keys.ts). */
+function segmentedKeySerde(inner: Serde<unknown>, windowed: WindowedStoreSpec): Serde<unknown> {
+  const keys = new SegmentedKeys(inner, windowed.kind, windowed.sizeMs, windowed.segmentIntervalMs);
+  return {
+    name: `${windowed.kind}-windowed(${inner.name})`,
+    serialize: (value, topic) => keys.serialize(value as WindowedKey<unknown>, topic),
+    deserialize: (data, topic) => keys.deserialize(data, topic),
+    prepare: inner.prepare?.bind(inner),
+  };
 }
 
 /**

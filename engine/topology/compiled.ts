@@ -1,7 +1,8 @@
-import type { ErrorHandling, TopicChooser } from '../dsl/graph.ts';
+import type { ErrorHandling, TimestampExtractor, TopicChooser } from '../dsl/graph.ts';
 import type { CompiledRoute } from '../iq/routes.ts';
 import type { ProcessorSupplier } from '../processors/processor.ts';
 import type { Serde } from '../serde/serde.ts';
+import type { WindowedStoreSpec } from '../../state/window/segment-retention.ts';
 
 /** A source: where records enter a sub-topology, deserialized with its serdes. */
 export interface CompiledSource {
@@ -13,6 +14,8 @@ export interface CompiledSource {
   onError: ErrorHandling;
   /** True for the reading end of a repartition topic. */
   internal: boolean;
+  /** Reads the record's event time; without it, the Kafka timestamp. */
+  timestampExtractor?: TimestampExtractor;
   parents: string[];
   children: string[];
 }
@@ -26,6 +29,8 @@ export interface CompiledProcessor {
   stores: string[];
   /** True for a sink to a system outside Kafka. */
   external?: boolean;
+  /** Where records a windowed operator drops as late go besides being counted. */
+  onLate?: { deadLetterTopic: string };
   parents: string[];
   children: string[];
 }
@@ -65,6 +70,8 @@ export interface CompiledStore {
    * murmur2 of its bytes names, so a query of one key asks one partition; otherwise every one.
    */
   partitionedByKey: boolean;
+  /** A windowed store: keys in time segments (its key serde writes them so), with a retention. */
+  windowed?: WindowedStoreSpec;
 }
 
 /** A connected part of the topology; one task per partition of its source topics runs it. */

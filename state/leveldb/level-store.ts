@@ -198,6 +198,15 @@ export class LevelDbStore implements BytesStore {
     }
   }
 
+  async clearRange(from: Buffer, to: Buffer): Promise<void> {
+    // The position key sorts after every segment (0xff…), so a range below it never holds it.
+    try {
+      await this.db.clear({ gte: from, lt: to });
+    } catch (err) {
+      throw this.failure(err);
+    }
+  }
+
   async close(): Promise<void> {
     // Staged writes are dropped (a task closes without what it has not committed).
     this.staged.clear();

@@ -1,5 +1,5 @@
-import type { ErrorHandling } from '../../dsl/graph.ts';
-import { ApplicationError, KafkaOperationError } from '../../errors.ts';
+import type { ErrorHandling, TimestampExtractor } from '../../dsl/graph.ts';
+import { ApplicationError, describeCause, InvalidRecordError, KafkaOperationError } from '../../errors.ts';
 import type { ConsumedRecord } from '../../kafka/records.ts';
 import type { Forward, RecordContext } from '../../processors/processor.ts';
 import type { CompiledNode, CompiledSink, CompiledSource } from '../../topology/compiled.ts';
@@ -26,20 +26,38 @@ export interface GuardedTask {
 const noop: Forward = () => {};
 
 /** A source's entry: deserializes the record's bytes and passes key and value on. */
-export function sourceEntry(source: CompiledSource, next: Forward, errors: RecordErrors): (raw: ConsumedRecord) => void {
-  const { keySerde, valueSerde, onError, name } = source;
+export function sourceEntry(source: CompiledSource, next: Forward, errors: RecordErrors, stamp: (timestamp: number) => void): (raw: ConsumedRecord) => void {
+  const { keySerde, valueSerde, onError, name, timestampExtractor } = source;
   return (raw) => {
     let key: unknown;
     let value: unknown;
+    let timestamp = raw.timestamp;
     try {
       key = keySerde.deserialize(raw.key, raw.topic);
       value = valueSerde.deserialize(raw.value, raw.topic);
+      if (timestampExtractor) timestamp = extractTimestamp(name, timestampExtractor, key, value, raw);
     } catch (error) {
       errors.handle(onError, { raw, stage: 'deserialization', operator: name, error });
       return;
     }
+    stamp(timestamp);
     next(key, value);
   };
+}
+
+/** A source's timestamp extractor's answer, checked: a non-negative finite number of milliseconds. */
+function extractTimestamp(source: string, extractor: TimestampExtractor, key: unknown, value: unknown, raw: ConsumedRecord): number {
+  const { timestamp, topic, partition, offset, headers } = raw;
+  let extracted: unknown;
+  try {
+    extracted = extractor({ key, value, timestamp, topic, partition, offset, headers });
+  } catch (error) {
+    throw new InvalidRecordError(source, `its timestampExtractor threw: ${describeCause(error)}`);
+  }
+  if (typeof extracted !== 'number' || !Number.isFinite(extracted) || extracted < 0) {
+    throw new InvalidRecordError(source, `its timestampExtractor gave ${typeof extracted === 'number' ? extracted : typeof extracted}, not a non-negative number of milliseconds`);
+  }
+  return Math.floor(extracted);
 }
 
 /** What a source's serdes must fetch before they can read a record (a writer schema), if anything. */

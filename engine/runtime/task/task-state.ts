@@ -195,6 +195,18 @@ export class TaskState {
     for (const s of this.activeStores()) if (s.expiring?.sweepDue(now)) await s.expiring.sweep(SWEEP_BATCH);
   }
 
+  /**
+   * Drops the expired segments of windowed stores, as `observed` (the observed stream time of a
+   * store's operator, as just committed) says. After a commit's write: what it drops can never
+   * be needed again, even if the next transaction aborts.
+   */
+  async dropExpiredSegments(observed: (store: string) => number | undefined): Promise<void> {
+    for (const s of this.activeStores()) {
+      const time = s.retention ? observed(s.spec.name) : undefined;
+      if (time !== undefined) await s.retention!.drop(time);
+    }
+  }
+
   /** Passes every cached change down (to the changelog, and to the flush listeners). */
   flush(): void {
     for (const s of this.activeStores()) s.cache.flush();

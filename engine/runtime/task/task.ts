@@ -8,9 +8,10 @@ import type { CachingStore } from '../../../state/caching-store.ts';
 import type { CommittedReader } from '../../../state/committed-reader.ts';
 import type { KeyValueStore, WriteContext } from '../../../state/key-value-store.ts';
 import type { StoreProvider } from '../../processors/processor.ts';
-import { StopProcessing, type RecordErrors } from '../record-errors.ts';
+import { dropLate, StopProcessing, type RecordErrors } from '../record-errors.ts';
 import { TaskState, type TaskStateOptions } from './task-state.ts';
 import { StateMachine } from '../../state-machine.ts';
+import { TaskMetadata } from './task-metadata.ts';
 import type { RecordOutput } from '../record-output.ts';
 import { asTaskCorrupted, detectingCorruption, FlushFailed, TaskCorrupted } from './task-signals.ts';
 import { fanOut, guarded, prefetcher, sinkForward, sourceEntry, type GuardedTask } from './record-path.ts';
@@ -89,8 +90,8 @@ export class Task {
   private readonly subtopology: Subtopology;
   private readonly deps: TaskDependencies;
   private readonly options: TaskOptions;
-  /** The largest record timestamp seen: the clock of stores with a TTL and of stream-time punctuation. */
-  streamTime = 0;
+  /** Stream time and the processors' numbers, committed with the input positions. */
+  private readonly metadata = new TaskMetadata();
   private readonly punctuators = new Punctuators();
   /** Work each commit awaits (external writes), in the order the nodes registered it. */
   private readonly commitWork: Array<(commit: CommitWork) => Promise<void>> = [];
@@ -113,6 +114,16 @@ export class Task {
     this.onStoreDamaged = options.onStoreDamaged ?? (() => {});
     this.writeThrough = options.writeThrough ?? false;
     this.context = { topic: '', partition, offset: -1, timestamp: 0, headers: undefined };
+  }
+
+  /** The largest record timestamp seen: the clock of stores with a TTL and of stream-time punctuation. */
+  get streamTime(): number {
+    return this.metadata.streamTime;
+  }
+
+  /** Takes the stream time and the processors' numbers the last commit recorded (before `start`). */
+  restoreMetadata(committed: ReadonlyArray<string | null | undefined>): void {
+    this.metadata.restore(committed);
   }
 
   /** Opens the task's stores (created → restoring); restoration is the caller's (restore.ts). */
@@ -143,6 +154,12 @@ export class Task {
         return store.cache as unknown as CachingStore<K, V>;
       },
       restored: <K, V>(name: string) => state!.restoredEntries(name) as Array<[K, V]>,
+      keyBytes: <K>(name: string, key: K) => {
+        const { spec } = state!.store(name);
+        const bytes = spec.keySerde.serialize(key, spec.changelogTopic);
+        if (bytes === null) throw new IllegalStateError(`Store "${name}" writes no bytes for this key (a null key).`);
+        return bytes;
+      },
     };
     const restoreContext = (write: WriteContext | undefined) => {
       if (write === undefined) return;
@@ -155,13 +172,19 @@ export class Task {
     const onClose = (release: () => Promise<void> | void) => void this.releases.push(release);
     const record = () => this.current;
     const guard: GuardedTask = { id: this.id, current: () => this.current, unwritable: (operator, error) => this.unwritable(operator, error), errors: deps.errors };
+    // The record's event time, as its source read it: the context's timestamp and stream time follow it.
+    const metadata = this.metadata;
+    const stamp = (timestamp: number) => {
+      context.timestamp = timestamp;
+      if (timestamp > metadata.streamTime) metadata.streamTime = timestamp;
+    };
     const forwards = new Map<string, Forward>();
     for (const node of [...subtopology.nodes].reverse()) {
       const children = new Map(node.children.map((child) => [child, forwards.get(child)!]));
       const next = fanOut([...children.values()]);
       if (node.kind === 'source') {
         for (const topic of node.topics) {
-          this.inputs.set(topic, { topic, run: sourceEntry(node, next, deps.errors), prefetch: prefetcher(node), next: -1, committed: -1 });
+          this.inputs.set(topic, { topic, run: sourceEntry(node, next, deps.errors, stamp), prefetch: prefetcher(node), next: -1, committed: -1 });
         }
         continue;
       }
@@ -184,6 +207,11 @@ export class Task {
               wallClock: deps.clock,
               record,
               fail: (raw, error) => deps.errors.handle(node.onError, { raw, stage: 'processing', operator: node.name, error }),
+              metadata: this.metadata,
+              late: (store, reason) => {
+                const raw = this.current;
+                if (raw) dropLate(deps.errors, { raw, operator: node.name, store, reason, onLate: node.onLate });
+              },
             });
       forwards.set(node.name, guarded(node, forward, guard));
     }
@@ -204,11 +232,11 @@ export class Task {
     context.offset = record.offset;
     context.timestamp = record.timestamp;
     context.headers = record.headers;
-    if (record.timestamp > this.streamTime) this.streamTime = record.timestamp;
+    const metadata = this.metadata;
     this.current = record;
     input.run(record);
     input.next = record.offset + 1;
-    if (this.punctuators.dueAt('stream-time', this.streamTime)) this.punctuate('stream-time', this.streamTime);
+    if (this.punctuators.dueAt('stream-time', metadata.streamTime)) this.punctuate('stream-time', metadata.streamTime);
   }
 
   /** A reader of the committed state of one of this task's stores, if it has that store. */
@@ -303,7 +331,11 @@ export class Task {
 
   async writeState(): Promise<void> {
     const state = this.state;
-    if (state) await detectingCorruption(this.id, () => state.write());
+    if (!state) return;
+    await detectingCorruption(this.id, async () => {
+      await state.write();
+      await state.dropExpiredSegments((store) => this.metadata.get(store));
+    });
   }
 
   /** Where each changelog partition of this task's stores stood at the last commit (`topic[partition]` → offset). */
@@ -329,9 +361,10 @@ export class Task {
   /** Positions processed since the last commit (as far as no node holds them back), to commit now. */
   uncommitted(): TopicPartitionOffset[] {
     const offsets: TopicPartitionOffset[] = [];
+    let metadata: string | undefined;
     for (const input of this.inputs.values()) {
       const offset = this.committable(input);
-      if (offset > input.committed) offsets.push({ topic: input.topic, partition: this.partition, offset });
+      if (offset > input.committed) offsets.push({ topic: input.topic, partition: this.partition, offset, metadata: (metadata ??= this.metadata.encode()) });
     }
     return offsets;
   }

@@ -32,6 +32,12 @@ export interface StateDependencies {
    * application); `upTo` bounds changelog partitions of tasks recreated in place.
    */
   restore: (states: TaskState[], upTo: ReadonlyMap<string, number>) => Promise<void>;
+  /**
+   * The group's committed positions of these partitions, with their metadata (a task's stream
+   * time). Under exactly-once this also waits until the previous owner's last transaction is
+   * settled, before the changelogs are read to their last stable offset.
+   */
+  committed: (partitions: TopicPartition[]) => Promise<TopicPartitionOffset[]>;
 }
 
 /**
@@ -156,6 +162,7 @@ export class Tasks {
     if (created.length === 0) return;
     this.onChange();
     try {
+      await this.restoreMetadata(created, partitions);
       await this.openAndRestore(created, wipe, upTo);
     } catch (err) {
       await Promise.all(created.map((task) => task.close()));
@@ -179,6 +186,19 @@ export class Tasks {
       this.route.get(topic)![partition] = entry.task;
     }
     queueMicrotask(() => this.onChange());
+  }
+
+  /** Gives each new task the stream time and processor numbers its last commit recorded. */
+  private async restoreMetadata(created: Task[], partitions: TopicPartition[]): Promise<void> {
+    const tasks = new Map(created.map((task) => [task.id, task]));
+    const ours = partitions.filter(({ topic, partition }) => tasks.has(`${this.subtopologyOf.get(topic)?.id}_${partition}`));
+    const committed = ours.length === 0 ? [] : await this.stateDeps.committed(ours);
+    const strings = new Map<Task, Array<string | null | undefined>>();
+    for (const { topic, partition, metadata } of committed) {
+      const task = tasks.get(`${this.subtopologyOf.get(topic)?.id}_${partition}`);
+      if (task) strings.set(task, [...(strings.get(task) ?? []), metadata]);
+    }
+    for (const [task, metadata] of strings) task.restoreMetadata(metadata);
   }
 
   /** Opens the new tasks' stores and brings them up to their changelogs (they are then restoring). */

@@ -1,0 +1,70 @@
+import { keyIdentity } from '../held-records.ts';
+import type { WindowBounds } from './specs.ts';
+
+/**
+ * The windows a task's store holds, per key, in memory: sliding and session windows must find a
+ * key's windows in a time range on the per-record path, where a LevelDB scan (asynchronous) cannot
+ * run. Built from the store's entries when the task starts (the store is preloaded) and kept up
+ * to date with every put and delete; values stay in the store. Per key, windows are ordered by
+ * end, then start.
+ */
+export class WindowIndex {
+  private readonly byKey = new Map<string, WindowBounds[]>();
+
+  add(key: unknown, window: WindowBounds): void {
+    const id = keyIdentity(key);
+    let windows = this.byKey.get(id);
+    if (windows === undefined) this.byKey.set(id, (windows = []));
+    const at = position(windows, window);
+    const found = windows[at];
+    if (found !== undefined && found.end === window.end && found.start === window.start) return;
+    windows.splice(at, 0, { start: window.start, end: window.end });
+  }
+
+  remove(key: unknown, window: WindowBounds): void {
+    const id = keyIdentity(key);
+    const windows = this.byKey.get(id);
+    if (windows === undefined) return;
+    const at = position(windows, window);
+    const found = windows[at];
+    if (found !== undefined && found.end === window.end && found.start === window.start) windows.splice(at, 1);
+    if (windows.length === 0) this.byKey.delete(id);
+  }
+
+  /**
+   * The key's windows whose end lies in [endFrom, endTo], in (end, start) order; windows ending
+   * before `liveFrom` (past the store's retention) are forgotten on the way.
+   */
+  endingBetween(key: unknown, endFrom: number, endTo: number, liveFrom: number): WindowBounds[] {
+    const id = keyIdentity(key);
+    const windows = this.byKey.get(id);
+    if (windows === undefined) return [];
+    let expired = 0;
+    while (expired < windows.length && windows[expired]!.end < liveFrom) expired++;
+    if (expired > 0) windows.splice(0, expired);
+    if (windows.length === 0) {
+      this.byKey.delete(id);
+      return [];
+    }
+    const out: WindowBounds[] = [];
+    for (let i = position(windows, { start: Number.NEGATIVE_INFINITY, end: endFrom }); i < windows.length; i++) {
+      const window = windows[i]!;
+      if (window.end > endTo) break;
+      out.push(window);
+    }
+    return out;
+  }
+}
+
+/** Where `window` is or would go in `windows` (ordered by end, then start). */
+function position(windows: WindowBounds[], window: WindowBounds): number {
+  let low = 0;
+  let high = windows.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const w = windows[mid]!;
+    if (w.end < window.end || (w.end === window.end && w.start < window.start)) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
