@@ -104,7 +104,7 @@ export class GraphWindowedStream<K, V> implements TimeWindowedStream<K, V>, Sess
         partitionedByKey: true,
         // Sliding and session windows find a key's windows by time on the per-record path: an index in memory, built at start.
         preload: windows.kind !== 'time',
-        windowed: { kind: windows.kind === 'session' ? 'session' : 'time', sizeMs, retentionMs, segmentIntervalMs: segmentInterval(retentionMs) },
+        windowed: { kind: windows.kind === 'session' ? 'session' : 'time', sizeMs, endInclusive: windows.kind !== 'time', retentionMs, segmentIntervalMs: segmentInterval(retentionMs) },
       },
       name,
     ).name;

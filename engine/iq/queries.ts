@@ -75,10 +75,12 @@ function byKeyThenPartition(a: ScanEntry, b: ScanEntry): number {
  * partial or wrongly empty one.
  */
 export class StoreQueries {
-  private readonly host: QueryHost;
+  /** @internal Shared with the window queries. */
+  readonly host: QueryHost;
   private readonly peers: Peers;
   private readonly limits: QueryLimits;
-  private readonly placement: Placement;
+  /** @internal Shared with the window queries. */
+  readonly placement: Placement;
   private readonly byName: Map<string, CompiledStore>;
 
   constructor(host: QueryHost, peers: Peers, limits: Partial<QueryLimits> = {}) {
@@ -97,6 +99,7 @@ export class StoreQueries {
       valueSerde: s.valueSerde.name,
       partitionedByKey: s.partitionedByKey,
       ...(s.ttlMs === undefined ? {} : { ttlMs: s.ttlMs }),
+      ...(s.windowed ? { windowed: { kind: s.windowed.kind, ...(s.windowed.sizeMs === undefined ? {} : { sizeMs: s.windowed.sizeMs }), retentionMs: s.windowed.retentionMs } } : {}),
     }));
     return { kind: 'json', status: 200, body: { stores } };
   }
@@ -108,7 +111,7 @@ export class StoreQueries {
 
   /** `GET /v1/stores/{store}/keys/{key}`. */
   async get(storeName: string, keyText: string, options: KeyQuery): Promise<Answer> {
-    const store = this.store(storeName);
+    const store = this.plainStore(storeName);
     const bytes = this.keyBytes(store, keyText, 'key');
     const count = this.partitionCount(store);
     const key = toJson(parseKey(store.keySerde, keyText));
@@ -166,7 +169,7 @@ export class StoreQueries {
 
   /** `GET /v1/stores/{store}/range`: one page of a scan, in key order, with the cursor of the next. */
   async range(storeName: string, query: RangeQuery, options: { forwarded: boolean }): Promise<Answer> {
-    const store = this.store(storeName);
+    const store = this.plainStore(storeName);
     const limit = this.limit(query.limit);
     const from = query.from === undefined ? undefined : this.keyBytes(store, query.from, 'from');
     const to = query.to === undefined ? undefined : this.keyBytes(store, query.to, 'to');
@@ -243,7 +246,17 @@ export class StoreQueries {
     return { kind: 'json', status: 200, body };
   }
 
-  private store(name: string): CompiledStore {
+  /** A store read by key: a windowed store's keys carry windows, read through /windows. */
+  private plainStore(name: string): CompiledStore {
+    const store = this.store(name);
+    if (store.windowed) {
+      throw QueryError.badRequest('windowed-store', `Store "${store.name}" is windowed: ask /v1/stores/${store.name}/windows?key=…&from=…&to=… for a key's windows.`, { store: store.name });
+    }
+    return store;
+  }
+
+  /** @internal Shared with the window queries. */
+  store(name: string): CompiledStore {
     const store = this.byName.get(name);
     if (!store) {
       throw QueryError.notFound('unknown-store', `There is no store "${name.slice(0, 200)}" in this application.`, { stores: [...this.byName.keys()] });
@@ -251,26 +264,29 @@ export class StoreQueries {
     return store;
   }
 
-  private partitionCount(store: CompiledStore): number {
+  /** @internal Shared with the window queries. */
+  partitionCount(store: CompiledStore): number {
     const count = this.host.partitions(store);
     if (count === undefined) throw QueryError.unavailable('starting', `The partitions of store "${store.name}" are not known yet.`, { store: store.name });
     return count;
   }
 
-  private keyBytes(store: CompiledStore, text: string, what: string): Buffer {
+  /** @internal Shared with the window queries. */
+  keyBytes(store: CompiledStore, text: string, what: string, serde = store.keySerde): Buffer {
     if (Buffer.byteLength(text, 'utf8') > this.limits.maxKeyBytes) {
       throw QueryError.badRequest('key-too-long', `The ${what} is longer than ${this.limits.maxKeyBytes} bytes.`);
     }
     if (text.length === 0 && what === 'key') throw QueryError.badRequest('bad-key', 'The key is empty.');
     try {
-      return keyBytes(store.keySerde, parseKey(store.keySerde, text), store.changelogTopic);
+      return keyBytes(serde, parseKey(serde, text), store.changelogTopic);
     } catch (err) {
       if (err instanceof KeyFormatError) throw QueryError.badRequest('bad-key', `The ${what} is not a key of store "${store.name}": ${err.message}.`);
       throw err;
     }
   }
 
-  private limit(text: string | undefined): number {
+  /** @internal Shared with the window queries. */
+  limit(text: string | undefined): number {
     if (text === undefined) return this.limits.defaultLimit;
     const n = /^[0-9]{1,7}$/.test(text) ? Number(text) : Number.NaN;
     if (!(n >= 1 && n <= this.limits.maxLimit)) {
@@ -279,13 +295,15 @@ export class StoreQueries {
     return n;
   }
 
-  private partitionList(text: string, count: number): number[] {
+  /** @internal Shared with the window queries. */
+  partitionList(text: string, count: number): number[] {
     const list = text.split(',').map((p) => (/^[0-9]{1,6}$/.test(p) ? Number(p) : -1));
     if (list.some((p) => p < 0 || p >= count)) throw QueryError.badRequest('bad-parameter', `partitions must be partition numbers below ${count}.`);
     return [...new Set(list)];
   }
 
-  private async ask(owner: KnownInstance, path: string, store: string, partition: number): Promise<PeerAnswer> {
+  /** @internal Shared with the window queries. */
+  async ask(owner: KnownInstance, path: string, store: string, partition: number): Promise<PeerAnswer> {
     try {
       return await this.peers.get(owner, path);
     } catch {

@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { FORWARDED_HEADER, type ForwardingKey } from './forwarding.ts';
 import { HostAllowlist, isLoopback, parseHost } from './host-header.ts';
 import type { Answer, RangeQuery, StoreQueries } from './queries.ts';
+import { WindowQueries, type WindowQuery } from './window-queries.ts';
 import { QueryError } from './query-error.ts';
 import type { CompiledRoute, RouteContext } from './routes.ts';
 import type { TopicWriter } from './topic-writer.ts';
@@ -197,6 +198,7 @@ function installErrorHandling(app: FastifyInstance, host: ServerHost): void {
 
 function installRoutes(app: FastifyInstance, host: ServerHost): void {
   const { queries } = host;
+  const windowQueries = new WindowQueries(queries);
   // Only a request signed with this instance's key counts as forwarded; any other is a client's.
   const forwarded = (request: FastifyRequest) => host.forwarding.verify(request.headers[FORWARDED_HEADER], request.method, request.url);
   app.get('/healthz', async () => ({ status: 'alive' }));
@@ -221,6 +223,16 @@ function installRoutes(app: FastifyInstance, host: ServerHost): void {
       if (value !== undefined) query[name] = value;
     }
     return send(reply, await queries.range(request.params.store, query, { forwarded: forwarded(request) }));
+  });
+  app.get<{ Params: { store: string }; Querystring: Record<string, unknown> }>('/v1/stores/:store/windows', async (request, reply) => {
+    const query: WindowQuery = {};
+    for (const name of ['key', 'from', 'to', 'limit', 'cursor', 'scope', 'partitions'] as const) {
+      const value = single(request.query, name);
+      if (value !== undefined) query[name] = value;
+    }
+    const redirect = single(request.query, 'redirect');
+    if (redirect !== undefined && redirect !== 'true' && redirect !== 'false') throw QueryError.badRequest('bad-parameter', 'redirect must be true or false.');
+    return send(reply, await windowQueries.windows(request.params.store, query, { forwarded: forwarded(request), redirect: redirect === 'true' }));
   });
   for (const route of host.routes) {
     const context: RouteContext = { targets: route.targets, write: (target, key, value) => host.topics.write(target, key, value) };

@@ -212,6 +212,7 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
       name: spec.name,
       keySerde: spec.windowed ? segmentedKeySerde(keySerde!, spec.windowed) : keySerde!,
       windowed: spec.windowed,
+      ...(spec.windowed ? { windowKeySerde: keySerde! } : {}),
       valueSerde: valueSerde!,
       changelogTopic: spec.sourceTopic ?? `${options.applicationId}-${spec.name}-changelog`,
       sourceChangelog: spec.sourceTopic !== undefined,

@@ -72,6 +72,8 @@ export interface CompiledStore {
   partitionedByKey: boolean;
   /** A windowed store: keys in time segments (its key serde writes them so), with a retention. */
   windowed?: WindowedStoreSpec;
+  /** A windowed store's keys without their windows: what queries of a key's windows parse. */
+  windowKeySerde?: Serde<unknown>;
 }
 
 /** A connected part of the topology; one task per partition of its source topics runs it. */
