@@ -21,6 +21,8 @@ export class GraphGroupedStream<K, V> implements GroupedStream<K, V> {
   private readonly dsl: DslContext;
   private readonly serdes: KnownSerdes<K, V>;
   private readonly repartition: boolean;
+  /** The repartition node the aggregations of this grouped stream share, once the first made it. */
+  private repartitioned: string | undefined;
 
   /** @internal Grouped streams come from `groupByKey` and `groupBy`. */
   constructor(dsl: DslContext, node: string, serdes: KnownSerdes<K, V>, repartition: boolean) {
@@ -59,9 +61,14 @@ export class GraphGroupedStream<K, V> implements GroupedStream<K, V> {
     );
   }
 
-  /** The node an aggregation with store `store` reads: a repartition topic first when keys changed upstream. */
+  /**
+   * The node an aggregation with store `store` reads: a repartition topic first when keys
+   * changed upstream, one for all the aggregations of this grouped stream (named after the
+   * first one's store), as Kafka Streams' optimized topologies share it.
+   */
   private inputFor(store: string): string {
     if (!this.repartition) return this.node;
+    if (this.repartitioned !== undefined) return this.repartitioned;
     const { graph } = this.dsl;
     const parent = graph.nameFor('KSTREAM-REPARTITION', `${store}-repartition`);
     graph.add({
@@ -72,6 +79,7 @@ export class GraphGroupedStream<K, V> implements GroupedStream<K, V> {
       keySerde: this.serdes.key as Serde<unknown> | undefined,
       valueSerde: this.serdes.value as Serde<unknown> | undefined,
     });
+    this.repartitioned = parent;
     return parent;
   }
 

@@ -51,7 +51,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'event-analytics',
     definition: analytics,
-    build: (builder, input, deadLetter) => eventAnalytics(builder, { input, deadLetter }),
+    build: (builder, input, deadLetter) => eventAnalytics(builder, { input, deadLetter, rates: `${input}-rates` }),
     store: 'event-counts',
     event: (id, data) => envelope(`Type-${id}`, id, 1, data('')),
   },
