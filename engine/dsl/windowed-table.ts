@@ -46,7 +46,7 @@ export class GraphWindowedTable<K, V> extends GraphTable<Windowed<K>, V> impleme
       },
       name,
     ).name;
-    graph.add({ kind: 'processor', name, operator: `suppress until window closes (grace ${graceMs} ms)`, parents: [this.node], supplier: untyped(suppressUntilWindowCloses<K, V>({ store, graceMs })), stores: [store] });
+    graph.add({ kind: 'processor', name, operator: `suppress until window closes (grace ${graceMs} ms)`, parents: [this.node], supplier: untyped(suppressUntilWindowCloses<K, V>({ store, graceMs, endInclusive: windows.kind !== 'time' })), stores: [store] });
     return new GraphWindowedTable<K, V>(this.windowedDsl, name, this.windowedSerdes, this.store, windows);
   }
 }

@@ -6,6 +6,8 @@ export interface WindowedStoreSpec {
   kind: WindowKind;
   /** Time windows' size (sliding windows: the time difference); sessions have none. */
   sizeMs?: number;
+  /** Sliding and session windows include their end; time windows end just before it. */
+  endInclusive: boolean;
   /** Windows are kept this long after their start (sessions: their end), of observed stream time. */
   retentionMs: number;
   segmentIntervalMs: number;

@@ -110,6 +110,24 @@ describe('windowed aggregations (TestDriver)', () => {
     expect(shown(driver.outputTopic<Windowed<string>, number>('out').readRecords())).to.deep.equal(['a@[0,10] 2 t=9', 'b@[0,10] 1 t=2', 'a@[10,20] 1 t=14', 'b@[10,20] 1 t=15']);
   });
 
+  it('sends one final result per session, even for a session merged at the moment it would close', async () => {
+    const driver = await start((b) =>
+      b
+        .stream<string, number>('in')
+        .groupByKey()
+        .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(5))
+        // Kept longer than gap + grace, so that the store still holds a session as it closes.
+        .count({ name: 'visits', emit: 'final', retentionMs: 60 })
+        .toStream()
+        .to('out', { key: Serdes.sessionWindowed(Serdes.string()) }),
+    );
+    const input = driver.inputTopic<string, number>('in');
+    // x@5 brings stream time to 5, where s's session [0,0] ends exactly gap + grace before it:
+    // s@5 may still join it. Kafka Streams has already emitted [0,0] then, and emits [0,5] later.
+    for (const [key, t] of [['s', 0], ['x', 5], ['s', 5], ['z', 100]] as const) await input.pipe(key, 1, { timestamp: t });
+    expect(shown(driver.outputTopic<Windowed<string>, number>('out', { key: Serdes.sessionWindowed(Serdes.string()) }).readRecords())).to.deep.equal(['s@[0,5] 2 t=5', 'x@[5,5] 1 t=5']);
+  });
+
   it('merges the sessions a record bridges that the store still holds, deleting them', async () => {
     const driver = await start((b) =>
       b

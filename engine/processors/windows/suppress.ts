@@ -11,6 +11,12 @@ export interface Suppression {
   store: string;
   /** The grace of the windows upstream: a window closes once observed stream time passes its end plus this. */
   graceMs: number;
+  /**
+   * Sliding and session windows include their end, and their aggregations still take a record
+   * whose window ends exactly at stream time - grace: such a window closes only once stream time
+   * is past that. (Kafka Streams evicts it at that time already and so can emit it twice.)
+   */
+  endInclusive: boolean;
 }
 
 /** A buffered window, in memory: the store holds its update, the heap orders it by window end. */
@@ -31,7 +37,7 @@ interface Pending {
  * buffer is a store with a changelog, so a window is sent once, after a crash or a move too.
  */
 export function suppressUntilWindowCloses<K, V>(settings: Suppression): ProcessorSupplier {
-  const { store, graceMs } = settings;
+  const { store, graceMs, endInclusive } = settings;
   return ({ stores, next, context, restoreContext, metadata }) => {
     const buffer = stores.get<Windowed<K>, Buffered<V>>(store);
     const pending = new Map<string, Pending>();
@@ -48,7 +54,7 @@ export function suppressUntilWindowCloses<K, V>(settings: Suppression): Processo
     const send = sendingAs(context, restoreContext);
 
     const evict = (closeTime: number): void => {
-      for (let first = order.peek(); first !== undefined && first.end <= closeTime; first = order.peek()) {
+      for (let first = order.peek(); first !== undefined && (endInclusive ? first.end < closeTime : first.end <= closeTime); first = order.peek()) {
         order.pop();
         pending.delete(first.id);
         const key = first.key as Windowed<K>;
