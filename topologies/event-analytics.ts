@@ -62,7 +62,8 @@ export function eventAnalytics(builder: StreamsBuilder, topics: AnalyticsTopics 
   byType.count({ name: COUNTS_STORE });
   byType
     .windowedBy(RATE_WINDOW)
-    .count({ name: RATES_STORE, emit: 'final' })
+    // Kept a day, for dashboards asking /v1/stores/event-rates/windows?key=<type>&from=&to=.
+    .count({ name: RATES_STORE, emit: 'final', retentionMs: 24 * 60 * 60_000 })
     .toStream({ name: 'rates' })
     .to(topics.rates, { name: 'rates-out', value: Serdes.json() });
 }

@@ -17,7 +17,7 @@ export interface TopologyDescription {
     }>;
   }>;
   /** `partitionedByKey`: a query of one key asks one partition (true) or every partition (false). */
-  stores: Array<{ name: string; changelog: string; ttlMs?: number; partitionedByKey: boolean }>;
+  stores: Array<{ name: string; changelog: string; ttlMs?: number; windowed?: { kind: string; sizeMs?: number; retentionMs: number; segmentIntervalMs: number }; partitionedByKey: boolean }>;
   topics: Array<{ name: string; type: 'source' | 'sink' | 'repartition' | 'changelog'; partitions: number | null }>;
 }
 
@@ -47,6 +47,7 @@ export function describeJson(topology: CompiledTopology): TopologyDescription {
       name: s.name,
       changelog: s.changelogTopic,
       ...(s.ttlMs === undefined ? {} : { ttlMs: s.ttlMs }),
+      ...(s.windowed ? { windowed: { kind: s.windowed.kind, ...(s.windowed.sizeMs === undefined ? {} : { sizeMs: s.windowed.sizeMs }), retentionMs: s.windowed.retentionMs, segmentIntervalMs: s.windowed.segmentIntervalMs } } : {}),
       partitionedByKey: s.partitionedByKey,
     })),
     topics: [
@@ -74,8 +75,9 @@ export function describeText(topology: CompiledTopology): string {
     lines.push('Stores:');
     for (const s of topology.stores) {
       const ttl = s.ttlMs === undefined ? '' : `, ttl: ${s.ttlMs} ms`;
+      const windows = s.windowed ? `, ${s.windowed.kind === 'session' ? 'sessions' : 'windows'} kept ${s.windowed.retentionMs} ms in segments of ${s.windowed.segmentIntervalMs} ms` : '';
       const lookup = s.partitionedByKey ? 'one partition (partitioned by key)' : 'every partition';
-      lines.push(`    ${s.name} (sub-topology ${s.subtopology}, changelog: ${s.changelogTopic}${ttl}, key lookups ask: ${lookup})`);
+      lines.push(`    ${s.name} (sub-topology ${s.subtopology}, changelog: ${s.changelogTopic}${ttl}${windows}, key lookups ask: ${lookup})`);
     }
   }
   if (topology.internalTopics.length > 0) {

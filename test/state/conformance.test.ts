@@ -7,6 +7,8 @@ import type { BytesStore } from '../../state/bytes-store.ts';
 import { orderedNumber, orderedString } from '../../state/key-encoding.ts';
 import { LevelDbStore } from '../../state/leveldb/level-store.ts';
 import { MemoryStore } from '../../state/memory-store.ts';
+import { SegmentRetention } from '../../state/window/segment-retention.ts';
+import { SegmentedKeys } from '../../state/window/windowed-keys.ts';
 
 const b = (s: string) => Buffer.from(s, 'utf8');
 const s = (buffer: Buffer) => buffer.toString('utf8');
@@ -140,6 +142,38 @@ for (const [name, open] of backends) {
       for await (const [k] of store.range()) scanned.push(orderedNumber.deserialize(k, ''));
       expect(scanned).to.deep.equal([...numbers].sort((x, y) => x - y));
       expect(orderedString.deserialize(orderedString.serialize('zé', '')!, '')).to.equal('zé');
+    });
+
+    it('clears a range of written keys at once, leaving the rest and the changelog position', async () => {
+      for (const k of ['a', 'b', 'c', 'd']) store.put(b(k), b(k));
+      await store.write({ topic: 't', partition: 0, offset: 4 });
+      await store.clearRange(b('b'), b('d'));
+      store = await reopen();
+      expect(await collect(store.range())).to.deep.equal(['a=a', 'd=d']);
+      expect(store.position()).to.deep.equal({ topic: 't', partition: 0, offset: 4 });
+    });
+
+    it('holds a window store: a key\'s windows together in time order within a segment, whole segments dropped by retention', async () => {
+      // Time windows of 10 ms kept 100 ms, in segments of 50 ms (a real store's are at least a minute).
+      const keys = new SegmentedKeys(orderedString, 'time', 10, 50);
+      const put = (key: string, start: number) => store.put(keys.serialize({ key, window: { start, end: start + 10 } }, '')!, b(`${key}@${start}`));
+      for (const [key, start] of [['b', 120], ['a', 10], ['ab', 20], ['a', 130], ['a', 0], ['b', 60]] as const) put(key, start);
+      await store.write();
+      const all: string[] = [];
+      for await (const [k] of store.range()) {
+        const w = keys.deserialize(k, '');
+        all.push(`${w.key}@${w.window.start}-${w.window.end}`);
+      }
+      expect(all, 'by segment, then key, then start').to.deep.equal(['a@0-10', 'a@10-20', 'ab@20-30', 'b@60-70', 'a@130-140', 'b@120-130']);
+      const ofA: string[] = [];
+      for await (const [k, v] of store.range({ prefix: keys.keyPrefix(0, 'a', '')! })) if (keys.keyLength(k) === 1) ofA.push(s(v));
+      expect(ofA, 'a prefix scan, keys that only start with "a" left out').to.deep.equal(['a@0', 'a@10']);
+
+      const retention = new SegmentRetention(store, { kind: 'time', sizeMs: 10, endInclusive: false, retentionMs: 100, segmentIntervalMs: 50 });
+      expect(await retention.drop(140), 'windows from 41 on are live: segment 0 (0-49) goes').to.equal(0);
+      expect(await retention.drop(150)).to.equal(1);
+      store = await reopen();
+      expect((await collect(store.range())).map((e) => e.split('=')[1])).to.deep.equal(['b@60', 'a@130', 'b@120']);
     });
   });
 }
