@@ -71,7 +71,7 @@ describe('windowed aggregations on a broker', function () {
     const applicationId = uniqueName('wfinal');
     const config = failoverConfig();
     const start = (name: string) => {
-      const instance = new Instance(name, ['test/fixtures/topologies/windowed-final.ts', '--application-id', applicationId, '--config', config, '--state-dir', tempStateDir(), '--guarantee', 'exactly_once'], {
+      const instance = new Instance(name, ['test/fixtures/topologies/windowed.ts', '--application-id', applicationId, '--config', config, '--state-dir', tempStateDir(), '--guarantee', 'exactly_once'], {
         WINDOW_INPUT: input,
         WINDOW_OUTPUT: output,
         WINDOW_LATE: late,
