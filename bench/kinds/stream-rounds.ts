@@ -67,7 +67,7 @@ export interface StreamMode {
 /** Runs a stream workload's rounds in `mode` and reports each system's best. */
 export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkload, params: Params, mode: StreamMode): Promise<Report> {
   const { flags, say } = ctx;
-  const peers = workload.peers === true ? PEERS : (workload.peers ?? []);
+  const peers = workload.peers === true ? PEERS : workload.peers || [];
   const systems = flags.systems === 'all' ? [...workload.systems, ...peers] : ctx.systemsOf(workload.systems);
   const rounds = ctx.roundsOf(workload);
   const run = randomUUID().slice(0, 8);
