@@ -6,6 +6,7 @@
 import type { Params, Sized } from './context.ts';
 import { CountChecker, keyIndex, keyName, statefulValue, trueCounts } from './workloads/stateful.ts';
 import { expectedOutputs, statelessValue } from './workloads/stateless.ts';
+import { windowEnv, windowedTimestamp, WindowedCountChecker, windowParams, type WindowEmit } from './workloads/windowed.ts';
 
 /** A workload whose systems read an input topic and write an output topic. */
 export interface StreamWorkload extends Sized {
@@ -14,10 +15,17 @@ export interface StreamWorkload extends Sized {
   systems: string[];
   key: (i: number, p: Params) => string;
   value: (i: number, p: Params) => Buffer;
+  /**
+   * The record's timestamp (event time) when the workload sets it; such a workload runs closed
+   * loop only, as the open loop's feed stamps each record with its send time.
+   */
+  timestamp?: (i: number, p: Params) => number;
+  /** Settings the systems read from their environment besides the input, output, group and commit interval. */
+  env?: (p: Params) => Record<string, string>;
   /** When a run is complete: its output holds this many records, or its group committed the input's end. */
   done: { outputs: (p: Params) => number } | 'committed';
-  /** Whether the peers (kafka-streams, quix-streams, the Node peers) implement it; `--systems all` adds them. */
-  peers?: boolean;
+  /** The peers that implement it (`true`: all of kafka-streams, quix-streams and the Node peers); `--systems all` adds them. */
+  peers?: boolean | readonly string[];
   /** Checks a finished run's output (outside the timing); throws if it is wrong. */
   checker?: (p: Params) => { add(key: Buffer | null, value: Buffer | null): void; result(): { ok: boolean } & Record<string, unknown> };
 }
@@ -75,6 +83,35 @@ function countWorkload(name: string, systems: string[]): StreamWorkload {
   };
 }
 
+/**
+ * The windowed count: 1,000,000 records over 10,000 keys with event times over an hour, counted
+ * in one-minute tumbling windows with 10 s grace, every update (one per window per commit) or
+ * final results only; each output checked against a replay of the input (workloads/windowed.ts).
+ */
+function windowedCountWorkload(name: string, emit: WindowEmit): StreamWorkload {
+  return {
+    kind: 'stream',
+    name,
+    systems: ['raw-client', 'sluice'],
+    peers: ['kafka-streams'],
+    params: (quick) => ({
+      records: quick ? 50_000 : 1_000_000,
+      valueSize: 100,
+      partitions: 6,
+      keys: quick ? 1_000 : 10_000,
+      keyOrder: 'hashed',
+      commitIntervalMs: COMMIT_INTERVAL_MS,
+      windows: windowParams(emit),
+    }),
+    key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
+    value: (i, p) => statefulValue(i, p.valueSize),
+    timestamp: windowedTimestamp,
+    env: (p) => windowEnv(p.windows!),
+    done: 'committed',
+    checker: (p) => new WindowedCountChecker(p),
+  };
+}
+
 export const WORKLOADS: Record<string, Workload> = {
   stateless: {
     kind: 'stream',
@@ -91,6 +128,9 @@ export const WORKLOADS: Record<string, Workload> = {
   'stateful-count': { ...countWorkload('stateful-count', ['raw-client', 'sluice']), peers: true },
   'stateful-count-eos': countWorkload('stateful-count-eos', ['sluice', 'sluice-eos']),
   'store-serde': countWorkload('store-serde', ['sluice', 'sluice-avro-store']),
+  // The windowed count, every update and final results only (suppressed until each window closes).
+  'windowed-count': windowedCountWorkload('windowed-count', 'updates'),
+  'windowed-count-final': windowedCountWorkload('windowed-count-final', 'final'),
   'stateful-rss': {
     kind: 'stream',
     name: 'stateful-rss',

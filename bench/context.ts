@@ -10,6 +10,7 @@ import { readRanges } from '../engine/kafka/reader.ts';
 import type { ConsumedRecord } from '../engine/kafka/records.ts';
 import { SystemProcess } from './system-process.ts';
 import type { KeyOrder } from './workloads/stateful.ts';
+import type { WindowParams } from './workloads/windowed.ts';
 
 /** The flags of `npm run bench -- <workload> …`, as given. */
 export interface BenchFlags {
@@ -32,6 +33,8 @@ export interface Params {
   keys: number;
   keyOrder?: KeyOrder;
   commitIntervalMs: number;
+  /** The windowed workloads: the windows and how the records' event times are spread. */
+  windows?: WindowParams;
 }
 
 /** What a workload declares that the harness sizes: its params and, optionally, its rounds. */
@@ -73,12 +76,15 @@ export class BenchContext {
     return new SystemProcess(script, { KAFKA_BOOTSTRAP_SERVERS: this.bootstrapServers, ...env });
   }
 
-  /** Writes `records` records to `topic`, record i with `key(i)` and `value(i)`. */
-  async load(topic: string, records: number, key: (i: number) => Buffer, value: (i: number) => Buffer): Promise<void> {
+  /**
+   * Writes `records` records to `topic`, record i with `key(i)` and `value(i)`, and with
+   * `timestamp(i)` as its timestamp if given (else the time of sending).
+   */
+  async load(topic: string, records: number, key: (i: number) => Buffer, value: (i: number) => Buffer, timestamp?: (i: number) => number): Promise<void> {
     const producer = await KafkaProducer.connect({ bootstrapServers: this.bootstrapServers });
     await producer.loadPartitionCounts([topic]);
     for (let i = 0; i < records; i++) {
-      producer.send({ topic, key: key(i), value: value(i) });
+      producer.send({ topic, key: key(i), value: value(i), ...(timestamp ? { timestamp: timestamp(i) } : {}) });
       if (i % 100_000 === 99_999) await producer.flush();
     }
     await producer.disconnect();

@@ -42,6 +42,16 @@ for (const name of names) {
     process.exit(2);
   }
 }
+// Workloads whose records carry event times of their own run closed loop only: an open-loop
+// feed stamps each record with its send time. `all --rate` leaves them out.
+const eventTimed = (name: string) => {
+  const workload = WORKLOADS[name]!;
+  return workload.kind === 'stream' && workload.timestamp !== undefined;
+};
+if (flags.rate && requested !== 'all' && eventTimed(requested)) {
+  process.stderr.write(`${requested} runs closed loop only: its records carry event times of their own, which an open-loop feed would replace with its send times.\n`);
+  process.exit(2);
+}
 if (flags.out && names.length > 1) {
   process.stderr.write('--out names one file: give one workload with it.\n');
   process.exit(2);
@@ -74,6 +84,7 @@ async function run(workload: Workload): Promise<{ report: object; summary: (out:
 }
 
 for (const name of names) {
+  if (flags.rate && eventTimed(name)) continue;
   const workload = WORKLOADS[name]!;
   const { report, summary } = await run(workload);
   const suffix = `${flags.quick ? '-quick' : ''}${workload.kind === 'stream' && rate ? '-open-loop' : ''}`;

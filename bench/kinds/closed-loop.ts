@@ -22,7 +22,14 @@ export async function runClosedLoop(ctx: BenchContext, workload: StreamWorkload)
       try {
         await admin.createTopics([{ name: input, partitions: params.partitions }]);
         ctx.say(`Loading ${params.records.toLocaleString()} records of ${params.valueSize} bytes, ${params.keys.toLocaleString()} keys, into ${input} (${params.partitions} partitions)...`);
-        await ctx.load(input, params.records, (i) => Buffer.from(workload.key(i, params)), (i) => workload.value(i, params));
+        const timestamp = workload.timestamp;
+        await ctx.load(
+          input,
+          params.records,
+          (i) => Buffer.from(workload.key(i, params)),
+          (i) => workload.value(i, params),
+          timestamp && ((i) => timestamp(i, params)),
+        );
         ends = await admin.topicOffsets(input);
       } finally {
         admin.disconnect();

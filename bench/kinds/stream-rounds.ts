@@ -67,7 +67,8 @@ export interface StreamMode {
 /** Runs a stream workload's rounds in `mode` and reports each system's best. */
 export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkload, params: Params, mode: StreamMode): Promise<Report> {
   const { flags, say } = ctx;
-  const systems = flags.systems === 'all' ? [...workload.systems, ...(workload.peers ? PEERS : [])] : ctx.systemsOf(workload.systems);
+  const peers = workload.peers === true ? PEERS : workload.peers || [];
+  const systems = flags.systems === 'all' ? [...workload.systems, ...peers] : ctx.systemsOf(workload.systems);
   const rounds = ctx.roundsOf(workload);
   const run = randomUUID().slice(0, 8);
   const admin = KafkaAdmin.connect({ bootstrapServers: ctx.bootstrapServers });
@@ -99,6 +100,7 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
           BENCH_OUTPUT: output,
           BENCH_GROUP: group,
           BENCH_COMMIT_INTERVAL_MS: String(params.commitIntervalMs),
+          ...(workload.env?.(params) ?? {}),
           ...(VARIANTS[system]?.env ?? {}),
         });
         const systemRun: SystemRun = { system, script, input: input.topic, output, child, admin, limitMs: isPeer(system) ? peerTimeoutMs : 900_000 };

@@ -11,6 +11,11 @@
  * - `store-serde`: the count with the store's values in JSON or, with `BENCH_STORE_SERDE=avro`, Avro.
  * - `iq-lookups`: the same count topology with the interactive-query server on a free port
  *   (`BENCH_HTTP=1`); once started it prints `{"event":"endpoint","url":…}`.
+ * - `windowed-count`, `windowed-count-final`: `groupByKey().windowedBy(TimeWindows
+ *   .ofSizeAndGrace(size, grace)).count()` on the records' timestamps, with the write-back cache
+ *   on (one update per window per commit) or, with `BENCH_WINDOW_EMIT=final`, suppressed until
+ *   each window closes; written with the windowed key format `to` gives Windowed keys, and the
+ *   count as JSON (its decimal text).
  *
  * Stateful runs keep their state in a fresh temporary directory, removed on exit.
  */
@@ -22,6 +27,7 @@ import { defineApplication } from '../../engine/runtime/definition.ts';
 import { createLogger } from '../../engine/observability/logger.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 import type { StreamsBuilder } from '../../engine/dsl/builder.ts';
+import { Suppressed, TimeWindows } from '../../engine/index.ts';
 import { enrich, keep, type StatelessEvent } from '../workloads/stateless.ts';
 import { announceReady, settingsFromEnv, trackMemory } from './protocol.ts';
 
@@ -32,7 +38,24 @@ const stateful = workload !== 'stateless';
 /** `BENCH_STORE_SERDE=avro`: the count store keeps its values in Avro instead of JSON. */
 const avroStore = process.env.BENCH_STORE_SERDE === 'avro';
 
-const topology = stateful
+const windowed = workload.startsWith('windowed-count');
+const windowSizeMs = Number(process.env.BENCH_WINDOW_SIZE_MS ?? 60_000);
+const windowGraceMs = Number(process.env.BENCH_WINDOW_GRACE_MS ?? 10_000);
+const finalOnly = process.env.BENCH_WINDOW_EMIT === 'final';
+
+/** Counts per key and tumbling window; every update (cached per commit), or each window's final count once it closes. */
+function windowedCount(builder: StreamsBuilder): void {
+  const counts = builder
+    .stream<string, Buffer>(settings.input)
+    .groupByKey()
+    .windowedBy(TimeWindows.ofSizeAndGrace(windowSizeMs, windowGraceMs))
+    .count({ name: 'counts' });
+  (finalOnly ? counts.suppress(Suppressed.untilWindowCloses()) : counts).toStream().to(settings.output, { value: Serdes.json() });
+}
+
+const topology = windowed
+  ? windowedCount
+  : stateful
   ? (builder: StreamsBuilder) =>
       builder
         .stream<string, Buffer>(settings.input)

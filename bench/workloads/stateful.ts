@@ -8,7 +8,7 @@
  */
 
 /** A 32-bit mix of `i` (the murmur3 finalizer): deterministic, well spread. */
-function mix(i: number): number {
+export function mix(i: number): number {
   let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);

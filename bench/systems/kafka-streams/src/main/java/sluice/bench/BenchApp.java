@@ -14,14 +14,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Suppressed;
+import org.apache.kafka.streams.kstream.Suppressed.BufferConfig;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.kstream.WindowedSerdes;
+import org.apache.kafka.streams.state.WindowStore;
 
 /**
  * The Kafka Streams peer: runs one benchmark workload (BENCH_WORKLOAD) the way the Node systems
@@ -33,6 +41,12 @@ import org.apache.kafka.streams.kstream.Produced;
  *   <li>{@code stateful-count}: {@code groupByKey().count()} into the store "counts", each
  *       changed key's latest count written as its decimal text once per commit (the record cache
  *       de-duplicates, as Sluice's write-back cache does).
+ *   <li>{@code windowed-count}, {@code windowed-count-final}: {@code groupByKey().windowedBy(
+ *       TimeWindows.ofSizeAndGrace(size, grace)).count()} on the records' timestamps
+ *       (BENCH_WINDOW_SIZE_MS, BENCH_WINDOW_GRACE_MS), each changed window's count written once
+ *       per commit (the record cache), or with BENCH_WINDOW_EMIT=final suppressed until its
+ *       window closes; keys in the time-windowed format (key bytes, 8-byte window start), counts
+ *       as decimal text.
  * </ul>
  */
 public final class BenchApp {
@@ -62,7 +76,14 @@ public final class BenchApp {
     props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 256L * 1024 * 1024);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
 
-    Topology topology = stateful ? countTopology(input, output) : statelessTopology(input, output);
+    Topology topology;
+    if (workload.startsWith("windowed-count")) {
+      Duration size = Duration.ofMillis(Long.parseLong(env("BENCH_WINDOW_SIZE_MS", "60000")));
+      Duration grace = Duration.ofMillis(Long.parseLong(env("BENCH_WINDOW_GRACE_MS", "10000")));
+      topology = windowedCountTopology(input, output, size, grace, env("BENCH_WINDOW_EMIT", "updates").equals("final"));
+    } else {
+      topology = stateful ? countTopology(input, output) : statelessTopology(input, output);
+    }
     KafkaStreams streams = new KafkaStreams(topology, props);
 
     AtomicBoolean announced = new AtomicBoolean();
@@ -108,6 +129,25 @@ public final class BenchApp {
         .toStream()
         .mapValues(count -> String.valueOf(count))
         .to(output, Produced.with(Serdes.String(), Serdes.String()));
+    return builder.build();
+  }
+
+  /**
+   * The windowed count into the window store "counts" (retention: the window and its grace, the
+   * default). Every update: the record cache (256 MB above) holds each window's count until the
+   * commit. Final only: an unbounded suppression buffer holds each window's count until stream
+   * time passes its end plus the grace period.
+   */
+  private static Topology windowedCountTopology(String input, String output, Duration size, Duration grace, boolean finalOnly) {
+    StreamsBuilder builder = new StreamsBuilder();
+    KTable<Windowed<String>, Long> counts = builder.stream(input, Consumed.with(Serdes.String(), Serdes.ByteArray()))
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.ByteArray()))
+        .windowedBy(TimeWindows.ofSizeAndGrace(size, grace))
+        .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("counts").withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()));
+    KTable<Windowed<String>, Long> emitted = finalOnly ? counts.suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded())) : counts;
+    emitted.toStream()
+        .mapValues(count -> String.valueOf(count))
+        .to(output, Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, size.toMillis()), Serdes.String()));
     return builder.build();
   }
 
