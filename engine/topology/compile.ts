@@ -228,11 +228,18 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
 /**
  * A changelog's topic settings: compacted; a windowed store's also drops records by time, a day
  * beyond the store's retention (Kafka Streams' `windowstore.changelog.additional.retention.ms`),
- * so that expired windows leave the changelog as they leave the store.
+ * so that expired windows leave the changelog as they leave the store. Its records are stamped
+ * with the time the broker appends them: stamped with event time, as Kafka Streams does, the
+ * changelog of a run over last month's events would lose its records to time retention as soon
+ * as they are written, and a task moved to another instance would restore nothing.
  */
 function changelogConfig(store: CompiledStore): Record<string, string> {
   if (!store.windowed) return { 'cleanup.policy': 'compact' };
-  return { 'cleanup.policy': 'compact,delete', 'retention.ms': String(store.windowed.retentionMs + CHANGELOG_EXTRA_RETENTION_MS) };
+  return {
+    'cleanup.policy': 'compact,delete',
+    'retention.ms': String(store.windowed.retentionMs + CHANGELOG_EXTRA_RETENTION_MS),
+    'message.timestamp.type': 'LogAppendTime',
+  };
 }
 
 /** A windowed store's keys: segment, key, window (see state/window/windowed-keys.ts). */
