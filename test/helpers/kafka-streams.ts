@@ -14,7 +14,7 @@ import { expect } from 'chai';
 import { KafkaAdmin } from '../../engine/kafka/admin.ts';
 import type { ConsumedRecord } from '../../engine/kafka/records.ts';
 import type { Application } from '../../engine/runtime/application.ts';
-import type { ApplicationDefinition } from '../../engine/runtime/definition.ts';
+import type { ApplicationDefinition, ProcessingGuarantee } from '../../engine/runtime/definition.ts';
 import { startApplication } from './app.ts';
 import { bootstrapServers, createUniqueTopic, readAll, uniqueName } from './kafka.ts';
 import { tempStateDir } from './state.ts';
@@ -125,15 +125,20 @@ async function stop(child: ChildProcess, exited: Promise<unknown>): Promise<void
   children.delete(child);
 }
 
+/** Kafka Streams' `processing.guarantee` for Sluice's. */
+const KAFKA_STREAMS_GUARANTEE: Record<ProcessingGuarantee, string> = { at_least_once: 'at_least_once', exactly_once: 'exactly_once_v2' };
+
 /**
  * Runs scenario `scenario` of Scenarios.java in Kafka Streams until it has committed the end of
- * its inputs, then stops it. `cache`: its record cache (off: `statestore.cache.max.bytes` 0).
- * Each start has a fresh state directory, so its stores are restored from Kafka.
+ * its inputs, then stops it. `cache`: its record cache (off: `statestore.cache.max.bytes` 0);
+ * `guarantee`: its `processing.guarantee` (default at-least-once; exactly-once is
+ * `exactly_once_v2`). Each start has a fresh state directory, so its stores are restored from Kafka.
  */
-export async function runKafkaStreams(scenario: string, run: Run & { cache?: boolean }): Promise<void> {
+export async function runKafkaStreams(scenario: string, run: Run & { cache?: boolean; guarantee?: ProcessingGuarantee }): Promise<void> {
   await buildKafkaStreams();
   const classpath = `${path.join(TARGET, 'classes')}:${path.join(TARGET, 'lib', '*')}`;
   const args = [scenario, bootstrapServers(), run.applicationId, run.inputs.join(','), run.output, run.cache ? 'on' : 'off', String(COMMIT_INTERVAL_MS)];
+  if (run.guarantee) args.push(KAFKA_STREAMS_GUARANTEE[run.guarantee]);
   const child = spawn('java', ['-Xmx256m', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', classpath, 'sluice.compat.SemanticsApp', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -164,12 +169,13 @@ export async function runKafkaStreams(scenario: string, run: Run & { cache?: boo
 /**
  * Runs a Sluice application in this process until it has committed the end of its inputs, then
  * closes it. Each start has a fresh state directory, so its stores are restored from Kafka.
+ * `guarantee`, when given, overrides the definition's.
  */
-export async function runSluice(definition: ApplicationDefinition, run: Run): Promise<void> {
+export async function runSluice(definition: ApplicationDefinition, run: Run & { guarantee?: ProcessingGuarantee }): Promise<void> {
   const stateDir = tempStateDir();
   let app: Application | undefined;
   try {
-    app = await startApplication(definition, { applicationId: run.applicationId, stateDir, commitIntervalMs: COMMIT_INTERVAL_MS });
+    app = await startApplication(definition, { applicationId: run.applicationId, stateDir, commitIntervalMs: COMMIT_INTERVAL_MS, guarantee: run.guarantee });
     let error: unknown;
     app.finished.catch((err) => (error = err ?? new Error('stopped')));
     const failed = () => {
@@ -185,9 +191,36 @@ export async function runSluice(definition: ApplicationDefinition, run: Run): Pr
 /** How values are compared: as bytes, or as parsed JSON (key order and number spelling aside). */
 export type ValueFormat = 'bytes' | 'json';
 
+/**
+ * How keys are shown: as bytes (text when UTF-8), or decoded from one of Kafka Streams' windowed
+ * key formats, so that a windowed key reads as the inner key's bytes and the window:
+ * - `{ windowed: 'time', sizeMs }`: key + 8-byte start, shown `"a"@[start,end)` with end = start + size;
+ * - `{ windowed: 'sliding', differenceMs }`: the same bytes, shown `"a"@[start,end]` (sliding windows
+ *   include their end; end = start + difference);
+ * - `{ windowed: 'session' }`: key + 8-byte end + 8-byte start, shown `"a"@[start,end]`.
+ * A key too short for its format is shown as bytes.
+ */
+export type KeyFormat = 'bytes' | { windowed: 'time'; sizeMs: number } | { windowed: 'sliding'; differenceMs: number } | { windowed: 'session' };
+
 function bytes(b: Buffer): string {
   const text = b.toString('utf8');
   return Buffer.from(text, 'utf8').equals(b) ? JSON.stringify(text) : `0x${b.toString('hex')}`;
+}
+
+function keyOf(b: Buffer, format: KeyFormat): string {
+  if (format === 'bytes') return bytes(b);
+  const longs = format.windowed === 'session' ? 2 : 1;
+  if (b.length < 8 * longs) return bytes(b);
+  const inner = bytes(b.subarray(0, b.length - 8 * longs));
+  const last = b.readBigInt64BE(b.length - 8);
+  switch (format.windowed) {
+    case 'time':
+      return `${inner}@[${last},${last + BigInt(format.sizeMs)})`;
+    case 'sliding':
+      return `${inner}@[${last},${last + BigInt(format.differenceMs)}]`;
+    case 'session':
+      return `${inner}@[${last},${b.readBigInt64BE(b.length - 16)}]`;
+  }
 }
 
 /** JSON with object keys in sorted order, so that equal values read the same. */
@@ -208,13 +241,23 @@ function valueOf(b: Buffer | null, format: ValueFormat): string {
 }
 
 /** One record per line: partition, position in it, key, value and timestamp. */
-function lines(records: ConsumedRecord[], format: ValueFormat): string[] {
+function lines(records: ConsumedRecord[], format: ValueFormat, keyFormat: KeyFormat): string[] {
   const position = new Map<number, number>();
   return records.map((r) => {
     const n = position.get(r.partition) ?? 0;
     position.set(r.partition, n + 1);
-    return `p${r.partition} #${n} ${r.key === null ? 'null' : bytes(r.key)} → ${valueOf(r.value, format)} @${r.timestamp}`;
+    return `p${r.partition} #${n} ${r.key === null ? 'null' : keyOf(r.key, keyFormat)} → ${valueOf(r.value, format)} @${r.timestamp}`;
   });
+}
+
+/** How `expectSameOutput` compares and shows the records. */
+export interface CompareOptions {
+  /** Values as parsed JSON (default) or bytes. */
+  value?: ValueFormat;
+  /** Keys as bytes (default) or decoded from a windowed key format; keys are compared as shown. */
+  key?: KeyFormat;
+  /** Pass when Kafka Streams wrote nothing. */
+  allowEmpty?: boolean;
 }
 
 /**
@@ -223,12 +266,13 @@ function lines(records: ConsumedRecord[], format: ValueFormat): string[] {
  * expected, one line each. An empty Kafka Streams output fails too (unless `allowEmpty`): a
  * comparison of two empty topics shows nothing. Returns the lines of Kafka Streams' output.
  */
-export async function expectSameOutput(sluiceOutput: string, kafkaStreamsOutput: string, options: { value?: ValueFormat; allowEmpty?: boolean } = {}): Promise<string[]> {
+export async function expectSameOutput(sluiceOutput: string, kafkaStreamsOutput: string, options: CompareOptions = {}): Promise<string[]> {
   const format = options.value ?? 'json';
+  const keyFormat = options.key ?? 'bytes';
   const [sluice, kafkaStreams] = await Promise.all([readAll(sluiceOutput), readAll(kafkaStreamsOutput)]);
-  const expected = lines(kafkaStreams, format);
+  const expected = lines(kafkaStreams, format, keyFormat);
   if (!options.allowEmpty) expect(expected.length, `Kafka Streams wrote nothing to ${kafkaStreamsOutput}`).to.be.above(0);
-  expect(lines(sluice, format), `Sluice's output (${sluiceOutput}) differs from Kafka Streams' (${kafkaStreamsOutput})`).to.deep.equal(expected);
+  expect(lines(sluice, format, keyFormat), `Sluice's output (${sluiceOutput}) differs from Kafka Streams' (${kafkaStreamsOutput})`).to.deep.equal(expected);
   return expected;
 }
 
@@ -265,12 +309,13 @@ export class SideBySide {
   /** Runs both side by side until each has committed the end of the inputs, then stops them (both, even when one fails). */
   async run(): Promise<void> {
     const definition = this.options.sluice(this.sluice.inputs, this.sluice.output);
-    const runs = await Promise.allSettled([runKafkaStreams(this.options.scenario, { ...this.kafkaStreams, cache: this.options.cache }), runSluice(definition, this.sluice)]);
+    const { cache, guarantee } = this.options;
+    const runs = await Promise.allSettled([runKafkaStreams(this.options.scenario, { ...this.kafkaStreams, cache, guarantee }), runSluice(definition, { ...this.sluice, guarantee })]);
     const failure = runs.find((r) => r.status === 'rejected');
     if (failure) throw failure.reason;
   }
 
-  expectSameOutput(options: { value?: ValueFormat; allowEmpty?: boolean } = {}): Promise<string[]> {
+  expectSameOutput(options: CompareOptions = {}): Promise<string[]> {
     return expectSameOutput(this.sluice.output, this.kafkaStreams.output, options);
   }
 }
@@ -283,5 +328,11 @@ export interface SideBySideOptions {
   sluice: (inputs: string[], output: string) => ApplicationDefinition;
   /** Kafka Streams' record cache (default off); Sluice's is set per store in its topology. */
   cache?: boolean;
+  /**
+   * Both sides' processing guarantee (default: each its own, at-least-once): Kafka Streams'
+   * `processing.guarantee` (`exactly_once_v2` for exactly-once) and Sluice's `guarantee`, which
+   * overrides the definition's.
+   */
+  guarantee?: ProcessingGuarantee;
   outputPartitions?: number;
 }

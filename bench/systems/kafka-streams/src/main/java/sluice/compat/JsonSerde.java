@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
@@ -15,6 +16,13 @@ public final class JsonSerde extends Serdes.WrapperSerde<JsonNode> {
 
   public JsonSerde() {
     super((topic, value) -> value == null ? null : write(value), (topic, bytes) -> bytes == null ? null : read(bytes));
+  }
+
+  /** Longs (counts, sums) as JSON numbers, as Sluice's JSON serde writes a number; null stays null. */
+  public static Serde<Long> numbers() {
+    return Serdes.<Long>serdeFrom(
+        (topic, value) -> value == null ? null : write(JSON.valueToTree(value)),
+        (topic, bytes) -> bytes == null ? null : read(bytes).asLong());
   }
 
   private static byte[] write(JsonNode value) {

@@ -1,11 +1,26 @@
 package sluice.compat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.SlidingWindows;
+import org.apache.kafka.streams.kstream.Suppressed;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.kstream.WindowedSerdes;
+import org.apache.kafka.streams.state.SessionStore;
+import org.apache.kafka.streams.state.WindowStore;
 
 /**
  * The topologies the compatibility tests (test/compat/) run through Kafka Streams and, written
@@ -23,6 +38,12 @@ final class Scenarios {
 
   static {
     ALL.put("table-filter", Scenarios::tableFilter);
+    ALL.put("tumbling-count", Scenarios::tumblingCount);
+    ALL.put("hopping-count", Scenarios::hoppingCount);
+    ALL.put("sliding-sum", Scenarios::slidingSum);
+    ALL.put("session-sum", Scenarios::sessionSum);
+    ALL.put("tumbling-count-final", Scenarios::tumblingCountFinal);
+    ALL.put("session-count-final", Scenarios::sessionCountFinal);
   }
 
   private Scenarios() {}
@@ -37,5 +58,91 @@ final class Scenarios {
         .filter((key, value) -> value.path("price").asDouble() >= 50)
         .toStream()
         .to(output);
+  }
+
+  // Windowed aggregations. Each writes its windowed table as Kafka Streams' standard windowed keys
+  // (time and sliding windows: key + 8-byte start; sessions: key + 8-byte end + 8-byte start) and
+  // its counts and sums as JSON numbers. The stores name their key serde: the windowed table (and
+  // a suppression's buffer) then has the windowed serde rather than the default string serde.
+
+  private static final Duration SIZE = Duration.ofSeconds(10);
+  private static final Duration GRACE = Duration.ofSeconds(5);
+  private static final Duration GAP = Duration.ofSeconds(5);
+  private static final Duration SESSION_GRACE = Duration.ofSeconds(2);
+
+  /** Tumbling windows of 10 s with a grace of 5 s, counted. */
+  private static void tumblingCount(StreamsBuilder builder, List<String> inputs, String output) {
+    countTumbling(grouped(builder, inputs)).toStream().to(output, Produced.with(timeWindowed(SIZE), JsonSerde.numbers()));
+  }
+
+  /** Hopping windows of 10 s advancing by 5 s, grace 5 s, counted. */
+  private static void hoppingCount(StreamsBuilder builder, List<String> inputs, String output) {
+    grouped(builder, inputs)
+        .windowedBy(TimeWindows.ofSizeAndGrace(SIZE, GRACE).advanceBy(Duration.ofSeconds(5)))
+        .count(windowStore("counts"))
+        .toStream()
+        .to(output, Produced.with(timeWindowed(SIZE), JsonSerde.numbers()));
+  }
+
+  /** Sliding windows of 10 s with a grace of 5 s, summing {@code amount}. */
+  private static void slidingSum(StreamsBuilder builder, List<String> inputs, String output) {
+    grouped(builder, inputs)
+        .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(Duration.ofSeconds(10), GRACE))
+        .aggregate(() -> 0L, (key, value, sum) -> sum + amount(value), Scenarios.<Long>windowStore("sums").withValueSerde(Serdes.Long()))
+        .toStream()
+        .to(output, Produced.with(timeWindowed(Duration.ofSeconds(10)), JsonSerde.numbers()));
+  }
+
+  /** Sessions with an inactivity gap of 5 s and a grace of 2 s, summing {@code amount}; merged sessions add up. */
+  private static void sessionSum(StreamsBuilder builder, List<String> inputs, String output) {
+    grouped(builder, inputs)
+        .windowedBy(SessionWindows.ofInactivityGapAndGrace(GAP, SESSION_GRACE))
+        .aggregate(() -> 0L, (key, value, sum) -> sum + amount(value), (key, left, right) -> left + right,
+            Scenarios.<Long>sessionStore("sums").withValueSerde(Serdes.Long()))
+        .toStream()
+        .to(output, Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), JsonSerde.numbers()));
+  }
+
+  /** tumbling-count's final results only: each window once, when stream time passes its end and grace. */
+  private static void tumblingCountFinal(StreamsBuilder builder, List<String> inputs, String output) {
+    countTumbling(grouped(builder, inputs))
+        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+        .toStream()
+        .to(output, Produced.with(timeWindowed(SIZE), JsonSerde.numbers()));
+  }
+
+  /** Sessions (gap 5 s, grace 2 s) counted, final results only. */
+  private static void sessionCountFinal(StreamsBuilder builder, List<String> inputs, String output) {
+    grouped(builder, inputs)
+        .windowedBy(SessionWindows.ofInactivityGapAndGrace(GAP, SESSION_GRACE))
+        .count(Scenarios.<Long>sessionStore("counts"))
+        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+        .toStream()
+        .to(output, Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), JsonSerde.numbers()));
+  }
+
+  private static KGroupedStream<String, JsonNode> grouped(StreamsBuilder builder, List<String> inputs) {
+    return builder.<String, JsonNode>stream(inputs.get(0)).groupByKey();
+  }
+
+  private static KTable<Windowed<String>, Long> countTumbling(KGroupedStream<String, JsonNode> grouped) {
+    return grouped.windowedBy(TimeWindows.ofSizeAndGrace(SIZE, GRACE)).count(windowStore("counts"));
+  }
+
+  /** The value's {@code amount}; 0 for a null value, which time and session windows pass to the aggregator. */
+  private static long amount(JsonNode value) {
+    return value == null ? 0L : value.path("amount").asLong();
+  }
+
+  private static Serde<Windowed<String>> timeWindowed(Duration size) {
+    return WindowedSerdes.timeWindowedSerdeFrom(String.class, size.toMillis());
+  }
+
+  private static <V> Materialized<String, V, WindowStore<Bytes, byte[]>> windowStore(String name) {
+    return Materialized.<String, V, WindowStore<Bytes, byte[]>>as(name).withKeySerde(Serdes.String());
+  }
+
+  private static <V> Materialized<String, V, SessionStore<Bytes, byte[]>> sessionStore(String name) {
+    return Materialized.<String, V, SessionStore<Bytes, byte[]>>as(name).withKeySerde(Serdes.String());
   }
 }

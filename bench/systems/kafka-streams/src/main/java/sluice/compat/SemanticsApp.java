@@ -23,10 +23,12 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThr
  *
  * <pre>
  * java -cp 'target/classes:target/lib/*' sluice.compat.SemanticsApp \
- *     SCENARIO BOOTSTRAP_SERVERS APPLICATION_ID INPUT[,INPUT...] OUTPUT on|off COMMIT_INTERVAL_MS
+ *     SCENARIO BOOTSTRAP_SERVERS APPLICATION_ID INPUT[,INPUT...] OUTPUT on|off COMMIT_INTERVAL_MS [GUARANTEE]
  * </pre>
  *
- * {@code on|off} is the record cache ({@code statestore.cache.max.bytes} 0 when off). State lives
+ * {@code on|off} is the record cache ({@code statestore.cache.max.bytes} 0 when off);
+ * {@code GUARANTEE} is {@code processing.guarantee}, {@code at_least_once} (the default) or
+ * {@code exactly_once_v2}. State lives
  * in a temporary directory deleted at exit, so each start restores its stores from Kafka. Exits 1
  * when the application fails, 2 on bad arguments.
  */
@@ -36,8 +38,12 @@ public final class SemanticsApp {
   private SemanticsApp() {}
 
   public static void main(String[] args) throws IOException, InterruptedException {
-    if (args.length != 7 || !Scenarios.ALL.containsKey(args[0]) || !List.of("on", "off").contains(args[5])) {
-      System.err.println("usage: SemanticsApp SCENARIO BOOTSTRAP_SERVERS APPLICATION_ID INPUT[,INPUT...] OUTPUT on|off COMMIT_INTERVAL_MS");
+    String guarantee = args.length == 8 ? args[7] : StreamsConfig.AT_LEAST_ONCE;
+    if ((args.length != 7 && args.length != 8)
+        || !Scenarios.ALL.containsKey(args[0])
+        || !List.of("on", "off").contains(args[5])
+        || !List.of(StreamsConfig.AT_LEAST_ONCE, StreamsConfig.EXACTLY_ONCE_V2).contains(guarantee)) {
+      System.err.println("usage: SemanticsApp SCENARIO BOOTSTRAP_SERVERS APPLICATION_ID INPUT[,INPUT...] OUTPUT on|off COMMIT_INTERVAL_MS [at_least_once|exactly_once_v2]");
       System.err.println("scenarios: " + String.join(", ", Scenarios.ALL.keySet()));
       System.exit(2);
     }
@@ -48,6 +54,7 @@ public final class SemanticsApp {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.parseInt(args[6]));
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
     props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
     props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, JsonSerde.class);
     if (args[5].equals("off")) props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
