@@ -318,6 +318,17 @@ export class SideBySide {
   expectSameOutput(options: CompareOptions = {}): Promise<string[]> {
     return expectSameOutput(this.sluice.output, this.kafkaStreams.output, options);
   }
+
+  /**
+   * Both outputs' lines, for a case where Sluice differs from Kafka Streams on purpose (the test
+   * checks each against its own expected lines, and docs/ says why they differ).
+   */
+  async outputs(options: Omit<CompareOptions, 'allowEmpty'> = {}): Promise<{ sluice: string[]; kafkaStreams: string[] }> {
+    const format = options.value ?? 'json';
+    const keyFormat = options.key ?? 'bytes';
+    const [sluice, kafkaStreams] = await Promise.all([readAll(this.sluice.output), readAll(this.kafkaStreams.output)]);
+    return { sluice: lines(sluice, format, keyFormat), kafkaStreams: lines(kafkaStreams, format, keyFormat) };
+  }
 }
 
 export interface SideBySideOptions {
