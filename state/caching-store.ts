@@ -30,6 +30,8 @@ interface Entry<K, V> {
   /** The last write's context; `timestamp` undefined when it had none. */
   timestamp: number | undefined;
   headers: unknown;
+  /** When it was last written, in the store's count of writes: flushes go in this order. */
+  written: number;
 }
 
 /**
@@ -52,6 +54,10 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
   private dirty: Array<Entry<K, V>> = [];
   private listener: FlushListener<K, V> | undefined;
   private pressured = false;
+  /** Writes so far, to order the dirty keys by their last write. */
+  private writes = 0;
+  /** A dirty key was written again since the last flush: the dirty list is no longer in last-write order. */
+  private rewritten = false;
 
   /** `topic` is passed to the codecs (the changelog topic), as serdes expect one. */
   constructor(inner: BytesStore, keys: Codec<K>, values: Codec<V>, topic: string, options: CacheOptions = {}) {
@@ -96,9 +102,16 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
     this.write(key, null, context);
   }
 
-  /** Passes every changed key down (and to the listener). Synchronous. */
+  /**
+   * Passes every changed key down (and to the listener), in the order of their last writes, as
+   * Kafka Streams' cache does: what the listener forwards then comes in the order it happened
+   * (a suppression closing windows by the timestamps it sees must see a window's last update
+   * before a later one's). Synchronous.
+   */
   flush(): void {
     const dirty = this.dirty;
+    if (this.rewritten) dirty.sort((a, b) => a.written - b.written);
+    this.rewritten = false;
     this.dirty = [];
     this.pressured = false;
     for (const entry of dirty) this.flushEntry(entry);
@@ -123,11 +136,14 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
     entry.value = value;
     entry.timestamp = context?.timestamp;
     entry.headers = context?.headers;
+    entry.written = ++this.writes;
     if (!this.enabled) {
       this.flushEntry(entry);
       return;
     }
-    if (!entry.dirty) {
+    if (entry.dirty) {
+      this.rewritten = true;
+    } else {
       entry.dirty = true;
       this.dirty.push(entry);
       if (this.dirty.length > this.maxDirty && !this.pressured) {
@@ -138,14 +154,24 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
   }
 
   private entry(key: K): Entry<K, V> {
-    const primitive = typeof key === 'string' || typeof key === 'number';
-    const keyBytes = primitive ? undefined : this.encodeKey(key);
-    const id = primitive ? key : keyBytes!.toString('latin1');
+    let id: unknown;
+    let keyBytes: Buffer | undefined;
+    if (typeof key === 'string' || typeof key === 'number') {
+      id = key;
+    } else {
+      id = this.keys.identity?.(key);
+      if (id === undefined) {
+        keyBytes = this.encodeKey(key);
+        id = keyBytes.toString('latin1');
+      }
+    }
     let entry = this.entries.get(id);
     if (entry === undefined) {
+      // A key told apart by its identity keeps the bytes it is looked up with, for its flush.
+      if (keyBytes === undefined && typeof key !== 'string' && typeof key !== 'number') keyBytes = this.encodeKey(key);
       const stored = this.inner.get(keyBytes ?? this.encodeKey(key));
       const value = stored === undefined ? null : this.values.deserialize(stored, this.topic);
-      entry = { key, keyBytes, value, flushed: value, dirty: false, timestamp: undefined, headers: undefined };
+      entry = { key, keyBytes, value, flushed: value, dirty: false, timestamp: undefined, headers: undefined, written: 0 };
       this.entries.set(id, entry);
     }
     return entry;

@@ -27,4 +27,10 @@ export interface Serde<T> {
    * promises together, so `deserialize` itself never waits.
    */
   prefetch?(data: Buffer | null, topic: string): Promise<void> | undefined;
+  /**
+   * For a store's keys: a string equal for equal keys and different for different ones, cheaper
+   * to make than the bytes, or undefined; the store's cache then tells keys apart without
+   * serializing them on each read (the engine's windowed keys have one).
+   */
+  identity?(value: T): string | undefined;
 }

@@ -249,6 +249,7 @@ function segmentedKeySerde(inner: Serde<unknown>, windowed: WindowedStoreSpec): 
     name: `${windowed.kind}-windowed(${inner.name})`,
     serialize: (value, topic) => keys.serialize(value as WindowedKey<unknown>, topic),
     deserialize: (data, topic) => keys.deserialize(data, topic),
+    identity: (value) => keys.identity(value as WindowedKey<unknown>),
     prepare: inner.prepare?.bind(inner),
   };
 }

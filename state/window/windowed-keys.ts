@@ -121,6 +121,18 @@ export class SegmentedKeys<K> implements Codec<WindowedKey<K>> {
     return { key: this.inner.deserialize(data.subarray(8, data.length - tail), topic), window: readWindow(data, data.length - tail, this.kind, this.sizeMs) };
   }
 
+  /**
+   * The key and window as text, for keys that are strings or numbers: the window's times come
+   * last, after a NUL, and hold none themselves, so two different windowed keys never share one.
+   */
+  identity(windowed: WindowedKey<K>): string | undefined {
+    const key = windowed.key;
+    const prefix = typeof key === 'string' ? 's' : typeof key === 'number' ? 'n' : undefined;
+    if (prefix === undefined) return undefined;
+    const { start, end } = windowed.window;
+    return this.kind === 'time' ? `${prefix}${key}\u0000${start}` : `${prefix}${key}\u0000${start}\u0000${end}`;
+  }
+
   /** The bytes of a key's windows in one segment start with these (longer keys too: check {@link keyLength}). */
   keyPrefix(segment: number, key: K, topic: string): Buffer | undefined {
     const bytes = this.inner.serialize(key, topic);

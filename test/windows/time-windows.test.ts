@@ -110,6 +110,23 @@ describe('windowed aggregations (TestDriver)', () => {
     expect(shown(driver.outputTopic<Windowed<string>, number>('out').readRecords())).to.deep.equal(['a@[0,10] 2 t=9', 'b@[0,10] 1 t=2', 'a@[10,20] 1 t=14', 'b@[10,20] 1 t=15']);
   });
 
+  it('sends a window\'s final result once when, within one commit, its last update came before a later window\'s that closes it', async () => {
+    const driver = await start((b) =>
+      b.stream<string, number>('in').groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(10, 5)).count({ name: 'counts', emit: 'final' }).toStream().to('out'),
+    );
+    const input = driver.inputTopic<string, number>('in');
+    await input.pipe('k', 1, { timestamp: 8 }); // [0,10) = 1, committed: the suppression holds it
+    // One commit: [10,20) first changes, then [0,10) (still open), then [10,20) again at 19, which
+    // closes [0,10). The cache passes them on in the order of their last changes, so [0,10) = 2
+    // reaches the suppression before the update that closes it.
+    await input.pipeMany([
+      ['k', 1, { timestamp: 12 }],
+      ['k', 1, { timestamp: 9 }],
+      ['k', 1, { timestamp: 19 }],
+    ]);
+    expect(shown(driver.outputTopic<Windowed<string>, number>('out').readRecords())).to.deep.equal(['k@[0,10] 2 t=9']);
+  });
+
   it('sends one final result per session, even for a session merged at the moment it would close', async () => {
     const driver = await start((b) =>
       b

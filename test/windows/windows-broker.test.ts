@@ -53,10 +53,12 @@ describe('windowed aggregations on a broker', function () {
 
     // Another machine (empty state): the windows come back from the changelog, stream time (25 s) from the commit.
     await produceRecords(input, [at('a', 5), at('a', 26)]);
-    app = await startApplication(definition, { applicationId, stateDir: tempStateDir(), commitIntervalMs: 100 });
+    app = await startApplication(definition, { applicationId, stateDir: tempStateDir(), commitIntervalMs: 100, http: { port: 0 } });
     await waitForRecords(output, 3);
     await sleep(1_000);
+    const metrics = await (await fetch(`${app.endpoint}/metrics`)).text();
     await app.close();
+    expect(metrics).to.match(/^sluice_late_records_total\{store="counts"\} 1$/m);
     expect(await counts(output)).to.deep.equal(['a@0=1', 'a@20000=1', 'a@20000=2']);
     // The windows' changelog records carry the time they were written, not the (months old) event
     // time: time retention keeps them a day past the store's retention from now, so the second

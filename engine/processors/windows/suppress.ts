@@ -28,6 +28,13 @@ interface Pending {
   readonly bytes: Buffer;
 }
 
+/** A windowed key as a Map key: text for string and number keys, JSON otherwise. */
+function windowIdentity(windowed: Windowed<unknown>): string {
+  const { key, window } = windowed;
+  const text = typeof key === 'string' ? `s${key}` : typeof key === 'number' ? `n${key}` : keyIdentity(key);
+  return `${text}\u0000${window.start}\u0000${window.end}`;
+}
+
 /**
  * Kafka Streams' `suppress(Suppressed.untilWindowCloses(unbounded()))`: holds the latest update
  * of each window until the window closes (the largest timestamp of the updates that reached it
@@ -43,7 +50,7 @@ export function suppressUntilWindowCloses<K, V>(settings: Suppression): Processo
     const pending = new Map<string, Pending>();
     const order = new Heap<Pending>((a, b) => a.end < b.end || (a.end === b.end && Buffer.compare(a.bytes, b.bytes) < 0));
     const hold = (key: Windowed<K>): void => {
-      const id = keyIdentity(key);
+      const id = windowIdentity(key);
       if (pending.has(id)) return;
       const entry: Pending = { id, key, end: key.window.end, bytes: stores.keyBytes(store, key) };
       pending.set(id, entry);
