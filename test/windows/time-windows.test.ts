@@ -2,7 +2,7 @@
 // sliding and session windows, final results. Kafka Streams' own outputs for the same inputs are
 // checked on a real broker in test/compat/windows.test.ts.
 import { expect } from 'chai';
-import { defineApplication, Serdes, SessionWindows, SlidingWindows, Suppressed, TestDriver, TimeWindows, type Windowed } from 'sluice';
+import { defineApplication, Serdes, SessionWindows, SlidingWindows, StreamsBuilder, Suppressed, TestDriver, TimeWindows, TopologyError, type Windowed } from 'sluice';
 import type { ApplicationDefinition } from '../../engine/runtime/definition.ts';
 
 type Topology = ApplicationDefinition['topology'];
@@ -19,6 +19,24 @@ describe('windowed aggregations (TestDriver)', () => {
   };
   afterEach(async () => {
     for (const d of drivers.splice(0)) await d.close();
+  });
+
+  it('refuses window specs that cannot work when the topology is built, naming the operator and the reason', () => {
+    const bad: Array<[unknown, RegExp]> = [
+      [TimeWindows.ofSizeAndGrace(0, 10), /window size must be a positive number/],
+      [TimeWindows.ofSizeWithNoGrace(10).advanceBy(20), /advance \(20 ms\) cannot exceed the window size \(10 ms\)/],
+      [TimeWindows.ofSizeWithNoGrace(10).advanceBy(0), /advance must be a positive number/],
+      [TimeWindows.ofSizeAndGrace(10, -1), /grace must be zero or a positive number/],
+      [SlidingWindows.ofTimeDifferenceAndGrace(-5, 0), /time difference must be a positive number/],
+      [SessionWindows.ofInactivityGapAndGrace(0, 0), /inactivity gap must be a positive number/],
+      [{ size: 10 }, /windowedBy takes TimeWindows, SlidingWindows or SessionWindows/],
+    ];
+    for (const [spec, reason] of bad) {
+      const grouped = new StreamsBuilder().stream<string, number>('in', { name: 'clicks' }).groupByKey();
+      expect(() => grouped.windowedBy(spec as TimeWindows), String(reason)).to.throw(TopologyError, reason).with.property('message').that.matches(/clicks/);
+    }
+    const windowed = new StreamsBuilder().stream<string, number>('in').groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000));
+    expect(() => windowed.count({ name: 'short', retentionMs: 1_000 })).to.throw(TopologyError, /retentionMs must be at least 70000 ms/);
   });
 
   it('counts per tumbling window, drops records past the grace and counts them as late', async () => {
