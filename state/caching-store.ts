@@ -98,6 +98,10 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
     this.write(key, value, context);
   }
 
+  insert(key: K, value: V, context?: WriteContext): void {
+    this.write(key, value, context, true);
+  }
+
   delete(key: K, context?: WriteContext): void {
     this.write(key, null, context);
   }
@@ -131,8 +135,8 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
     }
   }
 
-  private write(key: K, value: V | null, context: WriteContext | undefined): void {
-    const entry = this.entry(key);
+  private write(key: K, value: V | null, context: WriteContext | undefined, absent = false): void {
+    const entry = this.entry(key, absent);
     entry.value = value;
     entry.timestamp = context?.timestamp;
     entry.headers = context?.headers;
@@ -153,7 +157,8 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
     }
   }
 
-  private entry(key: K): Entry<K, V> {
+  /** The key's entry, read from storage when not cached, unless the caller knows it is `absent` there. */
+  private entry(key: K, absent = false): Entry<K, V> {
     let id: unknown;
     let keyBytes: Buffer | undefined;
     if (typeof key === 'string' || typeof key === 'number') {
@@ -169,7 +174,7 @@ export class CachingStore<K, V> implements KeyValueStore<K, V> {
     if (entry === undefined) {
       // A key told apart by its identity keeps the bytes it is looked up with, for its flush.
       if (keyBytes === undefined && typeof key !== 'string' && typeof key !== 'number') keyBytes = this.encodeKey(key);
-      const stored = this.inner.get(keyBytes ?? this.encodeKey(key));
+      const stored = absent ? undefined : this.inner.get(keyBytes ?? this.encodeKey(key));
       const value = stored === undefined ? null : this.values.deserialize(stored, this.topic);
       entry = { key, keyBytes, value, flushed: value, dirty: false, timestamp: undefined, headers: undefined, written: 0 };
       this.entries.set(id, entry);

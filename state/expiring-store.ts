@@ -68,6 +68,10 @@ export class ExpiringStore<K, V> implements KeyValueStore<K, V> {
     this.inner.put(key, { value, time: context?.timestamp ?? this.now() }, context);
   }
 
+  insert(key: K, value: V, context?: WriteContext): void {
+    this.inner.insert(key, { value, time: context?.timestamp ?? this.now() }, context);
+  }
+
   delete(key: K, context?: WriteContext): void {
     this.inner.delete(key, context);
   }

@@ -30,6 +30,11 @@ export interface KeyValueStore<K, V> {
   readonly name: string;
   get(key: K): V | undefined;
   put(key: K, value: V, context?: WriteContext): void;
+  /**
+   * A `put` of a key the caller knows the store does not hold (a window newer than any written):
+   * it skips reading storage for the key's old value, which downstream then sees as none.
+   */
+  insert(key: K, value: V, context?: WriteContext): void;
   delete(key: K, context?: WriteContext): void;
   range(range?: KeyRange<K>): AsyncIterable<[K, V]>;
 }

@@ -28,6 +28,11 @@ export class MeteredStore<K, V> implements KeyValueStore<K, V> {
     this.inner.put(key, value, context);
   }
 
+  insert(key: K, value: V, context?: WriteContext): void {
+    this.metrics.puts++;
+    this.inner.insert(key, value, context);
+  }
+
   delete(key: K, context?: WriteContext): void {
     this.metrics.deletes++;
     this.inner.delete(key, context);

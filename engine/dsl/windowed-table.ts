@@ -40,8 +40,8 @@ export class GraphWindowedTable<K, V> extends GraphTable<Windowed<K>, V> impleme
         name: suppressed.name ?? `${this.store ?? this.node}-final`,
         keySerde: this.windowedSerdes.key as Serde<unknown> | undefined,
         valueSerde: bufferedSerde(this.windowedSerdes.value) as Serde<unknown>,
-        // Each update is held (and logged) as it comes; the cache would only delay that.
-        caching: false,
+        // The cache logs each window's latest update once per commit, and nothing for a window
+        // both buffered and sent within one: at most one changelog record per window and commit.
         preload: true,
       },
       name,

@@ -49,12 +49,14 @@ export function suppressUntilWindowCloses<K, V>(settings: Suppression): Processo
     const buffer = stores.get<Windowed<K>, Buffered<V>>(store);
     const pending = new Map<string, Pending>();
     const order = new Heap<Pending>((a, b) => a.end < b.end || (a.end === b.end && Buffer.compare(a.bytes, b.bytes) < 0));
-    const hold = (key: Windowed<K>): void => {
+    /** Holds a window until it closes; false when it was held already. */
+    const hold = (key: Windowed<K>): boolean => {
       const id = windowIdentity(key);
-      if (pending.has(id)) return;
+      if (pending.has(id)) return false;
       const entry: Pending = { id, key, end: key.window.end, bytes: stores.keyBytes(store, key) };
       pending.set(id, entry);
       order.push(entry);
+      return true;
     };
     for (const [key] of stores.restored<Windowed<K>, Buffered<V>>(store)) hold(key);
     const observed = new ObservedTime(metadata, store);
@@ -80,8 +82,9 @@ export function suppressUntilWindowCloses<K, V>(settings: Suppression): Processo
       const windowed = key as Windowed<K>;
       const { newValue } = change as Change<V>;
       const update: Buffered<V> = context.headers === undefined ? { value: newValue, timestamp: context.timestamp } : { value: newValue, timestamp: context.timestamp, headers: context.headers };
-      buffer.put(windowed, update, { timestamp: context.timestamp, headers: context.headers });
-      hold(windowed);
+      // A window the suppression does not hold is not in its buffer: no need to look for it there.
+      if (hold(windowed)) buffer.insert(windowed, update, { timestamp: context.timestamp, headers: context.headers });
+      else buffer.put(windowed, update, { timestamp: context.timestamp, headers: context.headers });
       evict(observed.advance(context.timestamp) - graceMs);
     };
   };

@@ -44,11 +44,14 @@ export function timeWindowAggregate<K, V, A>(settings: TimeWindowAggregation<K, 
         const end = start + windows.sizeMs;
         if (end <= closeTime) continue;
         const windowed: Windowed<K> = { key: key as K, window: { start, end } };
-        const current = aggregates.get(windowed);
+        // A window starting after every window written yet is new: no need to look for it.
+        const fresh = start > written.now;
+        const current = fresh ? undefined : aggregates.get(windowed);
         const before = current === undefined ? synchronous(initializer(), name, 'initializer') : current.value;
         const time = current === undefined ? timestamp : Math.max(timestamp, current.time);
         const after = synchronous(aggregator(key as K, value as V, before, context), name, callback);
-        aggregates.put(windowed, { value: after, time }, { timestamp: time, headers: context.headers });
+        if (fresh) aggregates.insert(windowed, { value: after, time }, { timestamp: time, headers: context.headers });
+        else aggregates.put(windowed, { value: after, time }, { timestamp: time, headers: context.headers });
         written.advance(start);
         updated++;
       }

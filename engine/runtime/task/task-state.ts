@@ -207,9 +207,17 @@ export class TaskState {
     }
   }
 
-  /** Passes every cached change down (to the changelog, and to the flush listeners). */
+  /**
+   * Passes every cached change down (to the changelog, and to the flush listeners), again while
+   * what a listener forwarded changed another store's cache (a suppression buffering a windowed
+   * table's updates): nothing is left out of the commit, whatever the stores' order.
+   */
   flush(): void {
-    for (const s of this.activeStores()) s.cache.flush();
+    const stores = this.activeStores();
+    for (let round = 0; round === 0 || stores.some((s) => s.cache.dirtyCount > 0); round++) {
+      if (round > stores.length) throw new IllegalStateError(`The stores of task ${this.taskId} keep changing each other as their caches are flushed.`);
+      for (const s of stores) s.cache.flush();
+    }
   }
 
   /**
