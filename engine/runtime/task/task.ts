@@ -3,13 +3,12 @@ import type { Logger } from '../../observability/logger.ts';
 import type { CommitWork, Forward, PunctuationType, RecordContext, TopicOffset } from '../../processors/processor.ts';
 import { Punctuators } from './punctuators.ts';
 import type { CompiledStore, Subtopology } from '../../topology/compiled.ts';
-import { IllegalStateError, ProcessingError } from '../../errors.ts';
-import type { CachingStore } from '../../../state/caching-store.ts';
+import { ProcessingError } from '../../errors.ts';
 import type { CommittedReader } from '../../../state/committed-reader.ts';
-import type { KeyValueStore, WriteContext } from '../../../state/key-value-store.ts';
-import type { StoreProvider } from '../../processors/processor.ts';
+import type { WriteContext } from '../../../state/key-value-store.ts';
 import { dropLate, StopProcessing, type RecordErrors } from '../record-errors.ts';
 import { TaskState, type TaskStateOptions } from './task-state.ts';
+import { storeProvider } from './store-provider.ts';
 import { StateMachine } from '../../state-machine.ts';
 import { TaskMetadata } from './task-metadata.ts';
 import type { RecordOutput } from '../record-output.ts';
@@ -146,21 +145,7 @@ export class Task {
     state?.activate({ producer: deps.producer, onPressure: onStorePressure, now: () => this.streamTime, writeThrough: this.writeThrough });
     const log = deps.log.child({ task: this.id });
     const context = this.context;
-    const stores: StoreProvider = {
-      get: <K, V>(name: string) => state!.store(name).store as unknown as KeyValueStore<K, V>,
-      cache: <K, V>(name: string) => {
-        const store = state!.store(name);
-        if (store.expiring) throw new IllegalStateError(`Store "${name}" has a TTL; its updates cannot be listened to, only read.`);
-        return store.cache as unknown as CachingStore<K, V>;
-      },
-      restored: <K, V>(name: string) => state!.restoredEntries(name) as Array<[K, V]>,
-      keyBytes: <K>(name: string, key: K) => {
-        const { spec } = state!.store(name);
-        const bytes = spec.keySerde.serialize(key, spec.changelogTopic);
-        if (bytes === null) throw new IllegalStateError(`Store "${name}" writes no bytes for this key (a null key).`);
-        return bytes;
-      },
-    };
+    const stores = storeProvider(this.id, state);
     const restoreContext = (write: WriteContext | undefined) => {
       if (write === undefined) return;
       context.timestamp = write.timestamp;
