@@ -2,6 +2,11 @@ import type { ProcessorMetadata } from '../../processors/processor.ts';
 
 /** The version written first in the commit metadata; another version is ignored, not misread. */
 const VERSION = 1;
+/**
+ * The most the string may take: brokers refuse a commit whose metadata is longer than
+ * `offset.metadata.max.bytes` (4,096 by default), and a refused commit stops the application.
+ */
+const MAX_LENGTH = 4_000;
 
 /**
  * What a task keeps beside its committed input positions, in the offset commit's metadata
@@ -24,9 +29,19 @@ export class TaskMetadata implements ProcessorMetadata {
     this.values.set(key, value);
   }
 
-  /** The string committed with the task's offsets. */
+  /** True once the processors' numbers did not fit and were left out of the commits. */
+  overflowed = false;
+
+  /**
+   * The string committed with the task's offsets. When the processors' numbers would not fit the
+   * broker's limit, only the stream time is kept (`overflowed`): the operators then start from
+   * their records again after a restart, as Kafka Streams' do.
+   */
   encode(): string {
-    return JSON.stringify({ v: VERSION, t: this.streamTime, p: Object.fromEntries(this.values) });
+    const whole = JSON.stringify({ v: VERSION, t: this.streamTime, p: Object.fromEntries(this.values) });
+    if (whole.length <= MAX_LENGTH) return whole;
+    this.overflowed = true;
+    return JSON.stringify({ v: VERSION, t: this.streamTime, p: {} });
   }
 
   /**

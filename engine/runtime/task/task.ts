@@ -91,6 +91,7 @@ export class Task {
   private readonly options: TaskOptions;
   /** Stream time and the processors' numbers, committed with the input positions. */
   private readonly metadata = new TaskMetadata();
+  private overflowNoted = false;
   private readonly punctuators = new Punctuators();
   /** Work each commit awaits (external writes), in the order the nodes registered it. */
   private readonly commitWork: Array<(commit: CommitWork) => Promise<void>> = [];
@@ -350,6 +351,10 @@ export class Task {
     for (const input of this.inputs.values()) {
       const offset = this.committable(input);
       if (offset > input.committed) offsets.push({ topic: input.topic, partition: this.partition, offset, metadata: (metadata ??= this.metadata.encode()) });
+    }
+    if (this.metadata.overflowed && !this.overflowNoted) {
+      this.overflowNoted = true;
+      this.deps.log.warn({ task: this.id }, "the windowed operators' observed times do not fit the offset commit's metadata (4 KB); after a restart they start again from their records");
     }
     return offsets;
   }
