@@ -17,6 +17,8 @@ export interface CommittedReaderOptions {
   now?: () => number;
   /** Told when a read finds the store's files damaged (the error is thrown on as well). */
   onCorruption?: (error: StoreCorruptedError) => void;
+  /** For a windowed store: the earliest window time (start; a session's end) still within its retention. */
+  liveFrom?: () => number;
 }
 
 /**
@@ -34,6 +36,8 @@ export class CommittedReader<K, V> {
   private readonly now: () => number;
   private readonly stamped: Codec<{ value: V; time: number }>;
   private readonly onCorruption: ((error: StoreCorruptedError) => void) | undefined;
+  /** For a windowed store: the earliest window time still within its retention (windows before it may linger until their segment is dropped). */
+  readonly liveFrom: () => number;
 
   /** `topic` is passed to the codecs (the changelog topic). */
   constructor(bytes: BytesStore, keys: Codec<K>, values: Codec<V>, topic: string, options: CommittedReaderOptions = {}) {
@@ -45,6 +49,7 @@ export class CommittedReader<K, V> {
     this.now = options.now ?? Date.now;
     this.stamped = stampedCodec(values);
     this.onCorruption = options.onCorruption;
+    this.liveFrom = options.liveFrom ?? (() => Number.NEGATIVE_INFINITY);
   }
 
   get(keyBytes: Buffer): V | undefined {

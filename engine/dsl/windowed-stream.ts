@@ -132,9 +132,9 @@ export class GraphWindowedStream<K, V> implements TimeWindowedStream<K, V>, Sess
       case 'time':
         return untyped(timeWindowAggregate<K, V, A>({ store, windows, initializer, aggregator, callback }));
       case 'sliding':
-        return untyped(slidingWindowAggregate<K, V, A>({ store, windows, retentionMs, initializer, aggregator, callback }));
+        return untyped(slidingWindowAggregate<K, V, A>({ store, windows, retentionMs, segmentIntervalMs: segmentInterval(retentionMs), initializer, aggregator, callback }));
       case 'session':
-        return untyped(sessionWindowAggregate<K, V, A>({ store, windows, retentionMs, initializer, aggregator, merger: merger!, callback }));
+        return untyped(sessionWindowAggregate<K, V, A>({ store, windows, retentionMs, segmentIntervalMs: segmentInterval(retentionMs), initializer, aggregator, merger: merger!, callback }));
     }
   }
 }

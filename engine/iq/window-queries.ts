@@ -1,7 +1,7 @@
 import { partitionForKey } from '../kafka/murmur2.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
 import type { CommittedReader } from '../../state/committed-reader.ts';
-import { segmentPrefix } from '../../state/window/windowed-keys.ts';
+import { segmentPrefix, SEGMENTS_END } from '../../state/window/windowed-keys.ts';
 import type { WindowedStoreSpec } from '../../state/window/segment-retention.ts';
 import { decodeCursor, encodeCursor, type ScanPosition } from './cursor.ts';
 import { fromJson, parseKey, toJson } from './key-format.ts';
@@ -36,8 +36,7 @@ interface WindowEntry {
 const LATEST = Number.MAX_SAFE_INTEGER;
 /** Up to this many segments, a key's windows are read with one prefix scan per segment. */
 const MAX_SEGMENT_PROBES = 16;
-/** After every segment's keys: segment numbers are times / interval, far below 2^63 (first byte < 0x80). */
-const SEGMENTS_END = Buffer.from([0x80]);
+
 
 /**
  * `GET /v1/stores/{store}/windows`: the windows of a windowed store overlapping [from, to]
@@ -169,6 +168,11 @@ function overlaps(spec: WindowedStoreSpec, window: { start: number; end: number 
   return window.start <= to && (spec.endInclusive ? window.end >= from : window.end > from);
 }
 
+/** Whether a window is within the store's retention (a whole segment is dropped at once, so older ones may linger a while). */
+function live(spec: WindowedStoreSpec, window: { start: number; end: number }, liveFrom: number): boolean {
+  return (spec.kind === 'session' ? window.end : window.start) >= liveFrom;
+}
+
 /** The segments that can hold windows overlapping [from, to] (a session may end any time after `from`). */
 function segments(spec: WindowedStoreSpec, from: number, to: number): { first: number; last: number } {
   const interval = spec.segmentIntervalMs;
@@ -181,10 +185,11 @@ async function keyWindows(reader: CommittedReader<unknown, unknown>, spec: Windo
   const { first, last } = segments(spec, from, to);
   const tail = spec.kind === 'time' ? 8 : 16;
   const found: Array<Omit<WindowEntry, 'partition' | 'instance'>> = [];
+  const liveFrom = reader.liveFrom();
   const keep = (e: { keyBytes: Buffer; key: unknown; value: unknown }) => {
     if (e.keyBytes.length !== 8 + inner.length + tail || !e.keyBytes.subarray(8, 8 + inner.length).equals(inner)) return;
     const entry = decoded(e);
-    if (overlaps(spec, entry.window, from, to)) found.push(entry);
+    if (live(spec, entry.window, liveFrom) && overlaps(spec, entry.window, from, to)) found.push(entry);
   };
   if (last - first <= MAX_SEGMENT_PROBES) {
     for (let segment = first; segment <= last; segment++) {
@@ -214,11 +219,12 @@ async function allWindows(
   const end = Number.isFinite(last) ? segmentPrefix(last + 1) : SEGMENTS_END;
   const found: Array<Omit<WindowEntry, 'partition' | 'instance'>> = [];
   let resume = after.after;
+  const liveFrom = reader.liveFrom();
   for (;;) {
     const batch = await reader.scan({ from: start, to: end, ...(resume ? { after: resume } : {}), limit: Math.max(limit, 100) });
     for (const e of batch) {
       const entry = decoded(e);
-      if (overlaps(spec, entry.window, from, to)) found.push(entry);
+      if (live(spec, entry.window, liveFrom) && overlaps(spec, entry.window, from, to)) found.push(entry);
       if (found.length >= limit) return found;
     }
     if (batch.length < Math.max(limit, 100)) return found;

@@ -134,6 +134,11 @@ export interface StoreProvider {
   restored<K, V>(name: string): Array<[K, V]>;
   /** The bytes a store writes for `key` (its key serde's): for ordering keys as the store does. */
   keyBytes<K>(name: string, key: K): Buffer;
+  /**
+   * For a windowed store: a time every window it held when the task started lies before (a
+   * window's start; a session's end). A window at or after it was not in the store then.
+   */
+  windowTimeBound(name: string): number;
 }
 
 /** A table's update: the new value and the one it replaces (null: none, or deleted). */

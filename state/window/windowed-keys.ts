@@ -152,6 +152,9 @@ export class SegmentedKeys<K> implements Codec<WindowedKey<K>> {
   }
 }
 
+/** After every segment's keys: segment numbers are times / interval, far below 2^63 (first byte below 0x80). */
+export const SEGMENTS_END = Buffer.from([0x80]);
+
 /** The first key of a segment (its 8 bytes); the segment's keys all start with them. */
 export function segmentPrefix(segment: number): Buffer {
   const bytes = Buffer.allocUnsafe(8);

@@ -4,6 +4,7 @@
 // across kill -9.
 import { expect } from 'chai';
 import { KafkaProducer } from '../../engine/kafka/producer.ts';
+import { KafkaConsumer } from '../../engine/kafka/consumer.ts';
 import { DeadLetterHeaders, defineApplication, headerValue, Serdes, TimeWindows, type Windowed } from 'sluice';
 import { startApplication, waitForRecords } from '../helpers/app.ts';
 import { childInstances, failoverConfig, Instance } from '../helpers/instances.ts';
@@ -70,6 +71,33 @@ describe('windowed aggregations on a broker', function () {
     expect(dead.map((r) => r.value?.toString('utf8'))).to.deep.equal(['a5']);
     expect(headerValue(dead[0]!.headers, DeadLetterHeaders.stage)).to.equal('late');
     expect(headerValue(dead[0]!.headers, DeadLetterHeaders.errorMessage)).to.match(/had closed/);
+  });
+
+  it('keeps counting a window held in local state when the committed offsets carry no metadata (reset by another tool)', async () => {
+    const input = await createUniqueTopic('win-nometa-in', 1);
+    const output = await createUniqueTopic('win-nometa-out', 1);
+    const applicationId = uniqueName('win-nometa');
+    const stateDir = tempStateDir();
+    const definition = defineApplication({
+      applicationId,
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.string(),
+      topology: (b) => b.stream<string, string>(input).groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000)).count({ name: 'counts', caching: false }).toStream().to(output, { value: Serdes.json() }),
+    });
+    await produceRecords(input, [{ key: 'a', value: '1', timestamp: T0 + 10_000 }, { key: 'a', value: '2', timestamp: T0 + 20_000 }]);
+    let app = await startApplication(definition, { applicationId, stateDir, commitIntervalMs: 100 });
+    await waitForRecords(output, 2);
+    await sleep(500);
+    await app.close();
+    // The same offsets committed again without metadata, as a reset tool or another client does.
+    const consumer = await KafkaConsumer.connect({ bootstrapServers: bootstrapServers(), groupId: applicationId });
+    await consumer.commit([{ topic: input, partition: 0, offset: 2 }]);
+    await consumer.disconnect();
+    await produceRecords(input, [{ key: 'a', value: '3', timestamp: T0 + 30_000 }]);
+    app = await startApplication(definition, { applicationId, stateDir, commitIntervalMs: 100 });
+    await waitForRecords(output, 3);
+    await app.close();
+    expect(await counts(output)).to.deep.equal(['a@0=1', 'a@0=2', 'a@0=3']);
   });
 
   it('writes each window\'s final result exactly once under exactly-once, with an instance killed with -9 mid-stream', async () => {

@@ -1,22 +1,23 @@
 import type { ProcessorMetadata } from '../processor.ts';
 
 /**
- * An observed stream time, kept in the task's committed metadata under `key` so that a
- * restarted or moved task goes on from it. Windowed operators keep two, as Kafka Streams does:
- * the largest timestamp of the records that reached the operator, which decides lateness (under
- * the operator's name), and the largest window time written to its store (a window's start, a
- * session's end), which decides which windows the store still holds (under the store's name:
- * its retention drops segments by it).
+ * An observed stream time, kept in the task's committed metadata so that a restarted or moved
+ * task goes on from it. Windowed operators keep two, as Kafka Streams does, both named after the
+ * operator's store (names the user gave, stable across topology changes): `observed:<store>`,
+ * the largest timestamp of the records that reached the operator, which decides lateness; and
+ * `written:<store>`, the largest window time written to its store (a window's start, a session's
+ * end), which decides which windows the store still holds (retention drops segments by it).
  */
 export class ObservedTime {
   private readonly metadata: ProcessorMetadata;
   private readonly key: string;
   private time: number;
 
-  constructor(metadata: ProcessorMetadata, key: string) {
+  /** `what`: `observed` (records' timestamps) or `written` (window times written to the store); `store`: the operator's store. */
+  constructor(metadata: ProcessorMetadata, what: 'observed' | 'written', store: string) {
     this.metadata = metadata;
-    this.key = key;
-    this.time = metadata.get(key) ?? Number.NEGATIVE_INFINITY;
+    this.key = `${what}:${store}`;
+    this.time = metadata.get(this.key) ?? Number.NEGATIVE_INFINITY;
   }
 
   get now(): number {

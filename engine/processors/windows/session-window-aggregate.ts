@@ -14,6 +14,8 @@ export interface SessionAggregation<K, V, A> {
   store: string;
   windows: SessionWindows;
   retentionMs: number;
+  /** The store's segment interval: how often the index forgets expired sessions of every key. */
+  segmentIntervalMs: number;
   initializer: () => A;
   aggregator: Aggregator<K, V, A>;
   merger: Merger<K, A>;
@@ -29,7 +31,7 @@ export interface SessionAggregation<K, V, A> {
  * with a null key are skipped.
  */
 export function sessionWindowAggregate<K, V, A>(settings: SessionAggregation<K, V, A>): ProcessorSupplier {
-  const { store, windows, retentionMs, initializer, aggregator, merger, callback = 'aggregator' } = settings;
+  const { store, windows, retentionMs, segmentIntervalMs, initializer, aggregator, merger, callback = 'aggregator' } = settings;
   const { gapMs, graceMs } = windows;
   return ({ stores, next, context, restoreContext, name, metadata, late }) => {
     const sessions = stores.get<Windowed<K>, A>(store);
@@ -37,11 +39,13 @@ export function sessionWindowAggregate<K, V, A>(settings: SessionAggregation<K, 
       restoreContext(write);
       next(key, { newValue, oldValue } satisfies Change<A>);
     });
-    const index = new WindowIndex();
-    for (const [windowed] of stores.restored<Windowed<K>, A>(store)) index.add(windowed.key, windowed.window);
-    const observed = new ObservedTime(metadata, name);
-    const written = new ObservedTime(metadata, store);
-    for (const [windowed] of stores.restored<Windowed<K>, A>(store)) written.advance(windowed.window.end);
+    const index = new WindowIndex(segmentIntervalMs);
+    const observed = new ObservedTime(metadata, 'observed', store);
+    const written = new ObservedTime(metadata, 'written', store);
+    for (const [windowed] of stores.restored<Windowed<K>, A>(store)) {
+      index.add(windowed.key, windowed.window);
+      written.advance(windowed.window.end);
+    }
 
     return (key, value) => {
       if (key === null || key === undefined) return;
@@ -52,7 +56,9 @@ export function sessionWindowAggregate<K, V, A>(settings: SessionAggregation<K, 
       let merged: WindowBounds = { start: time, end: time };
       const bridged: Array<{ window: WindowBounds; aggregate: A }> = [];
       // As Kafka Streams' store: sessions ending before its retention (of the latest session end written) are gone.
-      for (const window of index.endingBetween(k, time - gapMs, Number.POSITIVE_INFINITY, written.now - retentionMs + 1)) {
+      const liveFrom = written.now - retentionMs + 1;
+      index.expire(liveFrom);
+      for (const window of index.endingBetween(k, time - gapMs, Number.POSITIVE_INFINITY, liveFrom)) {
         if (window.start > time + gapMs) continue;
         const found = sessions.get({ key: k, window });
         if (found === undefined) {
@@ -75,8 +81,14 @@ export function sessionWindowAggregate<K, V, A>(settings: SessionAggregation<K, 
         }
       }
       aggregate = synchronous(aggregator(k, value as V, aggregate, context), name, callback);
-      sessions.put({ key: k, window: merged }, aggregate, { timestamp: merged.end, headers: context.headers });
-      index.add(k, merged);
+      if (aggregate === null || aggregate === undefined) {
+        // A null aggregate deletes the session, as a null put does in Kafka Streams' session store.
+        sessions.delete({ key: k, window: merged }, { timestamp: merged.end, headers: context.headers });
+        index.remove(k, merged);
+      } else {
+        sessions.put({ key: k, window: merged }, aggregate, { timestamp: merged.end, headers: context.headers });
+        index.add(k, merged);
+      }
       written.advance(merged.end);
     };
   };

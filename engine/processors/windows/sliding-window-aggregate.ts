@@ -13,6 +13,8 @@ export interface SlidingWindowAggregation<K, V, A> {
   store: string;
   windows: SlidingWindows;
   retentionMs: number;
+  /** The store's segment interval: how often the index forgets expired windows of every key. */
+  segmentIntervalMs: number;
   initializer: () => A;
   aggregator: Aggregator<K, V, A>;
   callback?: string;
@@ -28,7 +30,7 @@ export interface SlidingWindowAggregation<K, V, A> {
  * [0, d]. Null keys and values are skipped; a record whose left window has closed is late.
  */
 export function slidingWindowAggregate<K, V, A>(settings: SlidingWindowAggregation<K, V, A>): ProcessorSupplier {
-  const { store, windows, retentionMs, initializer, aggregator, callback = 'aggregator' } = settings;
+  const { store, windows, retentionMs, segmentIntervalMs, initializer, aggregator, callback = 'aggregator' } = settings;
   const difference = windows.differenceMs;
   return ({ stores, next, context, restoreContext, name, metadata, late }) => {
     const aggregates = stores.get<Windowed<K>, Stamped<A>>(store);
@@ -36,11 +38,13 @@ export function slidingWindowAggregate<K, V, A>(settings: SlidingWindowAggregati
       restoreContext(write);
       next(key, { newValue: newValue?.value ?? null, oldValue: oldValue?.value ?? null } satisfies Change<A>);
     });
-    const index = new WindowIndex();
-    for (const [windowed] of stores.restored<Windowed<K>, Stamped<A>>(store)) index.add(windowed.key, windowed.window);
-    const observed = new ObservedTime(metadata, name);
-    const written = new ObservedTime(metadata, store);
-    for (const [windowed] of stores.restored<Windowed<K>, Stamped<A>>(store)) written.advance(windowed.window.start);
+    const index = new WindowIndex(segmentIntervalMs);
+    const observed = new ObservedTime(metadata, 'observed', store);
+    const written = new ObservedTime(metadata, 'written', store);
+    for (const [windowed] of stores.restored<Windowed<K>, Stamped<A>>(store)) {
+      index.add(windowed.key, windowed.window);
+      written.advance(windowed.window.start);
+    }
     const initial = () => synchronous(initializer(), name, 'initializer');
 
     /** One record's work: its key, value and timestamp, and the window close time it met. */
@@ -56,6 +60,7 @@ export function slidingWindowAggregate<K, V, A>(settings: SlidingWindowAggregati
       windowsStarting(from: number, to: number): Array<{ window: WindowBounds; aggregate: Stamped<A> }> {
         // As Kafka Streams' store: windows starting before its retention (of the latest window start written) are gone.
         const liveFrom = written.now - retentionMs + 1 + difference;
+        index.expire(liveFrom);
         const found: Array<{ window: WindowBounds; aggregate: Stamped<A> }> = [];
         for (const window of index.endingBetween(this.key, from + difference, to + difference, liveFrom)) {
           const aggregate = aggregates.get({ key: this.key, window });
@@ -75,7 +80,14 @@ export function slidingWindowAggregate<K, V, A>(settings: SlidingWindowAggregati
 
       put(start: number, aggregate: Stamped<A>): void {
         const window = { start, end: start + difference };
-        aggregates.put({ key: this.key, window }, aggregate, { timestamp: aggregate.time, headers: context.headers });
+        const write = { timestamp: aggregate.time, headers: context.headers };
+        // A null aggregate deletes the window, as a null put does in Kafka Streams' window store.
+        if (aggregate.value === null || aggregate.value === undefined) {
+          aggregates.delete({ key: this.key, window }, write);
+          index.remove(this.key, window);
+          return;
+        }
+        aggregates.put({ key: this.key, window }, aggregate, write);
         index.add(this.key, window);
         written.advance(start);
       }

@@ -108,7 +108,7 @@ export class SlidingWindows {
 }
 
 /**
- * Sessions: a key's records with less than `gapMs` between them, one window from the first
+ * Sessions: a key's records no more than `gapMs` apart, one window from the first
  * record's timestamp to the last's, both included. A record that bridges two sessions merges
  * them.
  */

@@ -59,7 +59,7 @@ export function suppressUntilWindowCloses<K, V>(settings: Suppression): Processo
       return true;
     };
     for (const [key] of stores.restored<Windowed<K>, Buffered<V>>(store)) hold(key);
-    const observed = new ObservedTime(metadata, store);
+    const observed = new ObservedTime(metadata, 'observed', store);
     const send = sendingAs(context, restoreContext);
 
     const evict = (closeTime: number): void => {

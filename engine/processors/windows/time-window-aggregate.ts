@@ -33,8 +33,9 @@ export function timeWindowAggregate<K, V, A>(settings: TimeWindowAggregation<K, 
       restoreContext(write);
       next(key, { newValue: newValue?.value ?? null, oldValue: oldValue?.value ?? null } satisfies Change<A>);
     });
-    const observed = new ObservedTime(metadata, name);
-    const written = new ObservedTime(metadata, store);
+    const observed = new ObservedTime(metadata, 'observed', store);
+    const written = new ObservedTime(metadata, 'written', store);
+    const heldBefore = stores.windowTimeBound(store);
     return (key, value) => {
       if (key === null || key === undefined) return;
       const timestamp = windowTimestamp(name, context.timestamp);
@@ -44,14 +45,18 @@ export function timeWindowAggregate<K, V, A>(settings: TimeWindowAggregation<K, 
         const end = start + windows.sizeMs;
         if (end <= closeTime) continue;
         const windowed: Windowed<K> = { key: key as K, window: { start, end } };
-        // A window starting after every window written yet is new: no need to look for it.
-        const fresh = start > written.now;
+        // A window starting after every window the store held at start and every one written
+        // since is new: no need to look for it.
+        const fresh = start >= heldBefore && start > written.now;
         const current = fresh ? undefined : aggregates.get(windowed);
         const before = current === undefined ? synchronous(initializer(), name, 'initializer') : current.value;
         const time = current === undefined ? timestamp : Math.max(timestamp, current.time);
         const after = synchronous(aggregator(key as K, value as V, before, context), name, callback);
-        if (fresh) aggregates.insert(windowed, { value: after, time }, { timestamp: time, headers: context.headers });
-        else aggregates.put(windowed, { value: after, time }, { timestamp: time, headers: context.headers });
+        const write = { timestamp: time, headers: context.headers };
+        // A null aggregate deletes the window, as a null put does in Kafka Streams' window store.
+        if (after === null || after === undefined) aggregates.delete(windowed, write);
+        else if (fresh) aggregates.insert(windowed, { value: after, time }, write);
+        else aggregates.put(windowed, { value: after, time }, write);
         written.advance(start);
         updated++;
       }

@@ -10,6 +10,35 @@ import type { WindowBounds } from './specs.ts';
  */
 export class WindowIndex {
   private readonly byKey = new Map<string, WindowBounds[]>();
+  /** The retention bound of the last full pass, and how far it must move before the next. */
+  private sweptAt = Number.NEGATIVE_INFINITY;
+  private readonly sweepEveryMs: number;
+
+  /** `sweepEveryMs`: how far the retention bound moves between passes over every key (a store's segment interval). */
+  constructor(sweepEveryMs: number) {
+    this.sweepEveryMs = sweepEveryMs;
+  }
+
+  /**
+   * Forgets, for every key, the windows ending before `liveFrom` (past the store's retention), in
+   * one pass once the bound has moved on by `sweepEveryMs`: lookups forget them key by key, and a
+   * key never seen again would otherwise keep its windows in memory for good.
+   */
+  expire(liveFrom: number): void {
+    if (!(liveFrom - this.sweptAt >= this.sweepEveryMs)) return;
+    this.sweptAt = liveFrom;
+    for (const [id, windows] of this.byKey) {
+      let expired = 0;
+      while (expired < windows.length && windows[expired]!.end < liveFrom) expired++;
+      if (expired === windows.length) this.byKey.delete(id);
+      else if (expired > 0) windows.splice(0, expired);
+    }
+  }
+
+  /** How many keys have windows here. */
+  get keys(): number {
+    return this.byKey.size;
+  }
 
   add(key: unknown, window: WindowBounds): void {
     const id = keyIdentity(key);
@@ -32,8 +61,8 @@ export class WindowIndex {
   }
 
   /**
-   * The key's windows whose end lies in [endFrom, endTo], in (end, start) order; windows ending
-   * before `liveFrom` (past the store's retention) are forgotten on the way.
+   * The key's windows whose end lies in [endFrom, endTo], in (end, start) order. It also forgets
+   * the key's windows ending before `liveFrom` (past the store's retention).
    */
   endingBetween(key: unknown, endFrom: number, endTo: number, liveFrom: number): WindowBounds[] {
     const id = keyIdentity(key);

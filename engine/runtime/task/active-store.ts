@@ -4,7 +4,6 @@ import { ChangeLoggingStore } from '../../../state/change-logging-store.ts';
 import { ExpiringStore, stampedCodec } from '../../../state/expiring-store.ts';
 import type { KeyValueStore } from '../../../state/key-value-store.ts';
 import { MeteredStore } from '../../../state/metered-store.ts';
-import { SegmentRetention } from '../../../state/window/segment-retention.ts';
 import type { CompiledStore } from '../../topology/compiled.ts';
 import type { RecordOutput } from '../record-output.ts';
 
@@ -21,8 +20,6 @@ export interface ActiveStore {
   readonly cache: CachingStore<unknown, unknown>;
   /** The expiry layer of a store with a TTL. */
   readonly expiring: ExpiringStore<unknown, unknown> | undefined;
-  /** A windowed store's retention, dropping expired segments. */
-  readonly retention?: SegmentRetention;
 }
 
 export interface StackOptions {
@@ -48,8 +45,7 @@ export function stackLayers(spec: CompiledStore, partition: number, bytes: Bytes
   const enabled = spec.caching && !writeThrough;
   if (spec.ttlMs === undefined) {
     const cache = new CachingStore(below, spec.keySerde, spec.valueSerde, spec.changelogTopic, { enabled, onPressure });
-    const retention = spec.windowed ? new SegmentRetention(bytes, spec.windowed) : undefined;
-    return { spec, cache, store: new MeteredStore(cache), expiring: undefined, retention };
+    return { spec, cache, store: new MeteredStore(cache), expiring: undefined };
   }
   const stamped = new CachingStore(below, spec.keySerde, stampedCodec(spec.valueSerde), spec.changelogTopic, { enabled, onPressure });
   const expiring = new ExpiringStore(stamped, { ttlMs: spec.ttlMs, now });

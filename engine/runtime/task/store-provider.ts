@@ -19,6 +19,7 @@ export function storeProvider(taskId: string, state: TaskState | undefined): Sto
       return store.cache as unknown as CachingStore<K, V>;
     },
     restored: <K, V>(name: string) => stateOf(name).restoredEntries(name) as Array<[K, V]>,
+    windowTimeBound: (name: string) => stateOf(name).windowTimeBound(name),
     keyBytes: <K>(name: string, key: K) => {
       const { spec } = active(name);
       const bytes = spec.keySerde.serialize(key, spec.changelogTopic);

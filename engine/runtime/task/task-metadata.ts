@@ -19,10 +19,15 @@ const MAX_LENGTH = 4_000;
 export class TaskMetadata implements ProcessorMetadata {
   /** The largest record timestamp the task has seen; 0 before the first. */
   streamTime = 0;
+  /** The numbers the task's processors asked for or set: only these are committed again. */
   private readonly values = new Map<string, number>();
+  /** What earlier commits recorded, until a processor asks for it (numbers nobody asks for any more are dropped). */
+  private readonly restored = new Map<string, number>();
 
   get(key: string): number | undefined {
-    return this.values.get(key);
+    const value = this.values.get(key) ?? this.restored.get(key);
+    if (value !== undefined) this.values.set(key, value);
+    return value;
   }
 
   set(key: string, value: number): void {
@@ -54,7 +59,7 @@ export class TaskMetadata implements ProcessorMetadata {
       const parsed = parse(text);
       if (parsed === undefined) continue;
       this.streamTime = Math.max(this.streamTime, parsed.t);
-      for (const [key, value] of Object.entries(parsed.p)) this.values.set(key, Math.max(this.values.get(key) ?? Number.NEGATIVE_INFINITY, value));
+      for (const [key, value] of Object.entries(parsed.p)) this.restored.set(key, Math.max(this.restored.get(key) ?? Number.NEGATIVE_INFINITY, value));
     }
   }
 }

@@ -3,6 +3,8 @@ import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../../../state
 import { LevelDbStore, StoreCorruptedError, StoreOpenError } from '../../../state/leveldb/level-store.ts';
 import { CommittedReader } from '../../../state/committed-reader.ts';
 import { TaskDirectory } from '../../../state/task-directory.ts';
+import { readTime, SEGMENTS_END } from '../../../state/window/windowed-keys.ts';
+import { SegmentRetention } from '../../../state/window/segment-retention.ts';
 import { ApplicationError, describeCause, IllegalStateError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { CompiledStore } from '../../topology/compiled.ts';
@@ -72,6 +74,10 @@ export class TaskState {
   private readonly readers = new Map<TaskStore, CommittedReader<unknown, unknown>>();
   /** Preloaded stores' entries as restored, held until the task's processors are built. */
   private preloaded = new Map<string, Array<[Buffer, Buffer]>>();
+  /** Each windowed store's retention (over its LevelDB as now opened). */
+  private readonly retentions = new Map<TaskStore, SegmentRetention>();
+  /** For each windowed store: a time every window it held when the task started lies before. */
+  private readonly windowBounds = new Map<string, number>();
 
   private constructor(taskId: string, directory: TaskDirectory, stores: TaskStore[], log: Logger) {
     this.taskId = taskId;
@@ -114,6 +120,7 @@ export class TaskState {
     store.restoreFrom = undefined;
     store.written = undefined;
     this.readers.delete(store);
+    this.retentions.delete(store);
   }
 
   /**
@@ -123,6 +130,7 @@ export class TaskState {
    */
   async preload(): Promise<void> {
     for (const s of this.stores) {
+      if (s.spec.windowed) this.windowBounds.set(s.spec.name, await windowBound(s.bytes, s.spec.windowed.segmentIntervalMs));
       if (!s.spec.preload) continue;
       const entries: Array<[Buffer, Buffer]> = [];
       for await (const entry of s.bytes.range()) entries.push(entry);
@@ -138,6 +146,14 @@ export class TaskState {
     if (restored === undefined) throw new IllegalStateError(`The restored entries of store "${name}" are only available while the task's processors are built.`);
     const { keySerde, valueSerde, changelogTopic } = spec;
     return restored.map(([key, value]) => [keySerde.deserialize(key, changelogTopic), valueSerde.deserialize(value, changelogTopic)]);
+  }
+
+  /**
+   * A time every window the store held when the task started lies before (a window's start; a
+   * session's end): a window at or after it cannot be in the store unless written since.
+   */
+  windowTimeBound(name: string): number {
+    return this.windowBounds.get(name) ?? Number.POSITIVE_INFINITY;
   }
 
   /** Drops the preloaded entries once the processors have read them. */
@@ -160,13 +176,15 @@ export class TaskState {
   }
 
   /** A reader of what this store has committed (for queries from outside the task). */
-  reader(name: string, now: () => number, onCorruption?: (error: StoreCorruptedError) => void): CommittedReader<unknown, unknown> | undefined {
+  reader(name: string, now: () => number, onCorruption?: (error: StoreCorruptedError) => void, written?: () => number | undefined): CommittedReader<unknown, unknown> | undefined {
     const found = this.stores.find((s) => s.spec.name === name);
     if (!found) return undefined;
     let reader = this.readers.get(found);
     if (!reader) {
       const { spec } = found;
-      reader = new CommittedReader(found.bytes, spec.keySerde, spec.valueSerde, spec.changelogTopic, { ttlMs: spec.ttlMs, now, onCorruption });
+      const retentionMs = spec.windowed?.retentionMs;
+      const liveFrom = retentionMs === undefined || !written ? undefined : () => (written() ?? Number.NEGATIVE_INFINITY) - retentionMs + 1;
+      reader = new CommittedReader(found.bytes, spec.keySerde, spec.valueSerde, spec.changelogTopic, { ttlMs: spec.ttlMs, now, onCorruption, liveFrom });
       this.readers.set(found, reader);
     }
     return reader;
@@ -196,14 +214,19 @@ export class TaskState {
   }
 
   /**
-   * Drops the expired segments of windowed stores, as `observed` (the observed stream time of a
-   * store's operator, as just committed) says. After a commit's write: what it drops can never
-   * be needed again, even if the next transaction aborts.
+   * Drops the expired segments of windowed stores, as `written` (the latest window time written
+   * to a store, as last committed) says: after a commit's write, what it drops can never be
+   * needed again, even if the next transaction aborts; and at start, before the windows a
+   * restoration brought back (the changelog keeps them a day longer) are read into memory.
    */
-  async dropExpiredSegments(observed: (store: string) => number | undefined): Promise<void> {
-    for (const s of this.activeStores()) {
-      const time = s.retention ? observed(s.spec.name) : undefined;
-      if (time !== undefined) await s.retention!.drop(time);
+  async dropExpiredSegments(written: (store: string) => number | undefined): Promise<void> {
+    for (const s of this.stores) {
+      if (!s.spec.windowed) continue;
+      const time = written(s.spec.name);
+      if (time === undefined) continue;
+      let retention = this.retentions.get(s);
+      if (!retention) this.retentions.set(s, (retention = new SegmentRetention(s.bytes, s.spec.windowed)));
+      await retention.drop(time);
     }
   }
 
@@ -324,4 +347,10 @@ export function distrust(
   if (checkpointed !== undefined && recorded!.offset < checkpointed) return `its files reflect its changelog up to ${recorded!.offset}, behind its checkpoint's ${checkpointed} (data lost, e.g. a truncated log)`;
   if (recorded === undefined && !created) return 'its files record no changelog position';
   return undefined;
+}
+
+/** The end of the newest segment a windowed store holds (its keys start with their segment), or -∞ when it holds none. */
+async function windowBound(bytes: LevelDbStore, segmentIntervalMs: number): Promise<number> {
+  for await (const [key] of bytes.range({ to: SEGMENTS_END, reverse: true, limit: 1 })) return (readTime(key, 0) + 1) * segmentIntervalMs;
+  return Number.NEGATIVE_INFINITY;
 }

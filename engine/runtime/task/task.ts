@@ -231,6 +231,7 @@ export class Task {
       store,
       () => this.streamTime,
       (error) => this.onStoreDamaged(new TaskCorrupted(this.id, error)),
+      () => this.metadata.get(`written:${store}`),
     );
   }
 
@@ -320,8 +321,13 @@ export class Task {
     if (!state) return;
     await detectingCorruption(this.id, async () => {
       await state.write();
-      await state.dropExpiredSegments((store) => this.metadata.get(store));
+      await this.dropExpiredSegments(state);
     });
+  }
+
+  /** Drops the windows past their stores' retention, by the latest window times last committed. */
+  dropExpiredSegments(state = this.state): Promise<void> {
+    return state?.dropExpiredSegments((store) => this.metadata.get(`written:${store}`)) ?? Promise.resolve();
   }
 
   /** Where each changelog partition of this task's stores stood at the last commit (`topic[partition]` → offset). */

@@ -209,6 +209,7 @@ export class Tasks {
       if (state) states.push(state);
     }
     await this.stateDeps.restore(states, upTo);
+    for (const task of created) await task.dropExpiredSegments();
     for (const state of states) await state.preload();
   }
 
