@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 import { buildKafkaStreams, SideBySide } from '../helpers/kafka-streams.ts';
-import { createUniqueTopic, produceRecords, type TestRecord } from '../helpers/kafka.ts';
+import { RECENT_HOUR, createUniqueTopic, produceRecords, type TestRecord } from '../helpers/kafka.ts';
 
 type Price = { price: number };
 
@@ -24,7 +24,7 @@ function tableFilter(input: string, output: string) {
   });
 }
 
-const T0 = Date.UTC(2026, 0, 1);
+const T0 = RECENT_HOUR;
 const price = (key: string, value: number | null, second: number): TestRecord => ({
   key,
   value: value === null ? null : JSON.stringify({ price: value }),

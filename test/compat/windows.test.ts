@@ -2,7 +2,7 @@
 // Java scenarios tumbling-count, hopping-count, sliding-sum, session-sum, tumbling-count-final and
 // session-count-final (bench/systems/kafka-streams, Scenarios.java) beside Sluice's topologies
 // below, with the record cache off on both sides (every update). Each input is one partition of
-// records with timestamps relative to T0 (midnight, so windows of 10 s start at T0 + k * 10 s),
+// records with timestamps relative to T0 (the start of the hour before the run, so windows of 10 s start at T0 + k * 10 s),
 // written to exercise the edges of Kafka Streams' processors: records out of order within the
 // grace period, records late beyond it, records at the boundary (a window's end plus grace equal to
 // stream time, and 1 ms short of it), windows that close only when a later record moves stream
@@ -12,7 +12,7 @@
 import { expect } from 'chai';
 import { defineApplication, Serdes, SessionWindows, SlidingWindows, Suppressed, TimeWindows, type ApplicationDefinition, type ProcessingGuarantee } from '../../engine/index.ts';
 import { buildKafkaStreams, SideBySide, type KeyFormat } from '../helpers/kafka-streams.ts';
-import { createUniqueTopic, produceRecords, type TestRecord } from '../helpers/kafka.ts';
+import { RECENT_HOUR, createUniqueTopic, produceRecords, type TestRecord } from '../helpers/kafka.ts';
 
 type Amount = { amount: number };
 /** Null values reach the aggregators of time and session windows in Kafka Streams (sliding windows skip them). */
@@ -135,7 +135,7 @@ function sessionCountFinal(input: string, output: string): ApplicationDefinition
   });
 }
 
-const T0 = Date.UTC(2026, 0, 1);
+const T0 = RECENT_HOUR;
 
 /** An input record: key, time after T0 (ms), and `{"amount": n}` or a null value. */
 type In = [key: string | null, ms: number, amount: number | null];

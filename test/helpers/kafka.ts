@@ -68,3 +68,12 @@ export async function produceRecords(topic: string, records: TestRecord[]): Prom
 export function readAll(topic: string, isolationLevel?: 'read_committed' | 'read_uncommitted'): Promise<ConsumedRecord[]> {
   return readTopicToEnd(topic, { bootstrapServers: bootstrapServers(), isolationLevel });
 }
+
+/**
+ * The start of the hour before this one (ms): a base for record timestamps in tests. Recent on
+ * purpose: brokers delete records older than a topic's time retention (a week by default, a day
+ * past its windows for Kafka Streams' windowed changelogs, which carry event times), at a check
+ * every few minutes, so a fixed date in the past makes a test pass or fail by when that check
+ * runs. Whole hours keep windows of minutes and seconds aligned to it.
+ */
+export const RECENT_HOUR = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;

@@ -5,7 +5,7 @@ import { headerValue } from '../../engine/processors/processor.ts';
 import definition, { COUNTS_STORE, eventAnalytics, RATES_STORE, type AnalyticsTopics } from '../../topologies/event-analytics.ts';
 import { Serdes, type Windowed } from '../../engine/index.ts';
 import { startApplication, waitForRecords } from '../helpers/app.ts';
-import { createTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
+import { RECENT_HOUR, createTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
 import { readChangelog, readStoreFromDisk, tempStateDir } from '../helpers/state.ts';
 
 const TYPES = ['PageViewed', 'ItemAddedToCart', 'CheckoutStarted', 'OrderPlaced', 'SearchPerformed', 'UserSignedUp'];
@@ -22,7 +22,7 @@ describe('topologies/event-analytics.ts', function () {
     const truth = new Map<string, number>();
     const perMinute = new Map<string, number>();
     const chunks: Array<{ records: Array<{ key: string; value: string }>; valid: number }> = [];
-    const start = Date.UTC(2026, 10, 22, 12, 0, 0);
+    const start = RECENT_HOUR;
     const malformed: string[] = [];
     for (let i = 0; i < 20_000; i++) {
       // A skewed mix: low type indexes are much more frequent.

@@ -5,10 +5,10 @@ import { expect } from 'chai';
 import { defineApplication, Serdes, SessionWindows, TimeWindows, type Application } from 'sluice';
 import { startApplication } from '../helpers/app.ts';
 import { getJson } from '../helpers/http.ts';
-import { createUniqueTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
+import { RECENT_HOUR, createUniqueTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
 
-const T0 = Date.UTC(2026, 0, 1);
+const T0 = RECENT_HOUR;
 const MINUTE = 60_000;
 
 function views(input: string) {

@@ -8,12 +8,12 @@ import { KafkaConsumer } from '../../engine/kafka/consumer.ts';
 import { DeadLetterHeaders, defineApplication, headerValue, Serdes, TimeWindows, type Windowed } from 'sluice';
 import { startApplication, waitForRecords } from '../helpers/app.ts';
 import { childInstances, failoverConfig, Instance } from '../helpers/instances.ts';
-import { bootstrapServers, createUniqueTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
+import { RECENT_HOUR, bootstrapServers, createUniqueTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const windowed = Serdes.timeWindowed(Serdes.string(), 10_000);
-const T0 = Date.UTC(2026, 0, 1);
+const T0 = RECENT_HOUR;
 
 /** Output records as `key@start=count`, in order. */
 async function counts(topic: string, isolation?: 'read_committed'): Promise<string[]> {

@@ -7,12 +7,12 @@ import { defineApplication, Serdes, type Windowed } from 'sluice';
 import { windowedCounts, type WindowKind } from '../fixtures/topologies/windowed.ts';
 import { startApplication } from '../helpers/app.ts';
 import { childInstances, failoverConfig, Instance } from '../helpers/instances.ts';
-import { createUniqueTopic, produceRecords, readAll, uniqueName, type TestRecord } from '../helpers/kafka.ts';
+import { RECENT_HOUR, createUniqueTopic, produceRecords, readAll, uniqueName, type TestRecord } from '../helpers/kafka.ts';
 import { untilCommitted } from '../helpers/kafka-streams.ts';
 import { tempStateDir } from '../helpers/state.ts';
 import { seededRandom } from '../../topologies/lib/seeded-random.ts';
 
-const T0 = Date.UTC(2026, 0, 1);
+const T0 = RECENT_HOUR;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** 24 keys, 12,000 records over about two minutes of event time, out of order by up to 12 s (grace is 2 s: some are late in every kind). */
