@@ -30,6 +30,10 @@ const needs = [
   ['test/serde/avro.test.ts', []], // an in-memory (mock://) registry
   ['test/serde/schemas.test.ts', []],
   ['test/testing/test-driver.test.ts', []], // Avro through the in-process registry when none is named
+  ['test/windows/time-windows.test.ts', []], // the TestDriver
+  ['test/windows/window-index.test.ts', []],
+  ['test/windows/describe.test.ts', []],
+  ['test/runtime/task-metadata.test.ts', []],
   // PostgreSQL, with or without the broker.
   ['test/sinks/postgres.test.ts', ['postgres']],
   ['test/testing/test-driver-aggregator.test.ts', ['postgres']],
@@ -47,6 +51,7 @@ const needs = [
   ['test/extensions/**/*.test.ts', ['kafka']],
   ['test/runtime/**/*.test.ts', ['kafka']],
   ['test/topologies/**/*.test.ts', ['kafka']],
+  ['test/windows/**/*.test.ts', ['kafka']],
 ];
 
 const ALL = ['kafka', 'registry', 'postgres'];
