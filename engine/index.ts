@@ -14,6 +14,7 @@ export type {
   VersionGateOptions,
   ProjectOptions,
   BatchOptions,
+  WindowedCounts,
   TimeWindowedStream,
   SessionWindowedStream,
   WindowedTable,

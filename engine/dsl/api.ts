@@ -174,7 +174,7 @@ export interface GroupedStream<K, V> {
   readonly node: string;
   /** Aggregations per time window (tumbling, hopping) or sliding window of each key. */
   windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedStream<K, V>;
-  /** Aggregations per session (a key's records with less than the gap between them). */
+  /** Aggregations per session (a key's records no more than the gap apart). */
   windowedBy(windows: SessionWindows): SessionWindowedStream<K, V>;
   /** The number of records per key (a JSON number in the store by default). */
   count(materialized: Materialized<K, number>): Table<K, number>;
@@ -188,6 +188,15 @@ export interface GroupedStream<K, V> {
   ): Table<K, A>;
 }
 
+/** What every windowed stream has: counting and reducing per window (aggregating differs by kind). */
+export interface WindowedCounts<K, V> {
+  readonly node: string;
+  /** The number of records per key and window (a JSON number in the store by default). */
+  count(materialized: WindowedMaterialized<K, number>): WindowedTable<K, number>;
+  /** Combines each key's values per window, the first value being the start. */
+  reduce<R extends V>(reducer: (aggregate: V, value: V, key: K) => Synchronous<R>, materialized: WindowedMaterialized<K, V>): WindowedTable<K, V>;
+}
+
 /**
  * A grouped stream cut into time or sliding windows (Kafka Streams' `TimeWindowedKStream`): each
  * aggregation is a table keyed by key and window.
@@ -197,10 +206,7 @@ export interface GroupedStream<K, V> {
  * views.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000)).count({ name: 'views-per-minute' });
  * ```
  */
-export interface TimeWindowedStream<K, V> {
-  readonly node: string;
-  count(materialized: WindowedMaterialized<K, number>): WindowedTable<K, number>;
-  reduce<R extends V>(reducer: (aggregate: V, value: V, key: K) => Synchronous<R>, materialized: WindowedMaterialized<K, V>): WindowedTable<K, V>;
+export interface TimeWindowedStream<K, V> extends WindowedCounts<K, V> {
   aggregate<A>(
     initializer: () => Synchronous<A>,
     aggregator: (key: K, value: V, aggregate: A, context: RecordContext) => Synchronous<A>,
@@ -209,10 +215,7 @@ export interface TimeWindowedStream<K, V> {
 }
 
 /** A grouped stream cut into sessions (Kafka Streams' `SessionWindowedKStream`). */
-export interface SessionWindowedStream<K, V> {
-  readonly node: string;
-  count(materialized: WindowedMaterialized<K, number>): WindowedTable<K, number>;
-  reduce<R extends V>(reducer: (aggregate: V, value: V, key: K) => Synchronous<R>, materialized: WindowedMaterialized<K, V>): WindowedTable<K, V>;
+export interface SessionWindowedStream<K, V> extends WindowedCounts<K, V> {
   /** `merger` combines two sessions' aggregates when a record bridges them. */
   aggregate<A>(
     initializer: () => Synchronous<A>,
