@@ -356,7 +356,7 @@ function keyAnswer(store: CompiledStore, key: unknown, found: Found[], partition
 }
 
 /** A peer's JSON body, or undefined when it is not JSON. */
-function peerJson<T>(body: string): T | undefined {
+export function peerJson<T>(body: string): T | undefined {
   try {
     return JSON.parse(body) as T;
   } catch {

@@ -1,13 +1,13 @@
 import { partitionForKey } from '../kafka/murmur2.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
 import type { CommittedReader } from '../../state/committed-reader.ts';
-import { segmentPrefix, SEGMENTS_END } from '../../state/window/windowed-keys.ts';
+import { isWindowOf, segmentPrefix, SEGMENTS_END } from '../../state/window/windowed-keys.ts';
 import type { WindowedStoreSpec } from '../../state/window/segment-retention.ts';
 import { decodeCursor, encodeCursor, type ScanPosition } from './cursor.ts';
 import { fromJson, parseKey, toJson } from './key-format.ts';
 import { unavailable } from './placement.ts';
 import { QueryError } from './query-error.ts';
-import type { Answer, StoreQueries } from './queries.ts';
+import { peerJson, type Answer, type StoreQueries } from './queries.ts';
 
 /** A windows query as the URL gave it (values still text). */
 export interface WindowQuery {
@@ -100,7 +100,7 @@ export class WindowQueries {
         if (query.cursor !== undefined) params.set('cursor', query.cursor);
         const answer = await q.ask(owner, `/v1/stores/${encodeURIComponent(store.name)}/windows?${params}`, store.name, asked[0]!);
         if (answer.status !== 200) return answer;
-        const page = parsed<{ windows: Array<Omit<WindowEntry, 'keyBytes'> & { keyBytes: string }>; next: string | null }>(answer.body);
+        const page = peerJson<{ windows: Array<Omit<WindowEntry, 'keyBytes'> & { keyBytes: string }>; next: string | null }>(answer.body);
         if (!page || !Array.isArray(page.windows)) throw unavailable(store.name, asked[0]!, 'owner-unreachable', owner.instance);
         if (page.next !== null) remoteMore = true;
         for (const e of page.windows) entries.push({ ...e, key: fromJson(store.windowKeySerde!, e.key), keyBytes: Buffer.from(e.keyBytes, 'base64') });
@@ -183,11 +183,10 @@ function segments(spec: WindowedStoreSpec, from: number, to: number): { first: n
 /** One key's windows overlapping [from, to], in time order. */
 async function keyWindows(reader: CommittedReader<unknown, unknown>, spec: WindowedStoreSpec, inner: Buffer, from: number, to: number): Promise<Array<Omit<WindowEntry, 'partition' | 'instance'>>> {
   const { first, last } = segments(spec, from, to);
-  const tail = spec.kind === 'time' ? 8 : 16;
   const found: Array<Omit<WindowEntry, 'partition' | 'instance'>> = [];
   const liveFrom = reader.liveFrom();
   const keep = (e: { keyBytes: Buffer; key: unknown; value: unknown }) => {
-    if (e.keyBytes.length !== 8 + inner.length + tail || !e.keyBytes.subarray(8, 8 + inner.length).equals(inner)) return;
+    if (!isWindowOf(e.keyBytes, inner, spec.kind)) return;
     const entry = decoded(e);
     if (live(spec, entry.window, liveFrom) && overlaps(spec, entry.window, from, to)) found.push(entry);
   };
@@ -263,12 +262,4 @@ function shown(e: WindowEntry, forwarded: boolean): unknown {
     instance: e.instance,
     ...(forwarded ? { keyBytes: e.keyBytes.toString('base64') } : {}),
   };
-}
-
-function parsed<T>(body: string): T | undefined {
-  try {
-    return JSON.parse(body) as T;
-  } catch {
-    return undefined;
-  }
 }

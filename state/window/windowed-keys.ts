@@ -133,23 +133,21 @@ export class SegmentedKeys<K> implements Codec<WindowedKey<K>> {
     return this.kind === 'time' ? `${prefix}${key}\u0000${start}` : `${prefix}${key}\u0000${start}\u0000${end}`;
   }
 
-  /** The bytes of a key's windows in one segment start with these (longer keys too: check {@link keyLength}). */
+  /** The bytes of a key's windows in one segment start with these (longer keys too: check with {@link isWindowOf}). */
   keyPrefix(segment: number, key: K, topic: string): Buffer | undefined {
     const bytes = this.inner.serialize(key, topic);
     if (bytes === null) return undefined;
     return Buffer.concat([this.segmentPrefix(segment), bytes]);
   }
 
-  /** The length of the key's own bytes in a stored key. */
-  keyLength(stored: Buffer): number {
-    return stored.length - 8 - (this.kind === 'time' ? 8 : 16);
-  }
+}
 
-  /** A stored key's window, without decoding its key. */
-  windowOf(stored: Buffer): { start: number; end: number } {
-    const tail = this.kind === 'time' ? 8 : 16;
-    return readWindow(stored, stored.length - tail, this.kind, this.sizeMs);
-  }
+/**
+ * Whether a windowed store's key (segment, key bytes, window) holds exactly the key whose bytes
+ * are `inner`: a prefix scan of a segment and a key also finds the keys that merely start with it.
+ */
+export function isWindowOf(stored: Buffer, inner: Buffer, kind: WindowKind): boolean {
+  return stored.length === 8 + inner.length + (kind === 'time' ? 8 : 16) && stored.subarray(8, 8 + inner.length).equals(inner);
 }
 
 /** After every segment's keys: segment numbers are times / interval, far below 2^63 (first byte below 0x80). */
