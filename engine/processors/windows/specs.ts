@@ -51,13 +51,13 @@ export class TimeWindows {
     return new TimeWindows(this.sizeMs, advanceMs, this.graceMs);
   }
 
-  /** The starts of the windows a record at `timestamp` falls in, oldest first. */
-  windowStartsFor(timestamp: number): number[] {
-    const starts: number[] = [];
-    let start = Math.max(0, timestamp - this.sizeMs + this.advanceMs);
-    start -= start % this.advanceMs;
-    for (; start <= timestamp; start += this.advanceMs) starts.push(start);
-    return starts;
+  /**
+   * The start of the oldest window a record at `timestamp` falls in; the others start every
+   * `advanceMs` after it, up to the timestamp.
+   */
+  firstWindowStart(timestamp: number): number {
+    const start = Math.max(0, timestamp - this.sizeMs + this.advanceMs);
+    return start - (start % this.advanceMs);
   }
 
   /** Why this spec cannot work, or undefined. */

@@ -41,7 +41,7 @@ export function timeWindowAggregate<K, V, A>(settings: TimeWindowAggregation<K, 
       const timestamp = windowTimestamp(name, context.timestamp);
       const closeTime = observed.advance(timestamp) - windows.graceMs;
       let updated = 0;
-      for (const start of windows.windowStartsFor(timestamp)) {
+      for (let start = windows.firstWindowStart(timestamp); start <= timestamp; start += windows.advanceMs) {
         const end = start + windows.sizeMs;
         if (end <= closeTime) continue;
         const windowed: Windowed<K> = { key: key as K, window: { start, end } };
