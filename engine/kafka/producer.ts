@@ -109,6 +109,8 @@ export class KafkaProducer {
       'queue.buffering.max.messages': 500_000,
       'queue.buffering.max.kbytes': 512 * 1024,
       dr_cb: true,
+      // Failures only: that records were acknowledged is learnt from the flush (see Deliveries).
+      'delivery.report.only.error': true,
       ...transactional,
       ...options.properties,
     });
@@ -209,7 +211,8 @@ export class KafkaProducer {
       this.transactions.transition('none');
     }
     // The purged records' delivery reports carry errors that belong to the aborted transaction.
-    await this.deliveries.idle(this.callTimeoutMs);
+    await this.clientFlush(this.callTimeoutMs).catch(() => undefined);
+    await this.deliveries.settle();
     this.deliveries.reset();
   }
 
@@ -306,34 +309,80 @@ export class KafkaProducer {
     this.lastTopicCount = 0;
   }
 
-  /** Records sent but not yet acknowledged (including any waiting for room in the queue). */
+  /** Records sent since the last flush (including any waiting for room in the queue): at most this many are unacknowledged. */
   get inFlight(): number {
-    return this.deliveries.pending + this.backlog.length;
+    return this.deliveries.unflushed + this.backlog.length;
   }
 
   /**
    * Waits until every record sent so far is acknowledged. Throws {@link DeliveryError} if any
-   * failed since the last flush, and {@link OperationTimeoutError} past `timeoutMs`.
+   * failed since the last flush, and {@link OperationTimeoutError} past `timeoutMs`. Then
+   * learns the end offsets of the tracked partitions written since the last flush.
    */
   async flush(timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.backlog.length > 0) {
       this.drainBacklog();
-      if (this.backlog.length > 0) await this.deliveries.idle(Math.min(50, deadline - Date.now()));
+      if (this.backlog.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(10, deadline - Date.now()))));
       if (Date.now() >= deadline) break;
     }
-    this.client.flush(0);
-    if (this.deliveries.pending > 0) await this.deliveries.idle(deadline - Date.now());
+    const done = this.backlog.length === 0 && (await this.clientFlush(Math.max(0, deadline - Date.now())));
+    if (done) this.deliveries.unflushed = 0;
+    await this.deliveries.settle();
     if (this.fatal) throw this.fatal;
-    if (this.inFlight > 0) {
+    if (!done) {
       throw new OperationTimeoutError(
         'Waiting for delivery acknowledgements',
         timeoutMs,
-        `${this.inFlight} record(s) are still unacknowledged; check that the brokers are reachable.`,
+        `Some of the ${this.inFlight} record(s) sent since the last flush are still unacknowledged; check that the brokers are reachable.`,
       );
     }
     const failure = this.deliveries.takeFailure();
     if (failure) throw failure;
+    await this.learnDeliveredOffsets(Math.max(1_000, deadline - Date.now()));
+  }
+
+  /**
+   * Waits until the client holds no record (each acknowledged or failed): false if `timeoutMs`
+   * passed first, or the client failed fatally. The client's flush holds the client while it
+   * waits (a disconnect, at shutdown, waits for it), so it is asked in steps of 100 ms.
+   */
+  private async clientFlush(timeoutMs: number): Promise<boolean> {
+    const client = this.client;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const step = Math.max(0, Math.min(100, deadline - Date.now()));
+      const done = await new Promise<boolean>((resolve, reject) => {
+        client.flush(step, (err) => {
+          if (!err) resolve(true);
+          else if ((err as { code?: number }).code === KafkaCodes.TIMED_OUT) resolve(false);
+          else reject(kafkaError('flush', err));
+        });
+      });
+      if (done) return true;
+      if (Date.now() >= deadline || this.fatal || client !== this.client) return false;
+    }
+  }
+
+  /**
+   * Every record is acknowledged: a tracked partition written since the last flush now ends
+   * with this producer's last record in it, so its end offset tells how far it is acknowledged.
+   * A partition whose end cannot be learnt keeps the offset known before (a store restored from
+   * there replays a little more, never less).
+   */
+  private async learnDeliveredOffsets(timeoutMs: number): Promise<void> {
+    const written = this.deliveries.takeWritten();
+    if (written.length === 0) return;
+    await Promise.all(
+      written.map(async ([topic, partition]) => {
+        try {
+          const { highOffset } = await promised<Kafka.WatermarkOffsets>('query end offset', (done) => this.client.queryWatermarkOffsets(topic, partition, timeoutMs, done));
+          this.deliveries.acknowledged(topic, partition, highOffset - 1);
+        } catch (err) {
+          this.log.warn({ topic, partition, err: (err as Error).message }, 'could not learn how far a partition is acknowledged; its store replays more of it if restored');
+        }
+      }),
+    );
   }
 
   async disconnect(): Promise<void> {
@@ -358,7 +407,7 @@ export class KafkaProducer {
         undefined,
         record.headers,
       );
-      this.deliveries.pending++;
+      this.deliveries.sent(record.topic, record.partition);
       return true;
     } catch (err) {
       if ((err as { code?: number }).code === KafkaCodes.QUEUE_FULL) return false;
@@ -376,7 +425,6 @@ export class KafkaProducer {
     if (err.isFatal) {
       this.fatal = kafkaError('producer', err);
       this.log.error({ err }, 'producer failed fatally');
-      this.deliveries.wake();
     } else {
       this.log.warn({ err: err.message, code: err.code }, 'producer error (librdkafka retries)');
     }

@@ -157,5 +157,55 @@ describe('Kafka adapters', () => {
         await producer.disconnect();
       }
     });
+
+    it('learns at each flush how far each tracked partition written since the last one is acknowledged', async () => {
+      const topic = await createUniqueTopic('acknowledged', 2);
+      const other = await createUniqueTopic('untracked', 1);
+      const producer = await KafkaProducer.connect({ bootstrapServers: bootstrapServers() });
+      try {
+        producer.trackDeliveredOffsets([topic]);
+        const send = (partition: number, n: number) => {
+          for (let i = 0; i < n; i++) producer.send({ topic, partition, key: Buffer.from(`k${i}`), value: Buffer.from('v') });
+        };
+        expect(producer.deliveredOffset(topic, 0)).to.equal(undefined);
+        send(0, 3);
+        send(1, 2);
+        producer.send({ topic: other, partition: 0, key: null, value: Buffer.from('x') });
+        expect(producer.inFlight).to.equal(6);
+        await producer.flush();
+        expect(producer.inFlight).to.equal(0);
+        expect([producer.deliveredOffset(topic, 0), producer.deliveredOffset(topic, 1)]).to.deep.equal([2, 1]);
+        expect(producer.deliveredOffset(other, 0)).to.equal(undefined);
+        send(0, 1);
+        await producer.flush();
+        expect([producer.deliveredOffset(topic, 0), producer.deliveredOffset(topic, 1)]).to.deep.equal([3, 1]);
+      } finally {
+        await producer.disconnect();
+      }
+    });
+
+    it('fails the flush with every refused record counted, however many, and carries none to the next flush', async () => {
+      // More refusals than the client hands over in one turn of the event loop (100).
+      const refusedCount = 250;
+      const topic = await createUniqueTopic('refused', 1, { 'max.message.bytes': '1024' });
+      const producer = await KafkaProducer.connect({ bootstrapServers: bootstrapServers() });
+      try {
+        for (let i = 0; i < refusedCount; i++) producer.send({ topic, partition: 0, key: null, value: Buffer.alloc(4_000, 1) });
+        let error: unknown;
+        try {
+          await producer.flush(30_000);
+        } catch (err) {
+          error = err;
+        }
+        expect(error).to.be.instanceOf(DeliveryError);
+        expect((error as DeliveryError).failed).to.equal(refusedCount);
+        expect((error as DeliveryError).tooLarge).to.equal(refusedCount);
+        producer.send({ topic, partition: 0, key: null, value: Buffer.from('ok') });
+        await producer.flush(30_000);
+        expect((await readAll(topic)).map((r) => r.value!.toString())).to.deep.equal(['ok']);
+      } finally {
+        await producer.disconnect();
+      }
+    });
   });
 });
