@@ -1,7 +1,7 @@
 import type { RecordHeader } from '../../kafka/records.ts';
 import type { Buffered } from '../../serde/windowed.ts';
 import { Heap } from '../heap.ts';
-import { keyIdentity, sendingAs } from '../held-records.ts';
+import { sendingAs } from '../held-records.ts';
 import type { Change, ProcessorSupplier } from '../processor.ts';
 import { ObservedTime } from './observed-time.ts';
 import type { Windowed } from './specs.ts';
@@ -19,21 +19,18 @@ export interface Suppression {
   endInclusive: boolean;
 }
 
-/** A buffered window, in memory: the store holds its update, the heap orders it by window end. */
-interface Pending {
+/** A buffered window, in memory; the buffer store holds the same update, for restarts. */
+interface Pending<K, V> {
+  readonly key: Windowed<K>;
+  /**
+   * The key's bytes as the buffer store writes them, as latin1 text (one character per byte, so
+   * text order is byte order): the window's identity, and the order of windows closing together.
+   */
   readonly id: string;
-  readonly key: Windowed<unknown>;
-  readonly end: number;
-  /** The key's bytes as the buffer store writes them: windows closing together go out in this order. */
-  readonly bytes: Buffer;
+  update: Buffered<V>;
 }
 
-/** A windowed key as a Map key: text for string and number keys, JSON otherwise. */
-function windowIdentity(windowed: Windowed<unknown>): string {
-  const { key, window } = windowed;
-  const text = typeof key === 'string' ? `s${key}` : typeof key === 'number' ? `n${key}` : keyIdentity(key);
-  return `${text}\u0000${window.start}\u0000${window.end}`;
-}
+const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * Kafka Streams' `suppress(Suppressed.untilWindowCloses(unbounded()))`: holds the latest update
@@ -42,38 +39,55 @@ function windowIdentity(windowed: Windowed<unknown>): string {
  * and headers, and forgets the window; a window whose latest update is a deletion (a merged
  * session) sends nothing. Windows closing together go out in the order of their key bytes. The
  * buffer is a store with a changelog, so a window is sent once, after a crash or a move too.
+ *
+ * Many windows end at the same time (a tumbling window per key): the held windows are grouped
+ * by end, the ends kept in a heap, and a group sorted once when it closes.
  */
 export function suppressUntilWindowCloses<K, V>(settings: Suppression): ProcessorSupplier {
   const { store, graceMs, endInclusive } = settings;
   return ({ stores, next, context, restoreContext, metadata }) => {
     const buffer = stores.get<Windowed<K>, Buffered<V>>(store);
-    const pending = new Map<string, Pending>();
-    const order = new Heap<Pending>((a, b) => a.end < b.end || (a.end === b.end && Buffer.compare(a.bytes, b.bytes) < 0));
-    /** Holds a window until it closes; false when it was held already. */
-    const hold = (key: Windowed<K>): boolean => {
-      const id = windowIdentity(key);
-      if (pending.has(id)) return false;
-      const entry: Pending = { id, key, end: key.window.end, bytes: stores.keyBytes(store, key) };
+    const pending = new Map<string, Pending<K, V>>();
+    const closing = new Map<number, Array<Pending<K, V>>>();
+    const ends = new Heap<number>((a, b) => a < b);
+    /** Holds a window's latest update until the window closes; false when it was held already. */
+    const hold = (key: Windowed<K>, update: Buffered<V>): boolean => {
+      const id = stores.keyBytes(store, key).toString('latin1');
+      const held = pending.get(id);
+      if (held !== undefined) {
+        held.update = update;
+        return false;
+      }
+      const entry: Pending<K, V> = { key, id, update };
       pending.set(id, entry);
-      order.push(entry);
+      const end = key.window.end;
+      const group = closing.get(end);
+      if (group !== undefined) {
+        group.push(entry);
+      } else {
+        closing.set(end, [entry]);
+        ends.push(end);
+      }
       return true;
     };
-    for (const [key] of stores.restored<Windowed<K>, Buffered<V>>(store)) hold(key);
+    for (const [key, update] of stores.restored<Windowed<K>, Buffered<V>>(store)) hold(key, update);
     const observed = new ObservedTime(metadata, 'observed', store);
     const send = sendingAs(context, restoreContext);
 
     const evict = (closeTime: number): void => {
-      for (let first = order.peek(); first !== undefined && (endInclusive ? first.end < closeTime : first.end <= closeTime); first = order.peek()) {
-        order.pop();
-        pending.delete(first.id);
-        const key = first.key as Windowed<K>;
-        const update = buffer.get(key);
-        if (update === undefined) continue;
-        buffer.delete(key, { timestamp: update.timestamp, headers: update.headers });
-        if (update.value === null) continue;
-        send({ timestamp: update.timestamp, headers: update.headers as RecordHeader[] | undefined }, () =>
-          next(key, { newValue: update.value, oldValue: null } satisfies Change<V>),
-        );
+      for (let end = ends.peek(); end !== undefined && (endInclusive ? end < closeTime : end <= closeTime); end = ends.peek()) {
+        ends.pop();
+        const group = closing.get(end)!;
+        closing.delete(end);
+        group.sort(byId);
+        for (const { key, id, update } of group) {
+          pending.delete(id);
+          buffer.delete(key, { timestamp: update.timestamp, headers: update.headers });
+          if (update.value === null) continue;
+          send({ timestamp: update.timestamp, headers: update.headers as RecordHeader[] | undefined }, () =>
+            next(key, { newValue: update.value, oldValue: null } satisfies Change<V>),
+          );
+        }
       }
     };
 
@@ -82,9 +96,10 @@ export function suppressUntilWindowCloses<K, V>(settings: Suppression): Processo
       const windowed = key as Windowed<K>;
       const { newValue } = change as Change<V>;
       const update: Buffered<V> = context.headers === undefined ? { value: newValue, timestamp: context.timestamp } : { value: newValue, timestamp: context.timestamp, headers: context.headers };
+      const write = { timestamp: context.timestamp, headers: context.headers };
       // A window the suppression does not hold is not in its buffer: no need to look for it there.
-      if (hold(windowed)) buffer.insert(windowed, update, { timestamp: context.timestamp, headers: context.headers });
-      else buffer.put(windowed, update, { timestamp: context.timestamp, headers: context.headers });
+      if (hold(windowed, update)) buffer.insert(windowed, update, write);
+      else buffer.put(windowed, update, write);
       evict(observed.advance(context.timestamp) - graceMs);
     };
   };
