@@ -16,6 +16,7 @@ import type { ProcessorSpec, RouteSpec, StoreSpec, TopicChooser } from './graph.
 import type {
   BatchSettings,
   DedupeSettings,
+  JoinOptions,
   KnownSerdes,
   Materialized,
   Named,
@@ -134,6 +135,21 @@ export interface Stream<K, V> {
   repartition(options?: RepartitionOptions<K, V>): Stream<K, V>;
   /** Writes the records to a topic, or to the topic `chooser` names for each record. */
   to(topic: string | TopicChooser<K, V>, options?: ToOptions<K, V>): void;
+  /**
+   * Joins each record with the table's value for the record's key, as it is when the record is
+   * processed (Kafka Streams' stream-table join): records whose key the table lacks give
+   * nothing, and updates of the table trigger nothing. The output keeps the record's key,
+   * timestamp and headers. Records with a null key or value are dropped and counted
+   * (`sluice_dropped_records_total`). The table's topic and the stream's must have equal
+   * partition counts; when an operator upstream changed the keys, records first go through a
+   * repartition topic. See docs/joins.md.
+   */
+  join<VT, R>(table: Table<K, VT>, joiner: (value: V, tableValue: VT, key: K, context: RecordContext) => Synchronous<R>, options?: JoinOptions<K, V>): Stream<K, R>;
+  /**
+   * As `join`, but a record whose key the table lacks, or whose key is null, is joined with
+   * `null` (Kafka Streams 3.7's left join, KIP-962). Records with a null value are dropped.
+   */
+  leftJoin<VT, R>(table: Table<K, VT>, joiner: (value: V, tableValue: VT | null, key: K, context: RecordContext) => Synchronous<R>, options?: JoinOptions<K, V>): Stream<K, R>;
   /** Groups by the current key (through a repartition topic if an operator changed keys). */
   groupByKey(options?: { key?: Serde<K>; value?: Serde<V> }): GroupedStream<K, V>;
   /** Groups by a new key; records go through a repartition topic before they are aggregated. */

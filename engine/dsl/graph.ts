@@ -60,6 +60,12 @@ export interface ProcessorSpec {
   external?: boolean;
   /** Where the records a windowed operator drops as late go besides being counted. */
   onLate?: { deadLetterTopic: string };
+  /**
+   * The processor reads another input's state by key (a join): the source topics of its
+   * sub-topology must have equal partition counts, and the repartition topics it reads are sized
+   * like them.
+   */
+  copartitioned?: boolean;
 }
 
 /**

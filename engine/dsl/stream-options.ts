@@ -119,6 +119,13 @@ export interface BatchSettings<K, V> extends OperatorOptions {
   dependencyTimeoutMs?: number;
 }
 
+/** The options of a join of a stream with a table. */
+export interface JoinOptions<K, V> extends OperatorOptions {
+  /** Serdes of the repartition topic the join adds when an operator upstream changed the stream's keys. */
+  key?: Serde<K>;
+  value?: Serde<V>;
+}
+
 export interface RepartitionOptions<K, V> extends Named {
   /** Partitions of the repartition topic; by default those of the sub-topology's source topics. */
   partitions?: number;

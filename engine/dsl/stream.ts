@@ -22,7 +22,8 @@ import { requireFunction, requireTopic } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
 import type { StoreSpec, TopicChooser } from './graph.ts';
 import { guardOperators } from './operator-guard.ts';
-import type { KnownSerdes, Named, OperatorOptions, PrioritizeOptions, ProcessOptions, RepartitionOptions, ToOptions } from './stream-options.ts';
+import { joinStreamTable } from './joins.ts';
+import type { JoinOptions, KnownSerdes, Named, OperatorOptions, PrioritizeOptions, ProcessOptions, RepartitionOptions, ToOptions } from './stream-options.ts';
 
 const STREAM_OPERATORS = [
   'filter',
@@ -45,6 +46,8 @@ const STREAM_OPERATORS = [
   'split',
   'merge',
   'repartition',
+  'join',
+  'leftJoin',
   'groupByKey',
   'groupBy',
   'to',
@@ -230,6 +233,18 @@ export class GraphStream<K, V> implements Stream<K, V> {
       valueSerde: (options.value ?? this.serdes.value) as Serde<unknown> | undefined,
       onError: options.onError,
     });
+  }
+
+  join<VT, R>(table: Table<K, VT>, joiner: (value: V, tableValue: VT, key: K, context: RecordContext) => Synchronous<R>, options: JoinOptions<K, V> = {}): Stream<K, R> {
+    return joinStreamTable(this.dsl, this.joinSide(), table, joiner as (value: V, tableValue: VT | null, key: K, context: RecordContext) => Synchronous<R>, false, options);
+  }
+
+  leftJoin<VT, R>(table: Table<K, VT>, joiner: (value: V, tableValue: VT | null, key: K, context: RecordContext) => Synchronous<R>, options: JoinOptions<K, V> = {}): Stream<K, R> {
+    return joinStreamTable(this.dsl, this.joinSide(), table, joiner, true, options);
+  }
+
+  private joinSide() {
+    return { node: this.node, serdes: this.serdes, keyChanged: this.keyChanged };
   }
 
   groupByKey(options: { key?: Serde<K>; value?: Serde<V> } = {}): GroupedStream<K, V> {

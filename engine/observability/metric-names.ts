@@ -17,6 +17,7 @@ export const MetricNames = {
   deadLetterRecords: 'sluice_dead_letter_records_total',
   skippedRecords: 'sluice_skipped_records_total',
   lateRecords: 'sluice_late_records_total',
+  droppedRecords: 'sluice_dropped_records_total',
   storeSize: 'sluice_store_size_bytes',
   tasks: 'sluice_tasks',
   applicationState: 'sluice_application_state',

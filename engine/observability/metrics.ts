@@ -15,6 +15,8 @@ export interface MetricsSource {
   skipped(): number;
   /** Records windowed operators dropped as late, by store. */
   late(): Map<string, number>;
+  /** Records operators dropped by their specification (a join's null key), by operator. */
+  dropped(): Map<string, number>;
   storeSizes(): Promise<Array<{ store: string; partition: number; bytes: number }>>;
   tasks(): { running: number; restoring: number };
   state(): string;
@@ -66,6 +68,16 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [store, n] of source.late()) this.inc({ store }, n);
+      },
+    });
+    new client.Counter({
+      name: MetricNames.droppedRecords,
+      help: 'Records operators dropped as specified (a join skipping a record whose key or value is null), per operator.',
+      labelNames: ['operator'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [operator, n] of source.dropped()) this.inc({ operator }, n);
       },
     });
     total(MetricNames.restoredRecords, 'Changelog records replayed into stores.', () => source.restore().restored);

@@ -98,6 +98,12 @@ export interface ProcessorInit<KOut = unknown, VOut = unknown> {
    * dead-letter topic with its original bytes and `reason`.
    */
   readonly late: (store: string, reason: string) => void;
+  /**
+   * Drops the record in hand as the operator's specification says (a join skipping a record
+   * with a null key): it is counted (`sluice_dropped_records_total`, per operator) and a warning
+   * names it at most once a minute.
+   */
+  readonly skip: (reason: string) => void;
 }
 
 /** See {@link ProcessorInit.metadata}. */

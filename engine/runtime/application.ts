@@ -332,6 +332,7 @@ export class Application {
       deadLettered: () => errors.deadLettered,
       skipped: () => errors.skipped,
       late: () => errors.late,
+      dropped: () => errors.dropped,
       storeSizes: () => tasks.storeSizes(),
       tasks: () => ({ running: tasks.size, restoring: tasks.restoringIds().length }),
       state: () => this.lifecycle.state,

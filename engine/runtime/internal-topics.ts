@@ -24,13 +24,19 @@ export async function prepareTopics(admin: KafkaAdmin, topology: CompiledTopolog
   }
 
   const toCreate: Array<{ name: string; partitions: number; config: Record<string, string> }> = [];
+  const internal = new Set(topology.internalTopics.map((t) => t.name));
+  const copartitionedCount = copartitionedCounts(topology, counts, internal);
   let pending = [...topology.internalTopics];
   while (pending.length > 0) {
     const before = pending.length;
     pending = pending.filter((topic) => {
       const inputs = topology.subtopologies[topic.writtenBy]!.sourceTopics.map((t) => counts.get(t));
-      if (topic.partitions === undefined && inputs.some((n) => n === undefined)) return true;
-      const wanted = topic.partitions ?? Math.max(...(inputs as number[]));
+      const joined = copartitionedCount.get(topic.name);
+      if (topic.partitions === undefined && joined === undefined && inputs.some((n) => n === undefined)) return true;
+      if (topic.partitions !== undefined && joined !== undefined && topic.partitions !== joined) {
+        throw new ApplicationError(`Repartition topic "${topic.name}" is given ${topic.partitions} partitions, but the join that reads it reads topics with ${joined}: give it ${joined}, or none.`);
+      }
+      const wanted = topic.partitions ?? joined ?? Math.max(...(inputs as number[]));
       const actual = counts.get(topic.name);
       if (actual === undefined) toCreate.push({ name: topic.name, partitions: wanted, config: topic.config });
       else if (actual !== wanted) {
@@ -54,4 +60,29 @@ export async function prepareTopics(admin: KafkaAdmin, topology: CompiledTopolog
   }
   if (toCreate.length > 0) await admin.createTopics(toCreate);
   return counts;
+}
+
+/**
+ * The partition count of each repartition topic a co-partitioned sub-topology (a join) reads:
+ * that of the sub-topology's other source topics, which must all have the same. A mismatch is
+ * refused, naming the topics and their counts: partition p of one would not hold the keys of
+ * partition p of the other, and the join would miss.
+ */
+function copartitionedCounts(topology: CompiledTopology, counts: Map<string, number>, internal: Set<string>): Map<string, number> {
+  const sized = new Map<string, number>();
+  for (const sub of topology.subtopologies) {
+    if (!sub.copartitioned) continue;
+    const external = sub.sourceTopics.filter((t) => !internal.has(t));
+    const distinct = new Set(external.map((t) => counts.get(t)));
+    if (distinct.size > 1) {
+      throw new ApplicationError(
+        `The topics a join reads must have equal partition counts, and they differ: ${external.map((t) => `"${t}" has ${counts.get(t)}`).join(', ')}. ` +
+          'Give them the same count, or add .repartition() to the stream before the join: its repartition topic then takes the table\'s count.',
+      );
+    }
+    const [count] = distinct;
+    if (count === undefined) continue;
+    for (const topic of sub.sourceTopics) if (internal.has(topic)) sized.set(topic, count);
+  }
+  return sized;
 }

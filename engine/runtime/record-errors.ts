@@ -59,6 +59,9 @@ export class RecordErrors {
   /** Records windowed operators dropped as late, by store. */
   readonly late = new Map<string, number>();
   private lastLateLog = Number.NEGATIVE_INFINITY;
+  /** Records operators dropped as they are specified to (a join's null key), by operator. */
+  readonly dropped = new Map<string, number>();
+  private lastDropLog = Number.NEGATIVE_INFINITY;
   private readonly producer: RecordOutput;
   private readonly log: Logger;
 
@@ -99,6 +102,19 @@ export class RecordErrors {
     if (now - this.lastLateLog < 60_000) return;
     this.lastLateLog = now;
     this.log.warn({ ...recordLogFields(late.raw), operator: late.operator, store: late.store, reason: late.reason, lateSoFar: Object.fromEntries(this.late) }, 'late records dropped (their windows had closed); counted in sluice_late_records_total');
+  }
+
+  /**
+   * Counts a record an operator dropped by its specification (`sluice_dropped_records_total`,
+   * per operator), as Kafka Streams counts its dropped records; a warning at most once a minute
+   * says where and why.
+   */
+  drop(raw: ConsumedRecord | undefined, operator: string, reason: string): void {
+    this.dropped.set(operator, (this.dropped.get(operator) ?? 0) + 1);
+    const now = Date.now();
+    if (now - this.lastDropLog < 60_000) return;
+    this.lastDropLog = now;
+    this.log.warn({ ...(raw ? recordLogFields(raw) : {}), operator, reason, droppedSoFar: Object.fromEntries(this.dropped) }, 'records dropped; counted in sluice_dropped_records_total');
   }
 }
 

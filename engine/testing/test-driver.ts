@@ -84,7 +84,13 @@ export class TestDriver {
     /** The wall clock, shared with the tasks. */
     private readonly time: { now: number },
     private readonly settings: ApplicationSettings,
+    private readonly errors: RecordErrors,
   ) {}
+
+  /** Records operators dropped as specified (a join's null key), per operator: `sluice_dropped_records_total`. */
+  droppedRecords(): Map<string, number> {
+    return new Map(this.errors.dropped);
+  }
 
   static async create(app: ApplicationDefinition | Topology | ((builder: StreamsBuilder) => void), options: TestDriverOptions = {}): Promise<TestDriver> {
     const definition: ApplicationDefinition =
@@ -99,9 +105,10 @@ export class TestDriver {
     const time = { now: options.startTimeMs ?? Date.now() };
     const clock = () => time.now;
     const log = new TopicLog(read, clock);
+    const errors = new RecordErrors(log, logger);
     const tasks = new Tasks(
       topology,
-      { producer: log, errors: new RecordErrors(log, logger), log: logger, clock },
+      { producer: log, errors, log: logger, clock },
       // Fresh stores: nothing to restore (a driver's state directory is its own).
       { stateDir: stateDir.path, applicationId: settings.applicationId, restore: async () => {}, committed: async () => [] },
     );
@@ -115,7 +122,7 @@ export class TestDriver {
       log: logger,
       clock,
     });
-    const driver = new TestDriver(topology, tasks, loop, log, stateDir, time, settings);
+    const driver = new TestDriver(topology, tasks, loop, log, stateDir, time, settings, errors);
     await tasks.assign([...read].map((topic) => ({ topic, partition: 0 })));
     // The first check sets each wall-clock schedule's first due time.
     tasks.punctuate(time.now);

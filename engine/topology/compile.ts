@@ -193,11 +193,8 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
   return specs.map((spec) => {
     const using = users.get(spec.name) ?? [];
     if (using.length === 0) throw new TopologyError(undefined, `store "${spec.name}" is declared but no operator uses it.`);
+    // Nodes sharing a store are in one sub-topology (phase 4).
     const subtopology = using[0]!.subtopology;
-    const elsewhere = using.find((u) => u.subtopology !== subtopology);
-    if (elsewhere) {
-      throw new TopologyError(elsewhere.node, `it uses store "${spec.name}" from another sub-topology than "${using[0]!.node}"; a store lives in the tasks of one sub-topology.`);
-    }
     if (spec.preload && spec.ttlMs !== undefined) {
       throw new TopologyError(using[0]!.node, `store "${spec.name}" cannot both expire entries and be preloaded; drop ttlMs or preload.`);
     }
@@ -274,7 +271,10 @@ function compileRoutes(specs: RouteSpec[], subtopologies: Subtopology[]): Compil
   });
 }
 
-/** Phase 4: connected nodes form a sub-topology; ids follow the order sources were declared. */
+/**
+ * Phase 4: connected nodes form a sub-topology, as do nodes that use the same store (a join and
+ * the table it reads); ids follow the order sources were declared.
+ */
 function splitIntoSubtopologies(nodes: CompiledNode[]): Subtopology[] {
   const group = new Map<string, string>(nodes.map((n) => [n.name, n.name]));
   const find = (name: string): string => {
@@ -284,6 +284,15 @@ function splitIntoSubtopologies(nodes: CompiledNode[]): Subtopology[] {
     return root;
   };
   for (const node of nodes) for (const parent of node.parents) group.set(find(node.name), find(parent));
+  const storeUser = new Map<string, string>();
+  for (const node of nodes) {
+    if (node.kind !== 'processor') continue;
+    for (const store of node.stores) {
+      const other = storeUser.get(store);
+      if (other === undefined) storeUser.set(store, node.name);
+      else group.set(find(node.name), find(other));
+    }
+  }
 
   const members = new Map<string, CompiledNode[]>();
   for (const node of nodes) {
@@ -297,6 +306,7 @@ function splitIntoSubtopologies(nodes: CompiledNode[]): Subtopology[] {
     .map(({ list }, id) => ({
       id,
       sourceTopics: [...new Set(list.flatMap((n) => (n.kind === 'source' ? n.topics : [])))],
+      copartitioned: list.some((n) => n.kind === 'processor' && n.copartitioned === true),
       nodes: topologicalOrder(list),
     }));
 }

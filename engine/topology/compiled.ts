@@ -31,6 +31,8 @@ export interface CompiledProcessor {
   external?: boolean;
   /** Where records a windowed operator drops as late go besides being counted. */
   onLate?: { deadLetterTopic: string };
+  /** It reads another input's state by key (a join): see {@link Subtopology.copartitioned}. */
+  copartitioned?: boolean;
   parents: string[];
   children: string[];
 }
@@ -76,10 +78,19 @@ export interface CompiledStore {
   windowKeySerde?: Serde<unknown>;
 }
 
-/** A connected part of the topology; one task per partition of its source topics runs it. */
+/**
+ * A connected part of the topology (nodes joined by a record path or by a store they share);
+ * one task per partition of its source topics runs it.
+ */
 export interface Subtopology {
   id: number;
   sourceTopics: string[];
+  /**
+   * Its source topics must have equal partition counts (a join reads one input's state by the
+   * other's keys, so partition p of each must hold the same keys); the repartition topics it
+   * reads take that count.
+   */
+  copartitioned: boolean;
   /** Sources first, then every node after all its parents. */
   nodes: CompiledNode[];
 }

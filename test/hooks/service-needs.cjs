@@ -33,6 +33,7 @@ const needs = [
   ['test/windows/time-windows.test.ts', []], // the TestDriver
   ['test/windows/window-index.test.ts', []],
   ['test/windows/describe.test.ts', []],
+  ['test/joins/stream-table.test.ts', []], // the TestDriver
   ['test/runtime/task-metadata.test.ts', []],
   // PostgreSQL, with or without the broker.
   ['test/sinks/postgres.test.ts', ['postgres']],
@@ -52,6 +53,7 @@ const needs = [
   ['test/runtime/**/*.test.ts', ['kafka']],
   ['test/topologies/**/*.test.ts', ['kafka']],
   ['test/windows/**/*.test.ts', ['kafka']],
+  ['test/joins/**/*.test.ts', ['kafka']],
 ];
 
 const ALL = ['kafka', 'registry', 'postgres'];

@@ -198,6 +198,7 @@ export class Task {
                 const raw = this.current;
                 if (raw) dropLate(deps.errors, { raw, operator: node.name, store, reason, onLate: node.onLate });
               },
+              skip: (reason) => deps.errors.drop(this.current, node.name, reason),
             });
       forwards.set(node.name, guarded(node, forward, guard));
     }
