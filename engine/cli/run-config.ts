@@ -33,13 +33,14 @@ interface ConfigFile {
   applicationId?: string;
   guarantee?: ProcessingGuarantee;
   commitIntervalMs?: number;
+  maxTaskIdleMs?: number;
   shutdownTimeoutMs?: number;
   stateDir?: string;
   kafka?: ClientProperties;
   http?: HttpConfig;
 }
 
-const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'shutdownTimeoutMs', 'stateDir', 'kafka', 'http'];
+const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'maxTaskIdleMs', 'shutdownTimeoutMs', 'stateDir', 'kafka', 'http'];
 const HTTP_KEYS = ['port', 'host', 'token', 'allowedHosts', 'advertisedUrl'];
 const GUARANTEES = ['at_least_once', 'exactly_once'];
 
@@ -55,6 +56,7 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv = proc
     applicationId: flags.applicationId ?? file.applicationId,
     guarantee: guarantee as ProcessingGuarantee | undefined,
     commitIntervalMs: file.commitIntervalMs,
+    maxTaskIdleMs: file.maxTaskIdleMs,
     shutdownTimeoutMs: flags.shutdownTimeoutMs !== undefined ? positiveMs('--shutdown-timeout-ms', flags.shutdownTimeoutMs) : file.shutdownTimeoutMs,
     stateDir: flags.stateDir ?? env.SLUICE_STATE_DIR ?? file.stateDir,
     kafka: file.kafka,

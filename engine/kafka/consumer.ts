@@ -228,6 +228,22 @@ export class KafkaConsumer {
     }
   }
 
+  /**
+   * Whether the broker holds records of this partition past what was consumed (by the
+   * watermark of the last fetch); undefined before the first fetch or position.
+   */
+  hasUndelivered(topic: string, partition: number): boolean | undefined {
+    const marks = this.cachedWatermarks(topic, partition);
+    if (marks === undefined) return undefined;
+    let offset: number | undefined;
+    try {
+      offset = this.client.position([{ topic, partition }])[0]?.offset;
+    } catch {
+      return undefined;
+    }
+    return offset === undefined || offset < 0 ? undefined : offset < marks.high;
+  }
+
   /** Resolves once any rebalance callback in progress has finished. */
   settled(): Promise<void> {
     return this.rebalancing;

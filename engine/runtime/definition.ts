@@ -23,6 +23,14 @@ export interface ApplicationSettings {
   guarantee?: ProcessingGuarantee;
   /** How often processed offsets are committed. Default 1,000 ms at-least-once. */
   commitIntervalMs?: number;
+  /**
+   * Kafka Streams' `max.task.idle.ms`. A task that reads several partitions (a join's two
+   * sides, merged streams) processes the record with the smallest timestamp among them, and
+   * waits for an empty partition whose records are on the broker but not fetched yet (up to
+   * 1 s); this is how long it also waits for an empty partition with nothing more on the broker
+   * (new records may come). Default 0; -1: never wait. See docs/joins.md.
+   */
+  maxTaskIdleMs?: number;
   /** How often the records of repartition topics before the committed positions are deleted. Default 30,000 ms. */
   repartitionPurgeIntervalMs?: number;
   /** Extra librdkafka properties for every client (security, tuning). */

@@ -28,6 +28,10 @@ export interface LoopOptions {
   commitIntervalMs: number;
   /** Unacknowledged output records that make the loop commit (and so wait) before reading more. */
   maxInFlight: number;
+  /** How long a task of several inputs waits for an empty one (see PartitionQueues): Kafka Streams' `max.task.idle.ms`. */
+  maxTaskIdleMs: number;
+  /** The longest wait for an empty input whose records are on the broker but not fetched yet. */
+  undeliveredWaitMs: number;
 }
 
 /**
@@ -263,12 +267,20 @@ export class ProcessingLoop {
         const record = batch[i]!;
         const task = this.tasks.forRecord(record.topic, record.partition);
         // No task: the partition was revoked while this batch was in flight; its new owner reads it.
-        if (task !== undefined) task.process(record);
+        if (task === undefined) continue;
+        const queues = task.queues;
+        if (queues === undefined) task.process(record);
+        else queues.push(record);
       }
       this.countConsumed(batch);
       batch = undefined;
-      // Wall-clock punctuation runs between batches, so a quiet stream still gets its calls.
       const now = this.clock();
+      // Tasks of several inputs process what they took in timestamp order, as far as their inputs allow.
+      if (this.tasks.queued) {
+        if (count === 0) await this.protocol.prepare();
+        this.tasks.drainQueued(now, this.source, this.options);
+      }
+      // Wall-clock punctuation runs between batches, so a quiet stream still gets its calls.
       if (this.tasks.punctuationDue(now)) {
         if (count === 0) await this.protocol.prepare();
         this.tasks.punctuate(now);

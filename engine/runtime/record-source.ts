@@ -11,6 +11,8 @@ export interface RecordSource {
   consume(max: number, timeoutMs: number): Promise<ConsumedRecord[]>;
   /** Moves these partitions back (or on) to their committed positions; what was fetched for them is dropped. */
   seekToCommitted(partitions: TopicPartition[]): Promise<void>;
+  /** Whether records of this partition are on the broker but not consumed yet; undefined when not known. */
+  hasUndelivered(topic: string, partition: number): boolean | undefined;
 }
 
 /** Where the processing loop's tasks send records, with what the loop itself needs of it. */

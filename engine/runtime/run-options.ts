@@ -37,7 +37,7 @@ export interface RunOptions extends Partial<ApplicationSettings> {
   shutdownTimeoutMs?: number;
 }
 
-const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitIntervalMs: 1_000, maxInFlight: 100_000 };
+const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitIntervalMs: 1_000, maxInFlight: 100_000, maxTaskIdleMs: 0, undeliveredWaitMs: 1_000 };
 /** How long `close()` may take by default: about what a container orchestrator waits before it kills. */
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 /** Kafka Streams' default under exactly-once: short transactions keep end-to-end latency low. */
@@ -73,12 +73,14 @@ export function resolveRunOptions(definition: ApplicationDefinition, options: Ru
   if (http) checkServerOptions(http);
   const settings = { ...definition, ...withoutUndefined(overrides) };
   checkGroupProperties(settings.kafka);
+  const idle = settings.maxTaskIdleMs;
+  if (idle !== undefined && !(Number.isSafeInteger(idle) && idle >= -1)) throw new ConfigError(`maxTaskIdleMs must be -1 (never wait) or a whole number of milliseconds from 0, not ${idle}.`);
   return {
     settings,
     loop: {
       ...DEFAULT_LOOP,
       ...(settings.guarantee === 'exactly_once' ? { commitIntervalMs: EXACTLY_ONCE_COMMIT_INTERVAL_MS } : {}),
-      ...withoutUndefined({ commitIntervalMs: settings.commitIntervalMs }),
+      ...withoutUndefined({ commitIntervalMs: settings.commitIntervalMs, maxTaskIdleMs: settings.maxTaskIdleMs }),
       ...withoutUndefined(loop ?? {}),
     },
     stateDir: path.resolve(stateDir ?? process.env.SLUICE_STATE_DIR ?? path.join(os.tmpdir(), 'sluice-state')),

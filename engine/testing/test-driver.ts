@@ -118,7 +118,7 @@ export class TestDriver {
       protocol: new InProcessCommit(log),
       tasks,
       // The driver commits after each call: no commit by interval or by records in flight.
-      options: { maxBatch: 5_000, pollTimeoutMs: 0, commitIntervalMs: Number.POSITIVE_INFINITY, maxInFlight: Number.POSITIVE_INFINITY },
+      options: { maxBatch: 5_000, pollTimeoutMs: 0, commitIntervalMs: Number.POSITIVE_INFINITY, maxInFlight: Number.POSITIVE_INFINITY, maxTaskIdleMs: settings.maxTaskIdleMs ?? 0, undeliveredWaitMs: 1_000 },
       log: logger,
       clock,
     });

@@ -60,6 +60,11 @@ export class TopicLog implements LoopOutput, RecordSource {
     return taken;
   }
 
+  /** Whether records of this topic wait to be consumed (the driver has one partition per topic). */
+  hasUndelivered(topic: string): boolean {
+    return this.pending.some((r) => r.topic === topic);
+  }
+
   /** Takes note of committed positions (the in-process commit protocol's commit). */
   commit(offsets: TopicPartitionOffset[]): void {
     for (const { topic, offset } of offsets) this.committedOffsets.set(topic, Math.max(offset, this.committedOffsets.get(topic) ?? 0));

@@ -35,6 +35,7 @@ const needs = [
   ['test/windows/describe.test.ts', []],
   ['test/joins/stream-table.test.ts', []], // the TestDriver
   ['test/runtime/task-metadata.test.ts', []],
+  ['test/runtime/partition-queues.test.ts', []],
   // PostgreSQL, with or without the broker.
   ['test/sinks/postgres.test.ts', ['postgres']],
   ['test/testing/test-driver-aggregator.test.ts', ['postgres']],

@@ -129,6 +129,19 @@ describe('stream-table joins (TestDriver)', () => {
     expect(driver.outputTopic<string, string>('enriched', { value: Serdes.string() }).readKeyValues()).to.deep.equal([['c1', 'book for Ada']]);
   });
 
+  it('processes the records of both sides in timestamp order, however they were fetched', async () => {
+    const driver = await start((b) => enrich(b, true));
+    const json = (value: object) => Buffer.from(JSON.stringify(value));
+    // One batch: the orders come first, each after the customer row it should meet by time.
+    await driver.write([
+      { topic: 'orders', key: Buffer.from('c1'), value: json({ item: 'book' }), timestamp: 20 },
+      { topic: 'orders', key: Buffer.from('c1'), value: json({ item: 'pen' }), timestamp: 40 },
+      { topic: 'customers', key: Buffer.from('c1'), value: json({ name: 'Ada' }), timestamp: 10 },
+      { topic: 'customers', key: Buffer.from('c1'), value: json({ name: 'Ada L.' }), timestamp: 30 },
+    ]);
+    expect(driver.outputTopic<string, string>('enriched', { value: Serdes.string() }).readValues()).to.deep.equal(['book for Ada', 'pen for Ada L.']);
+  });
+
   it('refuses a table without a store of its own, and a joiner that is not a function, naming the join', () => {
     const b = new StreamsBuilder();
     const filtered = b.table<string, Customer>('customers', { name: 'customers' }).filter((_, c) => c.name !== '');

@@ -14,6 +14,7 @@ import { TaskMetadata } from './task-metadata.ts';
 import type { RecordOutput } from '../record-output.ts';
 import { asTaskCorrupted, detectingCorruption, FlushFailed, TaskCorrupted } from './task-signals.ts';
 import { fanOut, guarded, prefetcher, sinkForward, sourceEntry, type GuardedTask } from './record-path.ts';
+import { PartitionQueues } from './partition-queues.ts';
 
 /** What a task needs from the application around it. */
 export interface TaskDependencies {
@@ -45,10 +46,7 @@ export interface TaskOptions {
   onStorePressure?: () => void;
   /** A read from outside the task (a query) found a store damaged: the task is to be recovered. */
   onStoreDamaged?: (damage: TaskCorrupted) => void;
-  /**
-   * The stores' caches pass each write on at once until the next commit (after an update could
-   * not be written at a commit; see {@link FlushFailed}).
-   */
+  /** The caches pass each write on at once until the next commit (after a failed flush: {@link FlushFailed}). */
   writeThrough?: boolean;
 }
 
@@ -75,13 +73,15 @@ interface Input {
 /**
  * A sub-topology at work on one partition number. Its per-record path is built once, as plain
  * function calls from source to sinks; `process` never awaits. Records of one partition are
- * processed in offset order, one at a time.
+ * processed in offset order, one at a time; those of several by timestamp ({@link queues}).
  */
 export class Task {
   readonly id: string;
   readonly partition: number;
   private readonly context: TaskRecordContext;
   private readonly inputs = new Map<string, Input>();
+  /** Where a task of several inputs takes records, to process them in timestamp order. */
+  readonly queues: PartitionQueues | undefined;
   private current: ConsumedRecord | undefined;
   private state: TaskState | undefined;
   /** created → restoring → running (↔ suspended) → closed; see {@link TASK_TRANSITIONS}. */
@@ -114,6 +114,7 @@ export class Task {
     this.onStoreDamaged = options.onStoreDamaged ?? (() => {});
     this.writeThrough = options.writeThrough ?? false;
     this.context = { topic: '', partition, offset: -1, timestamp: 0, headers: undefined };
+    this.queues = subtopology.sourceTopics.length > 1 ? new PartitionQueues(subtopology.sourceTopics, partition) : undefined;
   }
 
   /** The largest record timestamp seen: the clock of stores with a TTL and of stream-time punctuation. */

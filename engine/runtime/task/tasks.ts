@@ -10,6 +10,7 @@ import { Task, type TaskDependencies, type TaskPhase } from './task.ts';
 import type { TaskCorrupted } from './task-signals.ts';
 import type { TaskState } from './task-state.ts';
 import type { RecordOutput } from '../record-output.ts';
+import type { DeliveryState, IdleOptions } from './partition-queues.ts';
 
 /** How tasks are recreated in place (see {@link Tasks.reset}). */
 interface Recreation {
@@ -56,6 +57,8 @@ export class Tasks {
   private readonly changes = new Mutex();
   /** Whether some source's serdes fetch before they read (see {@link prefetch}). */
   private readonly prefetching: boolean;
+  /** Whether some sub-topology reads several topics: its tasks order their records by time. */
+  private readonly ordering: boolean;
   /** Called whenever tasks start restoring, start running or go. */
   onChange: () => void = () => {};
   /** Set when a store has too many uncommitted changes; the loop commits early. */
@@ -69,6 +72,7 @@ export class Tasks {
     for (const sub of topology.subtopologies) for (const topic of sub.sourceTopics) this.subtopologyOf.set(topic, sub);
     for (const store of topology.stores) this.storesOf.set(store.subtopology, [...(this.storesOf.get(store.subtopology) ?? []), store]);
     this.prefetching = needsPrefetch(topology);
+    this.ordering = topology.subtopologies.some((s) => s.sourceTopics.length > 1);
   }
 
   /**
@@ -279,6 +283,25 @@ export class Tasks {
     this.route.clear();
     if (all.length > 0) this.onChange();
     await Promise.all(all.map((task) => task.close()));
+  }
+
+  /** True when a task of several inputs holds records it has not processed yet. */
+  get queued(): boolean {
+    if (!this.ordering) return false;
+    for (const { task } of this.tasks.values()) if (task.queues?.hasRecords) return true;
+    return false;
+  }
+
+  /**
+   * Processes the records tasks of several inputs hold, in timestamp order, as far as their
+   * inputs allow at `now` (see PartitionQueues). Throws as `Task.process` does.
+   */
+  drainQueued(now: number, delivery: DeliveryState, options: IdleOptions): void {
+    if (!this.ordering) return;
+    for (const { task } of this.tasks.values()) {
+      const queues = task.queues;
+      if (queues?.hasRecords && task.phase.is('running')) queues.drain(now, delivery, options, (record) => task.process(record));
+    }
   }
 
   /** True when some task has a wall-clock punctuation due at `now`. */

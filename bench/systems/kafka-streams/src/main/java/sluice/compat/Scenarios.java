@@ -1,6 +1,7 @@
 package sluice.compat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +11,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
@@ -17,6 +19,7 @@ import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.ValueJoiner;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
 import org.apache.kafka.streams.state.SessionStore;
@@ -44,6 +47,8 @@ final class Scenarios {
     ALL.put("session-sum", Scenarios::sessionSum);
     ALL.put("tumbling-count-final", Scenarios::tumblingCountFinal);
     ALL.put("session-count-final", Scenarios::sessionCountFinal);
+    ALL.put("stream-table-join", (builder, inputs, output) -> streamTableJoin(builder, inputs, output, false));
+    ALL.put("stream-table-left-join", (builder, inputs, output) -> streamTableJoin(builder, inputs, output, true));
   }
 
   private Scenarios() {}
@@ -58,6 +63,18 @@ final class Scenarios {
         .filter((key, value) -> value.path("price").asDouble() >= 50)
         .toStream()
         .to(output);
+  }
+
+  /**
+   * Orders (inputs[0]) joined with customers (inputs[1], a table): the order's item and the
+   * customer's name as a JSON string, "nobody" where a left join finds no customer.
+   */
+  private static void streamTableJoin(StreamsBuilder builder, List<String> inputs, String output, boolean left) {
+    KTable<String, JsonNode> customers = builder.table(inputs.get(1), Materialized.as("customers"));
+    KStream<String, JsonNode> orders = builder.stream(inputs.get(0));
+    ValueJoiner<JsonNode, JsonNode, JsonNode> joiner = (order, customer) ->
+        TextNode.valueOf(order.path("item").asText() + " for " + (customer == null ? "nobody" : customer.path("name").asText()));
+    (left ? orders.leftJoin(customers, joiner) : orders.join(customers, joiner)).to(output);
   }
 
   // Windowed aggregations. Each writes its windowed table as Kafka Streams' standard windowed keys

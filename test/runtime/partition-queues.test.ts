@@ -1,0 +1,53 @@
+// The queues of a task of several inputs: records go out in timestamp order across inputs, and
+// an empty input is waited for as Kafka Streams' max.task.idle.ms says (records on the broker:
+// up to the undelivered bound; nothing more on the broker: maxTaskIdleMs; -1: never).
+import { expect } from 'chai';
+import type { ConsumedRecord } from '../../engine/kafka/records.ts';
+import { PartitionQueues, type DeliveryState } from '../../engine/runtime/task/partition-queues.ts';
+
+const record = (topic: string, offset: number, timestamp: number): ConsumedRecord => ({ topic, partition: 0, offset, timestamp, key: null, value: null, headers: undefined }) as unknown as ConsumedRecord;
+const delivery = (undelivered: Record<string, boolean | undefined>): DeliveryState => ({ hasUndelivered: (topic) => undelivered[topic] });
+
+function drained(queues: PartitionQueues, now: number, state: DeliveryState, maxTaskIdleMs = 0): string[] {
+  const out: string[] = [];
+  queues.drain(now, state, { maxTaskIdleMs, undeliveredWaitMs: 1_000 }, (r) => out.push(`${r.topic}@${r.timestamp}`));
+  return out;
+}
+
+describe('partition queues (time-ordered input)', () => {
+  it('passes records on in timestamp order across inputs, ties in the order of the inputs', () => {
+    const queues = new PartitionQueues(['a', 'b'], 0);
+    for (const r of [record('a', 0, 5), record('a', 1, 9), record('b', 0, 1), record('b', 1, 5), record('b', 2, 12)]) queues.push(r);
+    // Once a is empty and has nothing more on the broker, b goes on at once (maxTaskIdleMs 0).
+    expect(drained(queues, 0, delivery({ a: false, b: false }))).to.deep.equal(['b@1', 'a@5', 'b@5', 'a@9', 'b@12']);
+    expect(queues.hasRecords).to.equal(false);
+    expect(queues.push(record('c', 0, 1))).to.equal(false);
+  });
+
+  it('waits for an empty input whose records are on the broker (or not known yet), up to the bound, then goes on', () => {
+    for (const undelivered of [true, undefined]) {
+      const queues = new PartitionQueues(['orders', 'customers'], 0);
+      queues.push(record('orders', 0, 20));
+      queues.push(record('orders', 1, 30));
+      const state = delivery({ customers: undelivered, orders: false });
+      expect(drained(queues, 1_000, state)).to.deep.equal([]);
+      expect(drained(queues, 1_999, state)).to.deep.equal([]);
+      // A customer arrives: it goes first; then customers are empty and behind again.
+      queues.push(record('customers', 0, 10));
+      expect(drained(queues, 2_000, state)).to.deep.equal(['customers@10']);
+      expect(drained(queues, 2_999, state)).to.deep.equal([]);
+      // Past the bound, the task goes on until customers get records.
+      expect(drained(queues, 3_000, state)).to.deep.equal(['orders@20', 'orders@30']);
+    }
+  });
+
+  it('waits maxTaskIdleMs for an empty input with nothing more on the broker, and never with -1', () => {
+    const queues = new PartitionQueues(['a', 'b'], 0);
+    queues.push(record('a', 0, 1));
+    expect(drained(queues, 0, delivery({ b: false }), 200)).to.deep.equal([]);
+    expect(drained(queues, 199, delivery({ b: false }), 200)).to.deep.equal([]);
+    expect(drained(queues, 200, delivery({ b: false }), 200)).to.deep.equal(['a@1']);
+    queues.push(record('a', 1, 2));
+    expect(drained(queues, 0, delivery({ b: true }), -1)).to.deep.equal(['a@2']);
+  });
+});
