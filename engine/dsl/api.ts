@@ -180,6 +180,32 @@ export interface Table<K, V> {
   filterNot(predicate: RecordFunction<K, V, boolean>, options?: OperatorOptions): Table<K, V>;
   /** Maps each value; deletions stay deletions. */
   mapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => Synchronous<V2>, options?: OperatorOptions): Table<K, V2>;
+  /**
+   * Groups the rows by a new key for an aggregation that follows them as they change (Kafka
+   * Streams' `KTable.groupBy`): `selector` gives each row's group and the value it brings there.
+   * When a row changes, its old value is subtracted from its old group and its new value added
+   * to its new group (users per country, as users move). Through a repartition topic; see
+   * docs/joins.md.
+   */
+  groupBy<K2, V2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<[K2, V2]>, options?: Named & { key?: Serde<K2>; value?: Serde<V2> }): GroupedTable<K2, V2>;
+}
+
+/**
+ * A table's rows grouped by a new key (Kafka Streams' `KGroupedTable`): each aggregation takes
+ * an adder and a subtractor, applied as rows join and leave a group.
+ */
+export interface GroupedTable<K, V> {
+  /** Rows per group (a JSON number); a group emptied counts 0. */
+  count(materialized: Materialized<K, number>): Table<K, number>;
+  /** The first value of a group is its aggregate; `adder` combines one joining, `subtractor` takes one leaving out. */
+  reduce(adder: (aggregate: V, value: V, key: K) => Synchronous<V>, subtractor: (aggregate: V, value: V, key: K) => Synchronous<V>, materialized: Materialized<K, V>): Table<K, V>;
+  /** A fold from `initializer`: `adder` as a row joins the group, `subtractor` as one leaves it. */
+  aggregate<A>(
+    initializer: () => Synchronous<A>,
+    adder: (key: K, value: V, aggregate: A, context: RecordContext) => Synchronous<A>,
+    subtractor: (key: K, value: V, aggregate: A, context: RecordContext) => Synchronous<A>,
+    materialized: Materialized<K, A>,
+  ): Table<K, A>;
 }
 
 /**

@@ -5,6 +5,7 @@ import { Serdes, type Serde } from '../serde/serde.ts';
 import type { GroupedStream, SessionWindowedStream, Table, TimeWindowedStream } from './api.ts';
 import type { SessionWindows, SlidingWindows, TimeWindows } from '../processors/windows/specs.ts';
 import { checkWindows, GraphWindowedStream } from './windowed-stream.ts';
+import { aggregationStore } from './aggregation-store.ts';
 import { requireFunction } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
 import { guardOperators } from './operator-guard.ts';
@@ -94,19 +95,8 @@ export class GraphGroupedStream<K, V> implements GroupedStream<K, V> {
     const { graph } = this.dsl;
     const name = graph.nameFor(prefix, undefined);
     for (const callback of callbacks) requireFunction(name, ...callback);
-    // Without an object, the store's own check says a name is needed.
+    const store = aggregationStore(graph, name, materialized, this.serdes, defaultValueSerde);
     materialized ??= {} as Materialized<K, A>;
-    const store = graph.addStore(
-      {
-        name: materialized.name,
-        keySerde: (materialized.key ?? this.serdes.key) as Serde<unknown> | undefined,
-        valueSerde: (materialized.value ?? defaultValueSerde) as Serde<unknown> | undefined,
-        caching: materialized.caching,
-        // Grouped by key (through a repartition topic when keys changed): the store key is the partition key.
-        partitionedByKey: true,
-      },
-      name,
-    ).name;
     graph.add({ kind: 'processor', name, operator, parents: [this.inputFor(store)], supplier: supplier(store), stores: [store] });
     return this.dsl.table<K, A>(name, { key: materialized.key ?? this.serdes.key, value: materialized.value ?? defaultValueSerde }, store);
   }

@@ -1,13 +1,16 @@
 import { tableFilter, tableMapValues, toStream } from '../processors/table-ops.ts';
 import type { ProcessorSupplier, RecordContext } from '../processors/processor.ts';
 import type { Synchronous } from '../processors/synchronous.ts';
-import type { Stream, Table } from './api.ts';
+import type { GroupedTable, Stream, Table } from './api.ts';
+import { GraphGroupedTable } from './grouped-table.ts';
+import type { GroupSelector } from '../processors/table-regroup.ts';
+import type { Serde } from '../serde/serde.ts';
 import { requireFunction } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
 import { guardOperators } from './operator-guard.ts';
 import type { KnownSerdes, Named, OperatorOptions } from './stream-options.ts';
 
-export const TABLE_OPERATORS = ['toStream', 'filter', 'filterNot', 'mapValues'] as const;
+export const TABLE_OPERATORS = ['toStream', 'filter', 'filterNot', 'mapValues', 'groupBy'] as const;
 
 /** The {@link Table} the DSL hands out: its operators record nodes into the logical graph. */
 export class GraphTable<K, V> implements Table<K, V> {
@@ -39,6 +42,10 @@ export class GraphTable<K, V> implements Table<K, V> {
 
   mapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => Synchronous<V2>, options?: OperatorOptions): Table<K, V2> {
     return this.dsl.table<K, V2>(this.addOperator('KTABLE-MAPVALUES', 'mapValues', tableMapValues(mapper), options, ['mapper', mapper]), { key: this.serdes.key });
+  }
+
+  groupBy<K2, V2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<[K2, V2]>, options: Named & { key?: Serde<K2>; value?: Serde<V2> } = {}): GroupedTable<K2, V2> {
+    return new GraphGroupedTable<K2, V2>(this.dsl, this.node, selector as GroupSelector<unknown, unknown, K2, V2>, options);
   }
 
   /** Records a processor after this table's node and returns its name. */

@@ -19,8 +19,8 @@ export function resolveSerde(serde: Serde<unknown> | undefined, fallback: Serde<
   return typeof (serde as Partial<BindableSerde<unknown>>).bind === 'function' ? (serde as BindableSerde<unknown>).bind(fallback) : serde;
 }
 
-/** A serde named `name(inner)` whose format `build` makes over `inner`, or over the default once bound. */
-function over<I, T>(name: string, inner: Serde<I> | undefined, build: (inner: Serde<I>) => Codec<T>): BindableSerde<T> {
+/** A serde named `name(inner)` whose format `build` makes over `inner`, or over the default once bound (the compiler binds it). */
+export function over<I, T>(name: string, inner: Serde<I> | undefined, build: (inner: Serde<I>) => Codec<T>): BindableSerde<T> {
   const full = `${name}(${inner?.name ?? 'default'})`;
   if (inner === undefined) {
     const unbound = (): never => {

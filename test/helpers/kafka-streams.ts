@@ -81,10 +81,23 @@ export function buildKafkaStreams(): Promise<void> {
 
 /**
  * Waits until group `applicationId` has committed, for every partition of `inputs` that holds
- * records, the partition's end as it was when the wait began. `failed` is asked on each round and
- * throws when the app has stopped on its own.
+ * records, the partition's end as it was when the wait began; then the same for the group's
+ * repartition topics (`<applicationId>-…-repartition`), whose records the inputs gave rise to.
+ * `failed` is asked on each round and throws when the app has stopped on its own.
  */
 export async function untilCommitted(applicationId: string, inputs: string[], failed: () => void, timeoutMs = RUN_TIMEOUT_MS): Promise<void> {
+  await untilCommittedOnce(applicationId, inputs, failed, timeoutMs);
+  const admin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
+  let repartitions: string[];
+  try {
+    repartitions = (await admin.listTopics()).filter((t) => t.startsWith(`${applicationId}-`) && t.endsWith('-repartition'));
+  } finally {
+    admin.disconnect();
+  }
+  if (repartitions.length > 0) await untilCommittedOnce(applicationId, repartitions, failed, timeoutMs);
+}
+
+async function untilCommittedOnce(applicationId: string, inputs: string[], failed: () => void, timeoutMs: number): Promise<void> {
   const admin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
   try {
     const offsets = await Promise.all(inputs.map((topic) => admin.topicOffsets(topic)));

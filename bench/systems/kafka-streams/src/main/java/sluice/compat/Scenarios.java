@@ -1,6 +1,7 @@
 package sluice.compat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.time.Duration;
 import java.util.List;
@@ -10,7 +11,10 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KGroupedTable;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
@@ -22,6 +26,7 @@ import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.ValueJoiner;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.SessionStore;
 import org.apache.kafka.streams.state.WindowStore;
 
@@ -49,6 +54,8 @@ final class Scenarios {
     ALL.put("session-count-final", Scenarios::sessionCountFinal);
     ALL.put("stream-table-join", (builder, inputs, output) -> streamTableJoin(builder, inputs, output, false));
     ALL.put("stream-table-left-join", (builder, inputs, output) -> streamTableJoin(builder, inputs, output, true));
+    ALL.put("table-regroup-count", (builder, inputs, output) -> tableRegroup(builder, inputs, output, true));
+    ALL.put("table-regroup-sum", (builder, inputs, output) -> tableRegroup(builder, inputs, output, false));
   }
 
   private Scenarios() {}
@@ -75,6 +82,22 @@ final class Scenarios {
     ValueJoiner<JsonNode, JsonNode, JsonNode> joiner = (order, customer) ->
         TextNode.valueOf(order.path("item").asText() + " for " + (customer == null ? "nobody" : customer.path("name").asText()));
     (left ? orders.leftJoin(customers, joiner) : orders.join(customers, joiner)).to(output);
+  }
+
+  /**
+   * Users (inputs[0], a table of {country, age}) re-grouped by country: the count, or the sum of
+   * ages (an aggregate with a subtractor), per country, as JSON numbers. One aggregation per
+   * scenario: two would read two repartition topics, whose records Kafka Streams interleaves as
+   * its fetches come.
+   */
+  private static void tableRegroup(StreamsBuilder builder, List<String> inputs, String output, boolean count) {
+    KGroupedTable<String, JsonNode> byCountry = builder.<String, JsonNode>table(inputs.get(0), Materialized.as("users"))
+        .groupBy((key, user) -> KeyValue.pair(user.path("country").asText(), user), Grouped.with(Serdes.String(), new JsonSerde()));
+    KTable<String, Long> result = count
+        ? byCountry.count(Materialized.as("per-country"))
+        : byCountry.aggregate(() -> 0L, (country, user, sum) -> sum + user.path("age").asLong(), (country, user, sum) -> sum - user.path("age").asLong(),
+            Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("age-sums").withValueSerde(Serdes.Long()));
+    result.toStream().mapValues(n -> (JsonNode) JsonNodeFactory.instance.numberNode(n)).to(output);
   }
 
   // Windowed aggregations. Each writes its windowed table as Kafka Streams' standard windowed keys
