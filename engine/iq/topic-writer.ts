@@ -40,7 +40,8 @@ export class TopicWriter {
 
   private async connect(): Promise<KafkaProducer> {
     try {
-      return await KafkaProducer.connect(this.connection);
+      // A report per record: a write answers with its record's own offset.
+      return await KafkaProducer.connect({ ...this.connection, deliveryReports: 'all' });
     } catch (err) {
       this.producer = undefined;
       throw err;

@@ -33,10 +33,13 @@ export class Deliveries {
 
   constructor(private readonly log: Logger) {}
 
-  /** Takes a delivery report (a failure; a success report, if the client sends one, only counts). */
+  /** Takes a delivery report: a failure, or (when the client reports every record) an acknowledgement. */
   report(err: unknown, report: Kafka.DeliveryReport): void {
     this.reports++;
-    if (!err) return;
+    if (!err) {
+      if (this.delivered.size > 0) this.acknowledged(report.topic, report.partition, report.offset);
+      return;
+    }
     this.failed++;
     this.firstFailure ??= { error: err, topic: report.topic, partition: report.partition };
     if ((err as { code?: number }).code === KafkaCodes.MSG_SIZE_TOO_LARGE) this.learnLimit(report);

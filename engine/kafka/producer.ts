@@ -19,9 +19,20 @@ export interface ProducerOptions extends ConnectionOptions {
   transactionTimeoutMs?: number;
   /** The bound on each transactional call (init, commit, abort, sending offsets). Default 30,000 ms. */
   transactionCallTimeoutMs?: number;
+  /**
+   * `failures` (default): the client reports failed deliveries only, and a tracked partition's
+   * acknowledged offset is its end offset, learnt after a flush at most once a second (see
+   * {@link Deliveries}). `all`: a report per record, and each record's own offset (for a few
+   * records whose offsets are answered, as query routes' writes).
+   */
+  deliveryReports?: 'failures' | 'all';
   logger?: Logger;
 }
 
+/** How often the end offsets of tracked partitions are learnt after a flush, at most. */
+const OFFSETS_LEARNT_EVERY_MS = 1_000;
+/** The bound on learning one partition's end offset. */
+const END_OFFSET_TIMEOUT_MS = 5_000;
 /** librdkafka's default `message.max.bytes`. */
 const LIBRDKAFKA_MESSAGE_MAX_BYTES = 1_000_000;
 /**
@@ -69,6 +80,8 @@ export class KafkaProducer {
   /** Records refused by a full local queue, sent again by `flush` in order. */
   private backlog: ProducerRecord[] = [];
   private readonly deliveries: Deliveries;
+  /** When the end offsets of tracked partitions were last learnt (see {@link learnDeliveredOffsets}). */
+  private offsetsLearntAt = Number.NEGATIVE_INFINITY;
   /** Set when the client failed fatally: nothing can be sent any more (replace the producer). */
   private fatal: KafkaOperationError | undefined;
   /** The most bytes a record may take: the client's `message.max.bytes`. */
@@ -110,7 +123,7 @@ export class KafkaProducer {
       'queue.buffering.max.kbytes': 512 * 1024,
       dr_cb: true,
       // Failures only: that records were acknowledged is learnt from the flush (see Deliveries).
-      'delivery.report.only.error': true,
+      'delivery.report.only.error': this.reportsAll ? false : true,
       ...transactional,
       ...options.properties,
     });
@@ -129,6 +142,10 @@ export class KafkaProducer {
     if (this.transactional) {
       await this.transactionalCall('initialize transactions', (timeout, done) => this.client.initTransactions(timeout, done), { retry: true });
     }
+  }
+
+  private get reportsAll(): boolean {
+    return this.options.deliveryReports === 'all';
   }
 
   /** True when the producer was created with a transactional id. */
@@ -339,7 +356,7 @@ export class KafkaProducer {
     }
     const failure = this.deliveries.takeFailure();
     if (failure) throw failure;
-    await this.learnDeliveredOffsets(Math.max(1_000, deadline - Date.now()));
+    if (!this.reportsAll) await this.learnDeliveredOffsets();
   }
 
   /**
@@ -367,16 +384,19 @@ export class KafkaProducer {
   /**
    * Every record is acknowledged: a tracked partition written since the last flush now ends
    * with this producer's last record in it, so its end offset tells how far it is acknowledged.
-   * A partition whose end cannot be learnt keeps the offset known before (a store restored from
-   * there replays a little more, never less).
+   * Learnt at most once a second (the partitions written meanwhile wait for the next time): an
+   * offset a little behind only makes a restore replay a little more. A partition whose end
+   * cannot be learnt keeps the offset known before, for the same reason.
    */
-  private async learnDeliveredOffsets(timeoutMs: number): Promise<void> {
+  private async learnDeliveredOffsets(): Promise<void> {
+    if (Date.now() - this.offsetsLearntAt < OFFSETS_LEARNT_EVERY_MS) return;
     const written = this.deliveries.takeWritten();
     if (written.length === 0) return;
+    this.offsetsLearntAt = Date.now();
     await Promise.all(
       written.map(async ([topic, partition]) => {
         try {
-          const { highOffset } = await promised<Kafka.WatermarkOffsets>('query end offset', (done) => this.client.queryWatermarkOffsets(topic, partition, timeoutMs, done));
+          const { highOffset } = await promised<Kafka.WatermarkOffsets>('query end offset', (done) => this.client.queryWatermarkOffsets(topic, partition, END_OFFSET_TIMEOUT_MS, done));
           this.deliveries.acknowledged(topic, partition, highOffset - 1);
         } catch (err) {
           this.log.warn({ topic, partition, err: (err as Error).message }, 'could not learn how far a partition is acknowledged; its store replays more of it if restored');

@@ -64,7 +64,8 @@ export function tableAggregate<K, V, A>(
       const current = aggregates.get(key as K);
       let aggregate = current;
       if (oldValue !== null && aggregate !== undefined) aggregate = synchronous(subtractor(key as K, oldValue, aggregate, context), name, 'subtractor');
-      if (newValue !== null) aggregate = synchronous(adder(key as K, newValue, aggregate === undefined ? synchronous(initializer(), name, 'initializer') : aggregate, context), name, 'adder');
+      // A group the subtraction emptied (null) starts again from the initializer, as in Kafka Streams.
+      if (newValue !== null) aggregate = synchronous(adder(key as K, newValue, aggregate === undefined || aggregate === null ? synchronous(initializer(), name, 'initializer') : aggregate, context), name, 'adder');
       if (aggregate === undefined) return;
       const write = { timestamp: context.timestamp, headers: context.headers };
       if (aggregate === null) aggregates.delete(key as K, write);

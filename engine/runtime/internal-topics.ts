@@ -24,31 +24,18 @@ export async function prepareTopics(admin: KafkaAdmin, topology: CompiledTopolog
   }
 
   const toCreate: Array<{ name: string; partitions: number; config: Record<string, string> }> = [];
-  const internal = new Set(topology.internalTopics.map((t) => t.name));
-  const copartitionedCount = copartitionedCounts(topology, counts, internal);
-  let pending = [...topology.internalTopics];
-  while (pending.length > 0) {
-    const before = pending.length;
-    pending = pending.filter((topic) => {
-      const inputs = topology.subtopologies[topic.writtenBy]!.sourceTopics.map((t) => counts.get(t));
-      const joined = copartitionedCount.get(topic.name);
-      if (topic.partitions === undefined && joined === undefined && inputs.some((n) => n === undefined)) return true;
-      if (topic.partitions !== undefined && joined !== undefined && topic.partitions !== joined) {
-        throw new ApplicationError(`Repartition topic "${topic.name}" is given ${topic.partitions} partitions, but the join that reads it reads topics with ${joined}: give it ${joined}, or none.`);
-      }
-      const wanted = topic.partitions ?? joined ?? Math.max(...(inputs as number[]));
-      const actual = counts.get(topic.name);
-      if (actual === undefined) toCreate.push({ name: topic.name, partitions: wanted, config: topic.config });
-      else if (actual !== wanted) {
-        throw new ApplicationError(
-          `Internal topic "${topic.name}" has ${actual} partitions but the topology needs ${wanted}. ` +
-            `Run \`sluice reset\` for ${topology.applicationId} (or delete the topic) so it is created again.`,
-        );
-      }
-      counts.set(topic.name, wanted);
-      return false;
-    });
-    if (pending.length === before) throw new ApplicationError(`Cannot size internal topics ${pending.map((t) => t.name).join(', ')}: they depend on each other.`);
+  const sized = sizeInternalTopics(topology, counts);
+  for (const topic of topology.internalTopics) {
+    const wanted = sized.get(topic.name)!;
+    const actual = counts.get(topic.name);
+    if (actual === undefined) toCreate.push({ name: topic.name, partitions: wanted, config: topic.config });
+    else if (actual !== wanted) {
+      throw new ApplicationError(
+        `Internal topic "${topic.name}" has ${actual} partitions but the topology needs ${wanted}. ` +
+          `Run \`sluice reset\` for ${topology.applicationId} (or delete the topic) so it is created again.`,
+      );
+    }
+    counts.set(topic.name, wanted);
   }
 
   const widest = Math.max(1, ...topology.externalSourceTopics.map((t) => counts.get(t)!));
@@ -60,6 +47,48 @@ export async function prepareTopics(admin: KafkaAdmin, topology: CompiledTopolog
   }
   if (toCreate.length > 0) await admin.createTopics(toCreate);
   return counts;
+}
+
+/**
+ * The partition count of every internal topic: the one given to it; for a repartition topic a
+ * join reads, that of the join's other topics; otherwise the widest of the topics its writing
+ * sub-topology reads. When every topic a join reads is a repartition topic, they all take the
+ * widest of their counts (as Kafka Streams does), and the topics sized from them follow.
+ */
+function sizeInternalTopics(topology: CompiledTopology, external: Map<string, number>): Map<string, number> {
+  const internal = new Set(topology.internalTopics.map((t) => t.name));
+  const joined = copartitionedCounts(topology, external, internal);
+  for (let round = 0; round <= topology.internalTopics.length; round++) {
+    const sized = new Map(external);
+    let pending = [...topology.internalTopics];
+    while (pending.length > 0) {
+      const before = pending.length;
+      pending = pending.filter((topic) => {
+        const inputs = topology.subtopologies[topic.writtenBy]!.sourceTopics.map((t) => sized.get(t));
+        const fixed = joined.get(topic.name);
+        if (topic.partitions === undefined && fixed === undefined && inputs.some((n) => n === undefined)) return true;
+        if (topic.partitions !== undefined && fixed !== undefined && topic.partitions !== fixed) {
+          throw new ApplicationError(`Repartition topic "${topic.name}" is given ${topic.partitions} partitions, but the join that reads it needs ${fixed} (the count of the other topics it reads): give it ${fixed}, or none.`);
+        }
+        sized.set(topic.name, fixed ?? topic.partitions ?? Math.max(...(inputs as number[])));
+        return false;
+      });
+      if (pending.length === before) throw new ApplicationError(`Cannot size internal topics ${pending.map((t) => t.name).join(', ')}: they depend on each other.`);
+    }
+    let changed = false;
+    for (const sub of topology.subtopologies) {
+      if (!sub.copartitioned || sub.sourceTopics.some((t) => !internal.has(t))) continue;
+      const widest = Math.max(...sub.sourceTopics.map((t) => sized.get(t)!));
+      for (const topic of sub.sourceTopics) {
+        if (sized.get(topic) !== widest) {
+          joined.set(topic, widest);
+          changed = true;
+        }
+      }
+    }
+    if (!changed) return sized;
+  }
+  throw new ApplicationError('Cannot size the repartition topics the joins read: their partition counts keep changing each other.');
 }
 
 /**

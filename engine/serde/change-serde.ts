@@ -34,6 +34,7 @@ export function changeSerde<V>(inner?: Serde<V>): BindableSerde<Change<V>> {
       }
       if (flags === (NEW | OLD)) {
         const length = data.readUInt32BE(1);
+        if (5 + length > data.length) throw new SerdeError('change', topic, `is not a table change written by Sluice (a new value of ${length} bytes in ${data.length})`);
         return { newValue: values.deserialize(data.subarray(5, 5 + length), topic), oldValue: values.deserialize(data.subarray(5 + length), topic) };
       }
       const value = flags === 0 ? null : values.deserialize(data.subarray(1), topic);

@@ -67,6 +67,42 @@ describe('stream-table joins on a broker', function () {
     }
   });
 
+  it('sizes the repartition topics of a join that reads only repartition topics alike: the widest count', async () => {
+    const orders = await createUniqueTopic('orders', 2);
+    const clicks = await createUniqueTopic('clicks', 3);
+    const output = await createUniqueTopic('enriched', 1);
+    const applicationId = uniqueName('join-internal');
+    const definition = defineApplication({
+      applicationId,
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.json(),
+      topology: (b) => {
+        const clicksPerCustomer = b.stream<string, { customer: string }>(clicks).groupBy((_, click) => click.customer).count({ name: 'clicks-per-customer' });
+        b.stream<string, Order>(orders)
+          .selectKey((_, order) => order.customer)
+          .join(clicksPerCustomer, (order, count) => `${order.item} by a customer with ${count} clicks`, { name: 'enrich' })
+          .to(output, { value: Serdes.string() });
+      },
+    });
+    await produceRecords(clicks, [{ key: 'k1', value: JSON.stringify({ customer: 'c1' }) }, { key: 'k2', value: JSON.stringify({ customer: 'c1' }) }]);
+    const app = await startApplication(definition, { applicationId, stateDir: tempStateDir(), commitIntervalMs: 100 });
+    try {
+      const admin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
+      try {
+        const described = await admin.describeTopics([`${applicationId}-enrich-repartition`, `${applicationId}-clicks-per-customer-repartition`]);
+        expect(described.map((t) => t.partitions)).to.deep.equal([3, 3]);
+      } finally {
+        admin.disconnect();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await produceRecords(orders, [{ key: 'o1', value: JSON.stringify({ item: 'book', customer: 'c1' }) }]);
+      const out = await waitForRecords(output, 1);
+      expect(out.map((r) => r.value!.toString())).to.deep.equal(['book by a customer with 2 clicks']);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('refuses at start a join of topics with different partition counts, naming them and their counts', async () => {
     const orders = await createUniqueTopic('orders', 2);
     const customers = await createUniqueTopic('customers', 3, { 'cleanup.policy': 'compact' });

@@ -68,11 +68,41 @@ describe('re-keyed table aggregations (TestDriver)', () => {
     }
   });
 
+  it('starts a group again from the initializer when the subtractor emptied it (null), within one change too', async () => {
+    const driver = await start((b) =>
+      b
+        .table<string, User>('users', { name: 'users', caching: false })
+        .groupBy((key, user) => [user.country, key])
+        .aggregate<string[]>(
+          () => [],
+          (_, user, members) => [...members, user].sort(),
+          (_, user, members) => {
+            const left = members.filter((m) => m !== user);
+            return (left.length === 0 ? null : left) as string[];
+          },
+          { name: 'members', caching: false, value: Serdes.json<string[]>() },
+        )
+        .toStream()
+        .to('members'),
+    );
+    const users = driver.inputTopic<string, User>('users');
+    await users.pipe('u1', { country: 'FR', age: 30 });
+    // The only member changes within its group: subtracted (the group empties, null), then added.
+    await users.pipe('u1', { country: 'FR', age: 31 });
+    await users.pipe('u2', { country: 'FR', age: 20 });
+    expect(driver.outputTopic<string, string[] | null>('members').readKeyValues()).to.deep.equal([
+      ['FR', ['u1']],
+      ['FR', ['u1']],
+      ['FR', ['u1', 'u2']],
+    ]);
+  });
+
   it('writes a change to its repartition topic as one record, old and new value together or apart', () => {
     const serde = changeSerde(Serdes.json<{ n: number }>());
     for (const change of [{ newValue: { n: 1 }, oldValue: { n: 2 } }, { newValue: { n: 1 }, oldValue: null }, { newValue: null, oldValue: { n: 2 } }]) {
       expect(serde.deserialize(serde.serialize(change, 't'), 't')).to.deep.equal(change);
     }
     expect(() => serde.deserialize(Buffer.from([9, 1, 2]), 't')).to.throw(/not a table change written by Sluice/);
+    expect(() => serde.deserialize(Buffer.from([3, 0, 0, 0, 9, 1]), 't')).to.throw(/not a table change written by Sluice/);
   });
 });
