@@ -230,11 +230,13 @@ export class KafkaConsumer {
 
   /**
    * Whether the broker holds records of this partition past what was consumed (by the
-   * watermark of the last fetch); undefined before the first fetch or position.
+   * watermarks of the last fetch): false for a partition with no records at all; undefined
+   * before the first fetch, or before the first record consumed of a partition that has some.
    */
   hasUndelivered(topic: string, partition: number): boolean | undefined {
     const marks = this.cachedWatermarks(topic, partition);
     if (marks === undefined) return undefined;
+    if (marks.high <= marks.low) return false;
     let offset: number | undefined;
     try {
       offset = this.client.position([{ topic, partition }])[0]?.offset;

@@ -41,6 +41,16 @@ describe('partition queues (time-ordered input)', () => {
     }
   });
 
+  it('passes on at most a batch per call', () => {
+    const queues = new PartitionQueues(['a', 'b'], 0);
+    for (let i = 0; i < 5; i++) queues.push(record('a', i, i));
+    const out: number[] = [];
+    queues.drain(0, delivery({ b: false }), { maxTaskIdleMs: 0, undeliveredWaitMs: 1_000 }, (r) => out.push(r.offset), 2);
+    expect(out).to.deep.equal([0, 1]);
+    queues.drain(0, delivery({ b: false }), { maxTaskIdleMs: 0, undeliveredWaitMs: 1_000 }, (r) => out.push(r.offset), 2);
+    expect(out).to.deep.equal([0, 1, 2, 3]);
+  });
+
   it('waits maxTaskIdleMs for an empty input with nothing more on the broker, and never with -1', () => {
     const queues = new PartitionQueues(['a', 'b'], 0);
     queues.push(record('a', 0, 1));

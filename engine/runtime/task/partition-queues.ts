@@ -99,9 +99,11 @@ export class PartitionQueues {
 
   /**
    * Passes the waiting records to `process` in timestamp order (ties: the inputs in the order
-   * the task reads them) for as long as no empty input must be waited for at `now`.
+   * the task reads them) for as long as no empty input must be waited for at `now`, at most
+   * `limit` of them (records held through a wait go on a batch at a time, as consumed ones do,
+   * with commits between).
    */
-  drain(now: number, delivery: DeliveryState, options: IdleOptions, process: (record: ConsumedRecord) => void): void {
+  drain(now: number, delivery: DeliveryState, options: IdleOptions, process: (record: ConsumedRecord) => void, limit = Number.POSITIVE_INFINITY): void {
     // What each empty input waits for, asked once per drain: it cannot change meanwhile.
     const waits = new Map<string, number>();
     const waitFor = (topic: string): number => {
@@ -114,7 +116,7 @@ export class PartitionQueues {
       }
       return wait;
     };
-    while (this.size > 0) {
+    for (let taken = 0; this.size > 0 && taken < limit; taken++) {
       let next: RecordQueue | undefined;
       let wait = 0;
       for (const queue of this.queues.values()) {

@@ -296,11 +296,11 @@ export class Tasks {
    * Processes the records tasks of several inputs hold, in timestamp order, as far as their
    * inputs allow at `now` (see PartitionQueues). Throws as `Task.process` does.
    */
-  drainQueued(now: number, delivery: DeliveryState, options: IdleOptions): void {
+  drainQueued(now: number, delivery: DeliveryState, options: IdleOptions & { maxBatch: number }): void {
     if (!this.ordering) return;
     for (const { task } of this.tasks.values()) {
       const queues = task.queues;
-      if (queues?.hasRecords && task.phase.is('running')) queues.drain(now, delivery, options, (record) => task.process(record));
+      if (queues?.hasRecords && task.phase.is('running')) queues.drain(now, delivery, options, (record) => task.process(record), options.maxBatch);
     }
   }
 
