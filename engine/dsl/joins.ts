@@ -15,20 +15,6 @@ export interface JoinSide<K, V> {
   keyChanged: boolean;
 }
 
-/** What a table passed to a join is made of (a table of this DSL: its node and store). */
-interface TableParts {
-  node: string;
-  store: string | undefined;
-}
-
-function tableParts(operator: string, table: unknown): TableParts {
-  const parts = table as Partial<TableParts> | null;
-  if (parts === null || typeof parts !== 'object' || typeof parts.node !== 'string') {
-    throw new TopologyError(operator, 'the table to join with must be a table of this builder (builder.table(...) or an aggregation).');
-  }
-  return { node: parts.node, store: parts.store };
-}
-
 /**
  * Records a stream-table join (`join` or `leftJoin`) and returns its output stream. The join
  * reads the table's store, so the join and the table go in one sub-topology, whose source topics
@@ -47,7 +33,11 @@ export function joinStreamTable<K, V, VT, R>(
   const operator = left ? 'leftJoin' : 'join';
   const name = graph.nameFor(left ? 'KSTREAM-LEFTJOIN' : 'KSTREAM-JOIN', options.name);
   requireFunction(name, 'joiner', joiner);
-  const { store } = tableParts(name, table);
+  // Checked for plain-JavaScript topology files, where anything may be passed.
+  if (typeof (table as Partial<Table<K, VT>> | null)?.node !== 'string') {
+    throw new TopologyError(name, 'the table to join with must be a table of this builder (builder.table(...) or an aggregation).');
+  }
+  const { store } = table;
   if (store === undefined) {
     throw new TopologyError(name, `${operator} reads the table's store, and this table has none (a filter or mapValues of a table keeps no store of its own): join with the table it came from and filter or map the joined records, or build the table with a store.`);
   }

@@ -4,6 +4,11 @@ import type { Logger } from '../observability/logger.ts';
 import { KafkaCodes } from './errors.ts';
 import { recordSize } from './records.ts';
 
+/** How often the end offsets of written tracked partitions are learnt after a flush, at most. */
+const END_OFFSETS_EVERY_MS = 1_000;
+/** The bound on learning one partition's end offset. */
+const END_OFFSET_TIMEOUT_MS = 5_000;
+
 /**
  * What the producer knows of the records it handed to the client: how many since the client's
  * last completed flush, which failed since the last look, the partitions of the topics asked
@@ -30,6 +35,8 @@ export class Deliveries {
   private readonly delivered = new Map<string, number[]>();
   /** topic -> partitions of it written since the last flush, for the topics asked about. */
   private readonly written = new Map<string, Set<number>>();
+  /** When the end offsets of the written partitions were last learnt (see {@link learnEndOffsets}). */
+  private endOffsetsLearntAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly log: Logger) {}
 
@@ -96,8 +103,31 @@ export class Deliveries {
     }
   }
 
+  /**
+   * After a flush, every record is acknowledged: a tracked partition written since now ends
+   * with this producer's last record in it, so its end offset (`endOffset`) tells how far it is
+   * acknowledged. Learnt at most once a second (the partitions written meanwhile wait for the
+   * next time): an offset a little behind only makes a restore replay a little more. A
+   * partition whose end cannot be learnt keeps the offset known before, for the same reason.
+   */
+  async learnEndOffsets(endOffset: (topic: string, partition: number, timeoutMs: number) => Promise<number>): Promise<void> {
+    if (Date.now() - this.endOffsetsLearntAt < END_OFFSETS_EVERY_MS) return;
+    const written = this.takeWritten();
+    if (written.length === 0) return;
+    this.endOffsetsLearntAt = Date.now();
+    await Promise.all(
+      written.map(async ([topic, partition]) => {
+        try {
+          this.acknowledged(topic, partition, (await endOffset(topic, partition, END_OFFSET_TIMEOUT_MS)) - 1);
+        } catch (err) {
+          this.log.warn({ topic, partition, err: (err as Error).message }, 'could not learn how far a partition is acknowledged; its store replays more of it if restored');
+        }
+      }),
+    );
+  }
+
   /** The tracked partitions written since the last call, as [topic, partition] pairs; forgotten. */
-  takeWritten(): Array<[string, number]> {
+  private takeWritten(): Array<[string, number]> {
     const pairs: Array<[string, number]> = [];
     for (const [topic, partitions] of this.written) {
       for (const partition of partitions) pairs.push([topic, partition]);

@@ -3,8 +3,8 @@ import { KafkaOperationError, OperationTimeoutError, RecordTooLargeError, Transa
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { baseProperties, type ConnectionOptions } from './config.ts';
 import { KafkaCodes, kafkaError, promised } from './errors.ts';
-import { boundedTransactionalCall, type TransactionalCall } from './transactional-call.ts';
-import { StateMachine } from '../state-machine.ts';
+import { flushClient } from './client-flush.ts';
+import { boundedTransactionalCall, newTransactionStates, type TransactionalCall } from './transactional-call.ts';
 import type { KafkaConsumer } from './consumer.ts';
 import { partitionForKey } from './murmur2.ts';
 import { recordSize, type ProducerRecord, type TopicPartitionOffset } from './records.ts';
@@ -29,32 +29,8 @@ export interface ProducerOptions extends ConnectionOptions {
   logger?: Logger;
 }
 
-/** How often the end offsets of tracked partitions are learnt after a flush, at most. */
-const OFFSETS_LEARNT_EVERY_MS = 1_000;
-/** The bound on learning one partition's end offset. */
-const END_OFFSET_TIMEOUT_MS = 5_000;
 /** librdkafka's default `message.max.bytes`. */
 const LIBRDKAFKA_MESSAGE_MAX_BYTES = 1_000_000;
-/**
- * Where a transactional producer's transaction stands: none open; being begun; open (records
- * go into it); being committed or aborted; unknown (an abort failed: only a new client ends it).
- * A failed commit leaves it open, for the caller to abort.
- */
-type TransactionState = 'none' | 'beginning' | 'open' | 'committing' | 'aborting' | 'unknown';
-
-const TRANSACTION_TRANSITIONS: Record<TransactionState, readonly TransactionState[]> = {
-  none: ['beginning'],
-  beginning: ['open', 'none'],
-  open: ['committing', 'aborting'],
-  committing: ['none', 'open'],
-  aborting: ['none', 'unknown'],
-  unknown: [],
-};
-
-function newTransactionStates(): StateMachine<TransactionState> {
-  return new StateMachine<TransactionState>('transaction', 'none', TRANSACTION_TRANSITIONS);
-}
-
 /** A zero-length Buffer over real memory: the client sends it as empty, not as null. */
 const EMPTY = Buffer.alloc(1).subarray(0, 0);
 
@@ -80,8 +56,6 @@ export class KafkaProducer {
   /** Records refused by a full local queue, sent again by `flush` in order. */
   private backlog: ProducerRecord[] = [];
   private readonly deliveries: Deliveries;
-  /** When the end offsets of tracked partitions were last learnt (see {@link learnDeliveredOffsets}). */
-  private offsetsLearntAt = Number.NEGATIVE_INFINITY;
   /** Set when the client failed fatally: nothing can be sent any more (replace the producer). */
   private fatal: KafkaOperationError | undefined;
   /** The most bytes a record may take: the client's `message.max.bytes`. */
@@ -356,53 +330,17 @@ export class KafkaProducer {
     }
     const failure = this.deliveries.takeFailure();
     if (failure) throw failure;
-    if (!this.reportsAll) await this.learnDeliveredOffsets();
-  }
-
-  /**
-   * Waits until the client holds no record (each acknowledged or failed): false if `timeoutMs`
-   * passed first, or the client failed fatally. The client's flush holds the client while it
-   * waits (a disconnect, at shutdown, waits for it), so it is asked in steps of 100 ms.
-   */
-  private async clientFlush(timeoutMs: number): Promise<boolean> {
-    const client = this.client;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const step = Math.max(0, Math.min(100, deadline - Date.now()));
-      const done = await new Promise<boolean>((resolve, reject) => {
-        client.flush(step, (err) => {
-          if (!err) resolve(true);
-          else if ((err as { code?: number }).code === KafkaCodes.TIMED_OUT) resolve(false);
-          else reject(kafkaError('flush', err));
-        });
-      });
-      if (done) return true;
-      if (Date.now() >= deadline || this.fatal || client !== this.client) return false;
+    if (!this.reportsAll) {
+      await this.deliveries.learnEndOffsets((topic, partition, timeoutMs) =>
+        promised<Kafka.WatermarkOffsets>('query end offset', (done) => this.client.queryWatermarkOffsets(topic, partition, timeoutMs, done)).then((marks) => marks.highOffset),
+      );
     }
   }
 
-  /**
-   * Every record is acknowledged: a tracked partition written since the last flush now ends
-   * with this producer's last record in it, so its end offset tells how far it is acknowledged.
-   * Learnt at most once a second (the partitions written meanwhile wait for the next time): an
-   * offset a little behind only makes a restore replay a little more. A partition whose end
-   * cannot be learnt keeps the offset known before, for the same reason.
-   */
-  private async learnDeliveredOffsets(): Promise<void> {
-    if (Date.now() - this.offsetsLearntAt < OFFSETS_LEARNT_EVERY_MS) return;
-    const written = this.deliveries.takeWritten();
-    if (written.length === 0) return;
-    this.offsetsLearntAt = Date.now();
-    await Promise.all(
-      written.map(async ([topic, partition]) => {
-        try {
-          const { highOffset } = await promised<Kafka.WatermarkOffsets>('query end offset', (done) => this.client.queryWatermarkOffsets(topic, partition, END_OFFSET_TIMEOUT_MS, done));
-          this.deliveries.acknowledged(topic, partition, highOffset - 1);
-        } catch (err) {
-          this.log.warn({ topic, partition, err: (err as Error).message }, 'could not learn how far a partition is acknowledged; its store replays more of it if restored');
-        }
-      }),
-    );
+  /** Waits until the client holds no record: false if `timeoutMs` passed first, or the client failed or was replaced. */
+  private clientFlush(timeoutMs: number): Promise<boolean> {
+    const client = this.client;
+    return flushClient(client, timeoutMs, () => this.fatal !== undefined || client !== this.client);
   }
 
   async disconnect(): Promise<void> {

@@ -1,5 +1,6 @@
 import { TransactionError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { StateMachine } from '../state-machine.ts';
 import { KafkaCodes } from './errors.ts';
 
 /** The shape of the client's errors that transactional calls report. */
@@ -43,4 +44,24 @@ export async function boundedTransactionalCall(operation: string, call: Transact
     }
     throw new TransactionError(operation, err.isRetriable ? 'indefinite' : 'abortable', err.message ?? String(err), details);
   }
+}
+
+/**
+ * Where a transactional producer's transaction stands: none open; being begun; open (records
+ * go into it); being committed or aborted; unknown (an abort failed: only a new client ends it).
+ * A failed commit leaves it open, for the caller to abort.
+ */
+export type TransactionState = 'none' | 'beginning' | 'open' | 'committing' | 'aborting' | 'unknown';
+
+const TRANSACTION_TRANSITIONS: Record<TransactionState, readonly TransactionState[]> = {
+  none: ['beginning'],
+  beginning: ['open', 'none'],
+  open: ['committing', 'aborting'],
+  committing: ['none', 'open'],
+  aborting: ['none', 'unknown'],
+  unknown: [],
+};
+
+export function newTransactionStates(): StateMachine<TransactionState> {
+  return new StateMachine<TransactionState>('transaction', 'none', TRANSACTION_TRANSITIONS);
 }
