@@ -19,6 +19,7 @@ import type {
   DedupeSettings,
   JoinOptions,
   StreamJoinOptions,
+  TableJoinOptions,
   KnownSerdes,
   Materialized,
   Named,
@@ -207,6 +208,18 @@ export interface Table<K, V> {
    * docs/joins.md.
    */
   groupBy<K2, V2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<[K2, V2]>, options?: Named & { key?: Serde<K2>; value?: Serde<V2> }): GroupedTable<K2, V2>;
+  /**
+   * Joins this table with `other` by key (Kafka Streams' table-table join): a table of the keys
+   * both have, each value joined from the two rows, updated (or deleted) as either side changes,
+   * old and new values both passed on, at the later of the two rows' timestamps. Both tables'
+   * topics must have equal partition counts. With `materialized`, the joined table has a store
+   * (queryable, joinable with a stream). See docs/joins.md.
+   */
+  join<VO, R>(other: Table<K, VO>, joiner: (value: V, otherValue: VO, key: K, context: RecordContext) => Synchronous<R>, options?: TableJoinOptions<K, V, VO, R>): Table<K, R>;
+  /** As `join`, for every key of this table: the other side is null where `other` has no row. */
+  leftJoin<VO, R>(other: Table<K, VO>, joiner: (value: V, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, options?: TableJoinOptions<K, V, VO, R>): Table<K, R>;
+  /** As `join`, for every key either table has: the missing side is null. */
+  outerJoin<VO, R>(other: Table<K, VO>, joiner: (value: V | null, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, options?: TableJoinOptions<K, V, VO, R>): Table<K, R>;
 }
 
 /**

@@ -138,6 +138,18 @@ export interface StreamJoinOptions<K, V, VO> extends OperatorOptions {
   otherValue?: Serde<VO>;
 }
 
+/**
+ * The options of a join of two tables: serdes of the key and of each table's values, for the
+ * join's store of both tables' rows (`<name>-join-store`), and a store for the joined table
+ * (`materialized`), which makes it queryable and joinable with a stream.
+ */
+export interface TableJoinOptions<K, V, VO, R> extends OperatorOptions {
+  key?: Serde<K>;
+  value?: Serde<V>;
+  otherValue?: Serde<VO>;
+  materialized?: Materialized<K, R>;
+}
+
 export interface RepartitionOptions<K, V> extends Named {
   /** Partitions of the repartition topic; by default those of the sub-topology's source topics. */
   partitions?: number;

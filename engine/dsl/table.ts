@@ -8,9 +8,11 @@ import type { Serde } from '../serde/serde.ts';
 import { requireFunction } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
 import { guardOperators } from './operator-guard.ts';
-import type { KnownSerdes, Named, OperatorOptions } from './stream-options.ts';
+import type { KnownSerdes, Named, OperatorOptions, TableJoinOptions } from './stream-options.ts';
+import { joinTables } from './table-joins.ts';
+import type { TableJoiner, TableJoinKind } from '../processors/table-table-join.ts';
 
-export const TABLE_OPERATORS = ['toStream', 'filter', 'filterNot', 'mapValues', 'groupBy'] as const;
+export const TABLE_OPERATORS = ['toStream', 'filter', 'filterNot', 'mapValues', 'groupBy', 'join', 'leftJoin', 'outerJoin'] as const;
 
 /** The {@link Table} the DSL hands out: its operators record nodes into the logical graph. */
 export class GraphTable<K, V> implements Table<K, V> {
@@ -46,6 +48,23 @@ export class GraphTable<K, V> implements Table<K, V> {
 
   groupBy<K2, V2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<[K2, V2]>, options: Named & { key?: Serde<K2>; value?: Serde<V2> } = {}): GroupedTable<K2, V2> {
     return new GraphGroupedTable<K2, V2>(this.dsl, this.node, selector as GroupSelector<unknown, unknown, K2, V2>, options);
+  }
+
+  join<VO, R>(other: Table<K, VO>, joiner: (value: V, otherValue: VO, key: K, context: RecordContext) => Synchronous<R>, options: TableJoinOptions<K, V, VO, R> = {}): Table<K, R> {
+    return this.joinWith('join', other, joiner as TableJoiner<K, V, VO, R>, options);
+  }
+
+  leftJoin<VO, R>(other: Table<K, VO>, joiner: (value: V, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, options: TableJoinOptions<K, V, VO, R> = {}): Table<K, R> {
+    return this.joinWith('leftJoin', other, joiner as TableJoiner<K, V, VO, R>, options);
+  }
+
+  outerJoin<VO, R>(other: Table<K, VO>, joiner: (value: V | null, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, options: TableJoinOptions<K, V, VO, R> = {}): Table<K, R> {
+    return this.joinWith('outerJoin', other, joiner as TableJoiner<K, V, VO, R>, options);
+  }
+
+  private joinWith<VO, R>(kind: TableJoinKind, other: Table<K, VO>, joiner: TableJoiner<K, V, VO, R>, options: TableJoinOptions<K, V, VO, R>): Table<K, R> {
+    const right = other instanceof GraphTable ? { node: other.node, serdes: (other as GraphTable<K, VO>).serdes } : undefined;
+    return joinTables<K, V, VO, R>(this.dsl, { node: this.node, serdes: this.serdes }, right, joiner, kind, options);
   }
 
   /** Records a processor after this table's node and returns its name. */

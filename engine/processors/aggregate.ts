@@ -1,4 +1,5 @@
-import type { Change, ProcessorSupplier, RecordContext } from './processor.ts';
+import { forwardFlushedChanges } from './table-ops.ts';
+import type { ProcessorSupplier, RecordContext } from './processor.ts';
 import { synchronous } from './synchronous.ts';
 
 export type Aggregator<K, V, A> = (key: K, value: V, aggregate: A, context: RecordContext) => A;
@@ -10,12 +11,10 @@ export type Aggregator<K, V, A> = (key: K, value: V, aggregate: A, context: Reco
  * sent.
  */
 export function aggregate<K, V, A>(store: string, initializer: () => A, aggregator: Aggregator<K, V, A>, callback = 'aggregator'): ProcessorSupplier {
-  return ({ stores, next, context, restoreContext, name }) => {
+  return (init) => {
+    const { stores, context, name } = init;
     const aggregates = stores.get<K, A>(store);
-    stores.cache<K, A>(store).setFlushListener((key, newValue, oldValue, write) => {
-      restoreContext(write);
-      next(key, { newValue, oldValue } satisfies Change<A>);
-    });
+    forwardFlushedChanges<K, A>(init, store);
     return (key, value) => {
       if (key === null || key === undefined || value === null || value === undefined) return;
       const current = aggregates.get(key as K);

@@ -1,4 +1,4 @@
-import type { Change, ProcessorSupplier, RecordContext } from './processor.ts';
+import type { Change, ProcessorInit, ProcessorSupplier, RecordContext } from './processor.ts';
 import { synchronous } from './synchronous.ts';
 
 /**
@@ -32,3 +32,30 @@ export function tableMapValues<K, V, V2>(mapper: (value: V, key: K, context: Rec
 
 /** A table's changes as a stream of its latest values (null: the key was deleted). */
 export const toStream: ProcessorSupplier = ({ next }) => (key, change) => next(key, (change as Change<unknown>).newValue);
+
+/**
+ * Keeps a table's changes in a store of its own (a joined table given a name), so it can be
+ * queried and joined: each new value is written (a null deletes), and downstream gets a
+ * {@link Change} per key when the store's cache flushes, its old value from the store.
+ */
+export function materializeChanges<K, V>(store: string): ProcessorSupplier {
+  return (init) => {
+    const { stores, context } = init;
+    const table = stores.get<K, V>(store);
+    forwardFlushedChanges<K, V>(init, store);
+    return (key, change) => {
+      const { newValue } = change as Change<V>;
+      const write = { timestamp: context.timestamp, headers: context.headers };
+      if (newValue === null || newValue === undefined) table.delete(key as K, write);
+      else table.put(key as K, newValue, write);
+    };
+  };
+}
+
+/** Sends downstream, for each key a flush of `store`'s cache passes down, its {@link Change}, with the context of its last write. */
+export function forwardFlushedChanges<K, V>({ stores, next, restoreContext }: ProcessorInit, store: string): void {
+  stores.cache<K, V>(store).setFlushListener((key, newValue, oldValue, write) => {
+    restoreContext(write);
+    next(key, { newValue, oldValue } satisfies Change<V>);
+  });
+}

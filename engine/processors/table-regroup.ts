@@ -1,3 +1,4 @@
+import { forwardFlushedChanges } from './table-ops.ts';
 import type { Change, ProcessorSupplier, RecordContext } from './processor.ts';
 import { synchronous } from './synchronous.ts';
 
@@ -52,12 +53,10 @@ export function tableAggregate<K, V, A>(
   adder: (key: K, value: V, aggregate: A, context: RecordContext) => A,
   subtractor: (key: K, value: V, aggregate: A, context: RecordContext) => A,
 ): ProcessorSupplier {
-  return ({ stores, next, context, restoreContext, name }) => {
+  return (init) => {
+    const { stores, context, name } = init;
     const aggregates = stores.get<K, A>(store);
-    stores.cache<K, A>(store).setFlushListener((key, newValue, oldValue, write) => {
-      restoreContext(write);
-      next(key, { newValue, oldValue } satisfies Change<A>);
-    });
+    forwardFlushedChanges<K, A>(init, store);
     return (key, change) => {
       if (key === null || key === undefined) return;
       const { newValue, oldValue } = change as Change<V>;

@@ -1,16 +1,15 @@
-import type { Change, ProcessorSupplier } from './processor.ts';
+import type { ProcessorSupplier } from './processor.ts';
+import { forwardFlushedChanges } from './table-ops.ts';
 
 /**
  * Materializes a topic as a table: each record is the latest value of its key (null deletes).
  * Downstream gets a {@link Change} per key when the store's cache flushes.
  */
 export function tableSource<K, V>(store: string): ProcessorSupplier {
-  return ({ stores, next, context, restoreContext }) => {
+  return (init) => {
+    const { stores, context } = init;
     const table = stores.get<K, V>(store);
-    stores.cache<K, V>(store).setFlushListener((key, newValue, oldValue, write) => {
-      restoreContext(write);
-      next(key, { newValue, oldValue } satisfies Change<V>);
-    });
+    forwardFlushedChanges<K, V>(init, store);
     return (key, value) => {
       if (key === null || key === undefined) return;
       const write = { timestamp: context.timestamp, headers: context.headers };

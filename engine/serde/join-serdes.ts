@@ -91,12 +91,7 @@ export function unmatchedValueSerde<VL, VR>(left?: Serde<VL>, right?: Serde<VR>)
     const r = (right ?? fallback) as Serde<VR> | undefined;
     return l === undefined || r === undefined ? undefined : unmatchedValueSerde(l, r);
   };
-  if (left === undefined || right === undefined) {
-    const unbound = (): never => {
-      throw new UsageError(`The ${name} serde has no value serde for each side: pass them, or use it where the application's default serde applies.`);
-    };
-    return { name, serialize: unbound, deserialize: unbound, bind };
-  }
+  if (left === undefined || right === undefined) return unboundPair(name, bind);
   const lists = { left: listCodec(left), right: listCodec(right) };
   return {
     name,
@@ -113,4 +108,61 @@ export function unmatchedValueSerde<VL, VR>(left?: Serde<VL>, right?: Serde<VR>)
     },
     bind: () => unmatchedValueSerde(left, right),
   };
+}
+
+/** Both tables' rows of a key as a table-table join has seen them, with the timestamp of each side's last change. */
+export interface JoinedRow<VL, VR> {
+  readonly left: VL | null;
+  readonly right: VR | null;
+  readonly leftTime?: number | undefined;
+  readonly rightTime?: number | undefined;
+}
+
+/** Each side: a presence byte, its timestamp (8 bytes), its value's length (4 bytes) and bytes. */
+export function joinedRowSerde<VL, VR>(left?: Serde<VL>, right?: Serde<VR>): BindableSerde<JoinedRow<VL, VR>> {
+  const name = `joined-row(${left?.name ?? 'default'}, ${right?.name ?? 'default'})`;
+  const bind = (fallback: Serde<unknown> | undefined) => {
+    const l = (left ?? fallback) as Serde<VL> | undefined;
+    const r = (right ?? fallback) as Serde<VR> | undefined;
+    return l === undefined || r === undefined ? undefined : joinedRowSerde(l, r);
+  };
+  if (left === undefined || right === undefined) return unboundPair(name, bind);
+  const sideBytes = (value: unknown, time: number | undefined, serde: Codec<unknown>, topic: string): Buffer => {
+    const bytes = value === null ? null : serde.serialize(value, topic);
+    if (bytes === null) return Buffer.from([0]);
+    const head = Buffer.allocUnsafe(13);
+    head[0] = 1;
+    head.writeDoubleBE(time ?? 0, 1);
+    head.writeUInt32BE(bytes.length, 9);
+    return Buffer.concat([head, bytes]);
+  };
+  const readSide = (data: Buffer, at: number, serde: Codec<unknown>, topic: string): [value: unknown, time: number | undefined, end: number] => {
+    if (data.length <= at) throw new UsageError(`A table join's row of ${data.length} bytes is cut short: it was not written by a join.`);
+    if (data[at] === 0) return [null, undefined, at + 1];
+    const end = at + 13 + data.readUInt32BE(at + 9);
+    if (end > data.length) throw new UsageError(`A table join's row of ${data.length} bytes is cut short: it was not written by a join.`);
+    return [serde.deserialize(data.subarray(at + 13, end), topic), data.readDoubleBE(at + 1), end];
+  };
+  return {
+    name,
+    serialize(row, topic) {
+      if (row === null || row === undefined) return null;
+      return Buffer.concat([sideBytes(row.left, row.leftTime, left as Codec<unknown>, topic), sideBytes(row.right, row.rightTime, right as Codec<unknown>, topic)]);
+    },
+    deserialize(data, topic) {
+      if (data === null) return null as unknown as JoinedRow<VL, VR>;
+      const [l, leftTime, end] = readSide(data, 0, left as Codec<unknown>, topic);
+      const [r, rightTime] = readSide(data, end, right as Codec<unknown>, topic);
+      return { left: l as VL | null, leftTime, right: r as VR | null, rightTime };
+    },
+    bind: () => joinedRowSerde(left, right),
+  };
+}
+
+/** A serde over two inner serdes that waits for the application's default to be bound. */
+function unboundPair<T>(name: string, bind: (fallback: Serde<unknown> | undefined) => Serde<T> | undefined): BindableSerde<T> {
+  const unbound = (): never => {
+    throw new UsageError(`The ${name} serde has no value serde for each side: pass them, or use it where the application's default serde applies.`);
+  };
+  return { name, serialize: unbound, deserialize: unbound, bind };
 }

@@ -58,6 +58,9 @@ final class Scenarios {
     ALL.put("stream-table-left-join", (builder, inputs, output) -> streamTableJoin(builder, inputs, output, true));
     ALL.put("table-regroup-count", (builder, inputs, output) -> tableRegroup(builder, inputs, output, true));
     ALL.put("table-regroup-sum", (builder, inputs, output) -> tableRegroup(builder, inputs, output, false));
+    ALL.put("table-table-join", (builder, inputs, output) -> tableTableJoin(builder, inputs, output, "join"));
+    ALL.put("table-table-left-join", (builder, inputs, output) -> tableTableJoin(builder, inputs, output, "leftJoin"));
+    ALL.put("table-table-outer-join", (builder, inputs, output) -> tableTableJoin(builder, inputs, output, "outerJoin"));
     ALL.put("stream-stream-join", (builder, inputs, output) -> streamStreamJoin(builder, inputs, output, "join", pairs()));
     ALL.put("stream-stream-left-join", (builder, inputs, output) -> streamStreamJoin(builder, inputs, output, "leftJoin", pairs()));
     ALL.put("stream-stream-outer-join", (builder, inputs, output) -> streamStreamJoin(builder, inputs, output, "outerJoin", pairs()));
@@ -104,6 +107,23 @@ final class Scenarios {
         : byCountry.aggregate(() -> 0L, (country, user, sum) -> sum + user.path("age").asLong(), (country, user, sum) -> sum - user.path("age").asLong(),
             Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("age-sums").withValueSerde(Serdes.Long()));
     result.toStream().mapValues(n -> (JsonNode) JsonNodeFactory.instance.numberNode(n)).to(output);
+  }
+
+  /**
+   * Two tables (inputs[0] and inputs[1], JSON strings) joined by key, each change of the joined
+   * table written as the JSON string "left+right" ("-" for a missing side), or a tombstone.
+   */
+  private static void tableTableJoin(StreamsBuilder builder, List<String> inputs, String output, String kind) {
+    KTable<String, JsonNode> left = builder.table(inputs.get(0), Materialized.as("left"));
+    KTable<String, JsonNode> right = builder.table(inputs.get(1), Materialized.as("right"));
+    ValueJoiner<JsonNode, JsonNode, JsonNode> joiner = (l, r) ->
+        TextNode.valueOf((l == null ? "-" : l.asText()) + "+" + (r == null ? "-" : r.asText()));
+    KTable<String, JsonNode> joined = switch (kind) {
+      case "join" -> left.join(right, joiner);
+      case "leftJoin" -> left.leftJoin(right, joiner);
+      default -> left.outerJoin(right, joiner);
+    };
+    joined.toStream().to(output);
   }
 
   /** Stream-stream joins: a record joins the other stream's within 10 s either way, 2 s of grace. */
