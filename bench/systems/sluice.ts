@@ -16,6 +16,9 @@
  *   on (one update per window per commit) or, with `BENCH_WINDOW_EMIT=final`, suppressed until
  *   each window closes; written with the windowed key format `to` gives Windowed keys, and the
  *   count as JSON (its decimal text).
+ * - `stream-table-join`: orders (`BENCH_INPUT`) joined with a table of customers read from
+ *   `BENCH_INPUT2` (`builder.table(...)`, `stream.join(table, ...)`), each order written with its
+ *   customer's name and tier.
  *
  * Stateful runs keep their state in a fresh temporary directory, removed on exit.
  */
@@ -43,6 +46,33 @@ const windowSizeMs = Number(process.env.BENCH_WINDOW_SIZE_MS ?? 60_000);
 const windowGraceMs = Number(process.env.BENCH_WINDOW_GRACE_MS ?? 10_000);
 const finalOnly = process.env.BENCH_WINDOW_EMIT === 'final';
 
+const joins = workload === 'stream-table-join' || workload === 'stream-stream-join';
+
+/** The records of the join workloads (bench/workloads/joins.ts), as JSON values. */
+interface Order {
+  orderId: number;
+  amount: number;
+  pad: string;
+}
+interface Customer {
+  name: string;
+  tier: string;
+}
+
+function secondInput(): string {
+  if (!settings.input2) throw new Error(`${workload} joins two inputs: BENCH_INPUT2 is not set`);
+  return settings.input2;
+}
+
+/** Each order with its customer's name and tier, from a table of the customers topic. */
+function streamTableJoin(builder: StreamsBuilder): void {
+  const customers = builder.table<string, Customer>(secondInput(), { name: 'customers' });
+  builder
+    .stream<string, Order>(settings.input)
+    .join(customers, (order, customer) => ({ ...order, customer: customer.name, tier: customer.tier }), { name: 'enrich' })
+    .to(settings.output);
+}
+
 /** Counts per key and tumbling window; every update (cached per commit), or each window's final count once it closes. */
 function windowedCount(builder: StreamsBuilder): void {
   const counts = builder
@@ -55,6 +85,8 @@ function windowedCount(builder: StreamsBuilder): void {
 
 const topology = windowed
   ? windowedCount
+  : workload === 'stream-table-join'
+  ? streamTableJoin
   : stateful
   ? (builder: StreamsBuilder) =>
       builder
@@ -76,7 +108,7 @@ const app = Application.create(
   defineApplication({
     applicationId: settings.group,
     keySerde: stateful ? Serdes.string() : Serdes.bytes(),
-    valueSerde: stateful ? Serdes.bytes() : Serdes.json(),
+    valueSerde: stateful && !joins ? Serdes.bytes() : Serdes.json(),
     commitIntervalMs: settings.commitIntervalMs,
     guarantee: process.env.BENCH_GUARANTEE === 'exactly_once' ? 'exactly_once' : 'at_least_once',
     topology,
