@@ -21,8 +21,9 @@ export type {
   WindowedTable,
 } from './dsl/api.ts';
 export { TimeWindows, SlidingWindows, SessionWindows, type Windowed, type WindowBounds } from './processors/windows/specs.ts';
+export { JoinWindows } from './processors/windows/join-windows.ts';
 export { Suppressed } from './dsl/suppressed.ts';
-export type { Named, OperatorOptions, ProcessOptions, ToOptions, RepartitionOptions, JoinOptions, PrioritizeOptions, Materialized, WindowedMaterialized, KnownSerdes } from './dsl/stream-options.ts';
+export type { Named, OperatorOptions, ProcessOptions, ToOptions, RepartitionOptions, JoinOptions, StreamJoinOptions, PrioritizeOptions, Materialized, WindowedMaterialized, KnownSerdes } from './dsl/stream-options.ts';
 export type { ErrorHandling, TopicChooser, StoreSpec, ProcessorSpec, TimestampExtractor, ExtractableRecord } from './dsl/graph.ts';
 export type { RouteSpec, RouteHandler, RouteRequest, RouteAnswer, RouteContext, TopicTarget, WrittenRecord } from './iq/routes.ts';
 export { QueryError } from './iq/query-error.ts';

@@ -11,12 +11,14 @@ import type { FailedWrite, Sink } from '../processors/sink.ts';
 import type { Synchronous } from '../processors/synchronous.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { SessionWindows, SlidingWindows, TimeWindows, Windowed } from '../processors/windows/specs.ts';
+import type { JoinWindows } from '../processors/windows/join-windows.ts';
 import type { Suppressed } from './suppressed.ts';
 import type { ProcessorSpec, RouteSpec, StoreSpec, TopicChooser } from './graph.ts';
 import type {
   BatchSettings,
   DedupeSettings,
   JoinOptions,
+  StreamJoinOptions,
   KnownSerdes,
   Materialized,
   Named,
@@ -150,6 +152,23 @@ export interface Stream<K, V> {
    * `null` (Kafka Streams 3.7's left join, KIP-962). Records with a null value are dropped.
    */
   leftJoin<VT, R>(table: Table<K, VT>, joiner: (value: V, tableValue: VT | null, key: K, context: RecordContext) => Synchronous<R>, options?: JoinOptions<K, V>): Stream<K, R>;
+  /**
+   * Joins each record with every record of `other` with the same key whose timestamp lies in the
+   * window: from `windows.beforeMs` before to `windows.afterMs` after the record's, both included
+   * (Kafka Streams' stream-stream join). Either stream's record may trigger output; each output
+   * has the later of the two timestamps. Both streams are kept in window stores for the window
+   * and its grace. The two topics must have equal partition counts; a stream whose keys were
+   * changed upstream is repartitioned first. See docs/joins.md.
+   */
+  join<VO, R>(other: Stream<K, VO>, joiner: (value: V, otherValue: VO, key: K, context: RecordContext) => Synchronous<R>, windows: JoinWindows, options?: StreamJoinOptions<K, V, VO>): Stream<K, R>;
+  /**
+   * As the stream-stream `join`, but a record that nothing in `other` joins goes out joined with
+   * null once its window has closed (grace included), never before: no early null result that a
+   * later match would contradict.
+   */
+  leftJoin<VO, R>(other: Stream<K, VO>, joiner: (value: V, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, windows: JoinWindows, options?: StreamJoinOptions<K, V, VO>): Stream<K, R>;
+  /** As `leftJoin`, for the records of both streams: an unmatched record of `other` goes out with this side null. */
+  outerJoin<VO, R>(other: Stream<K, VO>, joiner: (value: V | null, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, windows: JoinWindows, options?: StreamJoinOptions<K, V, VO>): Stream<K, R>;
   /** Groups by the current key (through a repartition topic if an operator changed keys). */
   groupByKey(options?: { key?: Serde<K>; value?: Serde<V> }): GroupedStream<K, V>;
   /** Groups by a new key; records go through a repartition topic before they are aggregated. */

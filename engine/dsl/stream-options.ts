@@ -126,6 +126,18 @@ export interface JoinOptions<K, V> extends OperatorOptions {
   value?: Serde<V>;
 }
 
+/**
+ * The options of a join of two streams (Kafka Streams' `StreamJoined`): serdes of the key and of
+ * each stream's values, for the join's window stores and for repartition topics. `name` names
+ * the join's nodes and stores (`<name>-this-join-store`, `<name>-other-join-store`,
+ * `<name>-outer-shared-join-store`).
+ */
+export interface StreamJoinOptions<K, V, VO> extends OperatorOptions {
+  key?: Serde<K>;
+  value?: Serde<V>;
+  otherValue?: Serde<VO>;
+}
+
 export interface RepartitionOptions<K, V> extends Named {
   /** Partitions of the repartition topic; by default those of the sub-topology's source topics. */
   partitions?: number;

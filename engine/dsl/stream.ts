@@ -23,7 +23,10 @@ import type { DslContext } from './dsl-context.ts';
 import type { StoreSpec, TopicChooser } from './graph.ts';
 import { guardOperators } from './operator-guard.ts';
 import { joinStreamTable } from './joins.ts';
-import type { JoinOptions, KnownSerdes, Named, OperatorOptions, PrioritizeOptions, ProcessOptions, RepartitionOptions, ToOptions } from './stream-options.ts';
+import { joinStreams, type StreamJoinKind } from './stream-joins.ts';
+import type { StreamJoiner } from '../processors/stream-join/stream-stream-join.ts';
+import type { JoinWindows } from '../processors/windows/join-windows.ts';
+import type { JoinOptions, StreamJoinOptions, KnownSerdes, Named, OperatorOptions, PrioritizeOptions, ProcessOptions, RepartitionOptions, ToOptions } from './stream-options.ts';
 
 const STREAM_OPERATORS = [
   'filter',
@@ -48,6 +51,7 @@ const STREAM_OPERATORS = [
   'repartition',
   'join',
   'leftJoin',
+  'outerJoin',
   'groupByKey',
   'groupBy',
   'to',
@@ -235,12 +239,25 @@ export class GraphStream<K, V> implements Stream<K, V> {
     });
   }
 
-  join<VT, R>(table: Table<K, VT>, joiner: (value: V, tableValue: VT, key: K, context: RecordContext) => Synchronous<R>, options: JoinOptions<K, V> = {}): Stream<K, R> {
-    return joinStreamTable(this.dsl, this.joinSide(), table, joiner as (value: V, tableValue: VT | null, key: K, context: RecordContext) => Synchronous<R>, false, options);
+  join<VO, R>(other: Table<K, VO> | Stream<K, VO>, joiner: (value: V, otherValue: VO, key: K, context: RecordContext) => Synchronous<R>, windows?: JoinWindows | JoinOptions<K, V>, options?: StreamJoinOptions<K, V, VO>): Stream<K, R> {
+    return this.joinWith('join', other, joiner as StreamJoiner<K, V, VO, R>, windows, options);
   }
 
-  leftJoin<VT, R>(table: Table<K, VT>, joiner: (value: V, tableValue: VT | null, key: K, context: RecordContext) => Synchronous<R>, options: JoinOptions<K, V> = {}): Stream<K, R> {
-    return joinStreamTable(this.dsl, this.joinSide(), table, joiner, true, options);
+  leftJoin<VO, R>(other: Table<K, VO> | Stream<K, VO>, joiner: (value: V, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, windows?: JoinWindows | JoinOptions<K, V>, options?: StreamJoinOptions<K, V, VO>): Stream<K, R> {
+    return this.joinWith('leftJoin', other, joiner as StreamJoiner<K, V, VO, R>, windows, options);
+  }
+
+  outerJoin<VO, R>(other: Stream<K, VO>, joiner: (value: V | null, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, windows: JoinWindows, options?: StreamJoinOptions<K, V, VO>): Stream<K, R> {
+    return this.joinWith('outerJoin', other, joiner as StreamJoiner<K, V, VO, R>, windows, options);
+  }
+
+  /** A join with a stream (windowed) or with a table (the arguments after the joiner differ). */
+  private joinWith<VO, R>(kind: StreamJoinKind, other: Table<K, VO> | Stream<K, VO>, joiner: StreamJoiner<K, V, VO, R>, third: JoinWindows | JoinOptions<K, V> | undefined, options: StreamJoinOptions<K, V, VO> | undefined): Stream<K, R> {
+    if (other instanceof GraphStream) {
+      return joinStreams<K, V, VO, R>(this.dsl, this.joinSide(), (other as GraphStream<K, VO>).joinSide(), joiner, third as JoinWindows, kind, options ?? {});
+    }
+    if (kind === 'outerJoin') throw new TopologyError(this.node, 'outerJoin joins two streams (with JoinWindows); a stream joins a table with join or leftJoin.');
+    return joinStreamTable(this.dsl, this.joinSide(), other as Table<K, VO>, joiner as (value: V, tableValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, kind === 'leftJoin', (third ?? {}) as JoinOptions<K, V>);
   }
 
   private joinSide() {

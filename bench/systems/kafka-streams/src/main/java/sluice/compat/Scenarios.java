@@ -13,6 +13,7 @@ import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KGroupedTable;
 import org.apache.kafka.streams.kstream.KStream;
@@ -21,6 +22,7 @@ import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.SlidingWindows;
+import org.apache.kafka.streams.kstream.StreamJoined;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.ValueJoiner;
@@ -56,6 +58,10 @@ final class Scenarios {
     ALL.put("stream-table-left-join", (builder, inputs, output) -> streamTableJoin(builder, inputs, output, true));
     ALL.put("table-regroup-count", (builder, inputs, output) -> tableRegroup(builder, inputs, output, true));
     ALL.put("table-regroup-sum", (builder, inputs, output) -> tableRegroup(builder, inputs, output, false));
+    ALL.put("stream-stream-join", (builder, inputs, output) -> streamStreamJoin(builder, inputs, output, "join", pairs()));
+    ALL.put("stream-stream-left-join", (builder, inputs, output) -> streamStreamJoin(builder, inputs, output, "leftJoin", pairs()));
+    ALL.put("stream-stream-outer-join", (builder, inputs, output) -> streamStreamJoin(builder, inputs, output, "outerJoin", pairs()));
+    ALL.put("stream-stream-after-join", (builder, inputs, output) -> streamStreamJoin(builder, inputs, output, "outerJoin", pairs().before(Duration.ZERO)));
   }
 
   private Scenarios() {}
@@ -98,6 +104,29 @@ final class Scenarios {
         : byCountry.aggregate(() -> 0L, (country, user, sum) -> sum + user.path("age").asLong(), (country, user, sum) -> sum - user.path("age").asLong(),
             Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("age-sums").withValueSerde(Serdes.Long()));
     result.toStream().mapValues(n -> (JsonNode) JsonNodeFactory.instance.numberNode(n)).to(output);
+  }
+
+  /** Stream-stream joins: a record joins the other stream's within 10 s either way, 2 s of grace. */
+  private static JoinWindows pairs() {
+    return JoinWindows.ofTimeDifferenceAndGrace(Duration.ofSeconds(10), Duration.ofSeconds(2));
+  }
+
+  /**
+   * Left records (inputs[0]) joined with right records (inputs[1]), JSON strings both, as the
+   * JSON string "left+right" ("-" for a side an outer join found nothing for).
+   */
+  private static void streamStreamJoin(StreamsBuilder builder, List<String> inputs, String output, String kind, JoinWindows windows) {
+    KStream<String, JsonNode> left = builder.stream(inputs.get(0));
+    KStream<String, JsonNode> right = builder.stream(inputs.get(1));
+    ValueJoiner<JsonNode, JsonNode, JsonNode> joiner = (l, r) ->
+        TextNode.valueOf((l == null ? "-" : l.asText()) + "+" + (r == null ? "-" : r.asText()));
+    StreamJoined<String, JsonNode, JsonNode> named = StreamJoined.<String, JsonNode, JsonNode>as("pairs").withName("pairs");
+    KStream<String, JsonNode> joined = switch (kind) {
+      case "join" -> left.join(right, joiner, windows, named);
+      case "leftJoin" -> left.leftJoin(right, joiner, windows, named);
+      default -> left.outerJoin(right, joiner, windows, named);
+    };
+    joined.to(output);
   }
 
   // Windowed aggregations. Each writes its windowed table as Kafka Streams' standard windowed keys
