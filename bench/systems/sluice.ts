@@ -19,6 +19,9 @@
  * - `stream-table-join`: orders (`BENCH_INPUT`) joined with a table of customers read from
  *   `BENCH_INPUT2` (`builder.table(...)`, `stream.join(table, ...)`), each order written with its
  *   customer's name and tier.
+ * - `stream-stream-join`: orders (`BENCH_INPUT`) joined with payments (`BENCH_INPUT2`) of the same
+ *   key at most `BENCH_JOIN_WINDOW_MS` apart (`JoinWindows.ofTimeDifferenceWithNoGrace`), each
+ *   pair written as one record.
  *
  * Stateful runs keep their state in a fresh temporary directory, removed on exit.
  */
@@ -30,7 +33,7 @@ import { defineApplication } from '../../engine/runtime/definition.ts';
 import { createLogger } from '../../engine/observability/logger.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
 import type { StreamsBuilder } from '../../engine/dsl/builder.ts';
-import { Suppressed, TimeWindows } from '../../engine/index.ts';
+import { JoinWindows, Suppressed, TimeWindows } from '../../engine/index.ts';
 import { enrich, keep, type StatelessEvent } from '../workloads/stateless.ts';
 import { announceReady, settingsFromEnv, trackMemory } from './protocol.ts';
 
@@ -47,6 +50,7 @@ const windowGraceMs = Number(process.env.BENCH_WINDOW_GRACE_MS ?? 10_000);
 const finalOnly = process.env.BENCH_WINDOW_EMIT === 'final';
 
 const joins = workload === 'stream-table-join' || workload === 'stream-stream-join';
+const joinWindowMs = Number(process.env.BENCH_JOIN_WINDOW_MS ?? 10_000);
 
 /** The records of the join workloads (bench/workloads/joins.ts), as JSON values. */
 interface Order {
@@ -57,6 +61,11 @@ interface Order {
 interface Customer {
   name: string;
   tier: string;
+}
+interface Payment {
+  paymentId: number;
+  amount: number;
+  pad: string;
 }
 
 function secondInput(): string {
@@ -85,10 +94,26 @@ function windowedCount(builder: StreamsBuilder): void {
   (finalOnly ? counts.suppress(Suppressed.untilWindowCloses()) : counts).toStream().to(settings.output, { value: Serdes.json() });
 }
 
+/** Each order with each payment of its key at most the window apart, either way (no grace). */
+function streamStreamJoin(builder: StreamsBuilder): void {
+  const payments = builder.stream<string, Payment>(secondInput());
+  builder
+    .stream<string, Order>(settings.input)
+    .join(
+      payments,
+      (order, payment) => ({ orderId: order.orderId, paymentId: payment.paymentId, amount: order.amount, paid: payment.amount }),
+      JoinWindows.ofTimeDifferenceWithNoGrace(joinWindowMs),
+      { name: 'pay' },
+    )
+    .to(settings.output);
+}
+
 const topology = windowed
   ? windowedCount
   : workload === 'stream-table-join'
   ? streamTableJoin
+  : workload === 'stream-stream-join'
+  ? streamStreamJoin
   : stateful
   ? (builder: StreamsBuilder) =>
       builder
