@@ -13,6 +13,8 @@ import { runStreamRounds } from './stream-rounds.ts';
 /** One input topic's records: the workload's main input, or its second. */
 interface InputSpec {
   topic: string;
+  /** What the log says it loads. */
+  what: string;
   records: number;
   key: (i: number, p: Params) => string;
   value: (i: number, p: Params) => Buffer;
@@ -33,15 +35,23 @@ export async function runClosedLoop(ctx: BenchContext, workload: StreamWorkload)
       // order the processing, but it reads naturally in the log.
       if (workload.second) {
         second = `bench-${workload.name}-${run}-${workload.second.name}`;
-        specs.push({ ...workload.second, topic: second, records: workload.second.records(params) });
+        const records = workload.second.records(params);
+        specs.push({ ...workload.second, topic: second, records, what: `${records.toLocaleString()} ${workload.second.name}` });
       }
-      specs.push({ topic: input, records: params.records, key: workload.key, value: workload.value, ...(workload.timestamp ? { timestamp: workload.timestamp } : {}) });
+      specs.push({
+        topic: input,
+        records: params.records,
+        what: `${params.records.toLocaleString()} records of ${params.valueSize} bytes, ${params.keys.toLocaleString()} keys,`,
+        key: workload.key,
+        value: workload.value,
+        ...(workload.timestamp ? { timestamp: workload.timestamp } : {}),
+      });
       const admin = KafkaAdmin.connect({ bootstrapServers: ctx.bootstrapServers });
       try {
         await admin.createTopics(specs.map((spec) => ({ name: spec.topic, partitions: params.partitions })));
         ends = [];
         for (const spec of specs) {
-          ctx.say(`Loading ${spec.records.toLocaleString()} records into ${spec.topic} (${params.partitions} partitions; ${params.keys.toLocaleString()} keys, values of about ${params.valueSize} bytes)...`);
+          ctx.say(`Loading ${spec.what} into ${spec.topic} (${params.partitions} partitions)...`);
           const timestamp = spec.timestamp;
           await ctx.load(
             spec.topic,
