@@ -79,7 +79,7 @@ function streamTableJoin(builder: StreamsBuilder): void {
   builder
     .stream<string, Order>(settings.input)
     // The fields named rather than spread (`{ ...order, customer, tier }`): on Node 20 the spread
-    // takes V8's slow path and costs about 1.6 µs a record, a tenth of the whole budget here.
+    // takes V8's slow path and costs about 1.6 µs a record, a sixth of all a record costs here.
     .join(customers, (order, customer) => ({ orderId: order.orderId, amount: order.amount, pad: order.pad, customer: customer.name, tier: customer.tier }), { name: 'enrich' })
     .to(settings.output);
 }
