@@ -157,7 +157,7 @@ function windowedCountWorkload(name: string, emit: WindowEmit): StreamWorkload {
  */
 const streamTableJoin: StreamWorkload = {
   kind: 'stream',
-  name: 'stream-table-join',
+  name: 'join-stream-table',
   systems: ['sluice'],
   peers: ['kafka-streams'],
   params: (quick) => ({
@@ -184,7 +184,7 @@ const streamTableJoin: StreamWorkload = {
  */
 const streamStreamJoin: StreamWorkload = {
   kind: 'stream',
-  name: 'stream-stream-join',
+  name: 'join-stream-stream',
   systems: ['sluice'],
   peers: ['kafka-streams'],
   params: (quick) => ({
@@ -226,8 +226,8 @@ export const WORKLOADS: Record<string, Workload> = {
   'windowed-count-final': windowedCountWorkload('windowed-count-final', 'final'),
   // The joins, beside Kafka Streams: orders enriched from a customers table, and orders joined
   // with payments within 10 s.
-  'stream-table-join': streamTableJoin,
-  'stream-stream-join': streamStreamJoin,
+  'join-stream-table': streamTableJoin,
+  'join-stream-stream': streamStreamJoin,
   'stateful-rss': {
     kind: 'stream',
     name: 'stateful-rss',

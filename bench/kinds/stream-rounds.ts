@@ -20,9 +20,6 @@ import type { SystemProcess } from '../system-process.ts';
 const VARIANTS: Record<string, { script: string; env: Record<string, string> }> = {
   'sluice-eos': { script: 'sluice', env: { BENCH_GUARANTEE: 'exactly_once', BENCH_COMMIT_INTERVAL_MS: '100' } },
   'sluice-avro-store': { script: 'sluice', env: { BENCH_STORE_SERDE: 'avro' } },
-  // A task of two inputs waits up to 60 s (not 1 s) for records of one that are on the broker but
-  // not fetched yet, closer to Kafka Streams, which waits for them as long as they take.
-  'sluice-wait-60s': { script: 'sluice', env: { BENCH_UNDELIVERED_WAIT_MS: '60000' } },
 };
 
 /** One system's run in one round, once it is ready. */

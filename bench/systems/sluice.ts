@@ -16,10 +16,10 @@
  *   on (one update per window per commit) or, with `BENCH_WINDOW_EMIT=final`, suppressed until
  *   each window closes; written with the windowed key format `to` gives Windowed keys, and the
  *   count as JSON (its decimal text).
- * - `stream-table-join`: orders (`BENCH_INPUT`) joined with a table of customers read from
+ * - `join-stream-table`: orders (`BENCH_INPUT`) joined with a table of customers read from
  *   `BENCH_INPUT2` (`builder.table(...)`, `stream.join(table, ...)`), each order written with its
  *   customer's name and tier.
- * - `stream-stream-join`: orders (`BENCH_INPUT`) joined with payments (`BENCH_INPUT2`) of the same
+ * - `join-stream-stream`: orders (`BENCH_INPUT`) joined with payments (`BENCH_INPUT2`) of the same
  *   key at most `BENCH_JOIN_WINDOW_MS` apart (`JoinWindows.ofTimeDifferenceWithNoGrace`), each
  *   pair written as one record.
  *
@@ -49,7 +49,7 @@ const windowSizeMs = Number(process.env.BENCH_WINDOW_SIZE_MS ?? 60_000);
 const windowGraceMs = Number(process.env.BENCH_WINDOW_GRACE_MS ?? 10_000);
 const finalOnly = process.env.BENCH_WINDOW_EMIT === 'final';
 
-const joins = workload === 'stream-table-join' || workload === 'stream-stream-join';
+const joins = workload === 'join-stream-table' || workload === 'join-stream-stream';
 const joinWindowMs = Number(process.env.BENCH_JOIN_WINDOW_MS ?? 10_000);
 
 /** The records of the join workloads (bench/workloads/joins.ts), as JSON values. */
@@ -110,9 +110,9 @@ function streamStreamJoin(builder: StreamsBuilder): void {
 
 const topology = windowed
   ? windowedCount
-  : workload === 'stream-table-join'
+  : workload === 'join-stream-table'
   ? streamTableJoin
-  : workload === 'stream-stream-join'
+  : workload === 'join-stream-stream'
   ? streamStreamJoin
   : stateful
   ? (builder: StreamsBuilder) =>
@@ -130,12 +130,6 @@ const topology = windowed
         .to(settings.output);
 
 const serveQueries = process.env.BENCH_HTTP === '1';
-/**
- * `BENCH_UNDELIVERED_WAIT_MS` (the `sluice-wait-60s` variant): how long a task of two inputs waits
- * for an empty one whose records are on the broker but not fetched yet. Sluice's default is 1 s;
- * Kafka Streams waits as long as they take.
- */
-const undeliveredWaitMs = process.env.BENCH_UNDELIVERED_WAIT_MS ? Number(process.env.BENCH_UNDELIVERED_WAIT_MS) : undefined;
 const stateDir = stateful ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-')) : undefined;
 const app = Application.create(
   defineApplication({
@@ -150,7 +144,6 @@ const app = Application.create(
     bootstrapServers: settings.bootstrapServers,
     logger: createLogger({}, 'warn'),
     stateDir,
-    ...(undeliveredWaitMs === undefined ? {} : { loop: { undeliveredWaitMs } }),
     ...(serveQueries ? { http: { port: 0 } } : {}),
     onRestoreProgress: (progress) =>
       process.stdout.write(JSON.stringify({ event: 'restore', ...progress, atMs: performance.now(), rssMb: Math.round(process.memoryUsage().rss / 1048576) }) + '\n'),

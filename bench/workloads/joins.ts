@@ -2,12 +2,12 @@
  * The join workloads: two inputs each, joined by key, with the joined records written to the
  * output as JSON.
  *
- * - `stream-table-join`: orders (the main input) enriched with their customer from a table read
+ * - `join-stream-table`: orders (the main input) enriched with their customer from a table read
  *   from a second input, customers. There is one customer per key (`customer-<n>`), each with a
  *   name and a tier; order `i` belongs to customer `mix(i) mod customers`. Every customer's
  *   timestamp is earlier than every order's, so a system that processes its inputs in time order
  *   (Kafka Streams, Sluice) has the whole table before the first order, and every order joins.
- * - `stream-stream-join`: orders (left) and payments (right), keyed by customer, joined when
+ * - `join-stream-stream`: orders (left) and payments (right), keyed by customer, joined when
  *   their timestamps are at most the join window apart (10 s, both ends included, as Kafka
  *   Streams' `JoinWindows` bounds are). Both sides' timestamps grow with the record number, a
  *   fixed step apart, so each input partition is in time order and no record is ever late.

@@ -52,10 +52,10 @@ import org.apache.kafka.streams.state.WindowStore;
  *       per commit (the record cache), or with BENCH_WINDOW_EMIT=final suppressed until its
  *       window closes; keys in the time-windowed format (key bytes, 8-byte window start), counts
  *       as decimal text.
- *   <li>{@code stream-table-join}: orders (BENCH_INPUT) joined with the table "customers" read
+ *   <li>{@code join-stream-table}: orders (BENCH_INPUT) joined with the table "customers" read
  *       from BENCH_INPUT2 ({@code stream.join(table, joiner)}), each order written as JSON with
  *       its customer's name and tier added.
- *   <li>{@code stream-stream-join}: orders (BENCH_INPUT) joined with payments (BENCH_INPUT2) of
+ *   <li>{@code join-stream-stream}: orders (BENCH_INPUT) joined with payments (BENCH_INPUT2) of
  *       the same key at most BENCH_JOIN_WINDOW_MS apart ({@code JoinWindows
  *       .ofTimeDifferenceWithNoGrace}), each pair written as one JSON record.
  * </ul>
@@ -95,9 +95,9 @@ public final class BenchApp {
       Duration size = Duration.ofMillis(Long.parseLong(env("BENCH_WINDOW_SIZE_MS", "60000")));
       Duration grace = Duration.ofMillis(Long.parseLong(env("BENCH_WINDOW_GRACE_MS", "10000")));
       topology = windowedCountTopology(input, output, size, grace, env("BENCH_WINDOW_EMIT", "updates").equals("final"));
-    } else if (workload.equals("stream-table-join")) {
+    } else if (workload.equals("join-stream-table")) {
       topology = streamTableJoinTopology(input, need("BENCH_INPUT2"), output);
-    } else if (workload.equals("stream-stream-join")) {
+    } else if (workload.equals("join-stream-stream")) {
       Duration window = Duration.ofMillis(Long.parseLong(env("BENCH_JOIN_WINDOW_MS", "10000")));
       topology = streamStreamJoinTopology(input, need("BENCH_INPUT2"), output, window);
     } else {
