@@ -7,7 +7,7 @@
  * ignored, so redelivery and reordering never roll a post back; applying the same log again
  * gives the same posts. Records that are not valid post events go to `post-events-dead-letter`.
  */
-import { defineApplication, Serdes, type StreamsBuilder } from 'sluice';
+import { defineApplication, Serdes, type StreamsBuilder, type Table } from 'sluice';
 import { checkAggregateEvent, type EventEnvelope, extraFields } from './lib/envelope.ts';
 
 export const POST_EVENT_TYPES = ['post.created', 'post.updated', 'post.deleted'] as const;
@@ -97,8 +97,9 @@ export function applyPostEvent(post: Post | null, event: PostEvent): Post | null
   }
 }
 
-export function postSearch(builder: StreamsBuilder, topics: PostTopics = POST_TOPICS): void {
-  builder
+/** Builds the projection and returns its table of posts (the `posts` store). */
+export function postSearch(builder: StreamsBuilder, topics: PostTopics = POST_TOPICS): Table<string, Post> {
+  return builder
     .stream<string, Buffer>(topics.input, { name: 'post-events', value: Serdes.bytes() })
     .mapValues((raw, key) => toPostEvent(key, raw), { name: 'validate', onError: { deadLetterTopic: topics.deadLetter } })
     .project<Post>({

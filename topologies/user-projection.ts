@@ -7,7 +7,7 @@
  * valid user events, go to `user-events-dead-letter` with their original bytes and the reason.
  * Rebuild: `sluice reset` then run again, and the same log gives the same users.
  */
-import { defineApplication, Serdes, type StreamsBuilder } from 'sluice';
+import { defineApplication, Serdes, type StreamsBuilder, type Table } from 'sluice';
 import { checkAggregateEvent, type EventEnvelope, extraFields } from './lib/envelope.ts';
 
 export const USER_EVENT_TYPES = ['UserCreated', 'UserUpdated'] as const;
@@ -71,9 +71,10 @@ export function applyUserEvent(user: User | null, event: UserEvent): User {
   return { ...user, ...text('email'), ...text('name'), ...text('status'), extra: extraOf(data, user.extra), ...stamp };
 }
 
-export function userProjection(builder: StreamsBuilder, topics: UserTopics = USER_TOPICS): void {
+/** Builds the projection and returns its table of users (the `users` store). */
+export function userProjection(builder: StreamsBuilder, topics: UserTopics = USER_TOPICS): Table<string, User> {
   const deadLetter = { deadLetterTopic: topics.deadLetter };
-  builder
+  return builder
     .stream<string, Buffer>(topics.input, { name: 'user-events', value: Serdes.bytes() })
     .mapValues((raw, key) => toUserEvent(key, raw), { name: 'validate', onError: deadLetter })
     .project<User>({
