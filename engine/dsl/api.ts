@@ -13,7 +13,7 @@ import type { Serde } from '../serde/serde.ts';
 import type { SessionWindows, SlidingWindows, TimeWindows, Windowed } from '../processors/windows/specs.ts';
 import type { JoinWindows } from '../processors/windows/join-windows.ts';
 import type { Suppressed } from './suppressed.ts';
-import type { ProcessorSpec, RouteSpec, StoreSpec, TopicChooser } from './graph.ts';
+import type { GlobalTable, ProcessorSpec, RouteSpec, StoreSpec, TopicChooser } from './graph.ts';
 import type {
   BatchSettings,
   DedupeSettings,
@@ -153,6 +153,10 @@ export interface Stream<K, V> {
    * `null` (Kafka Streams 3.7's left join, KIP-962). Records with a null value are dropped.
    */
   leftJoin<VT, R>(table: Table<K, VT>, joiner: (value: V, tableValue: VT | null, key: K, context: RecordContext) => Synchronous<R>, options?: JoinOptions<K, V>): Stream<K, R>;
+  /** Joins each record with the row of `globalTable` that `keySelector` names, read on this instance: no co-partitioning, no repartition; a missing row or a null lookup key gives nothing (Kafka Streams' `join(GlobalKTable, ...)`). See docs/joins.md. */
+  join<KG, VG, R>(globalTable: GlobalTable<KG, VG>, keySelector: (key: K, value: V, context: RecordContext) => Synchronous<KG | null | undefined>, joiner: (value: V, globalValue: VG, key: K, context: RecordContext) => Synchronous<R>, options?: OperatorOptions): Stream<K, R>;
+  /** As the global table `join`, but a record whose row is missing, or whose lookup key is null, is joined with `null`. */
+  leftJoin<KG, VG, R>(globalTable: GlobalTable<KG, VG>, keySelector: (key: K, value: V, context: RecordContext) => Synchronous<KG | null | undefined>, joiner: (value: V, globalValue: VG | null, key: K, context: RecordContext) => Synchronous<R>, options?: OperatorOptions): Stream<K, R>;
   /**
    * Joins each record with every record of `other` with the same key whose timestamp lies in the
    * window: from `windows.beforeMs` before to `windows.afterMs` after the record's, both included
@@ -324,7 +328,6 @@ export interface Splitter<K, V, B extends object> {
   /** Records no branch took are dropped. */
   noDefaultBranch(): B;
 }
-
 /** Options of `dedupe`. */
 export interface DedupeOptions<K, V> extends DedupeSettings<K, V> {
   /** Wires the duplicates (otherwise dropped), e.g. to a status topic. */
