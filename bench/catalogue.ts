@@ -1,10 +1,27 @@
 /**
  * The workloads `npm run bench -- <workload>` knows, each of one kind: `stream` (systems read an
- * input topic and write an output topic; closed loop, or open loop with `--rate`), `restore`,
+ * input topic, or two for a join, and write an output topic; closed loop, or open loop with
+ * `--rate`), `restore`,
  * `lookups` (interactive queries) and `mutations` (the mutation aggregator end to end).
  */
 import type { Params, Sized } from './context.ts';
 import { CountChecker, keyIndex, keyName, statefulValue, trueCounts } from './workloads/stateful.ts';
+import {
+  customerKey,
+  customerOf,
+  customerTimestamp,
+  customerValue,
+  EnrichedOrderChecker,
+  joinEnv,
+  JoinedPairChecker,
+  orderTimestamp,
+  orderValue,
+  paymentCustomer,
+  paymentValue,
+  sideTimestamp,
+  streamJoinParams,
+  tableJoinParams,
+} from './workloads/joins.ts';
 import { expectedOutputs, statelessValue } from './workloads/stateless.ts';
 import { windowEnv, windowedTimestamp, WindowedCountChecker, windowParams, type WindowEmit } from './workloads/windowed.ts';
 
@@ -20,6 +37,12 @@ export interface StreamWorkload extends Sized {
    * loop only, as the open loop's feed stamps each record with its send time.
    */
   timestamp?: (i: number, p: Params) => number;
+  /**
+   * A second input, for the joins: a table's topic or the other stream. Loaded with the first
+   * (closed loop only), with as many partitions; systems get its topic in `BENCH_INPUT2`. Its
+   * records count in the rate, and a run that waits for its commits waits for both inputs'.
+   */
+  second?: SecondInput;
   /** Settings the systems read from their environment besides the input, output, group and commit interval. */
   env?: (p: Params) => Record<string, string>;
   /** When a run is complete: its output holds this many records, or its group committed the input's end. */
@@ -28,6 +51,21 @@ export interface StreamWorkload extends Sized {
   peers?: boolean | readonly string[];
   /** Checks a finished run's output (outside the timing); throws if it is wrong. */
   checker?: (p: Params) => { add(key: Buffer | null, value: Buffer | null): void; result(): { ok: boolean } & Record<string, unknown> };
+}
+
+/** A stream workload's second input: its records as the workload's own key, value and timestamp functions give them. */
+export interface SecondInput {
+  /** What it holds (`customers`, `payments`): its topic's name ends with it, and the report names it. */
+  name: string;
+  records: (p: Params) => number;
+  key: (i: number, p: Params) => string;
+  value: (i: number, p: Params) => Buffer;
+  timestamp?: (i: number, p: Params) => number;
+}
+
+/** The records of a stream workload's inputs together: what its rate counts. */
+export function inputRecords(workload: StreamWorkload, p: Params): number {
+  return p.records + (workload.second?.records(p) ?? 0);
 }
 
 /** The restoration workload: a pre-filled changelog, read plainly vs restored into a store. */
@@ -112,6 +150,61 @@ function windowedCountWorkload(name: string, emit: WindowEmit): StreamWorkload {
   };
 }
 
+/**
+ * The stream-table join: 1,000,000 orders (the main input) over 100,000 customers (the second,
+ * read as a table), every customer stamped before every order; each order comes out once with
+ * its customer's name and tier (workloads/joins.ts). Done when both inputs are committed.
+ */
+const streamTableJoin: StreamWorkload = {
+  kind: 'stream',
+  name: 'join-stream-table',
+  systems: ['sluice'],
+  peers: ['kafka-streams'],
+  params: (quick) => ({
+    records: quick ? 50_000 : 1_000_000,
+    valueSize: 100,
+    partitions: 6,
+    keys: quick ? 5_000 : 100_000,
+    keyOrder: 'hashed',
+    commitIntervalMs: COMMIT_INTERVAL_MS,
+    join: tableJoinParams(),
+  }),
+  key: (i, p) => customerKey(customerOf(i, p)),
+  value: orderValue,
+  timestamp: orderTimestamp,
+  second: { name: 'customers', records: (p) => p.keys, key: (n) => customerKey(n), value: (n) => customerValue(n), timestamp: customerTimestamp },
+  done: 'committed',
+  checker: (p) => new EnrichedOrderChecker(p),
+};
+
+/**
+ * The stream-stream join: 500,000 orders and 500,000 payments over 100,000 customers, joined
+ * within 10 s either way (no grace); the output must be exactly the pairs a replay of the input
+ * gives (workloads/joins.ts). Done when both inputs are committed.
+ */
+const streamStreamJoin: StreamWorkload = {
+  kind: 'stream',
+  name: 'join-stream-stream',
+  systems: ['sluice'],
+  peers: ['kafka-streams'],
+  params: (quick) => ({
+    records: quick ? 25_000 : 500_000,
+    valueSize: 100,
+    partitions: 6,
+    keys: quick ? 5_000 : 100_000,
+    keyOrder: 'hashed',
+    commitIntervalMs: COMMIT_INTERVAL_MS,
+    join: streamJoinParams(),
+  }),
+  key: (i, p) => customerKey(customerOf(i, p)),
+  value: orderValue,
+  timestamp: sideTimestamp,
+  second: { name: 'payments', records: (p) => p.records, key: (j, p) => customerKey(paymentCustomer(j, p)), value: paymentValue, timestamp: sideTimestamp },
+  env: (p) => joinEnv(p.join!),
+  done: 'committed',
+  checker: (p) => new JoinedPairChecker(p),
+};
+
 export const WORKLOADS: Record<string, Workload> = {
   stateless: {
     kind: 'stream',
@@ -131,6 +224,10 @@ export const WORKLOADS: Record<string, Workload> = {
   // The windowed count, every update and final results only (suppressed until each window closes).
   'windowed-count': windowedCountWorkload('windowed-count', 'updates'),
   'windowed-count-final': windowedCountWorkload('windowed-count-final', 'final'),
+  // The joins, beside Kafka Streams: orders enriched from a customers table, and orders joined
+  // with payments within 10 s.
+  'join-stream-table': streamTableJoin,
+  'join-stream-stream': streamStreamJoin,
   'stateful-rss': {
     kind: 'stream',
     name: 'stateful-rss',

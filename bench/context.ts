@@ -10,6 +10,7 @@ import { readRanges } from '../engine/kafka/reader.ts';
 import type { ConsumedRecord } from '../engine/kafka/records.ts';
 import { SystemProcess } from './system-process.ts';
 import type { KeyOrder } from './workloads/stateful.ts';
+import type { JoinParams } from './workloads/joins.ts';
 import type { WindowParams } from './workloads/windowed.ts';
 
 /** The flags of `npm run bench -- <workload> …`, as given. */
@@ -35,6 +36,8 @@ export interface Params {
   commitIntervalMs: number;
   /** The windowed workloads: the windows and how the records' event times are spread. */
   windows?: WindowParams;
+  /** The join workloads: where the event times of their two inputs lie, and the join window. */
+  join?: JoinParams;
 }
 
 /** What a workload declares that the harness sizes: its params and, optionally, its rounds. */
@@ -111,15 +114,25 @@ export async function recordCount(admin: KafkaAdmin, topic: string): Promise<num
   return (await admin.topicOffsets(topic)).reduce((n, p) => n + p.high, 0);
 }
 
-/** Input records a group has committed, over the topic's partitions. */
-export async function committedSum(admin: KafkaAdmin, group: string, topic: string): Promise<number> {
-  return (await admin.groupOffsets(group)).filter((o) => o.topic === topic && o.offset > 0).reduce((n, o) => n + o.offset, 0);
+/** Input records a group has committed, over the partitions of its input topics. */
+export async function committedSum(admin: KafkaAdmin, group: string, topics: string | string[]): Promise<number> {
+  const inputs = typeof topics === 'string' ? [topics] : topics;
+  return (await admin.groupOffsets(group)).filter((o) => inputs.includes(o.topic) && o.offset > 0).reduce((n, o) => n + o.offset, 0);
 }
 
-/** Whether a group has committed every partition of `topic` to its end. */
-export async function committedToEnd(admin: KafkaAdmin, group: string, topic: string, ends: Array<{ partition: number; high: number }>): Promise<boolean> {
-  const committed = new Map((await admin.groupOffsets(group)).filter((o) => o.topic === topic).map((o) => [o.partition, o.offset]));
-  return ends.every(({ partition, high }) => high === 0 || (committed.get(partition) ?? -1) >= high);
+/** The end offsets of an input topic, per partition. */
+export interface TopicEnds {
+  topic: string;
+  ends: Array<{ partition: number; high: number }>;
+}
+
+/** Whether a group has committed every partition of each of its inputs to its end (one look at the group's offsets for all). */
+export async function committedToEnd(admin: KafkaAdmin, group: string, inputs: TopicEnds[]): Promise<boolean> {
+  const offsets = await admin.groupOffsets(group);
+  return inputs.every(({ topic, ends }) => {
+    const committed = new Map(offsets.filter((o) => o.topic === topic).map((o) => [o.partition, o.offset]));
+    return ends.every(({ partition, high }) => high === 0 || (committed.get(partition) ?? -1) >= high);
+  });
 }
 
 /** The machine a run measured on, for its params. */

@@ -43,13 +43,14 @@ for (const name of names) {
   }
 }
 // Workloads whose records carry event times of their own run closed loop only: an open-loop
-// feed stamps each record with its send time. `all --rate` leaves them out.
-const eventTimed = (name: string) => {
+// feed stamps each record with its send time. So do the joins, whose second input the feed does
+// not write. `all --rate` leaves them out.
+const closedLoopOnly = (name: string) => {
   const workload = WORKLOADS[name]!;
-  return workload.kind === 'stream' && workload.timestamp !== undefined;
+  return workload.kind === 'stream' && (workload.timestamp !== undefined || workload.second !== undefined);
 };
-if (flags.rate && requested !== 'all' && eventTimed(requested)) {
-  process.stderr.write(`${requested} runs closed loop only: its records carry event times of their own, which an open-loop feed would replace with its send times.\n`);
+if (flags.rate && requested !== 'all' && closedLoopOnly(requested)) {
+  process.stderr.write(`${requested} runs closed loop only: its records carry event times of their own, which an open-loop feed would replace with its send times, or it reads a second input the feed does not write.\n`);
   process.exit(2);
 }
 if (flags.out && names.length > 1) {
@@ -84,7 +85,7 @@ async function run(workload: Workload): Promise<{ report: object; summary: (out:
 }
 
 for (const name of names) {
-  if (flags.rate && eventTimed(name)) continue;
+  if (flags.rate && closedLoopOnly(name)) continue;
   const workload = WORKLOADS[name]!;
   const { report, summary } = await run(workload);
   const suffix = `${flags.quick ? '-quick' : ''}${workload.kind === 'stream' && rate ? '-open-loop' : ''}`;

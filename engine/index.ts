@@ -23,7 +23,7 @@ export type {
 export { TimeWindows, SlidingWindows, SessionWindows, type Windowed, type WindowBounds } from './processors/windows/specs.ts';
 export { JoinWindows } from './processors/windows/join-windows.ts';
 export { Suppressed } from './dsl/suppressed.ts';
-export type { Named, OperatorOptions, ProcessOptions, ToOptions, RepartitionOptions, JoinOptions, StreamJoinOptions, TableJoinOptions, PrioritizeOptions, Materialized, WindowedMaterialized, KnownSerdes } from './dsl/stream-options.ts';
+export type { Named, OperatorOptions, ProcessOptions, ToOptions, RepartitionOptions, JoinOptions, StreamJoinOptions, TableJoinOptions, ForeignKeyJoinOptions, PrioritizeOptions, Materialized, WindowedMaterialized, KnownSerdes } from './dsl/stream-options.ts';
 export type { GlobalTableOptions } from './dsl/stream-options.ts';
 export type { ErrorHandling, TopicChooser, StoreSpec, ProcessorSpec, TimestampExtractor, ExtractableRecord } from './dsl/graph.ts';
 export type { GlobalTable, GlobalErrorHandling } from './dsl/graph.ts';

@@ -1,16 +1,16 @@
 /**
  * The rounds of a stream workload, closed loop or open loop alike: each round, each system in a
  * child process of its own, with a fresh consumer group and an output topic of its own, timed
- * until it is done (its output holds every expected record, or its group committed the input's
- * end); a stateful output is then checked outside the timing. The loop's mode decides where the
- * input comes from and when the clock starts. A peer that cannot be installed, or fails, is
+ * until it is done (its output holds every expected record, or its group committed the end of
+ * each input: a join reads two); a stateful output is then checked outside the timing. The
+ * loop's mode decides where the input comes from and when the clock starts. A peer that cannot be installed, or fails, is
  * reported as skipped with the reason (with its rate so far when it was merely too slow); a
  * failure of raw-client or Sluice fails the run.
  */
 import { randomUUID } from 'node:crypto';
 import { KafkaAdmin } from '../../engine/kafka/admin.ts';
-import type { StreamWorkload } from '../catalogue.ts';
-import { committedSum, committedToEnd, machine, recordCount, type BenchContext, type Params } from '../context.ts';
+import { inputRecords, type StreamWorkload } from '../catalogue.ts';
+import { committedSum, committedToEnd, machine, recordCount, type BenchContext, type Params, type TopicEnds } from '../context.ts';
 import { isPeer, knownIssue, PEERS, PEER_VERSIONS, prepareSystem } from '../peers/launchers.ts';
 import { addRatios, BestOfRounds, type Better } from '../report/best-of-rounds.ts';
 import type { Report, RunResult } from '../report/types.ts';
@@ -22,14 +22,13 @@ const VARIANTS: Record<string, { script: string; env: Record<string, string> }> 
   'sluice-avro-store': { script: 'sluice', env: { BENCH_STORE_SERDE: 'avro' } },
 };
 
-/** The end offsets of an input, per partition. */
-export type Ends = Array<{ partition: number; high: number }>;
-
 /** One system's run in one round, once it is ready. */
 export interface SystemRun {
   system: string;
   script: string;
   input: string;
+  /** A join's second input. */
+  second?: string;
   output: string;
   child: SystemProcess;
   admin: KafkaAdmin;
@@ -41,8 +40,8 @@ export interface SystemRun {
 export interface Driven {
   /** When the clock started (performance.now()). */
   started: number;
-  /** The input's end offsets once all of it is there. */
-  ends: Ends;
+  /** Each input's end offsets once all of it is there. */
+  ends: TopicEnds[];
   /** Adds what the mode measures besides the rate (latency) to the result, once done. */
   measure(result: RunResult): Promise<void>;
   /** Stops whatever the mode started for the run; called however the run ended. */
@@ -54,8 +53,8 @@ export interface StreamMode {
   better: Better;
   /** Before the rounds (the closed loop fills its one input here). */
   prepare(run: string): Promise<void>;
-  /** The input a run reads, and whether the run needs it created. */
-  input(output: string): { topic: string; fresh: boolean };
+  /** The input a run reads (and a join's second input), and whether the run needs it created. */
+  input(output: string): { topic: string; fresh: boolean; second?: string };
   /** From ready: starts the clock (and the feed, open loop). */
   drive(run: SystemRun): Promise<Driven>;
   /** The mode's params in the report: `mode`, and what the open loop adds. */
@@ -70,6 +69,8 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
   const peers = workload.peers === true ? PEERS : workload.peers || [];
   const systems = flags.systems === 'all' ? [...workload.systems, ...peers] : ctx.systemsOf(workload.systems);
   const rounds = ctx.roundsOf(workload);
+  // A join's rate counts the records of both its inputs.
+  const records = inputRecords(workload, params);
   const run = randomUUID().slice(0, 8);
   const admin = KafkaAdmin.connect({ bootstrapServers: ctx.bootstrapServers });
   const groups: string[] = [];
@@ -97,13 +98,14 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
         const child = ctx.launch(script, {
           BENCH_WORKLOAD: workload.name,
           BENCH_INPUT: input.topic,
+          ...(input.second ? { BENCH_INPUT2: input.second } : {}),
           BENCH_OUTPUT: output,
           BENCH_GROUP: group,
           BENCH_COMMIT_INTERVAL_MS: String(params.commitIntervalMs),
           ...(workload.env?.(params) ?? {}),
           ...(VARIANTS[system]?.env ?? {}),
         });
-        const systemRun: SystemRun = { system, script, input: input.topic, output, child, admin, limitMs: isPeer(system) ? peerTimeoutMs : 900_000 };
+        const systemRun: SystemRun = { system, script, input: input.topic, ...(input.second ? { second: input.second } : {}), output, child, admin, limitMs: isPeer(system) ? peerTimeoutMs : 900_000 };
         let driven: Driven | undefined;
         let started = performance.now();
         let result: RunResult;
@@ -114,13 +116,13 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
           const left = () => systemRun.limitMs - (performance.now() - started);
           if (workload.done === 'committed') {
             const ends = driven.ends;
-            await child.until('committed end offsets', () => committedToEnd(admin, group, input.topic, ends), left(), 100);
+            await child.until('committed end offsets', () => committedToEnd(admin, group, ends), left(), 100);
           } else {
             const expected = workload.done.outputs(params);
             await child.until('complete output', async () => (await recordCount(admin, output)) >= expected, left());
           }
           const seconds = (performance.now() - started) / 1000;
-          result = { system, records: params.records, seconds, recordsPerSec: Math.round(params.records / seconds) };
+          result = { system, records, seconds, recordsPerSec: Math.round(records / seconds) };
           await driven.measure(result);
           await child.stop();
           Object.assign(result, { peakRssMb: child.peakRssMb, ...(child.atPeak ? { atPeak: child.atPeak } : {}) });
@@ -130,12 +132,12 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
             const verdict = checker.result();
             result.outputs = verdict.outputs;
             say(`  round ${round} ${system}: output check ${JSON.stringify(verdict)}`);
-            if (!verdict.ok) throw new Error(`${system} wrote wrong counts: ${JSON.stringify(verdict)}`);
+            if (!verdict.ok) throw new Error(`${system} wrote a wrong output (in ${seconds.toFixed(2)} s, ${result.recordsPerSec.toLocaleString()} records/s): ${JSON.stringify(verdict)}`);
             result.verified = true;
           }
         } catch (err) {
           if (!isPeer(system)) throw err;
-          await skipFailedPeer(systemRun, err as Error, { admin, group, round, records: params.records, started, best, say });
+          await skipFailedPeer(systemRun, err as Error, { admin, group, round, records, started, best, say });
           continue;
         } finally {
           await driven?.release().catch(() => undefined);
@@ -146,12 +148,13 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
         best.offer(result);
       }
     }
-    const results = best.results(systems, params.records);
+    const results = best.results(systems, records);
     addRatios(results);
     return {
       workload: workload.name,
       params: {
         ...params,
+        ...(workload.second ? { secondInput: { name: workload.second.name, records: workload.second.records(params) } } : {}),
         rounds,
         quick: flags.quick,
         ...mode.params(),
@@ -177,8 +180,8 @@ async function skipFailedPeer(
   err: Error,
   at: { admin: KafkaAdmin; group: string; round: number; records: number; started: number; best: BestOfRounds; say: (line: string) => void },
 ): Promise<void> {
-  const { system, script, input, child } = run;
-  const committed = await committedSum(at.admin, at.group, input).catch(() => 0);
+  const { system, script, input, second, child } = run;
+  const committed = await committedSum(at.admin, at.group, second ? [input, second] : input).catch(() => 0);
   const elapsed = (performance.now() - at.started) / 1000;
   const reason =
     `${err.message}; it had committed ${committed.toLocaleString()} of ${at.records.toLocaleString()} input records` +

@@ -3,6 +3,7 @@
  * dependency: records/s per system (with its ratios to raw-client and kafka-streams) and, for
  * open-loop runs, the p50 and p99 latency. Skipped systems keep their row, marked skipped.
  */
+import { inputsLabel } from './markdown.ts';
 import type { ReportEntry, StreamReport } from './types.ts';
 
 const ROW = 26;
@@ -66,7 +67,7 @@ export function svgChart(report: StreamReport): string {
     });
   }
   const p = report.params;
-  const subtitle = `${p.records.toLocaleString('en-US')} records, ${p.keys.toLocaleString('en-US')} keys, ${p.partitions} partitions` + (p.ratePerSec !== undefined ? `, open loop at ${Number(p.ratePerSec).toLocaleString('en-US')} records/s` : '');
+  const subtitle = `${inputsLabel(p)}, ${p.keys.toLocaleString('en-US')} keys, ${p.partitions} partitions` + (p.ratePerSec !== undefined ? `, open loop at ${Number(p.ratePerSec).toLocaleString('en-US')} records/s` : '');
   const body: string[] = [`<text x="0" y="16" font-size="15" font-weight="bold">${escape(report.workload)}</text>`, `<text x="0" y="34" fill="#555">${escape(subtitle)}</text>`];
   let top = 48;
   for (const spec of panels) {

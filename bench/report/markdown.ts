@@ -1,6 +1,12 @@
 /** A stream workload's results as a Markdown table: throughput, latency, memory, and the ratios. */
 import type { StreamReport } from './types.ts';
 
+/** The records a report's inputs hold: `1,000,000 records`, or with a second input `1,000,000 records + 100,000 customers`. */
+export function inputsLabel(p: StreamReport['params']): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return p.secondInput ? `${n(p.records)} records + ${n(p.secondInput.records)} ${p.secondInput.name}` : `${n(p.records)} records`;
+}
+
 const ratio = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(2)}×`);
 const ms = (x: number | undefined) => (x === undefined ? '—' : String(Math.round(x)));
 
@@ -8,7 +14,7 @@ export function markdownTable(report: StreamReport): string {
   const p = report.params;
   const openLoop = p.ratePerSec !== undefined;
   const heading =
-    `${report.workload}: ${p.records.toLocaleString('en-US')} records, ${p.keys.toLocaleString('en-US')} keys, ${p.partitions} partitions, ` +
+    `${report.workload}: ${inputsLabel(p)}, ${p.keys.toLocaleString('en-US')} keys, ${p.partitions} partitions, ` +
     (openLoop ? `open loop at ${Number(p.ratePerSec).toLocaleString('en-US')} records/s, round with the lowest p99 of ${String(p.rounds)}` : `best of ${String(p.rounds)}`);
   const lines = [
     heading,

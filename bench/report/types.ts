@@ -22,7 +22,17 @@ export interface ReportEntry {
 
 export interface StreamReport {
   workload: string;
-  params: { records: number; keys: number; partitions: number; rounds?: unknown; mode?: unknown; ratePerSec?: unknown; [extra: string]: unknown };
+  params: {
+    records: number;
+    keys: number;
+    partitions: number;
+    rounds?: unknown;
+    mode?: unknown;
+    ratePerSec?: unknown;
+    /** A join's second input: what it holds and how many records (the rates count both inputs). */
+    secondInput?: { name: string; records: number };
+    [extra: string]: unknown;
+  };
   results: ReportEntry[];
 }
 

@@ -8,6 +8,8 @@ import v8 from 'node:v8';
 export interface SystemSettings {
   bootstrapServers: string;
   input: string;
+  /** A join's second input (`BENCH_INPUT2`): the table's topic, or the other stream's. */
+  input2?: string;
   output: string;
   group: string;
   commitIntervalMs: number;
@@ -22,6 +24,7 @@ export function settingsFromEnv(): SystemSettings {
   return {
     bootstrapServers: need('KAFKA_BOOTSTRAP_SERVERS'),
     input: need('BENCH_INPUT'),
+    ...(process.env.BENCH_INPUT2 ? { input2: process.env.BENCH_INPUT2 } : {}),
     output: need('BENCH_OUTPUT'),
     group: need('BENCH_GROUP'),
     commitIntervalMs: Number(process.env.BENCH_COMMIT_INTERVAL_MS ?? 1000),

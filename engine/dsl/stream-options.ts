@@ -150,6 +150,15 @@ export interface TableJoinOptions<K, V, VO, R> extends OperatorOptions {
   materialized?: Materialized<K, R>;
 }
 
+/**
+ * The options of a foreign-key join: serdes of the left table's key and values, of the foreign
+ * key (the right table's key) and of the right table's values, for the join's topics and stores;
+ * and the joined table's store (default `<name>-store`).
+ */
+export interface ForeignKeyJoinOptions<K, V, KO, VO, R> extends TableJoinOptions<K, V, VO, R> {
+  foreignKey?: Serde<KO>;
+}
+
 export interface RepartitionOptions<K, V> extends Named {
   /** Partitions of the repartition topic; by default those of the sub-topology's source topics. */
   partitions?: number;

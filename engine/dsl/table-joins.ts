@@ -7,7 +7,7 @@ import type { Serde } from '../serde/serde.ts';
 import type { Table } from './api.ts';
 import { requireFunction } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
-import type { KnownSerdes, TableJoinOptions } from './stream-options.ts';
+import type { KnownSerdes, Materialized, TableJoinOptions } from './stream-options.ts';
 
 /** A table as a join takes it: its node and the serdes known for it. */
 export interface TableSide<K, V> {
@@ -48,14 +48,19 @@ export function joinTables<K, VL, VR, R>(dsl: DslContext, left: TableSide<K, VL>
   }
   const merged = graph.nameFor('KTABLE-MERGE', `${base}-merge`);
   graph.add({ kind: 'processor', name: merged, operator: 'merge', parents: sides.map(([name]) => name), supplier: passthrough });
-  const serdes: KnownSerdes<K, R> = { key: left.serdes.key, value: options.materialized?.value };
-  if (options.materialized === undefined) return dsl.table<K, R>(merged, serdes);
-  const { materialized } = options;
+  if (options.materialized === undefined) return dsl.table<K, R>(merged, { key: left.serdes.key });
+  return materializeJoined<K, R>(dsl, base, merged, options.materialized, keySerde as Serde<K> | undefined);
+}
+
+/** Keeps a joined table's changes in a store of its own (queryable, joinable), after `parent`, and returns that table. */
+export function materializeJoined<K, R>(dsl: DslContext, base: string, parent: string, materialized: Materialized<K, R>, keySerde: Serde<K> | undefined): Table<K, R> {
+  const { graph } = dsl;
+  const key = materialized.key ?? keySerde;
   const store = graph.addStore(
-    { name: materialized.name, keySerde: (materialized.key ?? keySerde) as Serde<unknown> | undefined, valueSerde: materialized.value as Serde<unknown> | undefined, caching: materialized.caching, partitionedByKey: true },
+    { name: materialized.name, keySerde: key as Serde<unknown> | undefined, valueSerde: materialized.value as Serde<unknown> | undefined, caching: materialized.caching, partitionedByKey: true },
     base,
   ).name;
   const node = graph.nameFor('KTABLE-MATERIALIZE', `${base}-materialize`);
-  graph.add({ kind: 'processor', name: node, operator: 'materialize', parents: [merged], supplier: materializeChanges(store), stores: [store] });
-  return dsl.table<K, R>(node, serdes, store);
+  graph.add({ kind: 'processor', name: node, operator: 'materialize', parents: [parent], supplier: materializeChanges(store), stores: [store] });
+  return dsl.table<K, R>(node, { key, value: materialized.value }, store);
 }

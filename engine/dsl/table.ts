@@ -8,9 +8,15 @@ import type { Serde } from '../serde/serde.ts';
 import { requireFunction } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
 import { guardOperators } from './operator-guard.ts';
-import type { KnownSerdes, Named, OperatorOptions, TableJoinOptions } from './stream-options.ts';
-import { joinTables } from './table-joins.ts';
+import type { ForeignKeyJoinOptions, KnownSerdes, Named, OperatorOptions, TableJoinOptions } from './stream-options.ts';
+import { joinTables, type TableSide } from './table-joins.ts';
+import { joinOnForeignKey } from './foreign-key-join.ts';
+import type { ForeignKeyExtractor, ForeignKeyJoiner } from '../processors/fk-join/foreign-key-join.ts';
+import { TopologyError } from '../errors.ts';
 import type { TableJoiner, TableJoinKind } from '../processors/table-table-join.ts';
+
+/** A user's callback, its type checked by the overloads in table-api.ts. */
+type Callback = (...args: never[]) => unknown;
 
 export const TABLE_OPERATORS = ['toStream', 'filter', 'filterNot', 'mapValues', 'groupBy', 'join', 'leftJoin', 'outerJoin'] as const;
 
@@ -50,21 +56,28 @@ export class GraphTable<K, V> implements Table<K, V> {
     return new GraphGroupedTable<K2, V2>(this.dsl, this.node, selector as GroupSelector<unknown, unknown, K2, V2>, options);
   }
 
-  join<VO, R>(other: Table<K, VO>, joiner: (value: V, otherValue: VO, key: K, context: RecordContext) => Synchronous<R>, options: TableJoinOptions<K, V, VO, R> = {}): Table<K, R> {
-    return this.joinWith('join', other, joiner as TableJoiner<K, V, VO, R>, options);
+  join<VO, R>(other: Table<K, VO>, joiner: Callback, third?: unknown, fourth?: unknown): Table<K, R> {
+    return this.joinWith('join', other, joiner, third, fourth);
   }
 
-  leftJoin<VO, R>(other: Table<K, VO>, joiner: (value: V, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, options: TableJoinOptions<K, V, VO, R> = {}): Table<K, R> {
-    return this.joinWith('leftJoin', other, joiner as TableJoiner<K, V, VO, R>, options);
+  leftJoin<VO, R>(other: Table<K, VO>, joiner: Callback, third?: unknown, fourth?: unknown): Table<K, R> {
+    return this.joinWith('leftJoin', other, joiner, third, fourth);
   }
 
   outerJoin<VO, R>(other: Table<K, VO>, joiner: (value: V | null, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, options: TableJoinOptions<K, V, VO, R> = {}): Table<K, R> {
-    return this.joinWith('outerJoin', other, joiner as TableJoiner<K, V, VO, R>, options);
+    return this.joinWith('outerJoin', other, joiner, options);
   }
 
-  private joinWith<VO, R>(kind: TableJoinKind, other: Table<K, VO>, joiner: TableJoiner<K, V, VO, R>, options: TableJoinOptions<K, V, VO, R>): Table<K, R> {
-    const right = other instanceof GraphTable ? { node: other.node, serdes: (other as GraphTable<K, VO>).serdes } : undefined;
-    return joinTables<K, V, VO, R>(this.dsl, { node: this.node, serdes: this.serdes }, right, joiner, kind, options);
+  /** A join by key (`joiner`, options), or on a foreign key (`foreignKey`, `joiner`, options): a function in third place tells them apart. */
+  private joinWith<KO, VO, R>(kind: TableJoinKind, other: Table<KO, VO>, first: Callback, third: unknown, fourth?: unknown): Table<K, R> {
+    const right = other instanceof GraphTable ? { node: other.node, serdes: (other as GraphTable<KO, VO>).serdes } : undefined;
+    const self = { node: this.node, serdes: this.serdes };
+    if (typeof third === 'function') {
+      if (kind === 'outerJoin') throw new TopologyError(this.node, 'a foreign-key join is a join or a leftJoin, not an outerJoin (as in Kafka Streams).');
+      const options = (fourth ?? {}) as ForeignKeyJoinOptions<K, V, KO, VO, R>;
+      return joinOnForeignKey<K, V, KO, VO, R>(this.dsl, self, right, first as ForeignKeyExtractor<K, V, KO>, third as ForeignKeyJoiner<K, V, VO, R>, kind === 'leftJoin', options);
+    }
+    return joinTables<K, V, VO, R>(this.dsl, self, right as TableSide<K, VO> | undefined, first as TableJoiner<K, V, VO, R>, kind, (third ?? {}) as TableJoinOptions<K, V, VO, R>);
   }
 
   /** Records a processor after this table's node and returns its name. */

@@ -7,6 +7,7 @@ import { Mutex } from './mutex.ts';
 import { StopProcessing } from './record-errors.ts';
 import type { Tasks } from './task/tasks.ts';
 import type { LoopOutput, RecordSource } from './record-source.ts';
+import { InputBackpressure } from './input-backpressure.ts';
 
 /** What a processing loop works with. */
 export interface LoopParts {
@@ -30,8 +31,10 @@ export interface LoopOptions {
   maxInFlight: number;
   /** How long a task of several inputs waits for an empty one (see PartitionQueues): Kafka Streams' `max.task.idle.ms`. */
   maxTaskIdleMs: number;
-  /** The longest wait for an empty input whose records are on the broker but not fetched yet. */
+  /** The longest wait for an empty input whose records are on the broker but not fetched yet (a safety valve; see PartitionQueues). */
   undeliveredWaitMs: number;
+  /** The longest wait for an empty input whose state the consumer does not know yet. */
+  unknownWaitMs?: number;
 }
 
 /**
@@ -46,6 +49,8 @@ export class ProcessingLoop {
   private readonly lock = new Mutex();
   private nextCommitAt = 0;
   private readonly source: RecordSource;
+  /** Pauses inputs of tasks of several inputs while they hold many records. */
+  private readonly backpressure: InputBackpressure;
   private readonly output: LoopOutput;
   private readonly protocol: CommitProtocol;
   private readonly tasks: Tasks;
@@ -72,6 +77,7 @@ export class ProcessingLoop {
 
   constructor(parts: LoopParts) {
     this.source = parts.source;
+    this.backpressure = new InputBackpressure(parts.source);
     this.output = parts.output;
     this.protocol = parts.protocol;
     this.tasks = parts.tasks;
@@ -279,6 +285,7 @@ export class ProcessingLoop {
       if (this.tasks.queued) {
         if (count === 0) await this.protocol.prepare();
         this.tasks.drainQueued(now, this.source, this.options);
+        this.backpressure.update(this.tasks);
       }
       // Wall-clock punctuation runs between batches, so a quiet stream still gets its calls.
       if (this.tasks.punctuationDue(now)) {

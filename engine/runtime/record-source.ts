@@ -13,6 +13,9 @@ export interface RecordSource {
   seekToCommitted(partitions: TopicPartition[]): Promise<void>;
   /** Whether records of this partition are on the broker but not consumed yet; undefined when not known. */
   hasUndelivered(topic: string, partition: number): boolean | undefined;
+  /** Stops fetching these partitions (their records not consumed yet are fetched again on resume). */
+  pause(partitions: TopicPartition[]): void;
+  resume(partitions: TopicPartition[]): void;
 }
 
 /** Where the processing loop's tasks send records, with what the loop itself needs of it. */

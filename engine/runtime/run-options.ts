@@ -37,7 +37,7 @@ export interface RunOptions extends Partial<ApplicationSettings> {
   shutdownTimeoutMs?: number;
 }
 
-const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitIntervalMs: 1_000, maxInFlight: 100_000, maxTaskIdleMs: 0, undeliveredWaitMs: 1_000 };
+const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitIntervalMs: 1_000, maxInFlight: 100_000, maxTaskIdleMs: 0, undeliveredWaitMs: 30_000, unknownWaitMs: 1_000 };
 /** How long `close()` may take by default: about what a container orchestrator waits before it kills. */
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 /** Kafka Streams' default under exactly-once: short transactions keep end-to-end latency low. */

@@ -9,14 +9,24 @@ import type { Serde } from './serde-interface.ts';
  * over the default key serde): the compiler binds it once it knows that default.
  */
 export interface BindableSerde<T> extends Serde<T> {
-  /** This serde over `fallback` where it was given no inner serde of its own. */
-  bind(fallback: Serde<unknown> | undefined): Serde<T> | undefined;
+  /**
+   * This serde over `fallback` where it was given no inner serde of its own (the default for the
+   * part it serializes, key or value). `defaults` has both of the application's defaults, for a
+   * serde over a key and a value (a join's subscription carries a key of the other table).
+   */
+  bind(fallback: Serde<unknown> | undefined, defaults?: DefaultSerdes): Serde<T> | undefined;
+}
+
+/** The application's default key and value serdes. */
+export interface DefaultSerdes {
+  key?: Serde<unknown>;
+  value?: Serde<unknown>;
 }
 
 /** `serde`, or the application's `fallback` when none was given, bound if it needs the fallback. */
-export function resolveSerde(serde: Serde<unknown> | undefined, fallback: Serde<unknown> | undefined): Serde<unknown> | undefined {
+export function resolveSerde(serde: Serde<unknown> | undefined, fallback: Serde<unknown> | undefined, defaults?: DefaultSerdes): Serde<unknown> | undefined {
   if (serde === undefined) return fallback;
-  return typeof (serde as Partial<BindableSerde<unknown>>).bind === 'function' ? (serde as BindableSerde<unknown>).bind(fallback) : serde;
+  return typeof (serde as Partial<BindableSerde<unknown>>).bind === 'function' ? (serde as BindableSerde<unknown>).bind(fallback, defaults) : serde;
 }
 
 /** A serde named `name(inner)` whose format `build` makes over `inner`, or over the default once bound (the compiler binds it). */

@@ -71,6 +71,11 @@ export class TopicLog implements LoopOutput, RecordSource {
   }
 
   /** Everything written after the committed positions of these topics waits to be consumed again. */
+  /** The driver delivers every record at once: nothing to pause. */
+  pause(): void {}
+
+  resume(): void {}
+
   async seekToCommitted(partitions: TopicPartition[]): Promise<void> {
     const topics = new Set(partitions.map((p) => p.topic));
     const others = this.pending.filter((r) => !topics.has(r.topic));

@@ -163,8 +163,9 @@ function serdesFor(
   options: CompileOptions,
   use: 'read' | 'write' | 'repartition',
 ): { keySerde: Serde<unknown>; valueSerde: Serde<unknown> } {
-  const keySerde = resolveSerde(spec.keySerde, options.keySerde);
-  const valueSerde = resolveSerde(spec.valueSerde, options.valueSerde);
+  const defaults = { key: options.keySerde, value: options.valueSerde };
+  const keySerde = resolveSerde(spec.keySerde, options.keySerde, defaults);
+  const valueSerde = resolveSerde(spec.valueSerde, options.valueSerde, defaults);
   const where =
     use === 'read' ? 'stream(topic, { key, value })' : use === 'write' ? 'to(topic, { key, value })' : 'repartition({ key, value })';
   for (const [part, serde] of [
@@ -201,8 +202,9 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
     if (spec.preload && spec.ttlMs !== undefined) {
       throw new TopologyError(using[0]!.node, `store "${spec.name}" cannot both expire entries and be preloaded; drop ttlMs or preload.`);
     }
-    const keySerde = resolveSerde(spec.keySerde, options.keySerde);
-    const valueSerde = resolveSerde(spec.valueSerde, options.valueSerde);
+    const defaults = { key: options.keySerde, value: options.valueSerde };
+    const keySerde = resolveSerde(spec.keySerde, options.keySerde, defaults);
+    const valueSerde = resolveSerde(spec.valueSerde, options.valueSerde, defaults);
     for (const [part, serde] of [['key', keySerde], ['value', valueSerde]] as const) {
       if (!serde) {
         throw new TopologyError(using[0]!.node, `store "${spec.name}" has no ${part} serde: pass { ${part}: … } with the store's name, or set a default ${part}Serde for the application.`);

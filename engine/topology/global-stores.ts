@@ -38,8 +38,9 @@ export function compileGlobalStores(specs: readonly GlobalStoreSpec[], subtopolo
         `topic "${spec.topic}" is also read by "${reader.name}"; a global table reads its topic alone. Read it once: as a global table (join with it), or as a stream or table.`,
       );
     }
-    const keySerde = resolveSerde(spec.keySerde, defaults.keySerde);
-    const valueSerde = resolveSerde(spec.valueSerde, defaults.valueSerde);
+    const bound = { key: defaults.keySerde, value: defaults.valueSerde };
+    const keySerde = resolveSerde(spec.keySerde, defaults.keySerde, bound);
+    const valueSerde = resolveSerde(spec.valueSerde, defaults.valueSerde, bound);
     for (const [part, serde] of [['key', keySerde], ['value', valueSerde]] as const) {
       if (!serde) throw new TopologyError(spec.name, `global table "${spec.name}" has no ${part} serde: pass { ${part}: … } to globalTable, or set a default ${part}Serde for the application.`);
     }

@@ -82,19 +82,28 @@ export function buildKafkaStreams(): Promise<void> {
 /**
  * Waits until group `applicationId` has committed, for every partition of `inputs` that holds
  * records, the partition's end as it was when the wait began; then the same for the group's
- * repartition topics (`<applicationId>-…-repartition`), whose records the inputs gave rise to.
+ * internal topics the inputs gave rise to (`<applicationId>-…-repartition`, and Kafka Streams'
+ * foreign-key join topics, `…-SUBSCRIPTION-REGISTRATION-<n>-topic` and `…-SUBSCRIPTION-RESPONSE-<n>-topic`),
+ * again until their ends stop moving: records read from one internal topic may write another.
  * `failed` is asked on each round and throws when the app has stopped on its own.
  */
 export async function untilCommitted(applicationId: string, inputs: string[], failed: () => void, timeoutMs = RUN_TIMEOUT_MS): Promise<void> {
   await untilCommittedOnce(applicationId, inputs, failed, timeoutMs);
-  const admin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
-  let repartitions: string[];
-  try {
-    repartitions = (await admin.listTopics()).filter((t) => t.startsWith(`${applicationId}-`) && t.endsWith('-repartition'));
-  } finally {
-    admin.disconnect();
+  const internal = /(-repartition|-subscription-(registration|response)(-\d+)?-topic)$/i;
+  for (let seen = -1; ; ) {
+    const admin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
+    let topics: string[];
+    let ends: number;
+    try {
+      topics = (await admin.listTopics()).filter((t) => t.startsWith(`${applicationId}-`) && internal.test(t));
+      ends = (await Promise.all(topics.map((t) => admin.topicOffsets(t)))).flat().reduce((sum, o) => sum + Number(o.high), 0);
+    } finally {
+      admin.disconnect();
+    }
+    if (topics.length === 0 || ends === seen) return;
+    seen = ends;
+    await untilCommittedOnce(applicationId, topics, failed, timeoutMs);
   }
-  if (repartitions.length > 0) await untilCommittedOnce(applicationId, repartitions, failed, timeoutMs);
 }
 
 async function untilCommittedOnce(applicationId: string, inputs: string[], failed: () => void, timeoutMs: number): Promise<void> {

@@ -24,21 +24,34 @@ describe('partition queues (time-ordered input)', () => {
     expect(queues.push(record('c', 0, 1))).to.equal(false);
   });
 
-  it('waits for an empty input whose records are on the broker (or not known yet), up to the bound, then goes on', () => {
-    for (const undelivered of [true, undefined]) {
+  it('waits for an empty input whose records are on the broker (or not known yet), up to its bound, then goes on, saying so once', () => {
+    for (const [undelivered, bound] of [[true, 30_000], [undefined, 1_000]] as const) {
       const queues = new PartitionQueues(['orders', 'customers'], 0);
+      const drain = (now: number) => {
+        const out: string[] = [];
+        const outcome = queues.drain(now, delivery({ customers: undelivered, orders: false }), { maxTaskIdleMs: 0, undeliveredWaitMs: 30_000, unknownWaitMs: 1_000 }, (r) => out.push(`${r.topic}@${r.timestamp}`));
+        return { out, gaveUpOn: outcome.gaveUpOn };
+      };
       queues.push(record('orders', 0, 20));
       queues.push(record('orders', 1, 30));
-      const state = delivery({ customers: undelivered, orders: false });
-      expect(drained(queues, 1_000, state)).to.deep.equal([]);
-      expect(drained(queues, 1_999, state)).to.deep.equal([]);
+      expect(drain(1_000).out).to.deep.equal([]);
+      expect(drain(1_000 + bound - 1).out).to.deep.equal([]);
       // A customer arrives: it goes first; then customers are empty and behind again.
       queues.push(record('customers', 0, 10));
-      expect(drained(queues, 2_000, state)).to.deep.equal(['customers@10']);
-      expect(drained(queues, 2_999, state)).to.deep.equal([]);
-      // Past the bound, the task goes on until customers get records.
-      expect(drained(queues, 3_000, state)).to.deep.equal(['orders@20', 'orders@30']);
+      expect(drain(1_000 + bound).out).to.deep.equal(['customers@10']);
+      expect(drain(1_000 + 2 * bound - 1).out).to.deep.equal([]);
+      // Past the bound, the task goes on until customers get records; a known backlog given up on is reported.
+      expect(drain(1_000 + 2 * bound)).to.deep.equal({ out: ['orders@20', 'orders@30'], gaveUpOn: undelivered ? 'customers' : undefined });
     }
+  });
+
+  it('names the inputs holding many records, for their fetching to pause', () => {
+    const queues = new PartitionQueues(['a', 'b'], 0);
+    for (let i = 0; i < 3; i++) queues.push(record('a', i, i));
+    queues.push(record('b', 0, 0));
+    expect(queues.overfull(3)).to.deep.equal(['a']);
+    expect(queues.overfull(1)).to.deep.equal(['a', 'b']);
+    expect([queues.waiting('a'), queues.waiting('b'), queues.waiting('c')]).to.deep.equal([3, 1, 0]);
   });
 
   it('passes on at most a batch per call', () => {

@@ -18,12 +18,25 @@ export interface IdleOptions {
    */
   maxTaskIdleMs: number;
   /**
-   * The longest wait for an empty input whose records are on the broker but not delivered (or
-   * whose state is unknown): a fetch normally brings them within the consumer's fetch wait, so
-   * past this the task goes on rather than stall (a partition paused or an offset the consumer
-   * cannot see past).
+   * The longest wait for an empty input whose records are known to be on the broker and not
+   * delivered yet. Kafka Streams waits for them without a bound, and so should the task: going on
+   * without them processes the other inputs ahead of records that come before them in time (a
+   * join then misses its matches). The consumer fetches them soon, as the inputs with records
+   * waiting are paused ({@link PartitionQueues.overfull}); this bound (default 30 s) is a safety
+   * valve against a partition that could never be read, and its opening is reported.
    */
   undeliveredWaitMs: number;
+  /**
+   * The longest wait for an empty input whose state the consumer does not know yet (nothing
+   * consumed from it since it was assigned). Default 1 s.
+   */
+  unknownWaitMs?: number;
+}
+
+/** What one drain found about waiting. */
+export interface DrainOutcome {
+  /** An input known to have records on the broker was waited for longer than `undeliveredWaitMs`, and the task went on without it. */
+  gaveUpOn?: string;
 }
 
 /** One input's records taken from the consumer and not processed yet, oldest first. */
@@ -35,6 +48,10 @@ class RecordQueue {
 
   get empty(): boolean {
     return this.head === this.items.length;
+  }
+
+  get length(): number {
+    return this.items.length - this.head;
   }
 
   peek(): ConsumedRecord {
@@ -64,14 +81,18 @@ class RecordQueue {
  * as Kafka Streams' partition group: records wait here per input, and the next one processed is,
  * among the inputs that have records, the one with the smallest timestamp, so that results do
  * not depend on how fetches happened to interleave. While an input is empty but its partition
- * still has records on the broker, the task waits for them (up to `undeliveredWaitMs`); for an
- * empty input with nothing more on the broker it waits `maxTaskIdleMs`.
+ * still has records on the broker, the task waits for them (up to a safety bound); for an empty
+ * input with nothing more on the broker it waits `maxTaskIdleMs`. An input holding many records
+ * is reported by {@link overfull}, so that its partition's fetching pauses meanwhile: memory stays
+ * bounded, and the consumer fetches the inputs the task waits for.
  */
 export class PartitionQueues {
   private readonly queues = new Map<string, RecordQueue>();
   private size = 0;
   /** Since when the task has records but waits for an empty input; undefined while it does not wait. */
   private waitingSince: number | undefined;
+  /** The wait in progress went past its bound and was reported. */
+  private reported = false;
 
   constructor(topics: string[], private readonly partition: number) {
     for (const topic of topics) this.queues.set(topic, new RecordQueue(topic));
@@ -90,11 +111,24 @@ export class PartitionQueues {
     return true;
   }
 
+  /** The inputs holding at least `limit` records: their partitions' fetching may pause while the task catches up. */
+  overfull(limit: number): string[] {
+    const full: string[] = [];
+    for (const queue of this.queues.values()) if (queue.length >= limit) full.push(queue.topic);
+    return full;
+  }
+
+  /** How many records of `topic` wait here. */
+  waiting(topic: string): number {
+    return this.queues.get(topic)?.length ?? 0;
+  }
+
   /** Forgets every record waiting (the task goes back to its committed positions). */
   clear(): void {
     for (const topic of this.queues.keys()) this.queues.set(topic, new RecordQueue(topic));
     this.size = 0;
     this.waitingSince = undefined;
+    this.reported = false;
   }
 
   /**
@@ -103,25 +137,31 @@ export class PartitionQueues {
    * `limit` of them (records held through a wait go on a batch at a time, as consumed ones do,
    * with commits between).
    */
-  drain(now: number, delivery: DeliveryState, options: IdleOptions, process: (record: ConsumedRecord) => void, limit = Number.POSITIVE_INFINITY): void {
+  drain(now: number, delivery: DeliveryState, options: IdleOptions, process: (record: ConsumedRecord) => void, limit = Number.POSITIVE_INFINITY): DrainOutcome {
     // What each empty input waits for, asked once per drain: it cannot change meanwhile.
     const waits = new Map<string, number>();
+    const pending = new Set<string>();
     const waitFor = (topic: string): number => {
       let wait = waits.get(topic);
       if (wait === undefined) {
+        const undelivered = options.maxTaskIdleMs < 0 ? false : delivery.hasUndelivered(topic, this.partition);
         if (options.maxTaskIdleMs < 0) wait = 0;
-        else if (delivery.hasUndelivered(topic, this.partition) === false) wait = options.maxTaskIdleMs;
-        else wait = Math.max(options.maxTaskIdleMs, options.undeliveredWaitMs);
+        else if (undelivered === false) wait = options.maxTaskIdleMs;
+        else wait = Math.max(options.maxTaskIdleMs, undelivered ? options.undeliveredWaitMs : (options.unknownWaitMs ?? options.undeliveredWaitMs));
         waits.set(topic, wait);
+        if (undelivered === true) pending.add(topic);
       }
       return wait;
     };
+    const outcome: DrainOutcome = {};
     for (let taken = 0; this.size > 0 && taken < limit; taken++) {
       let next: RecordQueue | undefined;
       let wait = 0;
+      let awaited: string | undefined;
       for (const queue of this.queues.values()) {
         if (queue.empty) {
           wait = Math.max(wait, waitFor(queue.topic));
+          if (pending.has(queue.topic)) awaited = queue.topic;
         } else if (next === undefined || queue.peek().timestamp < next.peek().timestamp) {
           next = queue;
         }
@@ -129,12 +169,18 @@ export class PartitionQueues {
       if (wait > 0) {
         // Once the wait is over, the task goes on until the empty input gets records.
         this.waitingSince ??= now;
-        if (now - this.waitingSince < wait) return;
+        if (now - this.waitingSince < wait) return outcome;
+        if (awaited !== undefined && !this.reported) {
+          this.reported = true;
+          outcome.gaveUpOn = awaited;
+        }
       } else {
         this.waitingSince = undefined;
+        this.reported = false;
       }
       this.size--;
       process(next!.shift());
     }
+    return outcome;
   }
 }

@@ -300,8 +300,25 @@ export class Tasks {
     if (!this.ordering) return;
     for (const { task } of this.tasks.values()) {
       const queues = task.queues;
-      if (queues?.hasRecords && task.phase.is('running')) queues.drain(now, delivery, options, (record) => task.process(record), options.maxBatch);
+      if (!queues?.hasRecords || !task.phase.is('running')) continue;
+      const { gaveUpOn } = queues.drain(now, delivery, options, (record) => task.process(record), options.maxBatch);
+      if (gaveUpOn !== undefined) {
+        this.deps.log.warn({ task: task.id, topic: gaveUpOn, waitedMs: options.undeliveredWaitMs }, 'a task of several inputs waited this long for records the broker holds and goes on without them: its records may now be processed out of time order');
+      }
     }
+  }
+
+  /** The inputs of tasks of several inputs that hold at least `limit` records waiting (their fetching may pause). */
+  overfullInputs(limit: number): Array<{ topic: string; partition: number }> {
+    if (!this.ordering) return [];
+    const full: Array<{ topic: string; partition: number }> = [];
+    for (const { task } of this.tasks.values()) for (const topic of task.queues?.overfull(limit) ?? []) full.push({ topic, partition: task.partition });
+    return full;
+  }
+
+  /** How many records of this input partition wait in its task; undefined when no task of this instance reads it. */
+  waiting(topic: string, partition: number): number | undefined {
+    return this.forRecord(topic, partition)?.queues?.waiting(topic);
   }
 
   /** True when some task has a wall-clock punctuation due at `now`. */

@@ -21,14 +21,19 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.JoinWindows;
+import org.apache.kafka.streams.kstream.Joined;
+import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.StreamJoined;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.Suppressed.BufferConfig;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
 
 /**
@@ -47,7 +52,16 @@ import org.apache.kafka.streams.state.WindowStore;
  *       per commit (the record cache), or with BENCH_WINDOW_EMIT=final suppressed until its
  *       window closes; keys in the time-windowed format (key bytes, 8-byte window start), counts
  *       as decimal text.
+ *   <li>{@code join-stream-table}: orders (BENCH_INPUT) joined with the table "customers" read
+ *       from BENCH_INPUT2 ({@code stream.join(table, joiner)}), each order written as JSON with
+ *       its customer's name and tier added.
+ *   <li>{@code join-stream-stream}: orders (BENCH_INPUT) joined with payments (BENCH_INPUT2) of
+ *       the same key at most BENCH_JOIN_WINDOW_MS apart ({@code JoinWindows
+ *       .ofTimeDifferenceWithNoGrace}), each pair written as one JSON record.
  * </ul>
+ *
+ * <p>Keys are strings and values bytes (Kafka Streams' own serdes); the joiners parse the JSON
+ * with Jackson and write the joined record's JSON.
  */
 public final class BenchApp {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -81,6 +95,11 @@ public final class BenchApp {
       Duration size = Duration.ofMillis(Long.parseLong(env("BENCH_WINDOW_SIZE_MS", "60000")));
       Duration grace = Duration.ofMillis(Long.parseLong(env("BENCH_WINDOW_GRACE_MS", "10000")));
       topology = windowedCountTopology(input, output, size, grace, env("BENCH_WINDOW_EMIT", "updates").equals("final"));
+    } else if (workload.equals("join-stream-table")) {
+      topology = streamTableJoinTopology(input, need("BENCH_INPUT2"), output);
+    } else if (workload.equals("join-stream-stream")) {
+      Duration window = Duration.ofMillis(Long.parseLong(env("BENCH_JOIN_WINDOW_MS", "10000")));
+      topology = streamStreamJoinTopology(input, need("BENCH_INPUT2"), output, window);
     } else {
       topology = stateful ? countTopology(input, output) : statelessTopology(input, output);
     }
@@ -149,6 +168,71 @@ public final class BenchApp {
         .mapValues(count -> String.valueOf(count))
         .to(output, Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, size.toMillis()), Serdes.String()));
     return builder.build();
+  }
+
+  /**
+   * Each order joined with its customer's row as the table holds it when the order is processed.
+   * The table is materialized as the store "customers" (with its changelog, the default); the
+   * customers' timestamps are all earlier than the orders', so the task reads the whole table
+   * first (it processes its partitions' records in timestamp order).
+   */
+  private static Topology streamTableJoinTopology(String orders, String customers, String output) {
+    StreamsBuilder builder = new StreamsBuilder();
+    KTable<String, byte[]> table = builder.table(
+        customers,
+        Consumed.with(Serdes.String(), Serdes.ByteArray()),
+        Materialized.<String, byte[], KeyValueStore<Bytes, byte[]>>as("customers").withKeySerde(Serdes.String()).withValueSerde(Serdes.ByteArray()));
+    builder.stream(orders, Consumed.with(Serdes.String(), Serdes.ByteArray()))
+        .join(table, BenchApp::enrichOrder, Joined.with(Serdes.String(), Serdes.ByteArray(), Serdes.ByteArray()))
+        .to(output, Produced.with(Serdes.String(), Serdes.ByteArray()));
+    return builder.build();
+  }
+
+  /** The order's fields, then the customer's name and tier. */
+  private static byte[] enrichOrder(byte[] order, byte[] customer) {
+    ObjectNode joined = parse(order);
+    ObjectNode row = parse(customer);
+    joined.set("customer", row.get("name"));
+    joined.set("tier", row.get("tier"));
+    return write(joined);
+  }
+
+  /**
+   * Each order joined with every payment of its key at most {@code window} before or after it
+   * (bounds included), no grace: both sides kept in window stores (with changelogs) for the
+   * window's span.
+   */
+  private static Topology streamStreamJoinTopology(String orders, String payments, String output, Duration window) {
+    StreamsBuilder builder = new StreamsBuilder();
+    KStream<String, byte[]> paymentStream = builder.stream(payments, Consumed.with(Serdes.String(), Serdes.ByteArray()));
+    builder.stream(orders, Consumed.with(Serdes.String(), Serdes.ByteArray()))
+        .join(
+            paymentStream,
+            BenchApp::pairOrder,
+            JoinWindows.ofTimeDifferenceWithNoGrace(window),
+            StreamJoined.with(Serdes.String(), Serdes.ByteArray(), Serdes.ByteArray()).withStoreName("pay"))
+        .to(output, Produced.with(Serdes.String(), Serdes.ByteArray()));
+    return builder.build();
+  }
+
+  /** {@code {"orderId","paymentId","amount","paid"}}: the pair's ids and both amounts. */
+  private static byte[] pairOrder(byte[] order, byte[] payment) {
+    ObjectNode left = parse(order);
+    ObjectNode right = parse(payment);
+    ObjectNode joined = JSON.createObjectNode();
+    joined.set("orderId", left.get("orderId"));
+    joined.set("paymentId", right.get("paymentId"));
+    joined.set("amount", left.get("amount"));
+    joined.set("paid", right.get("amount"));
+    return write(joined);
+  }
+
+  private static byte[] write(ObjectNode node) {
+    try {
+      return JSON.writeValueAsBytes(node);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static ObjectNode parse(byte[] value) {

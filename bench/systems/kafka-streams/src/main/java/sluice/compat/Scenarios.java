@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -61,6 +62,8 @@ final class Scenarios {
     ALL.put("table-table-join", (builder, inputs, output) -> tableTableJoin(builder, inputs, output, "join"));
     ALL.put("table-table-left-join", (builder, inputs, output) -> tableTableJoin(builder, inputs, output, "leftJoin"));
     ALL.put("table-table-outer-join", (builder, inputs, output) -> tableTableJoin(builder, inputs, output, "outerJoin"));
+    ALL.put("fk-join", (builder, inputs, output) -> foreignKeyJoin(builder, inputs, output, false));
+    ALL.put("fk-left-join", (builder, inputs, output) -> foreignKeyJoin(builder, inputs, output, true));
     ALL.put("stream-stream-join", (builder, inputs, output) -> streamStreamJoin(builder, inputs, output, "join", pairs()));
     ALL.put("stream-stream-left-join", (builder, inputs, output) -> streamStreamJoin(builder, inputs, output, "leftJoin", pairs()));
     ALL.put("stream-stream-outer-join", (builder, inputs, output) -> streamStreamJoin(builder, inputs, output, "outerJoin", pairs()));
@@ -124,6 +127,20 @@ final class Scenarios {
       default -> left.outerJoin(right, joiner);
     };
     joined.toStream().to(output);
+  }
+
+  /**
+   * Order lines (inputs[0], a table of {item, product}) joined on their product with the products
+   * (inputs[1], a table of JSON strings): each change of the joined table as the JSON string
+   * "item+product" ("-" where a left join found no product), or a tombstone.
+   */
+  private static void foreignKeyJoin(StreamsBuilder builder, List<String> inputs, String output, boolean left) {
+    KTable<String, JsonNode> lines = builder.table(inputs.get(0), Materialized.as("lines"));
+    KTable<String, JsonNode> products = builder.table(inputs.get(1), Materialized.as("products"));
+    Function<JsonNode, String> product = line -> line.path("product").isTextual() ? line.path("product").asText() : null;
+    ValueJoiner<JsonNode, JsonNode, JsonNode> joiner = (line, p) ->
+        TextNode.valueOf(line.path("item").asText() + "+" + (p == null ? "-" : p.asText()));
+    (left ? lines.leftJoin(products, product, joiner) : lines.join(products, product, joiner)).toStream().to(output);
   }
 
   /** Stream-stream joins: a record joins the other stream's within 10 s either way, 2 s of grace. */
