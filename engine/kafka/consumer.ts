@@ -2,6 +2,7 @@ import Kafka from '@confluentinc/kafka-javascript';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { baseProperties, type ClientProperties, type ConnectionOptions } from './config.ts';
 import { kafkaError, promised } from './errors.ts';
+import { StartingBacklog } from './starting-backlog.ts';
 import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from './records.ts';
 
 /**
@@ -73,6 +74,12 @@ export class KafkaConsumer {
   private readonly client: Kafka.KafkaConsumer;
   private readonly log: Logger;
   private readonly autoOffsetReset: 'earliest' | 'latest';
+  /** Whether each partition had records waiting when it was assigned (see hasUndelivered). */
+  private readonly backlog = new StartingBacklog(async (topic, partition) => {
+    const [[committed], marks] = await Promise.all([this.committed([{ topic, partition }]), this.watermarks(topic, partition)]);
+    const start = committed !== undefined && committed.offset >= 0 ? committed.offset : this.autoOffsetReset === 'earliest' ? marks.low : marks.high;
+    return start < marks.high;
+  });
   private rebalancing: Promise<void> = Promise.resolve();
   /** Set once `disconnect` starts: the client closes (and is freed) in a worker thread from then on. */
   private disconnecting = false;
@@ -230,20 +237,22 @@ export class KafkaConsumer {
 
   /**
    * Whether the broker holds records of this partition past what was consumed (by the
-   * watermarks of the last fetch): false for a partition with no records at all; undefined
-   * before the first fetch, or before the first record consumed of a partition that has some.
+   * watermarks of the last fetch): false for a partition with no records at all. Before the
+   * first record consumed of it, whether records were waiting when it was assigned, once the
+   * broker has said (undefined until then).
    */
   hasUndelivered(topic: string, partition: number): boolean | undefined {
     const marks = this.cachedWatermarks(topic, partition);
-    if (marks === undefined) return undefined;
-    if (marks.high <= marks.low) return false;
+    if (marks !== undefined && marks.high <= marks.low) return false;
     let offset: number | undefined;
     try {
       offset = this.client.position([{ topic, partition }])[0]?.offset;
     } catch {
-      return undefined;
+      offset = undefined;
     }
-    return offset === undefined || offset < 0 ? undefined : offset < marks.high;
+    if (marks !== undefined && offset !== undefined && offset >= 0) return offset < marks.high;
+    // Nothing delivered from it yet: whether records were waiting when it was assigned.
+    return this.backlog.get(topic, partition);
   }
 
   /** Resolves once any rebalance callback in progress has finished. */
@@ -287,6 +296,7 @@ export class KafkaConsumer {
           else native.assign(assignment);
         }
       } else if (err.code === REVOKE) {
+        this.backlog.forget(partitions);
         try {
           // Closing revokes the assignment too, and the client is freed while this callback
           // waits its turn: asking it whether the assignment was lost would crash the process

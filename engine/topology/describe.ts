@@ -5,6 +5,8 @@ export interface TopologyDescription {
   applicationId: string;
   subtopologies: Array<{
     id: number;
+    /** A join reads state across its source topics here: they must have equal partition counts (each partition's keys meet in one task). */
+    copartitioned?: string[];
     nodes: Array<{
       name: string;
       type: 'source' | 'processor' | 'sink';
@@ -34,6 +36,7 @@ export function describeJson(topology: CompiledTopology): TopologyDescription {
     applicationId: topology.applicationId,
     subtopologies: topology.subtopologies.map((sub) => ({
       id: sub.id,
+      ...(sub.copartitioned ? { copartitioned: sub.sourceTopics } : {}),
       nodes: sub.nodes.map((node) => ({
         name: node.name,
         type: node.kind,
@@ -66,6 +69,7 @@ export function describeText(topology: CompiledTopology): string {
   const lines = [`Topologies (application.id: ${topology.applicationId}):`];
   for (const sub of topology.subtopologies) {
     lines.push(`   Sub-topology: ${sub.id}`);
+    if (sub.copartitioned) lines.push(`    Co-partitioned: [${sub.sourceTopics.join(', ')}] (equal partition counts)`);
     for (const node of sub.nodes) {
       if (node.kind === 'source') lines.push(`    Source: ${node.name} (topics: [${node.topics.join(', ')}])`);
       else if (node.kind === 'processor') lines.push(`    Processor: ${node.name} (${node.operator}; stores: [${node.stores.join(', ')}]${node.globalStores ? `; global stores: [${node.globalStores.join(', ')}]` : ''})`);
@@ -103,7 +107,7 @@ export function describeMermaid(topology: CompiledTopology): string {
   const lines = ['flowchart LR'];
   const topics = new Set<string>();
   for (const sub of topology.subtopologies) {
-    lines.push(`  subgraph sub${sub.id}["Sub-topology ${sub.id}"]`);
+    lines.push(`  subgraph sub${sub.id}["Sub-topology ${sub.id}${sub.copartitioned ? ' (co-partitioned)' : ''}"]`);
     for (const node of sub.nodes) {
       const label = node.kind === 'processor' ? `${node.name}<br/>${node.operator}` : node.name;
       lines.push(`    ${id(node.name)}["${label}"]`);

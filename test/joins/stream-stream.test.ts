@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { defineApplication, JoinWindows, Serdes, StreamsBuilder, TestDriver, TopologyError } from 'sluice';
 import { compile } from '../../engine/topology/compile.ts';
-import { describeJson } from '../../engine/topology/describe.ts';
+import { describeJson, describeMermaid, describeText } from '../../engine/topology/describe.ts';
 import type { ApplicationDefinition } from '../../engine/runtime/definition.ts';
 
 type Topology = ApplicationDefinition['topology'];
@@ -141,6 +141,10 @@ describe('stream-stream joins (TestDriver)', () => {
     const joining = described.subtopologies.find((s) => s.nodes.some((n) => n.name === 'pairs-this'))!;
     expect(joining.nodes.flatMap((n) => n.topics ?? [])).to.have.members(['right', 'stream-joins-test-pairs-left-repartition']);
     expect(joining.nodes.find((n) => n.name === 'pairs-this')!.stores).to.have.members(['pairs-outer-this-join-store', 'pairs-outer-other-join-store', 'pairs-outer-shared-join-store']);
+    expect(joining.copartitioned).to.have.members(['right', 'stream-joins-test-pairs-left-repartition']);
+    const compiled = compile(builder.build(), { applicationId: 'stream-joins-test', keySerde: Serdes.string(), valueSerde: Serdes.string() });
+    expect(describeText(compiled)).to.match(/Co-partitioned: \[.*right.*\] \(equal partition counts\)/);
+    expect(describeMermaid(compiled)).to.include('(co-partitioned)');
     const { left, right, out } = await start(topology);
     await left.pipe('x', 'k', { timestamp: 100 });
     await right.pipe('k', 'r', { timestamp: 101 });
