@@ -15,7 +15,7 @@ import type { JoinWindows } from '../processors/windows/join-windows.ts';
 import type { Suppressed } from './suppressed.ts';
 import type { Table } from './table-api.ts';
 export type { GroupedTable, Table } from './table-api.ts';
-import type { GlobalTable, ProcessorSpec, RouteSpec, StoreSpec, TopicChooser } from './graph.ts';
+import type { ProcessorSpec, RouteSpec, StoreSpec, TopicChooser } from './graph.ts';
 import type {
   BatchSettings,
   DedupeSettings,
@@ -187,6 +187,20 @@ export interface SinkStreams<K, V> {
   failed: Stream<K, FailedWrite<V>>;
 }
 
+/**
+ * A global table (Kafka Streams' `GlobalKTable`), from `builder.globalTable`: every partition of its
+ * topic, kept whole on each instance. A stream joins it by a key it computes from each record, with
+ * no co-partitioning; it has no other operators. See docs/joins.md.
+ */
+export interface GlobalTable<K, V> {
+  /** Its store, which any instance answers queries of from its own copy. */
+  readonly store: string;
+  /** The topic it reads, which is its changelog. */
+  readonly topic: string;
+  /** The serdes it reads the topic with, when given (else the application's defaults). */
+  readonly keySerde: Serde<K> | undefined;
+  readonly valueSerde: Serde<V> | undefined;
+}
 
 /**
  * A stream grouped by key, ready to aggregate (Kafka Streams' `KGroupedStream`). When the key was

@@ -1,8 +1,8 @@
 import { tableSource } from '../processors/table-source.ts';
 import type { Serde } from '../serde/serde.ts';
-import type { Stream, Table } from './api.ts';
+import type { GlobalTable, Stream, Table } from './api.ts';
 import type { DslContext } from './dsl-context.ts';
-import { type ErrorHandling, type GlobalTable, LogicalGraph } from './graph.ts';
+import { type ErrorHandling, LogicalGraph } from './graph.ts';
 import { addGlobalTable } from './global-table.ts';
 import { GraphGroupedStream } from './grouped-stream.ts';
 import { GraphSplitter } from './splitter.ts';

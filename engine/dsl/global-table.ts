@@ -1,7 +1,8 @@
 import { TopologyError } from '../errors.ts';
 import type { Serde } from '../serde/serde.ts';
 import { requireObject } from './checks.ts';
-import type { GlobalTable, LogicalGraph } from './graph.ts';
+import type { GlobalTable } from './api.ts';
+import type { LogicalGraph } from './graph.ts';
 import type { GlobalTableOptions } from './stream-options.ts';
 
 /**

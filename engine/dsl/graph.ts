@@ -85,21 +85,6 @@ export interface GlobalStoreSpec {
 }
 
 /**
- * A global table (Kafka Streams' `GlobalKTable`), from `builder.globalTable`: every partition of its
- * topic, kept whole on each instance. A stream joins it by a key it computes from each record, with
- * no co-partitioning; it has no other operators. See docs/joins.md.
- */
-export interface GlobalTable<K, V> {
-  /** Its store, which any instance answers queries of from its own copy. */
-  readonly store: string;
-  /** The topic it reads, which is its changelog. */
-  readonly topic: string;
-  /** The serdes it reads the topic with, when given (else the application's defaults). */
-  readonly keySerde: Serde<K> | undefined;
-  readonly valueSerde: Serde<V> | undefined;
-}
-
-/**
  * How a global table treats a record it cannot read. No dead-letter topic: its records are applied
  * outside any task's commit (and transaction), so nothing would make such a write durable with them.
  */

@@ -17,10 +17,10 @@ import { sinkProcessor, type FailedWrite, type Sink } from '../processors/sink.t
 import { synchronous, synchronousProcessor, type Synchronous } from '../processors/synchronous.ts';
 import { withHeaders } from '../processors/with-headers.ts';
 import { Serdes, type Serde } from '../serde/serde.ts';
-import type { BatchOptions, DedupeOptions, GroupedStream, OperatorScope, ProjectOptions, SinkStreams, Splitter, Stream, StreamOperator, Table, VersionGateOptions } from './api.ts';
+import type { BatchOptions, DedupeOptions, GlobalTable, GroupedStream, OperatorScope, ProjectOptions, SinkStreams, Splitter, Stream, StreamOperator, Table, VersionGateOptions } from './api.ts';
 import { requireFunction, requireTopic } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
-import type { GlobalTable, StoreSpec, TopicChooser } from './graph.ts';
+import type { StoreSpec, TopicChooser } from './graph.ts';
 import { guardOperators } from './operator-guard.ts';
 import { joinStreamTable } from './joins.ts';
 import { isGlobalTable } from './global-table.ts';
