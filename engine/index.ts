@@ -24,7 +24,10 @@ export { TimeWindows, SlidingWindows, SessionWindows, type Windowed, type Window
 export { JoinWindows } from './processors/windows/join-windows.ts';
 export { Suppressed } from './dsl/suppressed.ts';
 export type { Named, OperatorOptions, ProcessOptions, ToOptions, RepartitionOptions, JoinOptions, StreamJoinOptions, TableJoinOptions, ForeignKeyJoinOptions, PrioritizeOptions, Materialized, WindowedMaterialized, KnownSerdes } from './dsl/stream-options.ts';
+export type { GlobalTableOptions } from './dsl/stream-options.ts';
 export type { ErrorHandling, TopicChooser, StoreSpec, ProcessorSpec, TimestampExtractor, ExtractableRecord } from './dsl/graph.ts';
+export type { GlobalErrorHandling } from './dsl/graph.ts';
+export type { GlobalTable } from './dsl/api.ts';
 export type { RouteSpec, RouteHandler, RouteRequest, RouteAnswer, RouteContext, TopicTarget, WrittenRecord } from './iq/routes.ts';
 export { QueryError } from './iq/query-error.ts';
 export { MISSING_DEPENDENCIES_HEADER, type Batch, type BatchedRecord } from './processors/batch.ts';

@@ -154,6 +154,10 @@ export interface Stream<K, V> {
    * `null` (Kafka Streams 3.7's left join, KIP-962). Records with a null value are dropped.
    */
   leftJoin<VT, R>(table: Table<K, VT>, joiner: (value: V, tableValue: VT | null, key: K, context: RecordContext) => Synchronous<R>, options?: JoinOptions<K, V>): Stream<K, R>;
+  /** Joins each record with the row of `globalTable` that `keySelector` names, read on this instance: no co-partitioning, no repartition; a missing row or a null lookup key gives nothing (Kafka Streams' `join(GlobalKTable, ...)`). See docs/joins.md. */
+  join<KG, VG, R>(globalTable: GlobalTable<KG, VG>, keySelector: (key: K, value: V, context: RecordContext) => Synchronous<KG | null | undefined>, joiner: (value: V, globalValue: VG, key: K, context: RecordContext) => Synchronous<R>, options?: OperatorOptions): Stream<K, R>;
+  /** As the global table `join`, but a record whose row is missing, or whose lookup key is null, is joined with `null`. */
+  leftJoin<KG, VG, R>(globalTable: GlobalTable<KG, VG>, keySelector: (key: K, value: V, context: RecordContext) => Synchronous<KG | null | undefined>, joiner: (value: V, globalValue: VG | null, key: K, context: RecordContext) => Synchronous<R>, options?: OperatorOptions): Stream<K, R>;
   /**
    * Joins each record with every record of `other` with the same key whose timestamp lies in the
    * window: from `windows.beforeMs` before to `windows.afterMs` after the record's, both included
@@ -183,6 +187,20 @@ export interface SinkStreams<K, V> {
   failed: Stream<K, FailedWrite<V>>;
 }
 
+/**
+ * A global table (Kafka Streams' `GlobalKTable`), from `builder.globalTable`: every partition of its
+ * topic, kept whole on each instance. A stream joins it by a key it computes from each record, with
+ * no co-partitioning; it has no other operators. See docs/joins.md.
+ */
+export interface GlobalTable<K, V> {
+  /** Its store, which any instance answers queries of from its own copy. */
+  readonly store: string;
+  /** The topic it reads, which is its changelog. */
+  readonly topic: string;
+  /** The serdes it reads the topic with, when given (else the application's defaults). */
+  readonly keySerde: Serde<K> | undefined;
+  readonly valueSerde: Serde<V> | undefined;
+}
 
 /**
  * A stream grouped by key, ready to aggregate (Kafka Streams' `KGroupedStream`). When the key was

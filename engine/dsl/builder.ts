@@ -1,12 +1,13 @@
 import { tableSource } from '../processors/table-source.ts';
 import type { Serde } from '../serde/serde.ts';
-import type { Stream, Table } from './api.ts';
+import type { GlobalTable, Stream, Table } from './api.ts';
 import type { DslContext } from './dsl-context.ts';
 import { type ErrorHandling, LogicalGraph } from './graph.ts';
+import { addGlobalTable } from './global-table.ts';
 import { GraphGroupedStream } from './grouped-stream.ts';
 import { GraphSplitter } from './splitter.ts';
 import { GraphStream } from './stream.ts';
-import type { Materialized, Named } from './stream-options.ts';
+import type { GlobalTableOptions, Materialized, Named } from './stream-options.ts';
 import { GraphTable } from './table.ts';
 import { storeSpec, Topology, type SourceOptions, type StoreOptions } from './topology.ts';
 
@@ -50,6 +51,24 @@ export class StreamsBuilder {
     ).name;
     this.graph.add({ kind: 'processor', name: node, operator: 'table', parents: [source], supplier: tableSource(store), stores: [store] });
     return this.dsl.table<K, V>(node, { key: materialized.key, value: materialized.value }, store);
+  }
+
+  /**
+   * A global table over a topic (Kafka Streams' `GlobalKTable`): every partition of it, kept in the
+   * store `name` on every instance, brought up to the topic's end before any record is processed
+   * and kept up to date while the application runs. Streams join it by a key they compute from
+   * each record (`stream.join(globalTable, keySelector, joiner)`), whatever their partitioning. A
+   * record with a null value deletes its key; one with a null key is skipped (and counted). The
+   * topic is the store's changelog: nothing is written to it. See docs/joins.md.
+   *
+   * @example
+   * ```ts
+   * const customers = builder.globalTable<string, Customer>('customers', { name: 'customers' });
+   * orders.join(customers, (_, order) => order.customerId, (order, customer) => ({ ...order, customer }));
+   * ```
+   */
+  globalTable<K = unknown, V = unknown>(topic: string, options: GlobalTableOptions<K, V>): GlobalTable<K, V> {
+    return addGlobalTable<K, V>(this.graph, topic, options);
   }
 
   /**

@@ -66,7 +66,29 @@ export interface ProcessorSpec {
    * like them.
    */
   copartitioned?: boolean;
+  /** The global tables' stores the processor reads (a join with a global table): never grouped with tasks. */
+  globalStores?: string[];
 }
+
+/**
+ * A global table's store (Kafka Streams' `GlobalKTable`): every partition of `topic`, kept whole on
+ * every instance, outside any task, and read by joins in any sub-topology. The topic is its
+ * changelog: Sluice writes nothing to it.
+ */
+export interface GlobalStoreSpec {
+  name: string;
+  topic: string;
+  keySerde?: Serde<unknown>;
+  valueSerde?: Serde<unknown>;
+  /** What a record that cannot be deserialized does: stop the application, or be logged and skipped. */
+  onDeserializationError?: GlobalErrorHandling;
+}
+
+/**
+ * How a global table treats a record it cannot read. No dead-letter topic: its records are applied
+ * outside any task's commit (and transaction), so nothing would make such a write durable with them.
+ */
+export type GlobalErrorHandling = 'fail' | 'log-and-continue';
 
 /**
  * A key-value store. Its changelog is `<application.id>-<name>-changelog`, or, for a table read
@@ -130,6 +152,8 @@ export type NodeSpec = SourceSpec | ProcessorSpec | SinkSpec | RepartitionSpec;
 export class LogicalGraph {
   readonly nodes: NodeSpec[] = [];
   readonly stores: StoreSpec[] = [];
+  /** The stores of global tables, kept apart: they belong to no sub-topology. */
+  readonly globalStores: GlobalStoreSpec[] = [];
   /** Query-server routes that operators brought (see `OperatorScope.addRoute`). */
   readonly routes: RouteSpec[] = [];
   /** What extensions keep once per topology, by their keys (see `OperatorScope.shared`). */
@@ -155,15 +179,26 @@ export class LogicalGraph {
   }
 
   addStore(store: StoreSpec, operator: string): StoreSpec {
-    if (typeof store.name !== 'string' || !store.name) {
-      throw new TopologyError(operator, 'a stateful operator needs a store name, e.g. { name: "order-counts" }, so its state survives restarts and upgrades.');
-    }
-    this.nameFor('STORE', store.name);
-    if (this.stores.some((s) => s.name === store.name)) {
-      throw new TopologyError(operator, `store "${store.name}" is already used by another operator; give each store its own name.`);
-    }
+    this.claimStoreName(store.name, operator);
     this.stores.push(store);
     return store;
+  }
+
+  /** Declares a global table's store; its name is unique among all stores. */
+  addGlobalStore(store: GlobalStoreSpec, operator: string): GlobalStoreSpec {
+    this.claimStoreName(store.name, operator);
+    this.globalStores.push(store);
+    return store;
+  }
+
+  private claimStoreName(name: string, operator: string): void {
+    if (typeof name !== 'string' || !name) {
+      throw new TopologyError(operator, 'a stateful operator needs a store name, e.g. { name: "order-counts" }, so its state survives restarts and upgrades.');
+    }
+    this.nameFor('STORE', name);
+    if (this.stores.some((s) => s.name === name) || this.globalStores.some((s) => s.name === name)) {
+      throw new TopologyError(operator, `store "${name}" is already used by another operator; give each store its own name.`);
+    }
   }
 
   /** Gives a processor already in the graph access to a store. */

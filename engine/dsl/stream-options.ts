@@ -5,7 +5,7 @@ import type { RecordContext } from '../processors/processor.ts';
 import type { VersionCheck } from '../processors/project.ts';
 import type { Synchronous } from '../processors/synchronous.ts';
 import type { Serde } from '../serde/serde.ts';
-import type { ErrorHandling } from './graph.ts';
+import type { ErrorHandling, GlobalErrorHandling } from './graph.ts';
 
 /** Every operator takes an optional name; named operators keep their identity across upgrades. */
 export interface Named {
@@ -179,4 +179,16 @@ export interface Materialized<K, V> {
   value?: Serde<V>;
   /** One update per key per commit downstream (default), or every update at once. */
   caching?: boolean;
+}
+
+/**
+ * The options of `builder.globalTable`: the store's name (required: it names the store, on disk and
+ * in queries), the topic's serdes, and what a record that cannot be read does (default: the
+ * application's `onDeserializationError`, which must then be `fail` or `log-and-continue`).
+ */
+export interface GlobalTableOptions<K, V> {
+  name: string;
+  key?: Serde<K>;
+  value?: Serde<V>;
+  onDeserializationError?: GlobalErrorHandling;
 }

@@ -17,12 +17,15 @@ import { sinkProcessor, type FailedWrite, type Sink } from '../processors/sink.t
 import { synchronous, synchronousProcessor, type Synchronous } from '../processors/synchronous.ts';
 import { withHeaders } from '../processors/with-headers.ts';
 import { Serdes, type Serde } from '../serde/serde.ts';
-import type { BatchOptions, DedupeOptions, GroupedStream, OperatorScope, ProjectOptions, SinkStreams, Splitter, Stream, StreamOperator, Table, VersionGateOptions } from './api.ts';
+import type { BatchOptions, DedupeOptions, GlobalTable, GroupedStream, OperatorScope, ProjectOptions, SinkStreams, Splitter, Stream, StreamOperator, Table, VersionGateOptions } from './api.ts';
 import { requireFunction, requireTopic } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
 import type { StoreSpec, TopicChooser } from './graph.ts';
 import { guardOperators } from './operator-guard.ts';
 import { joinStreamTable } from './joins.ts';
+import { isGlobalTable } from './global-table.ts';
+import { joinGlobalTable, type GlobalJoiner } from './global-joins.ts';
+import type { GlobalKeySelector } from '../processors/stream-global-join.ts';
 import { joinStreams, type StreamJoinKind } from './stream-joins.ts';
 import type { StreamJoiner } from '../processors/stream-join/stream-stream-join.ts';
 import type { JoinWindows } from '../processors/windows/join-windows.ts';
@@ -239,11 +242,11 @@ export class GraphStream<K, V> implements Stream<K, V> {
     });
   }
 
-  join<VO, R>(other: Table<K, VO> | Stream<K, VO>, joiner: (value: V, otherValue: VO, key: K, context: RecordContext) => Synchronous<R>, windows?: JoinWindows | JoinOptions<K, V>, options?: StreamJoinOptions<K, V, VO>): Stream<K, R> {
+  join<VO, R>(other: Table<K, VO> | Stream<K, VO> | GlobalTable<unknown, VO>, joiner: ((value: V, otherValue: VO, key: K, context: RecordContext) => Synchronous<R>) | GlobalKeySelector<K, V, unknown>, windows?: JoinWindows | JoinOptions<K, V> | GlobalJoiner<K, V, VO, R>, options?: StreamJoinOptions<K, V, VO>): Stream<K, R> {
     return this.joinWith('join', other, joiner as StreamJoiner<K, V, VO, R>, windows, options);
   }
 
-  leftJoin<VO, R>(other: Table<K, VO> | Stream<K, VO>, joiner: (value: V, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, windows?: JoinWindows | JoinOptions<K, V>, options?: StreamJoinOptions<K, V, VO>): Stream<K, R> {
+  leftJoin<VO, R>(other: Table<K, VO> | Stream<K, VO> | GlobalTable<unknown, VO>, joiner: ((value: V, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>) | GlobalKeySelector<K, V, unknown>, windows?: JoinWindows | JoinOptions<K, V> | GlobalJoiner<K, V, VO, R>, options?: StreamJoinOptions<K, V, VO>): Stream<K, R> {
     return this.joinWith('leftJoin', other, joiner as StreamJoiner<K, V, VO, R>, windows, options);
   }
 
@@ -251,8 +254,12 @@ export class GraphStream<K, V> implements Stream<K, V> {
     return this.joinWith('outerJoin', other, joiner as StreamJoiner<K, V, VO, R>, windows, options);
   }
 
-  /** A join with a stream (windowed) or with a table (the arguments after the joiner differ). */
-  private joinWith<VO, R>(kind: StreamJoinKind, other: Table<K, VO> | Stream<K, VO>, joiner: StreamJoiner<K, V, VO, R>, third: JoinWindows | JoinOptions<K, V> | undefined, options: StreamJoinOptions<K, V, VO> | undefined): Stream<K, R> {
+  /** A join with a stream (windowed), a table or a global table (the arguments after the joiner differ). */
+  private joinWith<VO, R>(kind: StreamJoinKind, other: Table<K, VO> | Stream<K, VO> | GlobalTable<unknown, VO>, joiner: StreamJoiner<K, V, VO, R>, third: JoinWindows | JoinOptions<K, V> | GlobalJoiner<K, V, VO, R> | undefined, options: StreamJoinOptions<K, V, VO> | undefined): Stream<K, R> {
+    if (isGlobalTable(other) && kind !== 'outerJoin') {
+      // With a global table the second argument is the key selector and the third the joiner.
+      return joinGlobalTable(this.dsl, this.joinSide(), other, joiner as unknown as GlobalKeySelector<K, V, unknown>, third as GlobalJoiner<K, V, VO, R>, kind === 'leftJoin', options ?? {});
+    }
     if (other instanceof GraphStream) {
       return joinStreams<K, V, VO, R>(this.dsl, this.joinSide(), (other as GraphStream<K, VO>).joinSide(), joiner, third as JoinWindows, kind, options ?? {});
     }

@@ -1,6 +1,7 @@
 import type { CompiledStore } from '../topology/compiled.ts';
 import type { CommittedReader } from '../../state/committed-reader.ts';
 import type { KnownInstance } from './directory.ts';
+import type { LocalGlobalStore } from './global-queries.ts';
 import { QueryError } from './query-error.ts';
 
 /** Where a task stands on this instance, for a query of one of its stores. */
@@ -10,6 +11,8 @@ export type LocalTask = { state: 'running'; reader: CommittedReader<unknown, unk
 export interface QueryHost {
   readonly instanceId: string;
   readonly stores: readonly CompiledStore[];
+  /** The global tables' stores, whole on this instance. */
+  readonly globalStores?: readonly LocalGlobalStore[];
   /** The store's partition count (that of its changelog), once known. */
   partitions(store: CompiledStore): number | undefined;
   local(taskId: string, store: string): LocalTask;

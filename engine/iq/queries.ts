@@ -2,6 +2,7 @@ import { partitionForKey } from '../kafka/murmur2.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
 import type { CommittedReader, ReadEntry } from '../../state/committed-reader.ts';
 import { decodeCursor, encodeCursor, type ScanPosition } from './cursor.ts';
+import { GlobalQueries } from './global-queries.ts';
 import type { KnownInstance } from './directory.ts';
 import { fromJson, KeyFormatError, keyBytes, parseKey, toJson } from './key-format.ts';
 import type { PeerAnswer, Peers } from './peers.ts';
@@ -82,6 +83,8 @@ export class StoreQueries {
   /** @internal Shared with the window queries. */
   readonly placement: Placement;
   private readonly byName: Map<string, CompiledStore>;
+  /** The global tables' stores, answered from this instance's copy. */
+  private readonly globals: GlobalQueries;
 
   constructor(host: QueryHost, peers: Peers, limits: Partial<QueryLimits> = {}) {
     this.host = host;
@@ -89,6 +92,7 @@ export class StoreQueries {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.placement = new Placement(host);
     this.byName = new Map(host.stores.map((s) => [s.name, s]));
+    this.globals = new GlobalQueries(host.globalStores ?? [], host.instanceId, this);
   }
 
   listStores(): Answer {
@@ -101,7 +105,7 @@ export class StoreQueries {
       ...(s.ttlMs === undefined ? {} : { ttlMs: s.ttlMs }),
       ...(s.windowed ? { windowed: { kind: s.windowed.kind, ...(s.windowed.sizeMs === undefined ? {} : { sizeMs: s.windowed.sizeMs }), retentionMs: s.windowed.retentionMs } } : {}),
     }));
-    return { kind: 'json', status: 200, body: { stores } };
+    return { kind: 'json', status: 200, body: { stores: [...stores, ...this.globals.list()] } };
   }
 
   /** The partitions a query sent here could not read now (for readiness); undefined while partition counts are unknown. */
@@ -111,6 +115,8 @@ export class StoreQueries {
 
   /** `GET /v1/stores/{store}/keys/{key}`. */
   async get(storeName: string, keyText: string, options: KeyQuery): Promise<Answer> {
+    const global = this.globals.find(storeName);
+    if (global) return this.globals.get(global, keyText);
     const store = this.plainStore(storeName);
     const bytes = this.keyBytes(store, keyText, 'key');
     const count = this.partitionCount(store);
@@ -169,6 +175,8 @@ export class StoreQueries {
 
   /** `GET /v1/stores/{store}/range`: one page of a scan, in key order, with the cursor of the next. */
   async range(storeName: string, query: RangeQuery, options: { forwarded: boolean }): Promise<Answer> {
+    const global = this.globals.find(storeName);
+    if (global) return this.globals.range(global, query);
     const store = this.plainStore(storeName);
     const limit = this.limit(query.limit);
     const from = query.from === undefined ? undefined : this.keyBytes(store, query.from, 'from');
@@ -272,7 +280,7 @@ export class StoreQueries {
   }
 
   /** @internal Shared with the window queries. */
-  keyBytes(store: CompiledStore, text: string, what: string, serde = store.keySerde): Buffer {
+  keyBytes(store: Pick<CompiledStore, 'name' | 'keySerde' | 'changelogTopic'>, text: string, what: string, serde = store.keySerde): Buffer {
     if (Buffer.byteLength(text, 'utf8') > this.limits.maxKeyBytes) {
       throw QueryError.badRequest('key-too-long', `The ${what} is longer than ${this.limits.maxKeyBytes} bytes.`);
     }

@@ -5,6 +5,7 @@ import type { CompiledStore } from '../topology/compiled.ts';
 import type { CompiledRoute } from './routes.ts';
 import { InstanceDirectory, type InstanceState, type KnownInstance } from './directory.ts';
 import { ForwardingKey } from './forwarding.ts';
+import type { LocalGlobalStore } from './global-queries.ts';
 import { HttpPeers } from './peers.ts';
 import { type LocalTask, type QueryLimits, StoreQueries } from './queries.ts';
 import { QueryServer, type QueryServerOptions } from './server.ts';
@@ -24,6 +25,8 @@ export interface InstanceView {
   readonly applicationId: string;
   readonly instanceId: string;
   readonly stores: readonly CompiledStore[];
+  /** The global tables' stores, queried from this instance's copy. */
+  readonly globalStores: readonly LocalGlobalStore[];
   /** Routes the topology's operators brought (an extension's). */
   readonly routes: readonly CompiledRoute[];
   partitions(store: CompiledStore): number | undefined;
@@ -61,6 +64,7 @@ export class QueryService {
       {
         instanceId: view.instanceId,
         stores: view.stores,
+        globalStores: view.globalStores,
         partitions: (store) => view.partitions(store),
         local: (taskId, store) => view.local(taskId, store),
         owner: (taskId) => directory?.owner(taskId),

@@ -20,6 +20,7 @@ import { ProcessingLoop, type LoopOptions } from './processing-loop.ts';
 import { restoreTasks, type RestoreProgress } from './task/restore.ts';
 import { deadLetterTopics, nodeHandlings, RecordErrors } from './record-errors.ts';
 import { Tasks } from './task/tasks.ts';
+import { GlobalTables } from './global/global-tables.ts';
 import { prepareSerdes } from './serde-preparation.ts';
 import { prepareInstancesTopic } from '../iq/directory.ts';
 import { consumerLag, instanceStateOf } from './instance-status.ts';
@@ -52,6 +53,7 @@ export class Application {
   private loop?: ProcessingLoop;
   private purge?: RepartitionPurge;
   private tasks?: Tasks;
+  private globals?: GlobalTables;
   private settle!: { resolve: () => void; reject: (err: unknown) => void };
   private closing?: Promise<void>;
   private instance?: string;
@@ -223,7 +225,7 @@ export class Application {
     const errors = (this.errors = new RecordErrors(this.producer, this.log));
     this.tasks = new Tasks(
       this.topology,
-      { producer: this.producer, errors, log: this.log, clock: Date.now },
+      { producer: this.producer, errors, log: this.log, clock: Date.now, globals: (name) => this.globals?.lookup(name) },
       {
         stateDir: this.stateDir,
         applicationId,
@@ -249,6 +251,9 @@ export class Application {
       const purge = (this.purge = new RepartitionPurge(KafkaAdmin.connect(connection), repartitions, this.settings.repartitionPurgeIntervalMs ?? 30_000, this.log));
       this.loop.onOffsetsCommitted = (offsets) => purge.committed(offsets);
     }
+    // Global tables are restored before the subscription below brings tasks; failing to follow them stops the loop.
+    const globalOptions = { connection, stateDir: this.stateDir, applicationId, log: this.log, errors, partitions: (topic: string) => counts.get(topic), checkpointIntervalMs: this.loopOptions.commitIntervalMs };
+    this.globals = await GlobalTables.start(this.topology, { ...globalOptions, onProgress: this.onRestoreProgress, onFatal: (err) => this.fail(err, 'a global table could not be kept up to date') });
     if (this.http) await this.serveQueries(this.http, connection);
     this.consumer.subscribe(this.topology.subtopologies.flatMap((s) => s.sourceTopics));
     this.lifecycle.transition('REBALANCING');
@@ -343,6 +348,7 @@ export class Application {
         applicationId: this.settings.applicationId,
         instanceId: this.instance!,
         stores: this.topology.stores,
+        globalStores: this.globals?.queryable() ?? [],
         routes: this.topology.routes,
         partitions: (store) => this.partitionCounts.get(store.changelogTopic),
         local: (taskId, store) => tasks.query(taskId, store),
@@ -386,5 +392,7 @@ export class Application {
     await this.producer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'producer disconnect failed'));
     await this.purge?.close();
     this.purge = undefined;
+    await this.globals?.close().catch((err) => this.log.warn({ err: describeCause(err) }, 'global tables did not close cleanly'));
+    this.globals = undefined;
   }
 }

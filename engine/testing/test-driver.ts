@@ -15,6 +15,9 @@ import { Tasks } from '../runtime/task/tasks.ts';
 import { Serdes, type Serde } from '../serde/serde.ts';
 import type { CompiledSource, CompiledTopology } from '../topology/compiled.ts';
 import { TopicLog } from './topic-log.ts';
+import { DriverGlobals } from './driver-globals.ts';
+import { GlobalTables } from '../runtime/global/global-tables.ts';
+import type { CommittedReader } from '../../state/committed-reader.ts';
 
 export interface TestDriverOptions {
   /** Overrides the definition's settings (applicationId, default serdes, error handling). */
@@ -85,6 +88,7 @@ export class TestDriver {
     private readonly time: { now: number },
     private readonly settings: ApplicationSettings,
     private readonly errors: RecordErrors,
+    private readonly globals: DriverGlobals,
   ) {}
 
   /** Records operators dropped as specified (a join's null key), per operator: `sluice_dropped_records_total`. */
@@ -106,9 +110,10 @@ export class TestDriver {
     const clock = () => time.now;
     const log = new TopicLog(read, clock);
     const errors = new RecordErrors(log, logger);
+    const globals = new DriverGlobals(await GlobalTables.open(topology, { stateDir: stateDir.path, applicationId: settings.applicationId, log: logger, errors }), log, topology);
     const tasks = new Tasks(
       topology,
-      { producer: log, errors, log: logger, clock },
+      { producer: log, errors, log: logger, clock, globals: globals.tables.lookup },
       // Fresh stores: nothing to restore (a driver's state directory is its own).
       { stateDir: stateDir.path, applicationId: settings.applicationId, restore: async () => {}, committed: async () => [] },
     );
@@ -122,7 +127,7 @@ export class TestDriver {
       log: logger,
       clock,
     });
-    const driver = new TestDriver(topology, tasks, loop, log, stateDir, time, settings, errors);
+    const driver = new TestDriver(topology, tasks, loop, log, stateDir, time, settings, errors, globals);
     await tasks.assign([...read].map((topic) => ({ topic, partition: 0 })));
     // The first check sets each wall-clock schedule's first due time.
     tasks.punctuate(time.now);
@@ -136,9 +141,9 @@ export class TestDriver {
 
   /** A writer of one of the topics the topology reads; its serdes default to the topology's source serdes for it. */
   inputTopic<K = unknown, V = unknown>(topic: string, serdes: { key?: Serde<K>; value?: Serde<V> } = {}): TestInputTopic<K, V> {
-    const source = this.topology.subtopologies.flatMap((s) => s.nodes).find((n): n is CompiledSource => n.kind === 'source' && n.topics.includes(topic));
+    const source = this.topology.subtopologies.flatMap((s) => s.nodes).find((n): n is CompiledSource => n.kind === 'source' && n.topics.includes(topic)) ?? this.globals.readerOf(topic);
     if (!source) {
-      const topics = this.topology.subtopologies.flatMap((s) => s.sourceTopics).filter((t) => !this.topology.internalTopics.some((i) => i.name === t));
+      const topics = [...this.topology.subtopologies.flatMap((s) => s.sourceTopics), ...this.globals.topics].filter((t) => !this.topology.internalTopics.some((i) => i.name === t));
       throw new TopologyError(undefined, `The topology reads no topic "${topic}"; it reads ${topics.map((t) => `"${t}"`).join(', ')}.`);
     }
     return new TestInputTopic<K, V>(this, topic, (serdes.key ?? source.keySerde) as Serde<K>, (serdes.value ?? source.valueSerde) as Serde<V>);
@@ -158,25 +163,20 @@ export class TestDriver {
     return new TestOutputTopic<K, V>(this.log, topic, key as Serde<K>, value as Serde<V>);
   }
 
-  /** The committed contents of a store (as an interactive query would read them). */
+  /** The committed contents of a store (as an interactive query would read them), a global table's included. */
   store<K = unknown, V = unknown>(name: string): TestStore<K, V> {
+    const global = this.globals.tables.queryable().find((g) => g.spec.name === name);
     const spec = this.topology.stores.find((s) => s.name === name);
-    if (!spec) throw new TopologyError(undefined, `The topology has no store "${name}"; it has ${this.topology.stores.map((s) => `"${s.name}"`).join(', ') || 'none'}.`);
-    const found = this.tasks.query(`${spec.subtopology}_0`, name);
-    if (found.state !== 'running') throw new IllegalStateError(`The store "${name}" is not open (the driver is closed).`);
-    const reader = found.reader;
-    return {
-      get: (key: K) => reader.get(spec.keySerde.serialize(key, spec.changelogTopic)!) as V | undefined,
-      all: async () => {
-        const entries: Array<[K, V]> = [];
-        for (let after: Buffer | undefined; ; ) {
-          const page = await reader.scan({ after, limit: 1_000 });
-          for (const e of page) entries.push([e.key as K, e.value as V]);
-          if (page.length < 1_000) return entries;
-          after = page[page.length - 1]!.keyBytes;
-        }
-      },
-    };
+    const names = [...this.topology.stores, ...this.topology.globalStores].map((s) => `"${s.name}"`);
+    if (!spec && !global) throw new TopologyError(undefined, `The topology has no store "${name}"; it has ${names.join(', ') || 'none'}.`);
+    const closed = () => new IllegalStateError(`The store "${name}" is not open (the driver is closed).`);
+    if (global) {
+      if (this.closed) throw closed();
+      return storeOf(global.reader, global.spec);
+    }
+    const found = this.tasks.query(`${spec!.subtopology}_0`, name);
+    if (found.state !== 'running') throw closed();
+    return storeOf(found.reader, spec!);
   }
 
   /** Moves the wall clock on, runs the wall-clock punctuations now due, processes what they sent, and commits. */
@@ -188,10 +188,19 @@ export class TestDriver {
     });
   }
 
-  /** Writes records as a producer would, processes them and what follows, then commits once (see {@link TestInputTopic}). */
+  /**
+   * Writes records as a producer would, processes them and what follows, then commits once (see
+   * {@link TestInputTopic}). A record of a global table's topic updates its store at once: the
+   * records written before it are processed first, those after it see it.
+   */
   write(records: ProducerRecord[]): Promise<void> {
     return this.serially(async () => {
-      for (const record of records) this.log.append(record);
+      for (const record of records) {
+        const global = this.globals.readerOf(record.topic) !== undefined;
+        if (global && this.log.waiting > 0) await this.settle();
+        this.log.append(record);
+        if (global) await this.globals.catchUp();
+      }
       await this.settle();
     });
   }
@@ -205,6 +214,7 @@ export class TestDriver {
         await this.loop.commit({ drain: true });
       } finally {
         await this.tasks.closeAll();
+        await this.globals.tables.close();
         if (this.stateDir.owned) fs.rmSync(this.stateDir.path, { recursive: true, force: true });
       }
     }, true);
@@ -240,8 +250,11 @@ export class TestDriver {
    */
   private async settle(): Promise<void> {
     do {
-      do await this.loop.step();
-      while (this.log.waiting > 0);
+      do {
+        await this.loop.step();
+        // What the topology wrote to a global table's topic reaches its store before the next batch.
+        await this.globals.catchUp();
+      } while (this.log.waiting > 0);
       await this.loop.commit({ drain: true });
     } while (this.log.waiting > 0);
   }
@@ -252,6 +265,22 @@ export interface TestStore<K, V> {
   get(key: K): V | undefined;
   /** Every entry, in the byte order of the serialized keys. */
   all(): Promise<Array<[K, V]>>;
+}
+
+/** A store's committed contents through its reader. */
+function storeOf<K, V>(reader: CommittedReader<unknown, unknown>, spec: { keySerde: Serde<unknown>; changelogTopic: string }): TestStore<K, V> {
+  return {
+    get: (key: K) => reader.get(spec.keySerde.serialize(key, spec.changelogTopic)!) as V | undefined,
+    all: async () => {
+      const entries: Array<[K, V]> = [];
+      for (let after: Buffer | undefined; ; ) {
+        const page = await reader.scan({ after, limit: 1_000 });
+        for (const e of page) entries.push([e.key as K, e.value as V]);
+        if (page.length < 1_000) return entries;
+        after = page[page.length - 1]!.keyBytes;
+      }
+    },
+  };
 }
 
 /** Writes records to one input topic of a {@link TestDriver}. */

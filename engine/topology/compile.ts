@@ -7,6 +7,7 @@ import { resolveSerde } from '../serde/windowed.ts';
 import type { WindowedStoreSpec } from '../../state/window/segment-retention.ts';
 import { SegmentedKeys, type WindowedKey } from '../../state/window/windowed-keys.ts';
 import type { CompiledNode, CompiledStore, CompiledTopology, InternalTopic, Subtopology } from './compiled.ts';
+import { compileGlobalStores } from './global-stores.ts';
 
 /** How much longer than its store a windowed changelog keeps records: a day, as Kafka Streams. */
 const CHANGELOG_EXTRA_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -49,8 +50,9 @@ export function compile(topology: Topology, options: CompileOptions): CompiledTo
       internalTopics.push({ name: store.changelogTopic, kind: 'changelog', partitions: undefined, writtenBy: store.subtopology, config: changelogConfig(store) });
     }
   }
+  const globalStores = compileGlobalStores(topology.graph.globalStores, subtopologies, options);
   const internal = new Set(internalTopics.map((t) => t.name));
-  const sources = subtopologies.flatMap((s) => s.sourceTopics).filter((t) => !internal.has(t));
+  const sources = [...subtopologies.flatMap((s) => s.sourceTopics).filter((t) => !internal.has(t)), ...globalStores.map((g) => g.changelogTopic)];
   const sinks = subtopologies
     .flatMap((s) => s.nodes)
     .flatMap((n) => (n.kind === 'sink' && typeof n.topic === 'string' && !n.internal ? [n.topic] : []));
@@ -59,6 +61,7 @@ export function compile(topology: Topology, options: CompileOptions): CompiledTo
     subtopologies,
     internalTopics,
     stores,
+    globalStores,
     externalSourceTopics: [...new Set(sources)],
     externalSinkTopics: [...new Set(sinks)],
     routes: compileRoutes(topology.graph.routes, subtopologies),

@@ -1,4 +1,4 @@
-import type { ErrorHandling, TimestampExtractor, TopicChooser } from '../dsl/graph.ts';
+import type { ErrorHandling, GlobalErrorHandling, TimestampExtractor, TopicChooser } from '../dsl/graph.ts';
 import type { CompiledRoute } from '../iq/routes.ts';
 import type { ProcessorSupplier } from '../processors/processor.ts';
 import type { Serde } from '../serde/serde.ts';
@@ -33,6 +33,8 @@ export interface CompiledProcessor {
   onLate?: { deadLetterTopic: string };
   /** It reads another input's state by key (a join): see {@link Subtopology.copartitioned}. */
   copartitioned?: boolean;
+  /** The global stores it reads (a join with a global table), outside its task. */
+  globalStores?: string[];
   parents: string[];
   children: string[];
 }
@@ -79,6 +81,22 @@ export interface CompiledStore {
 }
 
 /**
+ * A global table's store: every partition of its topic in one store per instance, outside any
+ * task, brought up to the topic's end at start and kept up to date while the application runs.
+ */
+export interface CompiledGlobalStore {
+  name: string;
+  /** The topic it reads: its changelog, which nothing in the application writes. */
+  changelogTopic: string;
+  keySerde: Serde<unknown>;
+  valueSerde: Serde<unknown>;
+  /** What a record that cannot be deserialized does. */
+  onError: GlobalErrorHandling;
+  /** The processors that read it (joins), by name. */
+  readBy: string[];
+}
+
+/**
  * A connected part of the topology (nodes joined by a record path or by a store they share);
  * one task per partition of its source topics runs it.
  */
@@ -111,6 +129,8 @@ export interface CompiledTopology {
   subtopologies: Subtopology[];
   internalTopics: InternalTopic[];
   stores: CompiledStore[];
+  /** The stores of global tables, kept whole on every instance (no tasks). */
+  globalStores: CompiledGlobalStore[];
   /** Topics the application reads that it does not create (user topics). */
   externalSourceTopics: string[];
   /** Topics sinks write to by name, user topics only. */

@@ -21,6 +21,8 @@ export interface TopologyDescription {
   /** `partitionedByKey`: a query of one key asks one partition (true) or every partition (false). */
   stores: Array<{ name: string; changelog: string; ttlMs?: number; windowed?: { kind: string; sizeMs?: number; retentionMs: number; segmentIntervalMs: number }; partitionedByKey: boolean }>;
   topics: Array<{ name: string; type: 'source' | 'sink' | 'repartition' | 'changelog'; partitions: number | null }>;
+  /** Global tables' stores (present when there are some): a whole copy of `topic` on every instance, in no sub-topology. */
+  globalStores?: Array<{ name: string; topic: string; readBy: string[] }>;
 }
 
 const DYNAMIC = '<chosen per record>';
@@ -58,6 +60,7 @@ export function describeJson(topology: CompiledTopology): TopologyDescription {
       ...topology.externalSinkTopics.map((name) => ({ name, type: 'sink' as const, partitions: null })),
       ...topology.internalTopics.map((t) => ({ name: t.name, type: t.kind, partitions: t.partitions ?? null })),
     ],
+    ...(topology.globalStores.length > 0 ? { globalStores: topology.globalStores.map((g) => ({ name: g.name, topic: g.changelogTopic, readBy: g.readBy })) } : {}),
   };
 }
 
@@ -69,11 +72,16 @@ export function describeText(topology: CompiledTopology): string {
     if (sub.copartitioned) lines.push(`    Co-partitioned: [${sub.sourceTopics.join(', ')}] (equal partition counts)`);
     for (const node of sub.nodes) {
       if (node.kind === 'source') lines.push(`    Source: ${node.name} (topics: [${node.topics.join(', ')}])`);
-      else if (node.kind === 'processor') lines.push(`    Processor: ${node.name} (${node.operator}; stores: [${node.stores.join(', ')}])`);
+      else if (node.kind === 'processor') lines.push(`    Processor: ${node.name} (${node.operator}; stores: [${node.stores.join(', ')}]${node.globalStores ? `; global stores: [${node.globalStores.join(', ')}]` : ''})`);
       else lines.push(`    Sink: ${node.name} (topic: ${topicOf(node)})`);
       if (node.children.length > 0) lines.push(`      --> ${node.children.join(', ')}`);
       if (node.parents.length > 0) lines.push(`      <-- ${node.parents.join(', ')}`);
     }
+  }
+  if (topology.globalStores.length > 0) {
+    // As Kafka Streams' "Global Stores": apart from the sub-topologies, since they make no tasks.
+    lines.push('Global stores (a whole copy on every instance, no tasks):');
+    for (const g of topology.globalStores) lines.push(`    ${g.name} (topic: ${g.changelogTopic}, read by: [${g.readBy.join(', ')}])`);
   }
   if (topology.stores.length > 0) {
     lines.push('Stores:');
@@ -95,6 +103,7 @@ export function describeText(topology: CompiledTopology): string {
 export function describeMermaid(topology: CompiledTopology): string {
   const id = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
   const topicId = (name: string) => `topic_${id(name)}`;
+  const storeId = (name: string) => `global_store_${id(name)}`;
   const lines = ['flowchart LR'];
   const topics = new Set<string>();
   for (const sub of topology.subtopologies) {
@@ -117,6 +126,16 @@ export function describeMermaid(topology: CompiledTopology): string {
         topics.add(t);
         lines.push(`  ${id(node.name)} --> ${topicId(t)}`);
       }
+    }
+  }
+  if (topology.globalStores.length > 0) {
+    lines.push('  subgraph global["Global stores"]');
+    for (const g of topology.globalStores) lines.push(`    ${storeId(g.name)}[("${g.name}")]`);
+    lines.push('  end');
+    for (const g of topology.globalStores) {
+      topics.add(g.changelogTopic);
+      lines.push(`  ${topicId(g.changelogTopic)} --> ${storeId(g.name)}`);
+      for (const reader of g.readBy) lines.push(`  ${storeId(g.name)} -.-> ${id(reader)}`);
     }
   }
   for (const t of topics) lines.push(`  ${topicId(t)}(["${t}"])`);

@@ -35,7 +35,12 @@ export interface Run {
   applicationId: string;
   inputs: string[];
   output: string;
+  /** Inputs read as global tables: no group commits their offsets, so a run waits for the others only. */
+  global?: string[];
 }
+
+/** The inputs whose committed ends tell that a run has processed everything. */
+const committedInputs = (run: Run) => run.inputs.filter((topic) => !run.global?.includes(topic));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -182,7 +187,7 @@ export async function runKafkaStreams(scenario: string, run: Run & { cache?: boo
     }
   };
   try {
-    await untilCommitted(run.applicationId, run.inputs, failed);
+    await untilCommitted(run.applicationId, committedInputs(run), failed);
   } finally {
     await stop(child, exited);
   }
@@ -203,7 +208,7 @@ export async function runSluice(definition: ApplicationDefinition, run: Run & { 
     const failed = () => {
       if (error !== undefined) throw new Error(`Sluice (${definition.applicationId}) stopped before committing its input: ${String(error)}`);
     };
-    await untilCommitted(run.applicationId, run.inputs, failed);
+    await untilCommitted(run.applicationId, committedInputs(run), failed);
   } finally {
     await app?.close();
     fs.rmSync(stateDir, { recursive: true, force: true });
@@ -323,8 +328,8 @@ export class SideBySide {
     const [ksOutput, sluiceOutput] = await Promise.all([createUniqueTopic(`${options.scenario}-ks`, partitions), createUniqueTopic(`${options.scenario}-sluice`, partitions)]);
     return new SideBySide(
       options,
-      { applicationId: uniqueName(`${options.scenario}-ks`), inputs: options.inputs, output: ksOutput },
-      { applicationId: uniqueName(`${options.scenario}-sluice`), inputs: options.inputs, output: sluiceOutput },
+      { applicationId: uniqueName(`${options.scenario}-ks`), inputs: options.inputs, output: ksOutput, global: options.global },
+      { applicationId: uniqueName(`${options.scenario}-sluice`), inputs: options.inputs, output: sluiceOutput, global: options.global },
     );
   }
 
@@ -357,6 +362,8 @@ export interface SideBySideOptions {
   /** The scenario's name in Scenarios.java. */
   scenario: string;
   inputs: string[];
+  /** Those of `inputs` read as global tables (see {@link Run.global}). */
+  global?: string[];
   /** The Sluice application that should behave as the scenario, reading `inputs` and writing `output`. */
   sluice: (inputs: string[], output: string) => ApplicationDefinition;
   /** Kafka Streams' record cache (default off); Sluice's is set per store in its topology. */

@@ -34,6 +34,7 @@ const needs = [
   ['test/windows/window-index.test.ts', []],
   ['test/windows/describe.test.ts', []],
   ['test/joins/stream-table.test.ts', []], // the TestDriver
+  ['test/joins/global-table.test.ts', []], // the TestDriver
   ['test/joins/table-groupby.test.ts', []],
   ['test/runtime/task-metadata.test.ts', []],
   ['test/runtime/partition-queues.test.ts', []],

@@ -5,7 +5,7 @@ import { Punctuators } from './punctuators.ts';
 import type { CompiledStore, Subtopology } from '../../topology/compiled.ts';
 import { ProcessingError } from '../../errors.ts';
 import type { CommittedReader } from '../../../state/committed-reader.ts';
-import type { WriteContext } from '../../../state/key-value-store.ts';
+import type { KeyValueStore, WriteContext } from '../../../state/key-value-store.ts';
 import { dropLate, StopProcessing, type RecordErrors } from '../record-errors.ts';
 import { TaskState, type TaskStateOptions } from './task-state.ts';
 import { storeProvider } from './store-provider.ts';
@@ -23,6 +23,8 @@ export interface TaskDependencies {
   log: Logger;
   /** Wall-clock time in ms since the epoch (Date.now, or a test driver's clock). */
   clock: () => number;
+  /** The global tables' stores (read-only, outside any task), by name. */
+  globals?: (name: string) => KeyValueStore<unknown, unknown> | undefined;
 }
 
 /**
@@ -147,7 +149,7 @@ export class Task {
     state?.activate({ producer: deps.producer, onPressure: onStorePressure, now: () => this.streamTime, writeThrough: this.writeThrough });
     const log = deps.log.child({ task: this.id });
     const context = this.context;
-    const stores = storeProvider(this.id, state);
+    const stores = storeProvider(this.id, state, deps.globals);
     const restoreContext = (write: WriteContext | undefined) => {
       if (write === undefined) return;
       context.timestamp = write.timestamp;

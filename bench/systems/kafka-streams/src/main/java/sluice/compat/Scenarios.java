@@ -13,12 +13,14 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.kstream.GlobalKTable;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KGroupedTable;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.KeyValueMapper;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.SessionWindows;
@@ -57,6 +59,8 @@ final class Scenarios {
     ALL.put("session-count-final", Scenarios::sessionCountFinal);
     ALL.put("stream-table-join", (builder, inputs, output) -> streamTableJoin(builder, inputs, output, false));
     ALL.put("stream-table-left-join", (builder, inputs, output) -> streamTableJoin(builder, inputs, output, true));
+    ALL.put("stream-global-join", (builder, inputs, output) -> streamGlobalJoin(builder, inputs, output, false));
+    ALL.put("stream-global-left-join", (builder, inputs, output) -> streamGlobalJoin(builder, inputs, output, true));
     ALL.put("table-regroup-count", (builder, inputs, output) -> tableRegroup(builder, inputs, output, true));
     ALL.put("table-regroup-sum", (builder, inputs, output) -> tableRegroup(builder, inputs, output, false));
     ALL.put("table-table-join", (builder, inputs, output) -> tableTableJoin(builder, inputs, output, "join"));
@@ -94,6 +98,21 @@ final class Scenarios {
     ValueJoiner<JsonNode, JsonNode, JsonNode> joiner = (order, customer) ->
         TextNode.valueOf(order.path("item").asText() + " for " + (customer == null ? "nobody" : customer.path("name").asText()));
     (left ? orders.leftJoin(customers, joiner) : orders.join(customers, joiner)).to(output);
+  }
+
+  /**
+   * Orders (inputs[0], keyed by their own id) joined with customers (inputs[1], a global table) by
+   * the customer each order names: the order's item and the customer's name as a JSON string,
+   * "nobody" where a left join finds no customer. An order without a customer, or without a value
+   * (the mapper is called before the null value is dropped), names none.
+   */
+  private static void streamGlobalJoin(StreamsBuilder builder, List<String> inputs, String output, boolean left) {
+    GlobalKTable<String, JsonNode> customers = builder.globalTable(inputs.get(1), Materialized.as("customers"));
+    KStream<String, JsonNode> orders = builder.stream(inputs.get(0));
+    KeyValueMapper<String, JsonNode, String> customerOf = (key, order) -> order != null && order.path("customer").isTextual() ? order.path("customer").asText() : null;
+    ValueJoiner<JsonNode, JsonNode, JsonNode> joiner = (order, customer) ->
+        TextNode.valueOf(order.path("item").asText() + " for " + (customer == null ? "nobody" : customer.path("name").asText()));
+    (left ? orders.leftJoin(customers, customerOf, joiner) : orders.join(customers, customerOf, joiner)).to(output);
   }
 
   /**
