@@ -13,14 +13,14 @@ import type { Serde } from '../serde/serde.ts';
 import type { SessionWindows, SlidingWindows, TimeWindows, Windowed } from '../processors/windows/specs.ts';
 import type { JoinWindows } from '../processors/windows/join-windows.ts';
 import type { Suppressed } from './suppressed.ts';
-import type { Table } from './table-api.ts';
-export type { GroupedTable, Table } from './table-api.ts';
 import type { ProcessorSpec, RouteSpec, StoreSpec, TopicChooser } from './graph.ts';
 import type {
   BatchSettings,
   DedupeSettings,
   JoinOptions,
   StreamJoinOptions,
+  TableJoinOptions,
+  ForeignKeyJoinOptions,
   KnownSerdes,
   Materialized,
   Named,
@@ -139,39 +139,17 @@ export interface Stream<K, V> {
   repartition(options?: RepartitionOptions<K, V>): Stream<K, V>;
   /** Writes the records to a topic, or to the topic `chooser` names for each record. */
   to(topic: string | TopicChooser<K, V>, options?: ToOptions<K, V>): void;
-  /**
-   * Joins each record with the table's value for the record's key, as it is when the record is
-   * processed (Kafka Streams' stream-table join): records whose key the table lacks give
-   * nothing, and updates of the table trigger nothing. The output keeps the record's key,
-   * timestamp and headers. Records with a null key or value are dropped and counted
-   * (`sluice_dropped_records_total`). The table's topic and the stream's must have equal
-   * partition counts; when an operator upstream changed the keys, records first go through a
-   * repartition topic. See docs/joins.md.
-   */
+  /** Stream-table join: each record joined with the table's value for its key when processed; table updates trigger nothing; null keys and values dropped (counted). See docs/joins.md. */
   join<VT, R>(table: Table<K, VT>, joiner: (value: V, tableValue: VT, key: K, context: RecordContext) => Synchronous<R>, options?: JoinOptions<K, V>): Stream<K, R>;
-  /**
-   * As `join`, but a record whose key the table lacks, or whose key is null, is joined with
-   * `null` (Kafka Streams 3.7's left join, KIP-962). Records with a null value are dropped.
-   */
+  /** As `join`, but a record the table has nothing for (or with a null key, KIP-962) is joined with `null`. */
   leftJoin<VT, R>(table: Table<K, VT>, joiner: (value: V, tableValue: VT | null, key: K, context: RecordContext) => Synchronous<R>, options?: JoinOptions<K, V>): Stream<K, R>;
   /** Joins each record with the row of `globalTable` that `keySelector` names, read on this instance: no co-partitioning, no repartition; a missing row or a null lookup key gives nothing (Kafka Streams' `join(GlobalKTable, ...)`). See docs/joins.md. */
   join<KG, VG, R>(globalTable: GlobalTable<KG, VG>, keySelector: (key: K, value: V, context: RecordContext) => Synchronous<KG | null | undefined>, joiner: (value: V, globalValue: VG, key: K, context: RecordContext) => Synchronous<R>, options?: OperatorOptions): Stream<K, R>;
   /** As the global table `join`, but a record whose row is missing, or whose lookup key is null, is joined with `null`. */
   leftJoin<KG, VG, R>(globalTable: GlobalTable<KG, VG>, keySelector: (key: K, value: V, context: RecordContext) => Synchronous<KG | null | undefined>, joiner: (value: V, globalValue: VG | null, key: K, context: RecordContext) => Synchronous<R>, options?: OperatorOptions): Stream<K, R>;
-  /**
-   * Joins each record with every record of `other` with the same key whose timestamp lies in the
-   * window: from `windows.beforeMs` before to `windows.afterMs` after the record's, both included
-   * (Kafka Streams' stream-stream join). Either stream's record may trigger output; each output
-   * has the later of the two timestamps. Both streams are kept in window stores for the window
-   * and its grace. The two topics must have equal partition counts; a stream whose keys were
-   * changed upstream is repartitioned first. See docs/joins.md.
-   */
+  /** Stream-stream join: each pair of records of a key at most the window apart, either side triggering, at the later timestamp; both kept in window stores. See docs/joins.md. */
   join<VO, R>(other: Stream<K, VO>, joiner: (value: V, otherValue: VO, key: K, context: RecordContext) => Synchronous<R>, windows: JoinWindows, options?: StreamJoinOptions<K, V, VO>): Stream<K, R>;
-  /**
-   * As the stream-stream `join`, but a record that nothing in `other` joins goes out joined with
-   * null once its window has closed (grace included), never before: no early null result that a
-   * later match would contradict.
-   */
+  /** As the stream-stream `join`, and a record nothing joined goes out with `null` once its window has closed (never earlier). */
   leftJoin<VO, R>(other: Stream<K, VO>, joiner: (value: V, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, windows: JoinWindows, options?: StreamJoinOptions<K, V, VO>): Stream<K, R>;
   /** As `leftJoin`, for the records of both streams: an unmatched record of `other` goes out with this side null. */
   outerJoin<VO, R>(other: Stream<K, VO>, joiner: (value: V | null, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, windows: JoinWindows, options?: StreamJoinOptions<K, V, VO>): Stream<K, R>;
@@ -179,6 +157,62 @@ export interface Stream<K, V> {
   groupByKey(options?: { key?: Serde<K>; value?: Serde<V> }): GroupedStream<K, V>;
   /** Groups by a new key; records go through a repartition topic before they are aggregated. */
   groupBy<K2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<K2>, options?: Named & { key?: Serde<K2>; value?: Serde<V> }): GroupedStream<K2, V>;
+}
+
+/**
+ * A changelog stream seen as a table: the latest value per key, as Kafka Streams' `KTable`. Comes
+ * from `builder.table(topic)` or an aggregation; `toStream()` turns its updates into a stream.
+ */
+export interface Table<K, V> {
+  readonly node: string;
+  /** The store holding the table's values, if it is materialized. */
+  readonly store: string | undefined;
+  /** Each update as a record: the key and its new value (null when the key was deleted). */
+  toStream(options?: Named): Stream<K, V>;
+  /** Keeps the keys whose value `predicate` accepts (a type guard narrows the value type); a key that stops matching is deleted downstream. */
+  filter<S extends V>(predicate: (key: K, value: V, context: RecordContext) => value is S, options?: OperatorOptions): Table<K, S>;
+  filter(predicate: RecordFunction<K, V, boolean>, options?: OperatorOptions): Table<K, V>;
+  /** Drops the keys whose value `predicate` accepts (a type guard removes that type). */
+  filterNot<S extends V>(predicate: (key: K, value: V, context: RecordContext) => value is S, options?: OperatorOptions): Table<K, Exclude<V, S>>;
+  filterNot(predicate: RecordFunction<K, V, boolean>, options?: OperatorOptions): Table<K, V>;
+  /** Maps each value; deletions stay deletions. */
+  mapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => Synchronous<V2>, options?: OperatorOptions): Table<K, V2>;
+  /**
+   * Groups the rows by a new key for an aggregation that follows them as they change (Kafka
+   * Streams' `KTable.groupBy`): `selector` gives each row's group and the value it brings there.
+   * When a row changes, its old value is subtracted from its old group and its new value added
+   * to its new group (users per country, as users move). Through a repartition topic; see
+   * docs/joins.md.
+   */
+  groupBy<K2, V2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<[K2, V2]>, options?: Named & { key?: Serde<K2>; value?: Serde<V2> }): GroupedTable<K2, V2>;
+  /** Table-table join: the keys both have, updated or deleted as either side changes (old and new values), at the later row's timestamp. See docs/joins.md. */
+  join<VO, R>(other: Table<K, VO>, joiner: (value: V, otherValue: VO, key: K, context: RecordContext) => Synchronous<R>, options?: TableJoinOptions<K, V, VO, R>): Table<K, R>;
+  /** Foreign-key join: each row with the row of `other` its foreign key names, following both as they change; no co-partitioning. See docs/joins.md. */
+  join<KO, VO, R>(other: Table<KO, VO>, foreignKey: (value: V, key: K) => KO | null, joiner: (value: V, otherValue: VO, key: K, context: RecordContext) => Synchronous<R>, options?: ForeignKeyJoinOptions<K, V, KO, VO, R>): Table<K, R>;
+  /** As `join`, for every key of this table: the other side is null where `other` has no row. */
+  leftJoin<VO, R>(other: Table<K, VO>, joiner: (value: V, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, options?: TableJoinOptions<K, V, VO, R>): Table<K, R>;
+  /** As the foreign-key `join`, for every row of this table: joined with null where the foreign key is null or `other` has no row for it. */
+  leftJoin<KO, VO, R>(other: Table<KO, VO>, foreignKey: (value: V, key: K) => KO | null, joiner: (value: V, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, options?: ForeignKeyJoinOptions<K, V, KO, VO, R>): Table<K, R>;
+  /** As `join`, for every key either table has: the missing side is null. */
+  outerJoin<VO, R>(other: Table<K, VO>, joiner: (value: V | null, otherValue: VO | null, key: K, context: RecordContext) => Synchronous<R>, options?: TableJoinOptions<K, V, VO, R>): Table<K, R>;
+}
+
+/**
+ * A table's rows grouped by a new key (Kafka Streams' `KGroupedTable`): each aggregation takes
+ * an adder and a subtractor, applied as rows join and leave a group.
+ */
+export interface GroupedTable<K, V> {
+  /** Rows per group (a JSON number); a group emptied counts 0. */
+  count(materialized: Materialized<K, number>): Table<K, number>;
+  /** The first value of a group is its aggregate; `adder` combines one joining, `subtractor` takes one leaving out. */
+  reduce(adder: (aggregate: V, value: V, key: K) => Synchronous<V>, subtractor: (aggregate: V, value: V, key: K) => Synchronous<V>, materialized: Materialized<K, V>): Table<K, V>;
+  /** A fold from `initializer`: `adder` as a row joins the group, `subtractor` as one leaves it. */
+  aggregate<A>(
+    initializer: () => Synchronous<A>,
+    adder: (key: K, value: V, aggregate: A, context: RecordContext) => Synchronous<A>,
+    subtractor: (key: K, value: V, aggregate: A, context: RecordContext) => Synchronous<A>,
+    materialized: Materialized<K, A>,
+  ): Table<K, A>;
 }
 
 /** What `sink` returns: the records written, and those that failed for good. */

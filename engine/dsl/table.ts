@@ -15,7 +15,7 @@ import type { ForeignKeyExtractor, ForeignKeyJoiner } from '../processors/fk-joi
 import { TopologyError } from '../errors.ts';
 import type { TableJoiner, TableJoinKind } from '../processors/table-table-join.ts';
 
-/** A user's callback, its type checked by the overloads in table-api.ts. */
+/** A user's callback, its type checked by the overloads in api.ts. */
 type Callback = (...args: never[]) => unknown;
 
 export const TABLE_OPERATORS = ['toStream', 'filter', 'filterNot', 'mapValues', 'groupBy', 'join', 'leftJoin', 'outerJoin'] as const;
