@@ -101,7 +101,7 @@ export function applyPostEvent(post: Post | null, event: PostEvent): Post | null
 export function postSearch(builder: StreamsBuilder, topics: PostTopics = POST_TOPICS): Table<string, Post> {
   return builder
     .stream<string, Buffer>(topics.input, { name: 'post-events', value: Serdes.bytes() })
-    .mapValues((raw, key) => toPostEvent(key, raw), { name: 'validate', onError: { deadLetterTopic: topics.deadLetter } })
+    .mapValues((raw, key) => toPostEvent(key, raw), { name: 'validate-posts', onError: { deadLetterTopic: topics.deadLetter } })
     .project<Post>({
       name: 'project-posts',
       store: POSTS_STORE,

@@ -76,7 +76,7 @@ export function userProjection(builder: StreamsBuilder, topics: UserTopics = USE
   const deadLetter = { deadLetterTopic: topics.deadLetter };
   return builder
     .stream<string, Buffer>(topics.input, { name: 'user-events', value: Serdes.bytes() })
-    .mapValues((raw, key) => toUserEvent(key, raw), { name: 'validate', onError: deadLetter })
+    .mapValues((raw, key) => toUserEvent(key, raw), { name: 'validate-users', onError: deadLetter })
     .project<User>({
       name: 'project-users',
       store: USERS_STORE,
