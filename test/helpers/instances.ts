@@ -73,8 +73,8 @@ export function childInstances(): Instance[] {
 }
 
 /** A `--config` file with frequent commits and a short session timeout, so a killed instance's partitions move quickly. */
-export function failoverConfig(): string {
+export function failoverConfig(settings: Record<string, unknown> = {}): string {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-failover-')), 'config.json');
-  fs.writeFileSync(file, JSON.stringify({ commitIntervalMs: 200, kafka: { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 } }));
+  fs.writeFileSync(file, JSON.stringify({ commitIntervalMs: 200, kafka: { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 }, ...settings }));
   return file;
 }
