@@ -211,6 +211,16 @@ export class KafkaConsumer {
     if (partitions.length > 0) this.client.resume(partitions);
   }
 
+  /** The offset after the last record delivered of a partition and the transaction markers after it; undefined before the first. */
+  consumedUpTo(topic: string, partition: number): number | undefined {
+    try {
+      const offset = this.client.position([{ topic, partition }])[0]?.offset;
+      return offset === undefined || offset < 0 ? undefined : offset;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The position (next offset to read) of each partition; negative when not yet known. */
   position(partitions: TopicPartition[]): TopicPartitionOffset[] {
     return this.client.position(partitions).map(({ topic, partition, offset }) => ({ topic, partition, offset }));
@@ -249,13 +259,8 @@ export class KafkaConsumer {
   hasUndelivered(topic: string, partition: number): boolean | undefined {
     const marks = this.cachedWatermarks(topic, partition);
     if (marks !== undefined && marks.high <= marks.low) return false;
-    let offset: number | undefined;
-    try {
-      offset = this.client.position([{ topic, partition }])[0]?.offset;
-    } catch {
-      offset = undefined;
-    }
-    if (marks !== undefined && offset !== undefined && offset >= 0) return offset < marks.high;
+    const offset = this.consumedUpTo(topic, partition);
+    if (marks !== undefined && offset !== undefined) return offset < marks.high;
     // Nothing delivered from it yet: whether records were waiting when it was assigned.
     return this.backlog.get(topic, partition);
   }

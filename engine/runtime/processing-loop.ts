@@ -132,7 +132,7 @@ export class ProcessingLoop {
     await this.protocol.prepare();
     let offsets;
     try {
-      offsets = await this.tasks.prepareCommit(options.drain ?? false);
+      offsets = await this.tasks.prepareCommit(options.drain ?? false, (topic, partition) => this.source.consumedUpTo(topic, partition));
     } catch (err) {
       if (!(err instanceof ExternalSystemUnavailable)) throw err;
       await this.pauseForExternalSystem(err);

@@ -13,6 +13,11 @@ export interface RecordSource {
   seekToCommitted(partitions: TopicPartition[]): Promise<void>;
   /** Whether records of this partition are on the broker but not consumed yet; undefined when not known. */
   hasUndelivered(topic: string, partition: number): boolean | undefined;
+  /**
+   * The offset after the last record delivered of this partition, and after the transaction
+   * markers that followed it (which no record brings); undefined when not known.
+   */
+  consumedUpTo(topic: string, partition: number): number | undefined;
   /** Stops fetching these partitions (their records not consumed yet are fetched again on resume). */
   pause(partitions: TopicPartition[]): void;
   resume(partitions: TopicPartition[]): void;
@@ -20,3 +25,6 @@ export interface RecordSource {
 
 /** Where the processing loop's tasks send records, with what the loop itself needs of it. */
 export type LoopOutput = RecordOutput & Pick<KafkaProducer, 'flush' | 'inFlight'>;
+
+/** How far the consumer has read a partition, transaction markers included (see {@link RecordSource.consumedUpTo}). */
+export type ConsumedUpTo = (topic: string, partition: number) => number | undefined;

@@ -71,6 +71,11 @@ export class TopicLog implements LoopOutput, RecordSource {
   }
 
   /** Everything written after the committed positions of these topics waits to be consumed again. */
+  /** The driver's topics hold no transaction markers: what was taken is what was processed. */
+  consumedUpTo(): undefined {
+    return undefined;
+  }
+
   /** The driver delivers every record at once: nothing to pause. */
   pause(): void {}
 

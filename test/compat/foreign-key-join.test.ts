@@ -53,10 +53,10 @@ describe('compat: foreign-key joins beside Kafka Streams', function () {
     await buildKafkaStreams();
   });
 
-  for (const [scenario, left] of [['fk-join', false], ['fk-left-join', true]] as const) {
-    it(`${scenario}: writes what Kafka Streams writes as rows, their foreign keys and the rows they point to change`, async () => {
+  for (const [scenario, left, guarantee] of [['fk-join', false, undefined], ['fk-left-join', true, undefined], ['fk-left-join', true, 'exactly_once']] as const) {
+    it(`${scenario}: writes what Kafka Streams writes as rows, their foreign keys and the rows they point to change${guarantee ? ', under exactly-once' : ''}`, async () => {
       const [lines, products] = await Promise.all([createUniqueTopic('lines', 1, { 'cleanup.policy': 'compact' }), createUniqueTopic('products', 1, { 'cleanup.policy': 'compact' })]);
-      const both = await SideBySide.create({ scenario, inputs: [lines, products], sluice: lineProducts(left) });
+      const both = await SideBySide.create({ scenario, inputs: [lines, products], sluice: lineProducts(left), ...(guarantee ? { guarantee } : {}) });
       for (const phase of PHASES) {
         await produceRecords(lines, phase.lines ?? []);
         await produceRecords(products, phase.products ?? []);

@@ -66,6 +66,16 @@ describe('compat: stream-stream joins beside Kafka Streams', function () {
     });
   }
 
+  it('stream-stream-outer-join: writes what Kafka Streams writes under exactly-once', async () => {
+    const { scenario, kind, windows } = SCENARIOS.find((s) => s.scenario === 'stream-stream-outer-join')!;
+    const [left, right] = await Promise.all([createUniqueTopic('left', 1), createUniqueTopic('right', 1)]);
+    await produceRecords(left, PHASES.flatMap((p) => p.left));
+    await produceRecords(right, PHASES.flatMap((p) => p.right));
+    const both = await SideBySide.create({ scenario, inputs: [left, right], sluice: pairs(kind, windows), guarantee: 'exactly_once' });
+    await both.run();
+    await both.expectSameOutput();
+  });
+
   for (const { scenario, kind, windows } of SCENARIOS.filter((s) => s.kind !== 'join')) {
     it(`${scenario}: writes what Kafka Streams writes when both restart between phases of the input`, async () => {
       const [left, right] = await Promise.all([createUniqueTopic('left', 1), createUniqueTopic('right', 1)]);

@@ -57,9 +57,9 @@ describe('compat: table-table joins beside Kafka Streams', function () {
       await both.expectSameOutput();
     });
 
-    it(`${scenario}: writes what Kafka Streams writes when both restart between phases of the input`, async () => {
+    it(`${scenario}: writes what Kafka Streams writes when both restart between phases of the input${kind === 'outerJoin' ? ', under exactly-once' : ''}`, async () => {
       const [left, right] = await Promise.all([createUniqueTopic('left', 1, { 'cleanup.policy': 'compact' }), createUniqueTopic('right', 1, { 'cleanup.policy': 'compact' })]);
-      const both = await SideBySide.create({ scenario, inputs: [left, right], sluice: rows(kind) });
+      const both = await SideBySide.create({ scenario, inputs: [left, right], sluice: rows(kind), ...(kind === 'outerJoin' ? { guarantee: 'exactly_once' as const } : {}) });
       for (const phase of PHASES) {
         await produceRecords(left, phase.left);
         await produceRecords(right, phase.right);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { KafkaAdmin } from '../../engine/kafka/admin.ts';
 import { KafkaConsumer } from '../../engine/kafka/consumer.ts';
 import { KafkaProducer } from '../../engine/kafka/producer.ts';
 import type { ConsumedRecord } from '../../engine/kafka/records.ts';
@@ -136,6 +137,42 @@ describe('exactly-once processing (real broker)', function () {
     await produce(input, 3_000, 2_000, 40, sent);
     await expectExactCounts(input, output, sent);
     expect(second.progress.rewinds).to.equal(0);
+  });
+
+  it('commits a repartition topic up to its end, past the transaction markers its writer left', async () => {
+    const input = await createUniqueTopic('eos-marker-in', 2);
+    const output = await createUniqueTopic('eos-marker-out', 2);
+    const applicationId = uniqueName('eos-marker');
+    const definition = defineApplication({
+      applicationId,
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.string(),
+      topology: (b) => b.stream<string, string>(input).groupBy((_, value) => value).count({ name: 'by-value' }).toStream().to(output, { value: Serdes.json() }),
+    });
+    const app = await startApplication(definition, { applicationId, stateDir: tempStateDir(), guarantee: 'exactly_once', commitIntervalMs: 100 });
+    apps.push(app);
+    const producer = await KafkaProducer.connect({ bootstrapServers: bootstrapServers() });
+    await producer.loadPartitionCounts([input]);
+    for (let i = 0; i < 40; i++) producer.send({ topic: input, key: Buffer.from(`k${i}`), value: Buffer.from(`v${i % 4}`) });
+    await producer.flush();
+    await producer.disconnect();
+    const repartition = `${applicationId}-by-value-repartition`;
+    const admin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
+    try {
+      // Every partition the writer wrote to ends with a commit marker: its end is one past its last record.
+      let behind: string[] = ['not read yet'];
+      for (let i = 0; i < 100 && behind.length > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const [ends, committed] = await Promise.all([admin.topicOffsets(repartition), admin.groupOffsets(applicationId)]);
+        behind = ends
+          .filter((end) => end.high > end.low)
+          .filter((end) => committed.find((c) => c.topic === repartition && c.partition === end.partition)?.offset !== end.high)
+          .map((end) => `${end.partition}: ${committed.find((c) => c.topic === repartition && c.partition === end.partition)?.offset ?? 'nothing'} of ${end.high}`);
+      }
+      expect(behind, 'partitions committed short of their end').to.deep.equal([]);
+    } finally {
+      admin.disconnect();
+    }
   });
 
   it('replaces a fenced producer and redoes the work since the last commit exactly once', async () => {

@@ -1,3 +1,4 @@
+import type { ConsumedUpTo } from '../record-source.ts';
 import type { ConsumedRecord, RecordHeader, TopicPartitionOffset } from '../../kafka/records.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { CommitWork, Forward, PunctuationType, RecordContext, TopicOffset } from '../../processors/processor.ts';
@@ -67,16 +68,11 @@ interface Input {
   readonly run: (raw: ConsumedRecord) => void;
   /** What the source's serdes must fetch before they can read this record, if anything. */
   readonly prefetch: ((raw: ConsumedRecord) => Promise<unknown> | undefined) | undefined;
-  /** The offset after the last record processed; -1 before the first. */
-  next: number;
+  next: number; // after the last record processed; -1 before the first
   committed: number;
 }
 
-/**
- * A sub-topology at work on one partition number. Its per-record path is built once, as plain
- * function calls from source to sinks; `process` never awaits. Records of one partition are
- * processed in offset order, one at a time; those of several by timestamp ({@link queues}).
- */
+/** A sub-topology at work on one partition number: a per-record path of plain calls, built once (`process` never awaits); records in offset order, several inputs' by timestamp ({@link queues}). */
 export class Task {
   readonly id: string;
   readonly partition: number;
@@ -355,11 +351,11 @@ export class Task {
   }
 
   /** Positions processed since the last commit (as far as no node holds them back), to commit now. */
-  uncommitted(): TopicPartitionOffset[] {
+  uncommitted(consumedUpTo?: ConsumedUpTo): TopicPartitionOffset[] {
     const offsets: TopicPartitionOffset[] = [];
     let metadata: string | undefined;
     for (const input of this.inputs.values()) {
-      const offset = this.committable(input);
+      const offset = this.committable(input, consumedUpTo);
       if (offset > input.committed) offsets.push({ topic: input.topic, partition: this.partition, offset, metadata: (metadata ??= this.metadata.encode()) });
     }
     if (this.metadata.overflowed && !this.overflowNoted) {
@@ -370,8 +366,11 @@ export class Task {
   }
 
   /** How far an input may be committed: after the last record processed, or where a node holds it. */
-  private committable(input: Input): number {
+  private committable(input: Input, consumedUpTo: ConsumedUpTo | undefined): number {
     let offset = input.next;
+    // Past the transaction markers after the last record once all taken is processed, as Kafka Streams commits.
+    const consumed = input.next >= 0 && !this.queues?.waiting(input.topic) ? consumedUpTo?.(input.topic, this.partition) : undefined;
+    if (consumed !== undefined && consumed > offset) offset = consumed;
     for (const hold of this.holds) {
       const held = hold();
       if (held !== undefined && held.topic === input.topic && held.offset < offset) offset = held.offset;

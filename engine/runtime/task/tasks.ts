@@ -11,6 +11,7 @@ import type { TaskCorrupted } from './task-signals.ts';
 import type { TaskState } from './task-state.ts';
 import type { RecordOutput } from '../record-output.ts';
 import type { DeliveryState, IdleOptions } from './partition-queues.ts';
+import type { ConsumedUpTo } from '../record-source.ts';
 
 /** How tasks are recreated in place (see {@link Tasks.reset}). */
 interface Recreation {
@@ -339,14 +340,14 @@ export class Tasks {
    * changelogs and downstream). Returns the input positions to commit. Waits for every task's
    * commit work before it throws the first failure.
    */
-  async prepareCommit(drain: boolean): Promise<TopicPartitionOffset[]> {
+  async prepareCommit(drain: boolean, consumedUpTo?: ConsumedUpTo): Promise<TopicPartitionOffset[]> {
     const outcomes = await Promise.allSettled(this.running().map(({ task }) => task.beforeCommit(drain)));
     const failed = outcomes.find((o) => o.status === 'rejected');
     if (failed) throw failed.reason;
     for (const { task } of this.running()) await task.sweepExpired();
     for (const { task } of this.running()) task.flushState();
     this.commitRequested = false;
-    return this.uncommitted();
+    return this.uncommitted(consumedUpTo);
   }
 
   /**
@@ -364,9 +365,9 @@ export class Tasks {
   }
 
   /** Every position processed and not yet committed. */
-  private uncommitted(): TopicPartitionOffset[] {
+  private uncommitted(consumedUpTo?: ConsumedUpTo): TopicPartitionOffset[] {
     const offsets: TopicPartitionOffset[] = [];
-    for (const { task } of this.running()) offsets.push(...task.uncommitted());
+    for (const { task } of this.running()) offsets.push(...task.uncommitted(consumedUpTo));
     return offsets;
   }
 
