@@ -222,6 +222,19 @@ export class ProcessingError extends SluiceError {
 }
 
 /**
+ * A join's joiner threw: the record in hand goes to the join's error handling, and the message
+ * names the other side it was being joined with (the other stream's record, the table's row).
+ */
+export class JoinerError extends SluiceError {
+  readonly operator: string;
+
+  constructor(operator: string, other: string, cause: unknown) {
+    super('SLUICE_JOINER', `Operator "${operator}": the joiner threw joining with ${other}: ${describeCause(cause)}.`, { cause });
+    this.operator = operator;
+  }
+}
+
+/**
  * An operator's callback, or a custom processor's per-record function, returned a promise (it is
  * an `async` function, or returns one). Operators are synchronous: the promise would be neither
  * awaited nor kept in order, and what it resolves to would be lost. A processing error, routed

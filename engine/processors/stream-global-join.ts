@@ -1,3 +1,4 @@
+import { callJoiner, shown } from './join-failure.ts';
 import type { ProcessorSupplier, RecordContext } from './processor.ts';
 import { synchronous } from './synchronous.ts';
 
@@ -38,7 +39,7 @@ export function streamGlobalJoin<K, V, KG, VG, R>(settings: StreamGlobalJoin<K, 
       }
       const other = noLookup ? undefined : table.get(lookup);
       if (other === undefined && !left) return;
-      next(key, synchronous(joiner(value as V, other ?? null, key as K, context), name, 'joiner'));
+      next(key, callJoiner(name, () => joiner(value as V, other ?? null, key as K, context), () => `the global table's row of key ${shown(lookup)} (${other === undefined ? 'none' : 'present'})`));
     };
   };
 }

@@ -1,5 +1,5 @@
+import { callJoiner, shown } from './join-failure.ts';
 import type { ProcessorSupplier, RecordContext } from './processor.ts';
-import { synchronous } from './synchronous.ts';
 
 /** Joins a stream record's value with the table's value for its key (null when a left join finds none). */
 export type ValueJoiner<K, V, VT, R> = (value: V, tableValue: VT, key: K, context: RecordContext) => R;
@@ -31,7 +31,7 @@ export function streamTableJoin<K, V, VT, R>(settings: StreamTableJoin<K, V, VT,
       }
       const other = noKey ? undefined : table.get(key as K);
       if (other === undefined && !left) return;
-      next(key, synchronous(joiner(value as V, other ?? null, key as K, context), name, 'joiner'));
+      next(key, callJoiner(name, () => joiner(value as V, other ?? null, key as K, context), () => `the table's row of key ${shown(key)} (${other === undefined ? 'none' : 'present'})`));
     };
   };
 }

@@ -1,6 +1,6 @@
+import { callJoiner, shown } from './join-failure.ts';
 import type { JoinedRow } from '../serde/join-serdes.ts';
 import type { Change, ProcessorSupplier, RecordContext } from './processor.ts';
-import { synchronous } from './synchronous.ts';
 
 /** Joins a left row's value with a right one's; either is null where the join kind lets a side be missing. */
 export type TableJoiner<K, VL, VR, R> = (left: VL | null, right: VR | null, key: K, context: RecordContext) => R;
@@ -38,7 +38,7 @@ export function tableTableJoin<K, VL, VR, R>(settings: TableTableJoin<K, VL, VR,
     const join = (own: unknown, other: unknown, key: K): R | null => {
       if (own === null && !ownMayBeNull) return null;
       if (own === null && other === null) return null;
-      return synchronous(left ? joiner(own as VL, other as VR | null, key, context) : joiner(other as VL | null, own as VR, key, context), name, 'joiner');
+      return callJoiner(name, () => (left ? joiner(own as VL, other as VR | null, key, context) : joiner(other as VL | null, own as VR, key, context)), () => `the ${left ? 'right' : 'left'} table's row of key ${shown(key)}`);
     };
     return (key, change) => {
       if (key === null || key === undefined) {

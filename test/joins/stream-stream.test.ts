@@ -151,6 +151,33 @@ describe('stream-stream joins (TestDriver)', () => {
     expect(out()).to.deep.equal([['k', 'kr', 101]]);
   });
 
+  it('sends a joiner that throws to the error handling with the record, naming the other side it was joined with', async () => {
+    const driver = await TestDriver.create(
+      defineApplication({
+        applicationId: 'stream-joins-test',
+        keySerde: Serdes.string(),
+        valueSerde: Serdes.string(),
+        onProcessingError: { deadLetterTopic: 'dead' },
+        topology: (b) =>
+          b
+            .stream<string, string>('left')
+            .join(b.stream<string, string>('right'), (l, r) => {
+              if (r === 'bad') throw new Error('cannot pair');
+              return `${l}+${r}`;
+            }, JoinWindows.ofTimeDifferenceWithNoGrace(10), { name: 'pairs' })
+            .to('joined'),
+      }),
+    );
+    drivers.push(driver);
+    await driver.inputTopic<string, string>('right').pipe('k', 'bad', { timestamp: 100 });
+    await driver.inputTopic<string, string>('left').pipe('k', 'A', { timestamp: 105 });
+    const dead = driver.outputTopic('dead', { key: Serdes.bytes(), value: Serdes.bytes() }).readRaw();
+    expect(dead.map((r) => r.value!.toString())).to.deep.equal(['A']);
+    const headers = Object.assign({}, ...(dead[0]!.headers ?? [])) as Record<string, Buffer>;
+    expect(String(headers['sluice.error.operator'])).to.equal('pairs-this');
+    expect(String(headers['sluice.error.message'])).to.match(/joiner threw joining with the right record of key "k" at 100: cannot pair/);
+  });
+
   it('refuses a stream join without JoinWindows, or with a window that ends before it starts', () => {
     const build = (windows: unknown) => () => {
       const b = new StreamsBuilder();

@@ -1,3 +1,4 @@
+import { callJoiner, shown } from '../join-failure.ts';
 import type { Stamped } from '../../../state/expiring-store.ts';
 import { Instruction, type CombinedKey, type Subscription, type SubscriptionResponse } from '../../serde/fk-join-serdes.ts';
 import type { Change, ProcessorSupplier, RecordContext, StoreProvider } from '../processor.ts';
@@ -164,7 +165,7 @@ export function foreignKeyJoin<K, V, KO, VO, R>(settings: ForeignKeyJoin<K, V, K
         skip('a foreign-key join drops an answer to a value its row no longer has');
         return;
       }
-      const result = response.value === null && (!left || current === undefined) ? null : synchronous(joiner((current ?? null) as V, response.value, key as K, context), name, 'joiner');
+      const result = response.value === null && (!left || current === undefined) ? null : callJoiner(name, () => joiner((current ?? null) as V, response.value, key as K, context), () => `the other table's row answered for key ${shown(key)}`);
       next(key, { newValue: result, oldValue: null } satisfies Change<R>);
     };
   };

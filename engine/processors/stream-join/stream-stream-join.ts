@@ -1,6 +1,6 @@
+import { callJoiner, shown } from '../join-failure.ts';
 import { segmentInterval } from '../../../state/window/windowed-keys.ts';
 import type { ProcessorInit, ProcessorSupplier, RecordContext } from '../processor.ts';
-import { synchronous } from '../synchronous.ts';
 import type { JoinWindows } from '../windows/join-windows.ts';
 import { ObservedTime } from '../windows/observed-time.ts';
 import { windowTimestamp } from '../windows/timestamps.ts';
@@ -78,8 +78,13 @@ export function streamStreamJoin<K, VL, VR, R>(settings: StreamStreamJoin<K, VL,
     const before = left ? windows.beforeMs : windows.afterMs;
     const after = left ? windows.afterMs : windows.beforeMs;
     const outer = left ? settings.outerLeft : settings.outerRight;
-    const join = (value: unknown, otherValue: unknown, key: unknown): unknown =>
-      synchronous(left ? joiner(value as VL, otherValue as VR, key as K, context) : joiner(otherValue as VL, value as VR, key as K, context), name, 'joiner');
+    const otherSide = left ? 'right' : 'left';
+    const join = (value: unknown, otherValue: unknown, key: unknown, otherTime?: number): unknown =>
+      callJoiner(
+        name,
+        () => (left ? joiner(value as VL, otherValue as VR, key as K, context) : joiner(otherValue as VL, value as VR, key as K, context)),
+        () => (otherTime === undefined ? `no ${otherSide} record (key ${shown(key)})` : `the ${otherSide} record of key ${shown(key)} at ${otherTime}`),
+      );
     /** Sends `value` at `timestamp` (the context's own afterwards again). */
     const forwardAt = (timestamp: number, key: unknown, value: unknown) => {
       const own = context.timestamp;
@@ -93,8 +98,8 @@ export function streamStreamJoin<K, VL, VR, R>(settings: StreamStreamJoin<K, VL,
     const closed = (held: { timestamp: number; left: boolean }) => held.timestamp + (held.left ? windows.afterMs : windows.beforeMs) + windows.graceMs < time!.now;
     const emitUnmatched = ({ held, values }: Unmatched<K>) => {
       for (const value of values) {
-        const joined = held.left ? joiner(value as VL, null, held.key, context) : joiner(null, value as VR, held.key, context);
-        forwardAt(held.timestamp, held.key, synchronous(joined, name, 'joiner'));
+        const joined = callJoiner(name, () => (held.left ? joiner(value as VL, null, held.key, context) : joiner(null, value as VR, held.key, context)), () => `nothing, for the ${held.left ? 'left' : 'right'} record of key ${shown(held.key)} at ${held.timestamp} held until its window closed`);
+        forwardAt(held.timestamp, held.key, joined);
       }
     };
 
@@ -119,7 +124,7 @@ export function streamStreamJoin<K, VL, VR, R>(settings: StreamStreamJoin<K, VL,
       const matches = other.fetch(key as K, from, to);
       for (const match of matches) {
         unmatched?.release({ key: key as K, timestamp: match.timestamp, left: !left });
-        forwardAt(Math.max(timestamp, match.timestamp), key, join(value, match.value, key));
+        forwardAt(Math.max(timestamp, match.timestamp), key, join(value, match.value, key, match.timestamp));
       }
       if (outer && matches.length === 0) {
         if (unmatched === undefined || to < time!.now) next(key, join(value, null, key));
