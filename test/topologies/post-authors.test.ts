@@ -7,6 +7,8 @@ import { expect } from 'chai';
 import { Serdes, TestDriver } from 'sluice';
 import postAuthorsApp, { postAuthors, type PostWithAuthor, POSTS_WITH_AUTHORS_STORE } from '../../topologies/post-authors.ts';
 import { runSluice } from '../helpers/kafka-streams.ts';
+import { startApplication } from '../helpers/app.ts';
+import { tempStateDir } from '../helpers/state.ts';
 import { createUniqueTopic, produceRecords, readAll, uniqueName } from '../helpers/kafka.ts';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 
@@ -82,5 +84,19 @@ describe('post-authors topology', function () {
     const latest = new Map<string, PostWithAuthor | null>();
     for (const r of await readAll(output)) latest.set(r.key!.toString(), r.value === null ? null : (JSON.parse(r.value.toString()) as PostWithAuthor));
     expect(Object.fromEntries([...latest].map(([id, p]) => [id, p?.author?.name ?? null]))).to.deep.equal(EXPECTED);
+
+    // The joined table's store answers interactive queries, by key from whichever instance owns it.
+    const app = await startApplication(definition, { applicationId, stateDir: tempStateDir(), commitIntervalMs: 200, http: { port: 0 } });
+    try {
+      let answer: { value?: PostWithAuthor } = {};
+      for (let attempt = 0; attempt < 60 && answer.value?.author?.name !== 'Cy'; attempt++) {
+        const response = await fetch(`${app.endpoint}/v1/stores/${POSTS_WITH_AUTHORS_STORE}/keys/p3`);
+        if (response.status === 200) answer = (await response.json()) as typeof answer;
+        else await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(answer.value?.author).to.deep.equal({ user_id: 'u3', name: 'Cy', status: 'active' });
+    } finally {
+      await app.close();
+    }
   });
 });
