@@ -6,6 +6,7 @@ import { stampedSerde } from '../serde/windowed.ts';
 import type { Table } from './api.ts';
 import { requireFunction } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
+import { JOIN_READ_CACHE } from './graph.ts';
 import type { ForeignKeyJoinOptions } from './stream-options.ts';
 import { materializeJoined, type TableSide } from './table-joins.ts';
 
@@ -36,7 +37,7 @@ export function joinOnForeignKey<K, V, KO, VO, R>(
   const foreignKeySerde = (options.foreignKey ?? right.serdes.key) as Serde<unknown> | undefined;
   const otherValueSerde = (options.otherValue ?? right.serdes.value) as Serde<unknown> | undefined;
   const store = (suffix: string, key: Serde<unknown> | undefined, value: Serde<unknown> | undefined, preload = false) =>
-    graph.addStore({ name: `${base}-${suffix}-store`, keySerde: key, valueSerde: value, partitionedByKey: !preload, preload }, base).name;
+    graph.addStore({ name: `${base}-${suffix}-store`, keySerde: key, valueSerde: value, partitionedByKey: !preload, preload, readCache: JOIN_READ_CACHE }, base).name;
   const primaryStore = store('primary', keySerde, valueSerde);
   const subscriptionStore = store('subscription', combinedKeySerde(foreignKeySerde, keySerde) as Serde<unknown>, subscriptionSerde(keySerde) as Serde<unknown>, true);
   const foreignStore = store('foreign', foreignKeySerde, stampedSerde(otherValueSerde) as Serde<unknown>);

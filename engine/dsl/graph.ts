@@ -102,6 +102,11 @@ export interface StoreSpec {
   sourceTopic?: string;
   /** The write-back cache (one update per key per commit downstream). Default true. */
   caching?: boolean;
+  /**
+   * How many entries the cache keeps for reads (beyond those changed since the last commit).
+   * Default 10,000; a store a join looks up by key on every record keeps more ({@link JOIN_READ_CACHE}).
+   */
+  readCache?: number;
   /** Entries expire this many milliseconds (of stream time) after their last write. */
   ttlMs?: number;
   /**
@@ -120,6 +125,9 @@ export interface StoreSpec {
   /** A windowed store: its keys are `Windowed` keys kept in time segments, dropped after its retention. */
   windowed?: WindowedStoreSpec;
 }
+
+/** The read cache of a store a join looks its rows up in: a partition's rows of a table of a few hundred thousand keys. */
+export const JOIN_READ_CACHE = 100_000;
 
 export interface SinkSpec {
   kind: 'sink';
@@ -199,6 +207,12 @@ export class LogicalGraph {
     if (this.stores.some((s) => s.name === name) || this.globalStores.some((s) => s.name === name)) {
       throw new TopologyError(operator, `store "${name}" is already used by another operator; give each store its own name.`);
     }
+  }
+
+  /** Marks a store as one a join looks rows up in on every record: its cache keeps more of them for reads. */
+  lookedUp(store: string): void {
+    const spec = this.stores.find((s) => s.name === store);
+    if (spec) spec.readCache = Math.max(spec.readCache ?? 0, JOIN_READ_CACHE);
   }
 
   /** Gives a processor already in the graph access to a store. */

@@ -41,6 +41,7 @@ export function joinStreamTable<K, V, VT, R>(
   if (store === undefined) {
     throw new TopologyError(name, `${operator} reads the table's store, and this table has none (a filter or mapValues of a table keeps no store of its own): join with the table it came from and filter or map the joined records, or build the table with a store.`);
   }
+  graph.lookedUp(store);
   let parent = stream.node;
   if (stream.keyChanged) {
     parent = graph.nameFor('KSTREAM-REPARTITION', `${name}-repartition`);

@@ -7,6 +7,7 @@ import type { Serde } from '../serde/serde.ts';
 import type { Table } from './api.ts';
 import { requireFunction } from './checks.ts';
 import type { DslContext } from './dsl-context.ts';
+import { JOIN_READ_CACHE } from './graph.ts';
 import type { KnownSerdes, Materialized, TableJoinOptions } from './stream-options.ts';
 
 /** A table as a join takes it: its node and the serdes known for it. */
@@ -35,6 +36,7 @@ export function joinTables<K, VL, VR, R>(dsl: DslContext, left: TableSide<K, VL>
       keySerde,
       valueSerde: joinedRowSerde(options.value ?? left.serdes.value, options.otherValue ?? right.serdes.value) as Serde<unknown>,
       partitionedByKey: true,
+      readCache: JOIN_READ_CACHE,
     },
     base,
   ).name;

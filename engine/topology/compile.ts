@@ -219,6 +219,7 @@ function compileStores(specs: StoreSpec[], subtopologies: Subtopology[], options
       changelogTopic: spec.sourceTopic ?? `${options.applicationId}-${spec.name}-changelog`,
       sourceChangelog: spec.sourceTopic !== undefined,
       caching: spec.caching ?? true,
+      ...(spec.readCache === undefined ? {} : { readCache: spec.readCache }),
       ttlMs: spec.ttlMs,
       preload: spec.preload ?? false,
       subtopology,

@@ -64,6 +64,8 @@ export interface CompiledStore {
   /** True when the changelog is the table's own source topic (nothing extra is written). */
   sourceChangelog: boolean;
   caching: boolean;
+  /** Entries the cache keeps for reads (see StoreSpec.readCache); undefined: the cache's default. */
+  readCache?: number;
   /** Entries expire this long after their last write (stream time), if set. */
   ttlMs?: number;
   /** Its restored entries are read into memory before the task starts. */

@@ -43,11 +43,12 @@ export function stackLayers(spec: CompiledStore, partition: number, bytes: Bytes
     });
   }
   const enabled = spec.caching && !writeThrough;
+  const maxEntries = spec.readCache;
   if (spec.ttlMs === undefined) {
-    const cache = new CachingStore(below, spec.keySerde, spec.valueSerde, spec.changelogTopic, { enabled, onPressure });
+    const cache = new CachingStore(below, spec.keySerde, spec.valueSerde, spec.changelogTopic, { enabled, onPressure, maxEntries });
     return { spec, cache, store: new MeteredStore(cache), expiring: undefined };
   }
-  const stamped = new CachingStore(below, spec.keySerde, stampedCodec(spec.valueSerde), spec.changelogTopic, { enabled, onPressure });
+  const stamped = new CachingStore(below, spec.keySerde, stampedCodec(spec.valueSerde), spec.changelogTopic, { enabled, onPressure, maxEntries });
   const expiring = new ExpiringStore(stamped, { ttlMs: spec.ttlMs, now });
   return { spec, cache: stamped as CachingStore<unknown, unknown>, store: new MeteredStore(expiring), expiring };
 }
