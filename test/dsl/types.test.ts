@@ -6,6 +6,7 @@ import type { ProcessorSupplier } from '../../engine/processors/processor.ts';
 import type { Stream, Table } from '../../engine/dsl/api.ts';
 import type { Batch } from '../../engine/processors/batch.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
+import { JoinWindows } from '../../engine/processors/windows/join-windows.ts';
 
 type Created = { type: 'created'; id: string };
 type Deleted = { type: 'deleted'; id: string; reason: string };
@@ -104,6 +105,33 @@ describe('DSL types', () => {
     // @ts-expect-error a Created has no reason
     created.mapValues((e) => e.reason);
     expect(new Set([deleted.node, created.node, all.node, reasons.node]).size).to.equal(4);
+  });
+
+  it('type joins: the joiner gets each side\'s values, null where the join kind lets a side be missing', () => {
+    const b = new StreamsBuilder();
+    const events = b.stream<string, Event>('events');
+    const amounts = b.stream<string, number>('amounts');
+    const names = b.table<string, string>('names', { name: 'names' });
+    const windows = JoinWindows.ofTimeDifferenceWithNoGrace(1_000);
+    const pairs = events.join(amounts, (e, n) => `${e.id}:${n.toFixed(0)}`, windows, { name: 'pairs' });
+    assertType<Equals<typeof pairs, Stream<string, string>>>(true);
+    events.leftJoin(amounts, (e, n) => `${e.id}:${n ?? 0}`, windows, { name: 'left-pairs' });
+    // @ts-expect-error a left join's other side may be null
+    events.leftJoin(amounts, (e, n) => n.toFixed(0), windows, { name: 'left-pairs-2' });
+    // @ts-expect-error an outer join's own side may be null too
+    events.outerJoin(amounts, (e, n) => e.id + String(n), windows, { name: 'outer-pairs' });
+    // @ts-expect-error the other stream's values are numbers, not Events
+    events.join(amounts, (e, other: Event) => other.id, windows, { name: 'wrong-pairs' });
+    const named = events.join(names, (e, name) => `${e.id} by ${name}`);
+    assertType<Equals<typeof named, Stream<string, string>>>(true);
+    const table = b.table<string, Event>('latest', { name: 'latest' });
+    const joined = table.join(names, (e, name) => ({ id: e.id, name }), { name: 'latest-names' });
+    assertType<Equals<typeof joined, Table<string, { id: string; name: string }>>>(true);
+    const byForeignKey = table.leftJoin(names, (e) => e.id, (e, name) => name ?? e.type, { name: 'by-id' });
+    assertType<Equals<typeof byForeignKey, Table<string, string>>>(true);
+    // @ts-expect-error a foreign-key join's foreign key is the other table's key type (string)
+    table.join(names, (e) => e.id.length, (e, name) => name, { name: 'by-length' });
+    expect([pairs.node, named.node, joined.node, byForeignKey.node].every((n) => typeof n === 'string')).to.equal(true);
   });
 
   it('refuse a callback that returns a promise: operators are synchronous', () => {
