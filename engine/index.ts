@@ -85,6 +85,7 @@ export {
   ProcessingError,
   AsyncCallbackError,
   InvalidRecordError,
+  JoinerError,
   ApplicationError,
   ExternalSystemUnavailable,
   IllegalStateError,

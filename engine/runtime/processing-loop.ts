@@ -49,6 +49,8 @@ export class ProcessingLoop {
   private readonly lock = new Mutex();
   private nextCommitAt = 0;
   private readonly source: RecordSource;
+  /** False while a batch is being handed to the tasks, and after one that stopped part way. */
+  private batchTaken = true;
   /** Pauses inputs of tasks of several inputs while they hold many records. */
   private readonly backpressure: InputBackpressure;
   private readonly output: LoopOutput;
@@ -132,7 +134,8 @@ export class ProcessingLoop {
     await this.protocol.prepare();
     let offsets;
     try {
-      offsets = await this.tasks.prepareCommit(options.drain ?? false, (topic, partition) => this.source.consumedUpTo(topic, partition));
+      // Past transaction markers only when every record consumed went to its task (not after a failure mid-batch).
+      offsets = await this.tasks.prepareCommit(options.drain ?? false, (topic, partition) => (this.batchTaken ? this.source.consumedUpTo(topic, partition) : undefined));
     } catch (err) {
       if (!(err instanceof ExternalSystemUnavailable)) throw err;
       await this.pauseForExternalSystem(err);
@@ -269,6 +272,7 @@ export class ProcessingLoop {
     const fetching = this.tasks.prefetch(batch);
     if (fetching) await fetching;
     try {
+      this.batchTaken = false;
       for (let i = 0; i < count; i++) {
         const record = batch[i]!;
         const task = this.tasks.forRecord(record.topic, record.partition);
@@ -278,6 +282,7 @@ export class ProcessingLoop {
         if (queues === undefined) task.process(record);
         else queues.push(record);
       }
+      this.batchTaken = true;
       this.countConsumed(batch);
       batch = undefined;
       const now = this.clock();
