@@ -86,6 +86,28 @@ export function sendingAs(context: RecordContext, restoreContext: (write: WriteC
   };
 }
 
+/**
+ * Forwards with the context's timestamp set to `timestamp` (its headers kept), then puts it back,
+ * for a join whose output takes the later of two records' timestamps; at the context's own
+ * timestamp it forwards as it is. No closure per call, unlike {@link sendingAs}.
+ */
+export function forwardingAt(context: RecordContext, restoreContext: (write: WriteContext | undefined) => void, next: (key: unknown, value: unknown) => void) {
+  return (timestamp: number, key: unknown, value: unknown): void => {
+    const own = context.timestamp;
+    if (timestamp === own) {
+      next(key, value);
+      return;
+    }
+    const headers = context.headers;
+    restoreContext({ timestamp, headers });
+    try {
+      next(key, value);
+    } finally {
+      restoreContext({ timestamp: own, headers });
+    }
+  };
+}
+
 /** A key as a string that is equal for equal keys (a Map key), whatever the key's type. */
 export function keyIdentity(key: unknown): string {
   if (typeof key === 'string') return `s${key}`;

@@ -1,4 +1,4 @@
-import { callJoiner, shown } from './join-failure.ts';
+import { callJoiner, shown, type OtherSide } from './join-failure.ts';
 import type { ProcessorSupplier, RecordContext } from './processor.ts';
 import { synchronous } from './synchronous.ts';
 
@@ -26,6 +26,7 @@ export function streamGlobalJoin<K, V, KG, VG, R>(settings: StreamGlobalJoin<K, 
   const { store, keySelector, joiner, left } = settings;
   return ({ stores, next, context, name, skip }) => {
     const table = stores.get<KG, VG>(store);
+    const row: OtherSide = (about) => `the global table's row of key ${shown(about)}`;
     return (key, value) => {
       if (value === null || value === undefined) {
         skip('a join skips a record whose value is null');
@@ -39,7 +40,7 @@ export function streamGlobalJoin<K, V, KG, VG, R>(settings: StreamGlobalJoin<K, 
       }
       const other = noLookup ? undefined : table.get(lookup);
       if (other === undefined && !left) return;
-      next(key, callJoiner(name, () => joiner(value as V, other ?? null, key as K, context), () => `the global table's row of key ${shown(lookup)} (${other === undefined ? 'none' : 'present'})`));
+      next(key, callJoiner(name, joiner, value as V, other ?? null, key as K, context, row, lookup));
     };
   };
 }

@@ -1,4 +1,4 @@
-import { callJoiner, shown } from './join-failure.ts';
+import { callJoiner, shown, type OtherSide } from './join-failure.ts';
 import type { ProcessorSupplier, RecordContext } from './processor.ts';
 
 /** Joins a stream record's value with the table's value for its key (null when a left join finds none). */
@@ -23,6 +23,7 @@ export function streamTableJoin<K, V, VT, R>(settings: StreamTableJoin<K, V, VT,
   const { store, joiner, left } = settings;
   return ({ stores, next, context, name, skip }) => {
     const table = stores.get<K, VT>(store);
+    const row: OtherSide = (about) => `the table's row of key ${shown(about)}`;
     return (key, value) => {
       const noKey = key === null || key === undefined;
       if (value === null || value === undefined || (noKey && !left)) {
@@ -31,7 +32,7 @@ export function streamTableJoin<K, V, VT, R>(settings: StreamTableJoin<K, V, VT,
       }
       const other = noKey ? undefined : table.get(key as K);
       if (other === undefined && !left) return;
-      next(key, callJoiner(name, () => joiner(value as V, other ?? null, key as K, context), () => `the table's row of key ${shown(key)} (${other === undefined ? 'none' : 'present'})`));
+      next(key, callJoiner(name, joiner, value as V, other ?? null, key as K, context, row));
     };
   };
 }

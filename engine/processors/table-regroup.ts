@@ -1,6 +1,7 @@
 import { forwardFlushedChanges } from './table-ops.ts';
 import type { Change, ProcessorSupplier, RecordContext } from './processor.ts';
 import { synchronous } from './synchronous.ts';
+import { sameValue } from './value-identity.ts';
 
 /** Maps a table row to the group it counts in and the value it brings there. */
 export type GroupSelector<K, V, K2, V2> = (key: K, value: V, context: RecordContext) => [K2, V2];
@@ -28,7 +29,7 @@ export function tableRegroup<K, V, K2, V2>(selector: GroupSelector<K, V, K2, V2>
       const { newValue, oldValue } = change as Change<V>;
       const leaving = oldValue === null ? undefined : select(key as K, oldValue);
       const joining = newValue === null ? undefined : select(key as K, newValue);
-      if (leaving !== undefined && joining !== undefined && sameKey(leaving[0], joining[0])) {
+      if (leaving !== undefined && joining !== undefined && sameValue(leaving[0], joining[0])) {
         next(joining[0], { newValue: joining[1], oldValue: leaving[1] } satisfies Change<V2>);
         return;
       }
@@ -36,10 +37,6 @@ export function tableRegroup<K, V, K2, V2>(selector: GroupSelector<K, V, K2, V2>
       if (joining !== undefined) next(joining[0], { newValue: joining[1], oldValue: null } satisfies Change<V2>);
     };
   };
-}
-
-function sameKey(a: unknown, b: unknown): boolean {
-  return a === b || (typeof a === 'object' && typeof b === 'object' && JSON.stringify(a) === JSON.stringify(b));
 }
 
 /**

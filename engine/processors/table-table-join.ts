@@ -1,5 +1,6 @@
-import { callJoiner, shown } from './join-failure.ts';
+import { callJoiner, shown, type OtherSide } from './join-failure.ts';
 import type { JoinedRow } from '../serde/join-serdes.ts';
+import { forwardingAt } from './held-records.ts';
 import type { Change, ProcessorSupplier, RecordContext } from './processor.ts';
 
 /** Joins a left row's value with a right one's; either is null where the join kind lets a side be missing. */
@@ -35,10 +36,12 @@ export function tableTableJoin<K, VL, VR, R>(settings: TableTableJoin<K, VL, VR,
     // Whether a change of this side needs a row on the other side to mean anything, and whether it may be joined with a missing (null) value of its own.
     const needsOther = kind === 'join' || (kind === 'leftJoin' && !left);
     const ownMayBeNull = kind === 'outerJoin' || (kind === 'leftJoin' && !left);
+    const otherRow: OtherSide = (about) => `the ${left ? 'right' : 'left'} table's row of key ${shown(about)}`;
+    const forwardAt = forwardingAt(context, restoreContext, next);
     const join = (own: unknown, other: unknown, key: K): R | null => {
       if (own === null && !ownMayBeNull) return null;
       if (own === null && other === null) return null;
-      return callJoiner(name, () => (left ? joiner(own as VL, other as VR | null, key, context) : joiner(other as VL | null, own as VR, key, context)), () => `the ${left ? 'right' : 'left'} table's row of key ${shown(key)}`);
+      return left ? callJoiner(name, joiner, own as VL, other as VR | null, key, context, otherRow) : callJoiner(name, joiner, other as VL | null, own as VR, key, context, otherRow);
     };
     return (key, change) => {
       if (key === null || key === undefined) {
@@ -60,14 +63,7 @@ export function tableTableJoin<K, VL, VR, R>(settings: TableTableJoin<K, VL, VR,
 
       if (other === null && (needsOther || (newValue === null && oldValue === null))) return;
       const joined: Change<R> = { newValue: join(newValue, other, key as K), oldValue: join(oldValue, other, key as K) };
-      const at = Math.max(timestamp, otherTime);
-      if (at === timestamp) {
-        next(key, joined);
-        return;
-      }
-      restoreContext({ timestamp: at, headers: context.headers });
-      next(key, joined);
-      restoreContext({ timestamp, headers: write.headers });
+      forwardAt(Math.max(timestamp, otherTime), key, joined);
     };
   };
   return { left: side(true), right: side(false) };

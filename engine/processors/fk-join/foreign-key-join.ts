@@ -1,10 +1,11 @@
-import { callJoiner, shown } from '../join-failure.ts';
+import { callJoiner, shown, type OtherSide } from '../join-failure.ts';
 import type { Stamped } from '../../../state/expiring-store.ts';
 import { Instruction, type CombinedKey, type Subscription, type SubscriptionResponse } from '../../serde/fk-join-serdes.ts';
-import type { Change, ProcessorSupplier, RecordContext, StoreProvider } from '../processor.ts';
+import { forwardingAt } from '../held-records.ts';
+import type { Change, ProcessorInit, ProcessorSupplier, RecordContext, StoreProvider } from '../processor.ts';
 import { synchronous } from '../synchronous.ts';
 import { SubscriptionIndex } from './subscription-index.ts';
-import { sameValue, valueHash } from './value-hash.ts';
+import { sameValue, valueHash } from '../value-identity.ts';
 
 /** Gives a left row's foreign key: the key of the right table's row it joins (null: none). */
 export type ForeignKeyExtractor<K, V, KO> = (value: V, key: K) => KO | null;
@@ -84,19 +85,17 @@ export function foreignKeyJoin<K, V, KO, VO, R>(settings: ForeignKeyJoin<K, V, K
   };
 
   /** Answers a subscription or a change of the right row, at `timestamp`. */
-  const answer = (next: (key: unknown, value: unknown) => void, restoreContext: (w: { timestamp: number; headers: unknown }) => void, context: RecordContext) =>
-    (key: K, hash: Buffer | null, value: VO | null, timestamp: number) => {
-      const own = context.timestamp;
-      restoreContext({ timestamp, headers: context.headers });
-      next(key, { hash, value } satisfies SubscriptionResponse<VO>);
-      restoreContext({ timestamp: own, headers: context.headers });
-    };
+  const answer = (init: ProcessorInit) => {
+    const forwardAt = forwardingAt(init.context, init.restoreContext, init.next);
+    return (key: K, hash: Buffer | null, value: VO | null, timestamp: number) => forwardAt(timestamp, key, { hash, value } satisfies SubscriptionResponse<VO>);
+  };
 
-  const subscriptionJoin: ProcessorSupplier = ({ stores, next, context, restoreContext, skip }) => {
+  const subscriptionJoin: ProcessorSupplier = (init) => {
+    const { stores, context, skip } = init;
     const subscriptions = stores.get<CombinedKey<KO, K>, Subscription<K>>(subscriptionStore);
     const foreign = stores.get<KO, Stamped<VO>>(foreignStore);
     const index = indexOf(context, stores);
-    const respond = answer(next, restoreContext, context);
+    const respond = answer(init);
     return (foreignKeyValue, value) => {
       const subscription = value as Subscription<K>;
       const noKey = foreignKeyValue === null || foreignKeyValue === undefined;
@@ -133,11 +132,12 @@ export function foreignKeyJoin<K, V, KO, VO, R>(settings: ForeignKeyJoin<K, V, K
     };
   };
 
-  const foreignJoin: ProcessorSupplier = ({ stores, next, context, restoreContext, skip }) => {
+  const foreignJoin: ProcessorSupplier = (init) => {
+    const { stores, context, skip } = init;
     const subscriptions = stores.get<CombinedKey<KO, K>, Subscription<K>>(subscriptionStore);
     const foreign = stores.get<KO, Stamped<VO>>(foreignStore);
     const index = indexOf(context, stores);
-    const respond = answer(next, restoreContext, context);
+    const respond = answer(init);
     return (foreignKeyValue, change) => {
       if (foreignKeyValue === null || foreignKeyValue === undefined) {
         skip('a foreign-key join skips a change whose key is null');
@@ -156,6 +156,7 @@ export function foreignKeyJoin<K, V, KO, VO, R>(settings: ForeignKeyJoin<K, V, K
 
   const responseJoin: ProcessorSupplier = ({ stores, next, context, name, skip }) => {
     const rows = stores.get<K, V>(primaryStore);
+    const answered: OtherSide = (about) => `the other table's row answered for key ${shown(about)}`;
     return (key, value) => {
       const response = value as SubscriptionResponse<VO>;
       const current = rows.get(key as K);
@@ -165,7 +166,7 @@ export function foreignKeyJoin<K, V, KO, VO, R>(settings: ForeignKeyJoin<K, V, K
         skip('a foreign-key join drops an answer to a value its row no longer has');
         return;
       }
-      const result = response.value === null && (!left || current === undefined) ? null : callJoiner(name, () => joiner((current ?? null) as V, response.value, key as K, context), () => `the other table's row answered for key ${shown(key)}`);
+      const result = response.value === null && (!left || current === undefined) ? null : callJoiner(name, joiner, (current ?? null) as V, response.value, key as K, context, answered);
       next(key, { newValue: result, oldValue: null } satisfies Change<R>);
     };
   };

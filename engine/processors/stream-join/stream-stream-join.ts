@@ -1,4 +1,5 @@
-import { callJoiner, shown } from '../join-failure.ts';
+import { forwardingAt } from '../held-records.ts';
+import { callJoiner, shown, type OtherSide } from '../join-failure.ts';
 import { segmentInterval } from '../../../state/window/windowed-keys.ts';
 import type { ProcessorInit, ProcessorSupplier, RecordContext } from '../processor.ts';
 import type { JoinWindows } from '../windows/join-windows.ts';
@@ -79,26 +80,21 @@ export function streamStreamJoin<K, VL, VR, R>(settings: StreamStreamJoin<K, VL,
     const after = left ? windows.afterMs : windows.beforeMs;
     const outer = left ? settings.outerLeft : settings.outerRight;
     const otherSide = left ? 'right' : 'left';
+    const otherRecord: OtherSide = (about, at) => (at === undefined ? `no ${otherSide} record (key ${shown(about)})` : `the ${otherSide} record of key ${shown(about)} at ${at}`);
+    const heldUntilClosed = (side: string): OtherSide => (about, at) => `nothing, for the ${side} record of key ${shown(about)} at ${at} held until its window closed`;
+    const [heldLeft, heldRight] = [heldUntilClosed('left'), heldUntilClosed('right')];
     const join = (value: unknown, otherValue: unknown, key: unknown, otherTime?: number): unknown =>
-      callJoiner(
-        name,
-        () => (left ? joiner(value as VL, otherValue as VR, key as K, context) : joiner(otherValue as VL, value as VR, key as K, context)),
-        () => (otherTime === undefined ? `no ${otherSide} record (key ${shown(key)})` : `the ${otherSide} record of key ${shown(key)} at ${otherTime}`),
-      );
-    /** Sends `value` at `timestamp` (the context's own afterwards again). */
-    const forwardAt = (timestamp: number, key: unknown, value: unknown) => {
-      const own = context.timestamp;
-      if (timestamp === own) return next(key, value);
-      const headers = context.headers;
-      restoreContext({ timestamp, headers });
-      next(key, value);
-      restoreContext({ timestamp: own, headers });
-    };
+      left
+        ? callJoiner(name, joiner, value as VL, otherValue as VR | null, key as K, context, otherRecord, key, otherTime)
+        : callJoiner(name, joiner, otherValue as VL | null, value as VR, key as K, context, otherRecord, key, otherTime);
+    const forwardAt = forwardingAt(context, restoreContext, next);
     // A held record's window has closed once stream time is past its end plus the grace; a left record's window ends `after` it, a right one's `before` it.
     const closed = (held: { timestamp: number; left: boolean }) => held.timestamp + (held.left ? windows.afterMs : windows.beforeMs) + windows.graceMs < time!.now;
     const emitUnmatched = ({ held, values }: Unmatched<K>) => {
       for (const value of values) {
-        const joined = callJoiner(name, () => (held.left ? joiner(value as VL, null, held.key, context) : joiner(null, value as VR, held.key, context)), () => `nothing, for the ${held.left ? 'left' : 'right'} record of key ${shown(held.key)} at ${held.timestamp} held until its window closed`);
+        const joined = held.left
+          ? callJoiner(name, joiner, value as VL, null, held.key, context, heldLeft, held.key, held.timestamp)
+          : callJoiner(name, joiner, null, value as VR, held.key, context, heldRight, held.key, held.timestamp);
         forwardAt(held.timestamp, held.key, joined);
       }
     };
@@ -123,7 +119,7 @@ export function streamStreamJoin<K, VL, VR, R>(settings: StreamStreamJoin<K, VL,
       const to = Math.max(0, timestamp + after);
       const matches = other.fetch(key as K, from, to);
       for (const match of matches) {
-        unmatched?.release({ key: key as K, timestamp: match.timestamp, left: !left });
+        if (unmatched !== undefined && unmatched.size > 0) unmatched.release({ key: key as K, timestamp: match.timestamp, left: !left });
         forwardAt(Math.max(timestamp, match.timestamp), key, join(value, match.value, key, match.timestamp));
       }
       if (outer && matches.length === 0) {

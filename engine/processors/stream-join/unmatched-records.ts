@@ -60,7 +60,6 @@ export class UnmatchedRecords<K> {
 
   /** Forgets the values held for this key, timestamp and side (a record of the other stream joined them). */
   release(held: UnmatchedKey<K>): void {
-    if (this.held.size === 0) return;
     const id = this.id(held);
     if (!this.held.delete(id)) return;
     this.order.splice(lowerBound(this.order, id), 1);

@@ -13,7 +13,7 @@ export function valueHash(value: unknown): Buffer {
   return hash.digest();
 }
 
-/** Whether two foreign keys are the same key (equal canonical forms). */
+/** Whether two keys are the same key (equal canonical forms): a foreign key that changed, a row regrouped within its group. */
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === null || b === null || a === undefined || b === undefined) return false;
