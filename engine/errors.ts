@@ -245,17 +245,46 @@ export class AsyncCallbackError extends SluiceError {
   /** Which callback: `mapper`, `predicate`, `per-record function`, ... */
   readonly callback: string;
 
-  constructor(operator: string, callback: string) {
+  /** `instead`: the async operator that does what the callback meant (`mapValuesAsync`, ...). */
+  constructor(operator: string, callback: string, instead?: string) {
     super(
       'SLUICE_ASYNC_CALLBACK',
-      `Operator "${operator}": its ${callback} returned a promise (is it an async function?). Operators are synchronous: ` +
+      `Operator "${operator}": its ${callback} returned a promise (is it an async function?). This operator is synchronous: ` +
         'a record is processed to the end before the next one, so a promise would be neither awaited nor kept in order, ' +
-        'and its result would be lost. Sluice has no async operators yet: make the callback synchronous (keep what it ' +
-        'looks up in a table or a store), or do the asynchronous work before the records reach the topology. ' +
-        'See "Callbacks are synchronous" in docs/dsl.md.',
+        `and its result would be lost. For asynchronous work use ${instead ? `${instead}` : 'an async operator (mapValuesAsync, mapAsync, flatMapAsync, filterAsync, forEachAsync)'}, ` +
+        'which awaits the promise with bounded concurrency, keeps each key in order and commits only what finished. See docs/async.md.',
     );
     this.operator = operator;
     this.callback = callback;
+  }
+}
+
+/**
+ * An async operator's call did not finish within its `timeoutMs`: its `AbortSignal` fired. The
+ * attempt counts as failed (retried if attempts remain).
+ */
+export class AsyncTimeoutError extends SluiceError {
+  readonly operator: string;
+
+  constructor(operator: string, timeoutMs: number) {
+    super('SLUICE_ASYNC_TIMEOUT', `Operator "${operator}": the async call did not finish within ${timeoutMs} ms (timeoutMs); its signal was aborted.`);
+    this.operator = operator;
+  }
+}
+
+/**
+ * An async operator's call failed on every attempt: the record goes to the operator's error
+ * handling (a dead-letter record with its original bytes), with the last attempt's error as the
+ * cause.
+ */
+export class AsyncCallFailedError extends SluiceError {
+  readonly operator: string;
+  readonly attempts: number;
+
+  constructor(operator: string, attempts: number, cause: unknown) {
+    super('SLUICE_ASYNC_FAILED', `Operator "${operator}": the async call failed ${attempts === 1 ? 'once (no retries configured)' : `on all ${attempts} attempts`}; the last error: ${describeCause(cause)}.`, { cause });
+    this.operator = operator;
+    this.attempts = attempts;
   }
 }
 

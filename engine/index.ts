@@ -24,7 +24,8 @@ export { TimeWindows, SlidingWindows, SessionWindows, type Windowed, type Window
 export { JoinWindows } from './processors/windows/join-windows.ts';
 export { Suppressed } from './dsl/suppressed.ts';
 export type { Named, OperatorOptions, ProcessOptions, ToOptions, RepartitionOptions, JoinOptions, StreamJoinOptions, TableJoinOptions, ForeignKeyJoinOptions, PrioritizeOptions, Materialized, WindowedMaterialized, KnownSerdes } from './dsl/stream-options.ts';
-export type { GlobalTableOptions } from './dsl/stream-options.ts';
+export type { GlobalTableOptions, AsyncOptions } from './dsl/stream-options.ts';
+export type { AsyncCallContext, AsyncCallOptions, RetryOptions } from './processors/async/async-options.ts';
 export type { ErrorHandling, TopicChooser, StoreSpec, ProcessorSpec, TimestampExtractor, ExtractableRecord } from './dsl/graph.ts';
 export type { GlobalErrorHandling } from './dsl/graph.ts';
 export type { GlobalTable } from './dsl/api.ts';
@@ -84,6 +85,8 @@ export {
   TopologyFileError,
   ProcessingError,
   AsyncCallbackError,
+  AsyncCallFailedError,
+  AsyncTimeoutError,
   InvalidRecordError,
   JoinerError,
   ApplicationError,

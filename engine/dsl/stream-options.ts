@@ -6,6 +6,7 @@ import type { VersionCheck } from '../processors/project.ts';
 import type { Synchronous } from '../processors/synchronous.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { ErrorHandling, GlobalErrorHandling } from './graph.ts';
+import type { AsyncCallOptions } from '../processors/async/async-options.ts';
 
 /** Every operator takes an optional name; named operators keep their identity across upgrades. */
 export interface Named {
@@ -191,4 +192,12 @@ export interface GlobalTableOptions<K, V> {
   key?: Serde<K>;
   value?: Serde<V>;
   onDeserializationError?: GlobalErrorHandling;
+}
+
+/** Options of `mapValuesAsync`, `mapAsync`, `flatMapAsync`, `filterAsync` and `forEachAsync` (see docs/async.md). */
+export interface AsyncOptions extends AsyncCallOptions {
+  /** The node's name (`describe`, metrics, logs). */
+  name?: string;
+  /** What happens to a record whose every attempt failed: `fail` (the default, or the application's), `log-and-continue`, or a dead-letter topic (its original bytes and the last error). */
+  onError?: ErrorHandling;
 }

@@ -29,7 +29,10 @@ import type { GlobalKeySelector } from '../processors/stream-global-join.ts';
 import { joinStreams, type StreamJoinKind } from './stream-joins.ts';
 import type { StreamJoiner } from '../processors/stream-join/stream-stream-join.ts';
 import type { JoinWindows } from '../processors/windows/join-windows.ts';
-import type { JoinOptions, StreamJoinOptions, KnownSerdes, Named, OperatorOptions, PrioritizeOptions, ProcessOptions, RepartitionOptions, ToOptions } from './stream-options.ts';
+import type { AsyncOptions, JoinOptions, StreamJoinOptions, KnownSerdes, Named, OperatorOptions, PrioritizeOptions, ProcessOptions, RepartitionOptions, ToOptions } from './stream-options.ts';
+import { addAsyncOperator } from './async-stream.ts';
+import type { AsyncCallContext } from '../processors/async/async-options.ts';
+import type { AsyncKind } from '../processors/async/async-operators.ts';
 
 const STREAM_OPERATORS = [
   'filter',
@@ -38,6 +41,11 @@ const STREAM_OPERATORS = [
   'mapValues',
   'flatMap',
   'flatMapValues',
+  'mapValuesAsync',
+  'mapAsync',
+  'flatMapAsync',
+  'filterAsync',
+  'forEachAsync',
   'selectKey',
   'peek',
   'withHeaders',
@@ -103,6 +111,32 @@ export class GraphStream<K, V> implements Stream<K, V> {
 
   flatMapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => Iterable<V2>, options?: OperatorOptions): Stream<K, V2> {
     return this.addOperator('KSTREAM-FLATMAPVALUES', 'flatMapValues', flatMapValues(mapper), options, { key: this.serdes.key }, false, ['mapper', mapper]);
+  }
+
+  mapValuesAsync<V2>(mapper: (value: V, key: K, context: AsyncCallContext) => Promise<V2>, options?: AsyncOptions): Stream<K, V2> {
+    return this.async<K, V2>('mapValuesAsync', mapper, options, 'KSTREAM-MAPVALUES-ASYNC');
+  }
+
+  mapAsync<K2, V2>(mapper: (key: K, value: V, context: AsyncCallContext) => Promise<KeyValue<K2, V2>>, options?: AsyncOptions): Stream<K2, V2> {
+    return this.async<K2, V2>('mapAsync', mapper, options, 'KSTREAM-MAP-ASYNC');
+  }
+
+  flatMapAsync<K2, V2>(mapper: (key: K, value: V, context: AsyncCallContext) => Promise<Iterable<KeyValue<K2, V2>>>, options?: AsyncOptions): Stream<K2, V2> {
+    return this.async<K2, V2>('flatMapAsync', mapper, options, 'KSTREAM-FLATMAP-ASYNC');
+  }
+
+  filterAsync(predicate: (key: K, value: V, context: AsyncCallContext) => Promise<boolean>, options?: AsyncOptions): Stream<K, V> {
+    return this.async<K, V>('filterAsync', predicate, options, 'KSTREAM-FILTER-ASYNC');
+  }
+
+  forEachAsync(action: (key: K, value: V, context: AsyncCallContext) => Promise<unknown>, options?: AsyncOptions): void {
+    this.async('forEachAsync', action, options, 'KSTREAM-FOREACH-ASYNC');
+  }
+
+  /** Records an async operator (see async-stream.ts). */
+  private async<K2, V2>(kind: AsyncKind, call: unknown, options: AsyncOptions | undefined, prefix: string): Stream<K2, V2> {
+    const input = { node: this.node, serdes: this.serdes, keyChanged: this.keyChanged, repartition: (o: { name: string }) => this.repartition(o) };
+    return addAsyncOperator<K, V, K2, V2>(this.dsl, input, kind, call, options, prefix).stream;
   }
 
   selectKey<K2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<K2>, options?: OperatorOptions): Stream<K2, V> {

@@ -7,6 +7,6 @@ export type Predicate<K, V> = (key: K, value: V, context: RecordContext) => bool
 export function filter<K, V>(predicate: Predicate<K, V>, negate = false): ProcessorSupplier {
   return ({ next, context, name }) =>
     (key, value) => {
-      if (synchronous(predicate(key as K, value as V, context), name, 'predicate') !== negate) next(key, value);
+      if (synchronous(predicate(key as K, value as V, context), name, 'predicate', 'filterAsync') !== negate) next(key, value);
     };
 }

@@ -5,6 +5,6 @@ import { synchronous } from './synchronous.ts';
 export function flatMapValues<K, V, V2>(mapper: (value: V, key: K, context: RecordContext) => Iterable<V2>): ProcessorSupplier {
   return ({ next, context, name }) =>
     (key, value) => {
-      for (const newValue of synchronous(mapper(value as V, key as K, context), name, 'mapper')) next(key, newValue);
+      for (const newValue of synchronous(mapper(value as V, key as K, context), name, 'mapper', 'flatMapAsync')) next(key, newValue);
     };
 }

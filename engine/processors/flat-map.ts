@@ -8,6 +8,6 @@ export function flatMap<K, V, K2, V2>(
 ): ProcessorSupplier {
   return ({ next, context, name }) =>
     (key, value) => {
-      for (const [newKey, newValue] of synchronous(mapper(key as K, value as V, context), name, 'mapper')) next(newKey, newValue);
+      for (const [newKey, newValue] of synchronous(mapper(key as K, value as V, context), name, 'mapper', 'flatMapAsync')) next(newKey, newValue);
     };
 }

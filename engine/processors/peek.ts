@@ -5,7 +5,7 @@ import { synchronous } from './synchronous.ts';
 export function peek<K, V>(action: (key: K, value: V, context: RecordContext) => void): ProcessorSupplier {
   return ({ next, context, name }) =>
     (key, value) => {
-      synchronous(action(key as K, value as V, context), name, 'action');
+      synchronous(action(key as K, value as V, context), name, 'action', 'forEachAsync');
       next(key, value);
     };
 }

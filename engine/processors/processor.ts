@@ -62,12 +62,13 @@ export interface ProcessorInit<KOut = unknown, VOut = unknown> {
   /**
    * Holds back how far the task's input may be committed, as Kafka Connect's `preCommit` does:
    * `position` returns the first record this node has taken but not finished with (its
-   * external write is still in flight), or undefined when it has none. A commit then commits
+   * external write is still in flight), or undefined when it has none (or the first of each
+   * input topic, for a node of a task reading several). A commit then commits
    * that topic's position no further, so the records from there on are processed again after a
    * crash or a rewind; the node must recognise the ones it had finished (a sink keeps its own
    * position in the external system).
    */
-  readonly holdPosition: (position: () => TopicOffset | undefined) => void;
+  readonly holdPosition: (position: () => TopicOffset | readonly TopicOffset[] | undefined) => void;
   /** Registers a release (a connection pool's) to run when the task closes. */
   readonly onClose: (release: () => Promise<void> | void) => void;
   /**
@@ -114,8 +115,10 @@ export interface ProcessorMetadata {
 
 /** What a commit tells the work registered with `onCommit`. */
 export interface CommitWork {
-  /** True for the last commit before the task closes or the application stops. */
+  /** True for the last commit before the task closes or the application stops, and for the TestDriver's commit after each call. */
   readonly drain: boolean;
+  /** True when the task closes after this commit (a rebalance, a shutdown): work still in flight is to be given up, not awaited. */
+  readonly closing?: boolean;
 }
 
 /** A position in one of the task's input topics: the offset of a record of its partition. */

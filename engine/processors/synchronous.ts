@@ -3,7 +3,7 @@ import type { ProcessorInit, ProcessorSupplier } from './processor.ts';
 
 /** What a callback returning a promise is told at compile time. */
 export type AsyncCallbackRefused =
-  'Sluice operators are synchronous: return the value itself, not a promise (there are no async operators yet; see docs/dsl.md)';
+  'This operator is synchronous: return the value itself, not a promise; for async work use mapValuesAsync, mapAsync, flatMapAsync, filterAsync or forEachAsync (docs/async.md)';
 
 /**
  * A callback's return type `R`, refused when it is a promise: an operator whose callback returns
@@ -22,8 +22,8 @@ export type Synchronous<R> = R extends PromiseLike<unknown> ? AsyncCallbackRefus
  * (any object with a `then` method), after making sure the promise's failure cannot end the
  * process. One check per call, on the per-record path.
  */
-export function synchronous<T>(result: T, operator: string, callback: string): T {
-  if (isThenable(result)) refuse(result, operator, callback);
+export function synchronous<T>(result: T, operator: string, callback: string, instead?: string): T {
+  if (isThenable(result)) refuse(result, operator, callback, instead);
   return result;
 }
 
@@ -32,9 +32,9 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
-function refuse(promise: PromiseLike<unknown>, operator: string, callback: string): never {
+function refuse(promise: PromiseLike<unknown>, operator: string, callback: string, instead?: string): never {
   ignoreFailure(promise);
-  throw new AsyncCallbackError(operator, callback);
+  throw new AsyncCallbackError(operator, callback, instead);
 }
 
 /** Nobody awaits the promise: its rejection must not become an unhandled one, which ends Node. */

@@ -20,12 +20,14 @@ import { ProcessingLoop, type LoopOptions } from './processing-loop.ts';
 import { restoreTasks, type RestoreProgress } from './task/restore.ts';
 import { deadLetterTopics, nodeHandlings, RecordErrors } from './record-errors.ts';
 import { Tasks } from './task/tasks.ts';
+import { machineBackground } from './task/app-background.ts';
 import { GlobalTables } from './global/global-tables.ts';
 import { prepareSerdes } from './serde-preparation.ts';
 import { prepareInstancesTopic } from '../iq/directory.ts';
 import { consumerLag, instanceStateOf } from './instance-status.ts';
 import { type HttpOptions, QueryService } from '../iq/service.ts';
 import { Metrics } from '../observability/metrics.ts';
+import { AsyncStats } from '../observability/async-stats.ts';
 
 /**
  * A running instance of a topology: joins the consumer group `applicationId`, runs one task per
@@ -64,6 +66,8 @@ export class Application {
   private readonly http: HttpOptions | undefined;
   private queries?: QueryService;
   private metrics?: Metrics;
+  /** The async operators' numbers, over every task this instance runs. */
+  private readonly asyncStats = new AsyncStats();
   private errors?: RecordErrors;
   private partitionCounts = new Map<string, number>();
   private readonly restoration = { restored: 0, remaining: 0, run: 0 };
@@ -116,11 +120,7 @@ export class Application {
     return this.instance;
   }
 
-  /**
-   * Counters of the processing loop: records processed, commits, rewinds to the last commit,
-   * pauses because an external system (a sink's database) was away, and damaged stores wiped and
-   * restored while running.
-   */
+  /** The loop's counters: records processed, commits, rewinds, pauses for an external system, damaged stores restored. */
   get progress(): { processed: number; commits: number; rewinds: number; externalPauses: number; recoveries: number } {
     const loop = this.loop;
     return { processed: loop?.processed ?? 0, commits: loop?.commits ?? 0, rewinds: loop?.rewinds ?? 0, externalPauses: loop?.externalPauses ?? 0, recoveries: loop?.recoveries ?? 0 };
@@ -225,7 +225,7 @@ export class Application {
     const errors = (this.errors = new RecordErrors(this.producer, this.log));
     this.tasks = new Tasks(
       this.topology,
-      { producer: this.producer, errors, log: this.log, clock: Date.now, globals: (name) => this.globals?.lookup(name) },
+      { producer: this.producer, errors, log: this.log, clock: Date.now, globals: (name) => this.globals?.lookup(name), background: machineBackground(this.asyncStats, this.exactlyOnce) },
       {
         stateDir: this.stateDir,
         applicationId,
@@ -309,7 +309,7 @@ export class Application {
         await this.tasks!.revoke(partitions);
         await loop.abandon().catch((err) => this.fail(err, 'could not abandon the work of lost partitions'));
       } else {
-        await loop.commit({ drain: true }).catch(async (err) => {
+        await loop.commit({ drain: true, closing: true }).catch(async (err) => {
           this.log.error({ err: describeCause(err) }, 'commit on revoke failed');
           // Nothing of the revoked partitions may stay in an open transaction.
           await loop.abandon().catch((e) => this.fail(e, 'could not abandon the work of revoked partitions'));
@@ -343,6 +343,7 @@ export class Application {
       state: () => this.lifecycle.state,
     });
     loop.onCommitted = (seconds) => this.metrics!.commitLatency.observe(seconds);
+    this.asyncStats.register(this.metrics.registry);
     this.queries = await QueryService.start(
       {
         applicationId: this.settings.applicationId,

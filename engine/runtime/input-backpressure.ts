@@ -3,8 +3,8 @@ import type { TopicPartition } from '../kafka/records.ts';
 /** What back-pressure asks of the tasks: which inputs hold many records, and how many one holds. */
 export interface QueuedInputs {
   overfullInputs(limit: number): TopicPartition[];
-  /** Undefined when no task of this instance reads the partition any more. */
-  waiting(topic: string, partition: number): number | undefined;
+  /** Undefined when no task of this instance reads the partition any more; `limit` is the one given to overfullInputs. */
+  waiting(topic: string, partition: number, limit: number): number | undefined;
 }
 
 /** What back-pressure asks of the consumer. */
@@ -15,8 +15,8 @@ export interface PausableSource {
 
 /**
  * Pauses fetching the input partitions of tasks of several inputs that hold many records not
- * processed yet (Kafka Streams' `buffered.records.per.partition`), and resumes each once its task
- * has taken it down to half. A task that waits for one input keeps the others' records; without
+ * processed yet (Kafka Streams' `buffered.records.per.partition`), or whose async operators hold
+ * as many records as their concurrency, and resumes each once its task has taken it down to half. A task that waits for one input keeps the others' records; without
  * the pause the consumer would go on fetching them (its memory growing without bound) and might
  * deliver the awaited input only after all of them.
  */
@@ -27,6 +27,11 @@ export class InputBackpressure {
     private readonly source: PausableSource,
     private readonly limit = 1_000,
   ) {}
+
+  /** True while some input is paused. */
+  get pausing(): boolean {
+    return this.paused.size > 0;
+  }
 
   /** Pauses the inputs now over the limit, resumes those back under half of it. */
   update(inputs: QueuedInputs): void {
@@ -41,7 +46,7 @@ export class InputBackpressure {
     if (this.paused.size === pause.length) return;
     const resume: TopicPartition[] = [];
     for (const [id, tp] of this.paused) {
-      const waiting = inputs.waiting(tp.topic, tp.partition);
+      const waiting = inputs.waiting(tp.topic, tp.partition, this.limit);
       // Resumed too when no task reads it any more: were it assigned here again, it must not stay paused.
       if (waiting === undefined || waiting < this.limit / 2) {
         this.paused.delete(id);

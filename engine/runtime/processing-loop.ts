@@ -92,7 +92,7 @@ export class ProcessingLoop {
   async run(): Promise<void> {
     this.nextCommitAt = this.clock() + this.options.commitIntervalMs;
     while (!this.stopping) await this.lock.run(() => this.step());
-    await this.lock.run(() => this.commit({ drain: true }));
+    await this.lock.run(() => this.commit({ drain: true, closing: true }));
   }
 
   /** Finishes the batch in flight, then leaves `run`. */
@@ -116,10 +116,12 @@ export class ProcessingLoop {
    * the last commit instead. A `drain` commit (before tasks close or the loop stops) lets the
    * tasks finish their external writes first, so nothing they took stays uncommitted.
    */
-  async commit(options: { drain?: boolean } = {}): Promise<void> {
+  async commit(options: { drain?: boolean; closing?: boolean } = {}): Promise<void> {
     try {
       await this.commitOnce(options);
     } catch (err) {
+      // A record failed with `fail` while commit work passed it on (an async operator's, a sink's): stop with its reason.
+      if (err instanceof StopProcessing) throw err.reason;
       if (err instanceof TaskCorrupted) await this.recover(err);
       else if (err instanceof FlushFailed) await this.replayWritingThrough(err);
       else if (this.protocol.guarantee === 'at_least_once' && findTooLarge(err)) await this.replayRefused(findTooLarge(err)!);
@@ -128,14 +130,14 @@ export class ProcessingLoop {
     }
   }
 
-  private async commitOnce(options: { drain?: boolean }): Promise<void> {
+  private async commitOnce(options: { drain?: boolean; closing?: boolean }): Promise<void> {
     const started = performance.now();
     const startedAt = this.clock();
     await this.protocol.prepare();
     let offsets;
     try {
       // Past transaction markers only when every record consumed went to its task (not after a failure mid-batch).
-      offsets = await this.tasks.prepareCommit(options.drain ?? false, (topic, partition) => (this.batchTaken ? this.source.consumedUpTo(topic, partition) : undefined));
+      offsets = await this.tasks.prepareCommit(options.drain ?? false, (topic, partition) => (this.batchTaken ? this.source.consumedUpTo(topic, partition) : undefined), options.closing ?? false);
     } catch (err) {
       if (!(err instanceof ExternalSystemUnavailable)) throw err;
       await this.pauseForExternalSystem(err);
@@ -266,7 +268,9 @@ export class ProcessingLoop {
     // Cleared once processed: this frame would otherwise keep every record of the batch alive
     // through the commit that may follow (its wait for delivery), so that they outlive more
     // young-generation collections and are promoted to the old generation.
-    let batch: ConsumedRecord[] | undefined = await this.source.consume(this.options.maxBatch, this.options.pollTimeoutMs);
+    // While async operators have calls in flight, their results are passed on between polls: poll briefly.
+    const pollTimeoutMs = this.tasks.inBackground > 0 ? Math.min(this.options.pollTimeoutMs, BACKGROUND_POLL_MS) : this.options.pollTimeoutMs;
+    let batch: ConsumedRecord[] | undefined = await this.source.consume(this.options.maxBatch, pollTimeoutMs);
     const count = batch.length;
     if (count > 0) await this.protocol.prepare();
     const fetching = this.tasks.prefetch(batch);
@@ -290,8 +294,13 @@ export class ProcessingLoop {
       if (this.tasks.queued) {
         if (count === 0) await this.protocol.prepare();
         this.tasks.drainQueued(now, this.source, this.options);
-        this.backpressure.update(this.tasks);
       }
+      // What async operators finished goes on now, into the transaction this batch's outputs go to.
+      if (this.tasks.backgroundReady) {
+        if (count === 0) await this.protocol.prepare();
+        this.tasks.resumeBackground();
+      }
+      if (this.tasks.queued || this.tasks.inBackground > 0 || this.backpressure.pausing) this.backpressure.update(this.tasks);
       // Wall-clock punctuation runs between batches, so a quiet stream still gets its calls.
       if (this.tasks.punctuationDue(now)) {
         if (count === 0) await this.protocol.prepare();
@@ -310,13 +319,16 @@ export class ProcessingLoop {
         return;
       }
       // Commit what was processed before the failing record, then stop.
-      await this.commit({ drain: true }).catch((commitError) => this.log.error({ err: commitError }, 'final commit failed'));
+      await this.commit({ drain: true, closing: true }).catch((commitError) => this.log.error({ err: commitError }, 'final commit failed'));
       throw err.reason;
     }
     this.processed += count;
     if (this.clock() >= this.nextCommitAt || this.output.inFlight >= this.options.maxInFlight || this.tasks.commitRequested) await this.commit();
   }
 }
+
+/** How long a poll waits for records while async operators have calls in flight, in ms. */
+const BACKGROUND_POLL_MS = 5;
 
 /** The delivery failure behind `err` when every record it lost was refused as too large. */
 function findTooLarge(err: unknown): DeliveryError | undefined {

@@ -16,6 +16,8 @@ import { Serdes, type Serde } from '../serde/serde.ts';
 import type { CompiledSource, CompiledTopology } from '../topology/compiled.ts';
 import { TopicLog } from './topic-log.ts';
 import { DriverGlobals } from './driver-globals.ts';
+import { DriverTimers } from './driver-timers.ts';
+import { AsyncStats } from '../observability/async-stats.ts';
 import { GlobalTables } from '../runtime/global/global-tables.ts';
 import type { CommittedReader } from '../../state/committed-reader.ts';
 
@@ -28,6 +30,8 @@ export interface TestDriverOptions {
   stateDir?: string;
   /** Default: silent, unless SLUICE_LOG_LEVEL sets a level. */
   logger?: Logger;
+  /** How long (real time) a call waits for async calls in flight before it returns; their time-outs and back-offs follow the driver's clock. Default 5,000. */
+  asyncWaitMs?: number;
 }
 
 /** A record as the test reads it back. */
@@ -85,7 +89,7 @@ export class TestDriver {
     private readonly log: TopicLog,
     private readonly stateDir: { path: string; owned: boolean },
     /** The wall clock, shared with the tasks. */
-    private readonly time: { now: number },
+    private readonly timers: DriverTimers,
     private readonly settings: ApplicationSettings,
     private readonly errors: RecordErrors,
     private readonly globals: DriverGlobals,
@@ -108,12 +112,13 @@ export class TestDriver {
     const read = new Set(topology.subtopologies.flatMap((s) => s.sourceTopics));
     const time = { now: options.startTimeMs ?? Date.now() };
     const clock = () => time.now;
+    const timers = new DriverTimers(time);
     const log = new TopicLog(read, clock);
     const errors = new RecordErrors(log, logger);
     const globals = new DriverGlobals(await GlobalTables.open(topology, { stateDir: stateDir.path, applicationId: settings.applicationId, log: logger, errors }), log, topology);
     const tasks = new Tasks(
       topology,
-      { producer: log, errors, log: logger, clock, globals: globals.tables.lookup },
+      { producer: log, errors, log: logger, clock, globals: globals.tables.lookup, background: { timers, stats: new AsyncStats(), exactlyOnce: settings.guarantee === 'exactly_once', drainWaitMs: options.asyncWaitMs ?? 5_000 } },
       // Fresh stores: nothing to restore (a driver's state directory is its own).
       { stateDir: stateDir.path, applicationId: settings.applicationId, restore: async () => {}, committed: async () => [] },
     );
@@ -127,7 +132,7 @@ export class TestDriver {
       log: logger,
       clock,
     });
-    const driver = new TestDriver(topology, tasks, loop, log, stateDir, time, settings, errors, globals);
+    const driver = new TestDriver(topology, tasks, loop, log, stateDir, timers, settings, errors, globals);
     await tasks.assign([...read].map((topic) => ({ topic, partition: 0 })));
     // The first check sets each wall-clock schedule's first due time.
     tasks.punctuate(time.now);
@@ -136,7 +141,7 @@ export class TestDriver {
 
   /** The driver's wall-clock time, in ms since the epoch. */
   get wallClockTime(): number {
-    return this.time.now;
+    return this.timers.now;
   }
 
   /** A writer of one of the topics the topology reads; its serdes default to the topology's source serdes for it. */
@@ -183,7 +188,7 @@ export class TestDriver {
   advanceWallClockTime(ms: number): Promise<void> {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw new UsageError(`advanceWallClockTime needs a non-negative number of milliseconds, not ${ms}.`);
     return this.serially(async () => {
-      this.time.now += ms;
+      this.timers.advanceTo(this.timers.now + ms);
       await this.settle();
     });
   }
@@ -211,7 +216,7 @@ export class TestDriver {
       if (this.closed) return;
       this.closed = true;
       try {
-        await this.loop.commit({ drain: true });
+        await this.loop.commit({ drain: true, closing: true });
       } finally {
         await this.tasks.closeAll();
         await this.globals.tables.close();

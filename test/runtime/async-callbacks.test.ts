@@ -73,8 +73,8 @@ describe('callbacks that return a promise (real broker)', function () {
         expect(headerValue(record.headers, DeadLetterHeaders.errorClass)).to.equal('AsyncCallbackError');
         const message = headerValue(record.headers, DeadLetterHeaders.errorMessage)!;
         expect(message).to.contain('Operator "async-dlq": its mapper returned a promise');
-        expect(message).to.contain('no async operators yet');
-        expect(message).to.contain('docs/dsl.md');
+        expect(message).to.contain('For asynchronous work use mapValuesAsync');
+        expect(message).to.contain('docs/async.md');
         expect(headerValue(record.headers, 'correlation_id')).to.match(/^corr-\d$/);
       }
     });

@@ -5,20 +5,13 @@ import analytics from '../../topologies/event-analytics.ts';
 import { readSchemaFile } from '../../engine/serde/avro/avro-serde.ts';
 import avroMedia from '../fixtures/topologies/avro-media.ts';
 import { DeadLetterHeaders, defineApplication, headerValue, ProcessingError, Serdes, TestDriver, TopologyError, IllegalStateError, type Batch } from 'sluice';
+import { driverStarter } from '../helpers/drivers.ts';
 
 const orders = (topology: Parameters<typeof defineApplication>[0]['topology'], extra: Partial<Parameters<typeof defineApplication>[0]> = {}) =>
   defineApplication({ applicationId: 'driver-test', keySerde: Serdes.string(), valueSerde: Serdes.json(), topology, ...extra });
 
 describe('TestDriver: a topology in process, without a broker', () => {
-  const drivers: TestDriver[] = [];
-  const start = async (...args: Parameters<typeof TestDriver.create>) => {
-    const driver = await TestDriver.create(...args);
-    drivers.push(driver);
-    return driver;
-  };
-  afterEach(async () => {
-    for (const d of drivers.splice(0)) await d.close();
-  });
+  const start = driverStarter();
 
   it('runs stateless operators record by record, keeping timestamps and headers', async () => {
     const driver = await start(

@@ -1,7 +1,7 @@
 import type { ConsumedUpTo } from '../record-source.ts';
 import type { ConsumedRecord, RecordHeader, TopicPartitionOffset } from '../../kafka/records.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { CommitWork, Forward, PunctuationType, RecordContext, TopicOffset } from '../../processors/processor.ts';
+import type { CommitWork, Forward, PunctuationType, TopicOffset } from '../../processors/processor.ts';
 import { Punctuators } from './punctuators.ts';
 import type { CompiledStore, Subtopology } from '../../topology/compiled.ts';
 import { ProcessingError } from '../../errors.ts';
@@ -11,11 +11,15 @@ import { dropLate, StopProcessing, type RecordErrors } from '../record-errors.ts
 import { TaskState, type TaskStateOptions } from './task-state.ts';
 import { storeProvider } from './store-provider.ts';
 import { StateMachine } from '../../state-machine.ts';
+import { TASK_TRANSITIONS, type Input, type TaskPhase, type TaskRecordContext } from './task-parts.ts';
 import { TaskMetadata } from './task-metadata.ts';
 import type { RecordOutput } from '../record-output.ts';
 import { asTaskCorrupted, detectingCorruption, FlushFailed, TaskCorrupted } from './task-signals.ts';
 import { fanOut, guarded, prefetcher, sinkForward, sourceEntry, type GuardedTask } from './record-path.ts';
 import { PartitionQueues } from './partition-queues.ts';
+import { TaskBackground } from './background.ts';
+import type { BackgroundProcessorInit, BackgroundServices, BackgroundWork } from '../../processors/background.ts';
+import { machineBackground } from './app-background.ts';
 
 /** What a task needs from the application around it. */
 export interface TaskDependencies {
@@ -26,22 +30,9 @@ export interface TaskDependencies {
   clock: () => number;
   /** The global tables' stores (read-only, outside any task), by name. */
   globals?: (name: string) => KeyValueStore<unknown, unknown> | undefined;
+  /** Timers and counters for async operators; the machine's timers when not given. */
+  background?: BackgroundServices;
 }
-
-/**
- * A task's phases: created (nothing open), restoring (stores open, being brought up to their
- * changelogs), running (records flow), suspended (kept, with its stores open, while a
- * rebalance decides whether it stays: for tasks that outlive a rebalance), closed.
- */
-export type TaskPhase = 'created' | 'restoring' | 'running' | 'suspended' | 'closed';
-
-const TASK_TRANSITIONS: Record<TaskPhase, readonly TaskPhase[]> = {
-  created: ['restoring', 'closed'],
-  restoring: ['running', 'closed'],
-  running: ['suspended', 'closed'],
-  suspended: ['running', 'closed'],
-  closed: [],
-};
 
 /** How a task is set up besides its dependencies. */
 export interface TaskOptions {
@@ -51,25 +42,6 @@ export interface TaskOptions {
   onStoreDamaged?: (damage: TaskCorrupted) => void;
   /** The caches pass each write on at once until the next commit (after a failed flush: {@link FlushFailed}). */
   writeThrough?: boolean;
-}
-
-/** The record context, writable by the task that owns it. */
-interface TaskRecordContext extends RecordContext {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  headers: RecordHeader[] | undefined;
-}
-
-/** One source topic-partition of a task and how far it has been processed. */
-interface Input {
-  readonly topic: string;
-  readonly run: (raw: ConsumedRecord) => void;
-  /** What the source's serdes must fetch before they can read this record, if anything. */
-  readonly prefetch: ((raw: ConsumedRecord) => Promise<unknown> | undefined) | undefined;
-  next: number; // after the last record processed; -1 before the first
-  committed: number;
 }
 
 /** A sub-topology at work on one partition number: a per-record path of plain calls, built once (`process` never awaits); records in offset order, several inputs' by timestamp ({@link queues}). */
@@ -94,7 +66,9 @@ export class Task {
   /** Work each commit awaits (external writes), in the order the nodes registered it. */
   private readonly commitWork: Array<(commit: CommitWork) => Promise<void>> = [];
   /** Nodes that hold the committable position back while their external writes are in flight. */
-  private readonly holds: Array<() => TopicOffset | undefined> = [];
+  private readonly holds: Array<() => TopicOffset | readonly TopicOffset[] | undefined> = [];
+  /** Nodes' work outside the per-record path (async operators), which the loop resumes between batches. */
+  readonly background = new TaskBackground();
   private readonly releases: Array<() => Promise<void> | void> = [];
   /** True while the stores' caches pass their changes on (at a commit). */
   private flushing = false;
@@ -153,7 +127,8 @@ export class Task {
     };
     const schedule = (intervalMs: number, type: PunctuationType, punctuate: (timestamp: number) => void) => this.punctuators.schedule(intervalMs, type, punctuate);
     const onCommit = (work: (commit: CommitWork) => Promise<void>) => void this.commitWork.push(work);
-    const holdPosition = (position: () => TopicOffset | undefined) => void this.holds.push(position);
+    const holdPosition = (position: () => TopicOffset | readonly TopicOffset[] | undefined) => void this.holds.push(position);
+    const background = { ...(deps.background ?? machineBackground()), attach: (work: BackgroundWork) => this.background.attach(work), resumeAs: (raw: ConsumedRecord, write: WriteContext, run: () => void) => this.runAs(raw, write.timestamp, write.headers as RecordHeader[] | undefined, run) };
     const onClose = (release: () => Promise<void> | void) => void this.releases.push(release);
     const record = () => this.current;
     const guard: GuardedTask = { id: this.id, current: () => this.current, unwritable: (operator, error) => this.unwritable(operator, error), errors: deps.errors };
@@ -198,7 +173,8 @@ export class Task {
                 if (raw) dropLate(deps.errors, { raw, operator: node.name, store, reason, onLate: node.onLate });
               },
               skip: (reason) => deps.errors.drop(this.current, node.name, reason),
-            });
+              background,
+            } as BackgroundProcessorInit);
       forwards.set(node.name, guarded(node, forward, guard));
     }
     state?.releaseRestored();
@@ -250,22 +226,33 @@ export class Task {
    * punctuation's time and no headers. Throws only {@link StopProcessing}.
    */
   punctuate(type: PunctuationType, time: number): void {
-    const context = this.context;
-    const saved = { topic: context.topic, offset: context.offset, timestamp: context.timestamp, headers: context.headers };
-    this.current = undefined;
-    context.topic = '';
-    context.offset = -1;
-    context.timestamp = time;
-    context.headers = undefined;
     try {
-      this.punctuators.run(type, time);
+      this.runAs(undefined, time, undefined, () => this.punctuators.run(type, time));
     } catch (error) {
       if (error instanceof StopProcessing) throw error;
       const corrupted = asTaskCorrupted(this.id, error);
       if (corrupted) throw corrupted;
       throw new StopProcessing(new ProcessingError('punctuation', `a ${type} punctuation at ${time}`, error));
+    }
+  }
+
+  /** Runs `run` with the record in hand and the context set to `raw` (none: a punctuation), `timestamp` and `headers`; then puts them back. */
+  private runAs(raw: ConsumedRecord | undefined, timestamp: number, headers: RecordHeader[] | undefined, run: () => void): void {
+    const context = this.context;
+    const saved = { topic: context.topic, offset: context.offset, timestamp: context.timestamp, headers: context.headers, current: this.current };
+    this.current = raw;
+    context.topic = raw?.topic ?? '';
+    context.offset = raw?.offset ?? -1;
+    context.timestamp = timestamp;
+    context.headers = headers;
+    try {
+      run();
     } finally {
-      Object.assign(context, saved);
+      this.current = saved.current;
+      context.topic = saved.topic;
+      context.offset = saved.offset;
+      context.timestamp = saved.timestamp;
+      context.headers = saved.headers;
     }
   }
 
@@ -275,9 +262,9 @@ export class Task {
   }
 
   /** Runs the nodes' commit work (external writes), one after another; `drain` before the task closes. */
-  async beforeCommit(drain = false): Promise<void> {
+  async beforeCommit(drain = false, closing = false): Promise<void> {
     this.current = undefined;
-    for (const work of this.commitWork) await work({ drain });
+    for (const work of this.commitWork) await work({ drain, closing });
   }
 
   async sweepExpired(): Promise<void> {
@@ -373,7 +360,7 @@ export class Task {
     if (consumed !== undefined && consumed > offset) offset = consumed;
     for (const hold of this.holds) {
       const held = hold();
-      if (held !== undefined && held.topic === input.topic && held.offset < offset) offset = held.offset;
+      for (const at of held === undefined ? [] : 'topic' in held ? [held as TopicOffset] : (held as readonly TopicOffset[])) if (at.topic === input.topic && at.offset < offset) offset = at.offset;
     }
     return offset;
   }

@@ -6,7 +6,8 @@ import { Mutex } from '../mutex.ts';
 import { describeCause } from '../../errors.ts';
 import { findStoreCorruption } from '../../../state/leveldb/store-errors.ts';
 import { needsPrefetch } from '../serde-preparation.ts';
-import { Task, type TaskDependencies, type TaskPhase } from './task.ts';
+import { Task, type TaskDependencies } from './task.ts';
+import type { TaskPhase } from './task-parts.ts';
 import type { TaskCorrupted } from './task-signals.ts';
 import type { TaskState } from './task-state.ts';
 import type { RecordOutput } from '../record-output.ts';
@@ -309,17 +310,38 @@ export class Tasks {
     }
   }
 
-  /** The inputs of tasks of several inputs that hold at least `limit` records waiting (their fetching may pause). */
+  /** Inputs whose task holds `limit` records waiting (their fetching may pause): queued, or in async operators at their concurrency (all its inputs). */
   overfullInputs(limit: number): Array<{ topic: string; partition: number }> {
-    if (!this.ordering) return [];
     const full: Array<{ topic: string; partition: number }> = [];
-    for (const { task } of this.tasks.values()) for (const topic of task.queues?.overfull(limit) ?? []) full.push({ topic, partition: task.partition });
+    for (const { task } of this.tasks.values()) {
+      const topics = task.background.load >= 1 ? task.topics : (task.queues?.overfull(limit) ?? []);
+      for (const topic of topics) full.push({ topic, partition: task.partition });
+    }
     return full;
   }
 
-  /** How many records of this input partition wait in its task; undefined when no task of this instance reads it. */
-  waiting(topic: string, partition: number): number | undefined {
-    return this.forRecord(topic, partition)?.queues?.waiting(topic);
+  /** How many records of this input partition wait in its task (see overfullInputs); undefined when no task of this instance reads it. */
+  waiting(topic: string, partition: number, limit: number): number | undefined {
+    const task = this.forRecord(topic, partition);
+    if (task === undefined) return undefined;
+    return Math.max(task.queues?.waiting(topic) ?? 0, task.background.load * limit);
+  }
+
+  /** Records the tasks' async operators have taken and not passed on. */
+  get inBackground(): number {
+    let total = 0;
+    for (const { task } of this.tasks.values()) total += task.background.inFlight;
+    return total;
+  }
+
+  /** True when a task's async operator has finished work to pass on. */
+  get backgroundReady(): boolean {
+    return this.running().some(({ task }) => task.background.ready);
+  }
+
+  /** Passes on what the tasks' async operators finished. Throws as `Task.process` does. */
+  resumeBackground(): void {
+    for (const { task } of this.running()) if (task.background.ready) task.background.resume();
   }
 
   /** True when some task has a wall-clock punctuation due at `now`. */
@@ -340,8 +362,8 @@ export class Tasks {
    * changelogs and downstream). Returns the input positions to commit. Waits for every task's
    * commit work before it throws the first failure.
    */
-  async prepareCommit(drain: boolean, consumedUpTo?: ConsumedUpTo): Promise<TopicPartitionOffset[]> {
-    const outcomes = await Promise.allSettled(this.running().map(({ task }) => task.beforeCommit(drain)));
+  async prepareCommit(drain: boolean, consumedUpTo?: ConsumedUpTo, closing = false): Promise<TopicPartitionOffset[]> {
+    const outcomes = await Promise.allSettled(this.running().map(({ task }) => task.beforeCommit(drain, closing)));
     const failed = outcomes.find((o) => o.status === 'rejected');
     if (failed) throw failed.reason;
     for (const { task } of this.running()) await task.sweepExpired();

@@ -1,0 +1,328 @@
+import { AsyncCallFailedError, AsyncTimeoutError } from '../../errors.ts';
+import type { AsyncOperatorStats } from '../../observability/async-stats.ts';
+import type { Timers } from '../background.ts';
+import { keyIdentity } from '../held-records.ts';
+import type { ConsumedRecord, RecordHeader, TopicOffset } from '../processor.ts';
+import { backoffDelay, type AsyncCallContext, type AsyncSettings } from './async-options.ts';
+
+/** The user's function, as the runner calls it. */
+export type AsyncCall = (value: unknown, key: unknown, context: AsyncCallContext) => unknown;
+
+/** One record taken by the operator, until what became of it has been passed on. */
+interface Job {
+  readonly key: unknown;
+  readonly value: unknown;
+  readonly raw: ConsumedRecord;
+  readonly timestamp: number;
+  readonly headers: RecordHeader[] | undefined;
+  readonly idempotencyKey: string;
+  /** The key's identity under `ordering: 'key'`: the lane it waits in. */
+  readonly lane: string | undefined;
+  state: 'waiting' | 'running' | 'backing-off' | 'finished' | 'passed';
+  attempts: number;
+  attempt: Attempt | undefined;
+  /** Cancels a pending retry. */
+  cancelRetry: (() => void) | undefined;
+  result: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
+}
+
+/** One call of the user's function for a job. */
+interface Attempt {
+  readonly controller: AbortController;
+  readonly startedAt: number;
+  cancelTimeout: (() => void) | undefined;
+  settled: boolean;
+}
+
+/** What the runner needs from the task and the operator around it. */
+export interface AsyncRunnerParts {
+  readonly operator: string;
+  readonly call: AsyncCall;
+  readonly settings: AsyncSettings;
+  /** Outputs leave in input order (ordering `partition`, or exactly-once whatever the ordering). */
+  readonly inOrder: boolean;
+  readonly timers: Timers;
+  readonly stats: AsyncOperatorStats;
+  /** Observes a call's duration, in seconds. */
+  readonly observe: (seconds: number) => void;
+  /** Monotonic milliseconds, for durations. */
+  readonly now: () => number;
+  /** Passes a finished job on: forwards its result, or hands its failure to the error handling. Runs on the task (see `resume`). */
+  readonly passOn: (job: FinishedJob) => void;
+}
+
+/** A finished job as the operator passes it on. */
+export interface FinishedJob {
+  readonly key: unknown;
+  readonly value: unknown;
+  readonly raw: ConsumedRecord;
+  readonly timestamp: number;
+  readonly headers: RecordHeader[] | undefined;
+  /** The function's result, or the error the record failed with for good. */
+  readonly result: { ok: true; value: unknown } | { ok: false; error: unknown };
+}
+
+/** Why calls in flight were stopped: the task is closing (a rebalance, a shutdown). */
+class Closing extends Error {
+  constructor() {
+    super('the task is closing (its partition moves away, or the application stops)');
+    this.name = 'AbortError';
+  }
+}
+
+/**
+ * The calls of one async operator in one task. Records are taken on the per-record path and
+ * their calls started at once while fewer than `concurrency` run; with `ordering: 'key'` a
+ * record waits until the previous record of its key has finished. A call that fails or times
+ * out is made again after an exponential back-off with jitter while attempts remain. Finished
+ * records wait until the task's loop calls `resume` (between batches, or at a commit) to be
+ * passed on: as they finish, or, `inOrder`, once every record taken before them has finished.
+ * `position` holds the task's committable input at the first record not passed on, so a record
+ * is committed only once its outputs are sent (and, under exactly-once, in the transaction of the
+ * commit that covers it).
+ */
+export class AsyncRunner {
+  private readonly parts: AsyncRunnerParts;
+  /** Every job taken and not passed on, in the order taken, from `head`. */
+  private order: Job[] = [];
+  private head = 0;
+  /** Jobs that may start now (the first of their key), oldest first. */
+  private runnable: Job[] = [];
+  /** Per key, the jobs of that key not finished, the first one running or backing off. */
+  private readonly lanes = new Map<string, Job[]>();
+  /** Finished jobs not passed on, in the order they finished (when not `inOrder`). */
+  private finished: Job[] = [];
+  private running = 0;
+  private taken = 0;
+  private closed = false;
+  /** Set once passing a job on threw (the `fail` handling): the task is stopping. */
+  private stopped = false;
+  /** Idempotency keys: the last input record taken and how many records it gave this operator. */
+  private lastInput = '';
+  private fromLastInput = 0;
+  /** Resolved when no call runs (a draining commit waits for it). */
+  private idle: (() => void) | undefined;
+
+  constructor(parts: AsyncRunnerParts) {
+    this.parts = parts;
+  }
+
+  get inFlight(): number {
+    return this.taken;
+  }
+
+  get load(): number {
+    return this.taken / this.parts.settings.concurrency;
+  }
+
+  get ready(): boolean {
+    if (this.parts.inOrder) return this.head < this.order.length && this.order[this.head]!.state === 'finished';
+    return this.finished.length > 0;
+  }
+
+  /** Takes a record (on the per-record path) and starts its call if it may start now. */
+  take(key: unknown, value: unknown, raw: ConsumedRecord, timestamp: number, headers: RecordHeader[] | undefined): void {
+    const input = `${raw.topic}-${raw.partition}-${raw.offset}`;
+    // Stable across retries and reprocessing: the input record, and which of its records this is.
+    this.fromLastInput = input === this.lastInput ? this.fromLastInput + 1 : 0;
+    this.lastInput = input;
+    const idempotencyKey = this.fromLastInput === 0 ? input : `${input}-${this.fromLastInput}`;
+    const lane = this.parts.settings.ordering === 'key' ? keyIdentity(key) : undefined;
+    const job: Job = { key, value, raw, timestamp, headers, idempotencyKey, lane, state: 'waiting', attempts: 0, attempt: undefined, cancelRetry: undefined, result: undefined };
+    this.order.push(job);
+    this.taken++;
+    this.parts.stats.inFlight++;
+    if (lane !== undefined) {
+      const queue = this.lanes.get(lane);
+      if (queue !== undefined) {
+        queue.push(job);
+        return;
+      }
+      this.lanes.set(lane, [job]);
+    }
+    this.runnable.push(job);
+    this.pump();
+  }
+
+  /**
+   * Passes on the finished jobs that may go now. Runs on the task; throws what `passOn` throws
+   * (the `fail` handling), and then passes nothing more on: the job that failed and those after
+   * it stay unpassed, so the task's last commit stops before them.
+   */
+  resume(): void {
+    if (this.stopped) return;
+    try {
+      if (this.parts.inOrder) {
+        const order = this.order;
+        while (this.head < order.length && order[this.head]!.state === 'finished') {
+          this.pass(order[this.head]!);
+          this.head++;
+        }
+      } else {
+        const finished = this.finished;
+        let i = 0;
+        try {
+          for (; i < finished.length; i++) this.pass(finished[i]!);
+        } finally {
+          this.finished = finished.slice(i);
+        }
+        while (this.head < this.order.length && this.order[this.head]!.state === 'passed') this.head++;
+      }
+    } catch (err) {
+      this.stopped = true;
+      throw err;
+    }
+    if (this.head > 1_024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /**
+   * The first record of each input topic not passed on: the task commits no further, so after a
+   * crash those records are taken again (their calls made again).
+   */
+  position(): TopicOffset[] | undefined {
+    if (this.head === this.order.length) return undefined;
+    const held: TopicOffset[] = [];
+    for (let i = this.head; i < this.order.length; i++) {
+      const job = this.order[i]!;
+      if (job.state === 'passed' || held.some((h) => h.topic === job.raw.topic)) continue;
+      held.push({ topic: job.raw.topic, offset: job.raw.offset });
+    }
+    return held;
+  }
+
+  /** Waits up to `waitMs` for the calls in flight to finish (a draining commit that does not close the task: the TestDriver's). */
+  async drain(waitMs: number): Promise<void> {
+    if (this.running === 0 || waitMs <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.idle = resolve;
+      timer = setTimeout(resolve, waitMs);
+    });
+    clearTimeout(timer);
+    this.idle = undefined;
+  }
+
+  /** Aborts every call in flight and cancels every retry; nothing more is started or passed on. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const reason = new Closing();
+    for (let i = this.head; i < this.order.length; i++) {
+      const job = this.order[i]!;
+      job.cancelRetry?.();
+      const attempt = job.attempt;
+      if (attempt !== undefined && !attempt.settled) {
+        attempt.settled = true;
+        attempt.cancelTimeout?.();
+        attempt.controller.abort(reason);
+      }
+    }
+    this.parts.stats.inFlight -= this.taken;
+    this.taken = 0;
+    this.running = 0;
+    this.idle?.();
+  }
+
+  private pass(job: Job): void {
+    const result = job.result!;
+    this.parts.passOn({ key: job.key, value: job.value, raw: job.raw, timestamp: job.timestamp, headers: job.headers, result });
+    job.state = 'passed';
+    job.result = undefined;
+    this.taken--;
+    this.parts.stats.inFlight--;
+  }
+
+  /** Starts waiting jobs while slots are free. */
+  private pump(): void {
+    const concurrency = this.parts.settings.concurrency;
+    while (this.running < concurrency && this.runnable.length > 0 && !this.closed) this.start(this.runnable.shift()!);
+  }
+
+  private start(job: Job): void {
+    const { parts } = this;
+    const { settings } = parts;
+    job.state = 'running';
+    job.attempts++;
+    this.running++;
+    parts.stats.calls++;
+    const attempt: Attempt = { controller: new AbortController(), startedAt: parts.now(), cancelTimeout: undefined, settled: false };
+    job.attempt = attempt;
+    const context: AsyncCallContext = {
+      topic: job.raw.topic,
+      partition: job.raw.partition,
+      offset: job.raw.offset,
+      timestamp: job.timestamp,
+      headers: job.headers,
+      signal: attempt.controller.signal,
+      idempotencyKey: job.idempotencyKey,
+      attempt: job.attempts,
+    };
+    if (settings.timeoutMs !== undefined) {
+      const timeoutMs = settings.timeoutMs;
+      attempt.cancelTimeout = parts.timers.after(timeoutMs, () => {
+        parts.stats.timeouts++;
+        const error = new AsyncTimeoutError(parts.operator, timeoutMs);
+        this.settle(job, attempt, { ok: false, error });
+        attempt.controller.abort(error);
+      });
+    }
+    let promise: PromiseLike<unknown>;
+    try {
+      promise = Promise.resolve(parts.call(job.value, job.key, context));
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    promise.then(
+      (value) => this.settle(job, attempt, { ok: true, value }),
+      (error: unknown) => this.settle(job, attempt, { ok: false, error }),
+    );
+  }
+
+  /** An attempt ended (its promise settled, or it timed out): finished, or retried after a back-off. */
+  private settle(job: Job, attempt: Attempt, result: { ok: true; value: unknown } | { ok: false; error: unknown }): void {
+    // A late answer after a time-out, or after the task closed: ignored.
+    if (attempt.settled || job.attempt !== attempt || this.closed) return;
+    attempt.settled = true;
+    attempt.cancelTimeout?.();
+    job.attempt = undefined;
+    this.running--;
+    const { parts } = this;
+    parts.observe((parts.now() - attempt.startedAt) / 1000);
+    const retry = parts.settings.retry;
+    if (!result.ok && job.attempts < retry.attempts) {
+      parts.stats.retries++;
+      job.state = 'backing-off';
+      job.cancelRetry = parts.timers.after(backoffDelay(retry, job.attempts), () => {
+        job.cancelRetry = undefined;
+        if (this.closed) return;
+        job.state = 'waiting';
+        // Older than anything waiting for a slot: it goes first.
+        this.runnable.unshift(job);
+        this.pump();
+      });
+    } else {
+      if (!result.ok) {
+        parts.stats.failures++;
+        result = { ok: false, error: new AsyncCallFailedError(parts.operator, job.attempts, result.error) };
+      }
+      job.state = 'finished';
+      job.result = result;
+      if (!parts.inOrder) this.finished.push(job);
+      this.nextOfKey(job);
+    }
+    this.pump();
+    if (this.running === 0) this.idle?.();
+  }
+
+  /** The job finished: the next record of its key may start. */
+  private nextOfKey(job: Job): void {
+    if (job.lane === undefined) return;
+    const queue = this.lanes.get(job.lane)!;
+    queue.shift();
+    if (queue.length === 0) this.lanes.delete(job.lane);
+    else this.runnable.push(queue[0]!);
+  }
+}
