@@ -75,6 +75,8 @@ export interface ChaosSummary {
   outputs: Record<string, number>;
   /** Output records beyond one per input (duplicates and recomputed updates; allowed at-least-once only). */
   extraOutputs: Record<string, number>;
+  /** Calls the async stage made to the flaky service, and how many of them failed or stalled. */
+  serviceCalls: { calls: number; failed: number; stalled: number };
   /** Every invariant checked for this guarantee, with the number of records (or keys, partitions, instances) that broke it. */
   violations: Record<string, number>;
   /** Up to a few examples per broken invariant. */
@@ -89,6 +91,8 @@ export interface ChaosTopics {
   sum: string;
   max: string;
   count: string;
+  /** What the async stage wrote: each value, as the flaky service answered it. */
+  async: string;
   repartition: string;
   changelogs: string[];
 }
@@ -135,6 +139,7 @@ export function chaosTopics(applicationId: string): ChaosTopics {
     sum: name('sum'),
     max: name('max'),
     count: name('count'),
+    async: name('async'),
     // Internal topics, named as Kafka Streams names them (see `sluice describe`).
     repartition: `${applicationId}-count-repartition`,
     changelogs: ['sum', 'max', 'count'].map((store) => `${applicationId}-${store}-changelog`),

@@ -12,6 +12,7 @@ import { chaosApplicationId, chaosTopics, resolveOptions, type ChaosOptions, typ
 import { Supervisor } from './supervisor.ts';
 import { invariants, ViolationLog } from './violations.ts';
 import { Workload } from './workload.ts';
+import { startFlakyService, type FlakyService } from './flaky-service.ts';
 
 export type { ChaosOptions, ChaosSummary, Guarantee } from './options.ts';
 export { describeViolations } from './violations.ts';
@@ -29,6 +30,8 @@ export class ChaosRun {
   private readonly supervisor: Supervisor;
   private readonly checker: Checker;
   private readonly t0 = Date.now();
+  /** The HTTP service the async stage calls: 5% of calls fail, 1% stall. */
+  private service: FlakyService | undefined;
   private readonly onExit = () => this.killAll();
 
   constructor(options: ChaosOptions) {
@@ -45,6 +48,7 @@ export class ChaosRun {
       violations: this.violations,
       say,
       produced: () => this.workload.produced,
+      service: () => this.service!.url,
     });
     this.checker = new Checker(this.options, this.applicationId, this.topics, this.violations, say);
   }
@@ -59,6 +63,7 @@ export class ChaosRun {
     } finally {
       this.killAll();
       process.off('exit', this.onExit);
+      await this.service?.close();
     }
   }
 
@@ -78,6 +83,7 @@ export class ChaosRun {
         `${o.kills} ${o.stallMs > 0 ? `stalls of ${o.stallMs} ms` : 'kills'} every ~${o.killIntervalMs} ms, application ${this.applicationId}, seed ${o.seed}`,
     );
     await this.workload.createTopics();
+    this.service = await startFlakyService({ failRate: 0.05, stallRate: 0.01, seed: o.seed });
     const phase = timer();
 
     await this.supervisor.startAll();
@@ -113,6 +119,7 @@ export class ChaosRun {
       phasesMs: { start: startMs, produce: produceMs, catchUp: catchUpMs, stop: stopMs, verify: verifyMs },
       outputs,
       extraOutputs,
+      serviceCalls: { ...this.service.counts },
       violations: this.violations.counts,
       examples: this.violations.examples,
       ok: this.violations.total === 0,

@@ -32,6 +32,8 @@ export interface SupervisorContext {
   say: (line: string) => void;
   /** Input records produced so far, for progress lines. */
   produced: () => number;
+  /** The flaky service's URL, for the async stage. */
+  service: () => string;
 }
 
 export class Supervisor {
@@ -164,6 +166,8 @@ export class Supervisor {
         CHAOS_SUM: topics.sum,
         CHAOS_MAX: topics.max,
         CHAOS_COUNT: topics.count,
+        CHAOS_ASYNC: topics.async,
+        CHAOS_SERVICE: this.run.service(),
       },
     );
     this.started.push(instance);

@@ -9,12 +9,12 @@ export function invariants(guarantee: Guarantee): string[] {
   if (guarantee === 'exactly_once') {
     return [
       'input.notAsProduced',
-      ...['echo', 'sum', 'max', 'count'].flatMap((o) => [`${o}.unexpected`, `${o}.duplicate`, `${o}.outOfOrder`, `${o}.missing`]),
+      ...['echo', 'sum', 'max', 'count', 'async'].flatMap((o) => [`${o}.unexpected`, `${o}.duplicate`, `${o}.outOfOrder`, `${o}.missing`]),
       'transactions.open',
       ...both,
     ];
   }
-  return ['input.notAsProduced', 'echo.unexpected', 'echo.missing', 'sum.belowTrueSum', 'max.lastNotTrueMax', 'count.belowTrueCount', ...both];
+  return ['input.notAsProduced', 'echo.unexpected', 'echo.missing', 'sum.belowTrueSum', 'max.lastNotTrueMax', 'count.belowTrueCount', 'async.unexpected', 'async.outOfOrder', 'async.missing', ...both];
 }
 
 /** Collects violations per invariant, with a few examples each. */

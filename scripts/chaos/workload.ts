@@ -24,8 +24,8 @@ export class Workload {
   async createTopics(): Promise<void> {
     const admin = KafkaAdmin.connect({ bootstrapServers: this.options.bootstrapServers });
     try {
-      const { input, echo, sum, max, count } = this.topics;
-      await admin.createTopics([input, echo, sum, max, count].map((name) => ({ name, partitions: this.options.partitions })));
+      const { input, echo, sum, max, count, async } = this.topics;
+      await admin.createTopics([input, echo, sum, max, count, async].map((name) => ({ name, partitions: this.options.partitions })));
     } finally {
       admin.disconnect();
     }
@@ -36,7 +36,7 @@ export class Workload {
     const admin = KafkaAdmin.connect({ bootstrapServers: this.options.bootstrapServers });
     try {
       const t = this.topics;
-      await admin.deleteTopics([t.input, t.echo, t.sum, t.max, t.count, t.repartition, ...t.changelogs]);
+      await admin.deleteTopics([t.input, t.echo, t.sum, t.max, t.count, t.async, t.repartition, ...t.changelogs]);
       await admin.deleteGroups([this.applicationId]).catch(() => undefined);
     } finally {
       admin.disconnect();

@@ -1,6 +1,7 @@
 // The short chaos run: three instances of the eos-chaos topology, one of them kill -9ed (or,
 // in the last run, frozen past its session timeout and resumed) every few seconds while records
-// flow, then every output checked against the input (see scripts/chaos/run.ts, which `npm run
+// flow and an async stage calls an HTTP service that fails 5% of calls and stalls 1%, then every
+// output checked against the input (see scripts/chaos/run.ts, which `npm run
 // chaos`, the long run, uses too). Set SLUICE_TEST_LOGS to a directory to get the instances'
 // logs of a failed run.
 import { expect } from 'chai';
@@ -22,6 +23,14 @@ const workload: Omit<ChaosOptions, 'guarantee'> = {
   logDir: process.env.SLUICE_TEST_LOGS,
 };
 
+/** The async stage's service failed and stalled calls as told, so retries and time-outs happened. */
+function expectFlakyCalls(summary: ChaosSummary): void {
+  const { calls, failed, stalled } = summary.serviceCalls;
+  expect(calls).to.be.at.least(summary.records);
+  expect(failed / calls).to.be.within(0.03, 0.07);
+  expect(stalled / calls).to.be.within(0.004, 0.02);
+}
+
 function broken(summary: ChaosSummary): Array<[string, number]> {
   return Object.entries(summary.violations).filter(([, n]) => n > 0);
 }
@@ -32,7 +41,7 @@ function figures(summary: ChaosSummary): string {
   return (
     `      ${summary.guarantee}: ${summary.records} records, ${summary.kills} kills, ${summary.processes} processes, ${seconds(summary.durationMs)} ` +
     `(produce ${seconds(p.produce)}, catch up ${seconds(p.catchUp)}, verify ${seconds(p.verify)}); ` +
-    `outputs ${JSON.stringify(summary.outputs)}; ${broken(summary).length === 0 ? 'no violations' : `violations ${JSON.stringify(Object.fromEntries(broken(summary)))}`}\n`
+    `outputs ${JSON.stringify(summary.outputs)}; service calls ${JSON.stringify(summary.serviceCalls)}; ${broken(summary).length === 0 ? 'no violations' : `violations ${JSON.stringify(Object.fromEntries(broken(summary)))}`}\n`
   );
 }
 
@@ -46,7 +55,8 @@ describe('chaos: instances killed with -9 while records flow (real broker)', fun
     expect(summary.records).to.equal(RECORDS);
     expect(broken(summary), describeViolations(summary)).to.deep.equal([]);
     // One output per input in each output, read committed: nothing duplicated, nothing lost.
-    expect(summary.outputs).to.deep.equal({ echo: RECORDS, sum: RECORDS, max: RECORDS, count: RECORDS });
+    expect(summary.outputs).to.deep.equal({ echo: RECORDS, sum: RECORDS, max: RECORDS, count: RECORDS, async: RECORDS });
+    expectFlakyCalls(summary);
   });
 
   it('at_least_once: same workload loses nothing', async () => {
@@ -56,6 +66,7 @@ describe('chaos: instances killed with -9 while records flow (real broker)', fun
     expect(summary.records).to.equal(RECORDS);
     expect(broken(summary), describeViolations(summary)).to.deep.equal([]);
     for (const [output, n] of Object.entries(summary.outputs)) expect(n, output).to.be.at.least(RECORDS);
+    expectFlakyCalls(summary);
   });
 });
 
@@ -74,6 +85,6 @@ describe('chaos: instances frozen (SIGSTOP) past their session timeout while rec
     process.stdout.write(figures(summary));
     expect(summary.kills).to.be.at.least(stalls);
     expect(broken(summary), describeViolations(summary)).to.deep.equal([]);
-    expect(summary.outputs).to.deep.equal({ echo: records, sum: records, max: records, count: records });
+    expect(summary.outputs).to.deep.equal({ echo: records, sum: records, max: records, count: records, async: records });
   });
 });

@@ -59,7 +59,7 @@ export function asyncOperator(kind: AsyncKind, call: AsyncCall, settings: AsyncS
       operator: name,
       call: callWith,
       settings,
-      inOrder: settings.ordering === 'partition' || background.exactlyOnce,
+      inOrder: settings.ordering === 'partition',
       timers: background.timers,
       stats: background.stats.of(name),
       observe: (seconds) => durations.observe(seconds),
@@ -74,7 +74,11 @@ export function asyncOperator(kind: AsyncKind, call: AsyncCall, settings: AsyncS
     background.attach(runner);
     holdPosition(() => runner.position());
     onCommit(async ({ drain, closing }) => {
-      if (drain && !closing) await runner.drain(background.drainWaitMs);
+      // Exactly-once: the transaction commits the input of every record taken, so each must have
+      // finished and gone on first (records after an unfinished one went through the rest of the
+      // topology already). At-least-once: the input is held at the first record not passed on.
+      if (background.exactlyOnce) await runner.finishAll();
+      else if (drain && !closing) await runner.drain(background.drainWaitMs);
       runner.resume();
       if (closing) runner.close();
     });

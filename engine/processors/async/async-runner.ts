@@ -39,7 +39,7 @@ export interface AsyncRunnerParts {
   readonly operator: string;
   readonly call: AsyncCall;
   readonly settings: AsyncSettings;
-  /** Outputs leave in input order (ordering `partition`, or exactly-once whatever the ordering). */
+  /** Outputs leave in input order (ordering `partition`). */
   readonly inOrder: boolean;
   readonly timers: Timers;
   readonly stats: AsyncOperatorStats;
@@ -78,8 +78,9 @@ class Closing extends Error {
  * records wait until the task's loop calls `resume` (between batches, or at a commit) to be
  * passed on: as they finish, or, `inOrder`, once every record taken before them has finished.
  * `position` holds the task's committable input at the first record not passed on, so a record
- * is committed only once its outputs are sent (and, under exactly-once, in the transaction of the
- * commit that covers it).
+ * is committed only once its outputs are sent; under exactly-once each commit first waits for
+ * every record taken (`finishAll`), so the transaction holds the outputs of all the records whose
+ * input it commits.
  */
 export class AsyncRunner {
   private readonly parts: AsyncRunnerParts;
@@ -102,6 +103,10 @@ export class AsyncRunner {
   private fromLastInput = 0;
   /** Resolved when no call runs (a draining commit waits for it). */
   private idle: (() => void) | undefined;
+  /** Records taken and not finished (waiting, running or backing off). */
+  private unfinished = 0;
+  /** Resolved when every record taken has finished (an exactly-once commit waits for it). */
+  private allFinished: (() => void) | undefined;
 
   constructor(parts: AsyncRunnerParts) {
     this.parts = parts;
@@ -131,6 +136,7 @@ export class AsyncRunner {
     const job: Job = { key, value, raw, timestamp, headers, idempotencyKey, lane, state: 'waiting', attempts: 0, attempt: undefined, cancelRetry: undefined, result: undefined };
     this.order.push(job);
     this.taken++;
+    this.unfinished++;
     this.parts.stats.inFlight++;
     if (lane !== undefined) {
       const queue = this.lanes.get(lane);
@@ -205,6 +211,17 @@ export class AsyncRunner {
     this.idle = undefined;
   }
 
+  /**
+   * Waits until every record taken has finished, retries included (an exactly-once commit: the
+   * transaction then holds the outputs of every record whose input it commits, and of no other).
+   */
+  async finishAll(): Promise<void> {
+    while (this.unfinished > 0 && !this.closed) {
+      await new Promise<void>((resolve) => (this.allFinished = resolve));
+      this.allFinished = undefined;
+    }
+  }
+
   /** Aborts every call in flight and cancels every retry; nothing more is started or passed on. */
   close(): void {
     if (this.closed) return;
@@ -224,6 +241,7 @@ export class AsyncRunner {
     this.taken = 0;
     this.running = 0;
     this.idle?.();
+    this.allFinished?.();
   }
 
   private pass(job: Job): void {
@@ -310,6 +328,7 @@ export class AsyncRunner {
       }
       job.state = 'finished';
       job.result = result;
+      if (--this.unfinished === 0) this.allFinished?.();
       if (!parts.inOrder) this.finished.push(job);
       this.nextOfKey(job);
     }
