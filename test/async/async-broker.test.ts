@@ -1,0 +1,131 @@
+// Async operators on a real broker, calling a real HTTP service on loopback: the task's inputs
+// pause while its operator holds `concurrency` records, instead of buffering the topic; an
+// instance that stops gives up its calls in flight through their signal (it does not wait for a
+// service that never answers) and the partition's next owner calls them again, each key in order.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { defineApplication, Serdes } from 'sluice';
+import { KafkaProducer } from '../../engine/kafka/producer.ts';
+import { startApplication, waitForRecords } from '../helpers/app.ts';
+import { childInstances, failoverConfig, Instance } from '../helpers/instances.ts';
+import { bootstrapServers, createUniqueTopic, uniqueName } from '../helpers/kafka.ts';
+import { tempStateDir } from '../helpers/state.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A service answering `GET /echo?value=n` with n after `delayMs`, or never for the values `stall` picks. */
+async function echoService(delayMs: number, stall: (value: number) => boolean = () => false) {
+  const state = { calls: 0, answered: 0, aborted: 0, open: 0, mostOpen: 0 };
+  const server = http.createServer((request, response) => {
+    const value = Number(new URL(request.url ?? '/', 'http://service').searchParams.get('value'));
+    state.calls++;
+    state.mostOpen = Math.max(state.mostOpen, ++state.open);
+    response.on('close', () => {
+      state.open--;
+      if (!response.writableFinished) state.aborted++;
+    });
+    if (stall(value)) return;
+    setTimeout(() => {
+      state.answered++;
+      response.end(String(value));
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
+  return { url, state, close };
+}
+
+async function load(topic: string, records: Array<[string, number]>): Promise<void> {
+  const producer = await KafkaProducer.connect({ bootstrapServers: bootstrapServers() });
+  await producer.loadPartitionCounts([topic]);
+  for (const [key, value] of records) producer.send({ topic, key: Buffer.from(key), value: Buffer.from(JSON.stringify(value)) });
+  await producer.flush();
+  await producer.disconnect();
+}
+
+describe('async operators on a broker, calling an HTTP service', function () {
+  this.timeout(180_000);
+  const instances = childInstances();
+
+  it('pauses the inputs while the operator holds `concurrency` records, rather than taking in the topic', async () => {
+    const service = await echoService(20);
+    const [input, output] = await Promise.all([createUniqueTopic('async-pause-in', 2), createUniqueTopic('async-pause-out', 2)]);
+    await load(input, Array.from({ length: 3_000 }, (_, n) => [`k${n % 50}`, n] as [string, number]));
+    const app = await startApplication(
+      defineApplication({
+        applicationId: 'async-pause',
+        keySerde: Serdes.string(),
+        valueSerde: Serdes.json<number>(),
+        topology: (b) =>
+          b
+            .stream<string, number>(input)
+            .mapValuesAsync(async (n, _key, { signal }) => Number(await (await fetch(`${service.url}/echo?value=${n}`, { signal })).text()), { name: 'echo-call', concurrency: 16 })
+            .to(output),
+      }),
+      { loop: { maxBatch: 50 }, http: { port: 0 } },
+    );
+    try {
+      // Taken by the tasks (processed) but not yet answered: what the operator holds.
+      let mostHeld = 0;
+      while (service.state.answered < 3_000) {
+        mostHeld = Math.max(mostHeld, app.progress.processed - service.state.answered);
+        await sleep(20);
+      }
+      const out = await waitForRecords(output, 3_000);
+      expect(out).to.have.length(3_000);
+      // Two tasks, each pausing at 16 held records; beyond that only the batch in hand (50) and the open calls.
+      expect(mostHeld).to.be.below(2 * 16 + 50 + 32);
+      expect(service.state.mostOpen).to.be.at.most(32);
+      const metrics = await (await fetch(`${app.endpoint}/metrics`)).text();
+      expect(metrics).to.contain('sluice_async_calls_total{operator="echo-call"} 3000');
+      expect(metrics).to.contain('sluice_async_in_flight{operator="echo-call"} 0');
+      expect(metrics).to.contain('sluice_async_call_duration_seconds_count{operator="echo-call"} 3000');
+      expect(metrics).to.contain('sluice_async_failures_total{operator="echo-call"} 0');
+    } finally {
+      await app.close();
+      await service.close();
+    }
+  });
+
+  it('an instance that stops aborts its calls in flight, and the next owner calls them again, each key in order', async () => {
+    // The first call for values 200-209 never gets an answer; their retries (on the survivor) do.
+    const stalled = new Set<number>();
+    const service = await echoService(2, (value) => value >= 200 && value < 210 && !stalled.has(value) && (stalled.add(value), true));
+    const [input, output] = await Promise.all([createUniqueTopic('async-stop-in', 2), createUniqueTopic('async-stop-out', 2)]);
+    const applicationId = uniqueName('async-stop');
+    const config = failoverConfig({});
+    const start = (name: string) => {
+      const instance = new Instance(name, ['test/fixtures/topologies/async-service.ts', '--application-id', applicationId, '--config', config, '--state-dir', tempStateDir()], {
+        ASYNC_SERVICE: service.url,
+        ASYNC_INPUT: input,
+        ASYNC_OUTPUT: output,
+      });
+      instances.push(instance);
+      return instance;
+    };
+    const a = start('a');
+    await a.waitFor((l) => l.msg === 'partitions assigned' && (l.partitions as string[]).length === 2);
+    const records = Array.from({ length: 400 }, (_, n) => [`k${n % 20}`, n] as [string, number]);
+    await load(input, records.slice(0, 300));
+    const deadline = Date.now() + 30_000;
+    while (service.state.calls < 300 && Date.now() < deadline) await sleep(100);
+    const b = start('b');
+    await b.waitFor((l) => l.msg === 'partitions assigned');
+    a.child.kill('SIGTERM');
+    const stoppedWithin = await Promise.race([a.exited.then(() => true), sleep(20_000).then(() => false)]);
+    expect(stoppedWithin, 'the stopping instance gave up its stalled calls').to.equal(true);
+    await load(input, records.slice(300));
+    const out = await waitForRecords(output, 400, 60_000);
+    const byKey = new Map<string, number[]>();
+    for (const r of out) byKey.set(r.key!.toString(), [...(byKey.get(r.key!.toString()) ?? []), Number(r.value!.toString())]);
+    for (const [key, values] of byKey) {
+      const firsts = values.filter((v, i) => values.indexOf(v) === i);
+      expect(firsts, `key ${key} in order`).to.deep.equal([...firsts].sort((x, y) => x - y));
+    }
+    expect(new Set(out.map((r) => Number(r.value!.toString()))).size, 'every record').to.equal(400);
+    expect(service.state.aborted, 'the stalled calls were aborted').to.be.at.least(1);
+    await service.close();
+  });
+});
