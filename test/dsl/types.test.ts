@@ -16,6 +16,29 @@ type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B 
 const assertType = <T extends true>(_: T) => undefined;
 
 describe('DSL types', () => {
+  it('infer what async operators resolve to, and refuse functions that do not return a promise', () => {
+    const events = new StreamsBuilder().stream<string, Event>('events', { key: Serdes.string(), value: Serdes.json<Event>() });
+    const lengths = events.mapValuesAsync(async (e, key, { signal, idempotencyKey }) => (signal.aborted ? 0 : e.id.length + key.length + idempotencyKey.length));
+    assertType<Equals<typeof lengths, Stream<string, number>>>(true);
+    const rekeyed = events.mapAsync(async (_, e) => [e.id.length, e.type] as [number, Event['type']]);
+    assertType<Equals<typeof rekeyed, Stream<number, 'created' | 'deleted'>>>(true);
+    const kept = events.filterAsync(async (_, e) => e.type === 'created');
+    assertType<Equals<typeof kept, Stream<string, Event>>>(true);
+    const many = events.flatMapAsync(async (key, e) => [[key, e.id] as [string, string]]);
+    assertType<Equals<typeof many, Stream<string, string>>>(true);
+    // Checked by the compiler only (never called).
+    const refused = () => {
+      // @ts-expect-error a synchronous function is not an async operator's
+      events.mapValuesAsync((e) => e.id);
+      // @ts-expect-error filterAsync's predicate resolves to a boolean
+      events.filterAsync(async () => 'yes');
+      // @ts-expect-error forEachAsync is terminal: it returns no stream
+      events.forEachAsync(async () => undefined).to('out');
+    };
+    expect(refused).to.be.a('function');
+    expect(lengths.node).to.be.a('string');
+  });
+
   it('narrow with type guards and infer through operators', () => {
     const events = new StreamsBuilder().stream<string, Event>('events', { key: Serdes.string(), value: Serdes.json<Event>() });
 

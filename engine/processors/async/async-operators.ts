@@ -1,6 +1,6 @@
-import { InvalidRecordError, TopologyError } from '../../errors.ts';
+import { describeCause, InvalidRecordError, TopologyError } from '../../errors.ts';
 import type { BackgroundProcessorInit } from '../background.ts';
-import type { Forward, ProcessorSupplier } from '../processor.ts';
+import { headerValue, type Forward, type ProcessorSupplier } from '../processor.ts';
 import type { AsyncSettings } from './async-options.ts';
 import { AsyncRunner, type AsyncCall } from './async-runner.ts';
 
@@ -53,7 +53,7 @@ export function asyncOperator(kind: AsyncKind, call: AsyncCall, settings: AsyncS
   const callWith: AsyncCall = valueFirst ? call : (value, key, context) => call(key, value, context);
   return (plain) => {
     const init = plain as BackgroundProcessorInit;
-    const { name, context, next, record, fail, onCommit, holdPosition, onClose, background } = init;
+    const { name, context, next, record, fail, onCommit, holdPosition, onClose, background, log } = init;
     const durations = background.stats.durations.labels({ operator: name });
     const runner = new AsyncRunner({
       operator: name,
@@ -64,6 +64,8 @@ export function asyncOperator(kind: AsyncKind, call: AsyncCall, settings: AsyncS
       stats: background.stats.of(name),
       observe: (seconds) => durations.observe(seconds),
       now: () => performance.now(),
+      onRetry: (raw, headers, attempt, error, delayMs) =>
+        log.debug({ topic: raw.topic, partition: raw.partition, offset: raw.offset, correlation_id: headerValue(headers, 'correlation_id'), attempt, delayMs: Math.round(delayMs), err: describeCause(error) }, 'async call failed; retrying after a back-off'),
       passOn: (job) =>
         background.resumeAs(job.raw, { timestamp: job.timestamp, headers: job.headers }, () => {
           if (!job.result.ok) return fail(job.raw, job.result.error);

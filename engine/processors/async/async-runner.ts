@@ -47,6 +47,8 @@ export interface AsyncRunnerParts {
   readonly observe: (seconds: number) => void;
   /** Monotonic milliseconds, for durations. */
   readonly now: () => number;
+  /** Told of each failed attempt that will be retried, after `delayMs`. */
+  readonly onRetry: (raw: ConsumedRecord, headers: RecordHeader[] | undefined, attempt: number, error: unknown, delayMs: number) => void;
   /** Passes a finished job on: forwards its result, or hands its failure to the error handling. Runs on the task (see `resume`). */
   readonly passOn: (job: FinishedJob) => void;
 }
@@ -313,7 +315,9 @@ export class AsyncRunner {
     if (!result.ok && job.attempts < retry.attempts) {
       parts.stats.retries++;
       job.state = 'backing-off';
-      job.cancelRetry = parts.timers.after(backoffDelay(retry, job.attempts), () => {
+      const delayMs = backoffDelay(retry, job.attempts);
+      parts.onRetry(job.raw, job.headers, job.attempts, result.error, delayMs);
+      job.cancelRetry = parts.timers.after(delayMs, () => {
         job.cancelRetry = undefined;
         if (this.closed) return;
         job.state = 'waiting';
