@@ -118,7 +118,7 @@ export class TestDriver {
     const globals = new DriverGlobals(await GlobalTables.open(topology, { stateDir: stateDir.path, applicationId: settings.applicationId, log: logger, errors }), log, topology);
     const tasks = new Tasks(
       topology,
-      { producer: log, errors, log: logger, clock, globals: globals.tables.lookup, background: { timers, stats: new AsyncStats(), exactlyOnce: settings.guarantee === 'exactly_once', drainWaitMs: options.asyncWaitMs ?? 5_000 } },
+      { producer: log, errors, log: logger, clock, globals: globals.tables.lookup, background: { timers, stats: new AsyncStats(), exactlyOnce: false, drainWaitMs: options.asyncWaitMs ?? 5_000 } },
       // Fresh stores: nothing to restore (a driver's state directory is its own).
       { stateDir: stateDir.path, applicationId: settings.applicationId, restore: async () => {}, committed: async () => [] },
     );

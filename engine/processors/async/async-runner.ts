@@ -180,8 +180,13 @@ export class AsyncRunner {
       this.stopped = true;
       throw err;
     }
+    // Jobs passed on stay in `order` behind an unfinished one (a slow call, ordering `key`):
+    // dropped once they outnumber the rest, so a stalled call does not make it grow.
     if (this.head > 1_024 && this.head * 2 > this.order.length) {
       this.order = this.order.slice(this.head);
+      this.head = 0;
+    } else if (this.order.length - this.head > 2 * this.taken + 1_024) {
+      this.order = this.order.slice(this.head).filter((job) => job.state !== 'passed');
       this.head = 0;
     }
   }

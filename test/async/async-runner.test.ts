@@ -1,0 +1,111 @@
+// The async runner alone, on real timers: where it holds a task's input, what `close` and
+// `finishAll` do, and the back-off's bounds.
+import { expect } from 'chai';
+import { AsyncStats } from '../../engine/observability/async-stats.ts';
+import { backoffDelay, asyncSettings, type AsyncSettings } from '../../engine/processors/async/async-options.ts';
+import { AsyncRunner, type AsyncCall, type FinishedJob } from '../../engine/processors/async/async-runner.ts';
+import type { ConsumedRecord } from '../../engine/kafka/records.ts';
+import { realTimers } from '../../engine/runtime/timers.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function raw(topic: string, offset: number): ConsumedRecord {
+  return { topic, partition: 0, offset, timestamp: 0, key: null, value: null, size: 0 } as ConsumedRecord;
+}
+
+function runner(call: AsyncCall, options: Parameters<typeof asyncSettings>[0] = {}) {
+  const settings = asyncSettings(options) as AsyncSettings;
+  const passed: FinishedJob[] = [];
+  const stats = new AsyncStats().of('op');
+  const instance = new AsyncRunner({
+    operator: 'op',
+    call,
+    settings,
+    inOrder: settings.ordering === 'partition',
+    timers: realTimers,
+    stats,
+    observe: () => undefined,
+    now: () => performance.now(),
+    onRetry: () => undefined,
+    passOn: (job) => void passed.push(job),
+  });
+  return { runner: instance, passed, stats };
+}
+
+describe('AsyncRunner', () => {
+  it('holds each input topic at its first record not passed on', async () => {
+    const gates = new Map<string, () => void>();
+    const { runner: r, passed } = runner((value) => new Promise((resolve) => gates.set(String(value), () => resolve(value))));
+    r.take('a', 'a0', raw('orders', 10), 0, undefined);
+    r.take('b', 'b0', raw('orders', 11), 0, undefined);
+    r.take('c', 'c0', raw('payments', 4), 0, undefined);
+    expect(r.position()).to.deep.equal([
+      { topic: 'orders', offset: 10 },
+      { topic: 'payments', offset: 4 },
+    ]);
+    gates.get('b0')!();
+    gates.get('c0')!();
+    await sleep(5);
+    r.resume();
+    expect(passed.map((j) => j.value)).to.deep.equal(['b0', 'c0']);
+    expect(r.position(), 'a0 still holds orders; payments is free').to.deep.equal([{ topic: 'orders', offset: 10 }]);
+    gates.get('a0')!();
+    await sleep(5);
+    r.resume();
+    expect(r.position()).to.equal(undefined);
+    expect(r.inFlight).to.equal(0);
+  });
+
+  it('close aborts the calls in flight (AbortError) and ignores their late answers', async () => {
+    const signals: AbortSignal[] = [];
+    const { runner: r, passed, stats } = runner((value, _key, { signal }) => {
+      signals.push(signal);
+      return sleep(20).then(() => value);
+    });
+    r.take('a', 1, raw('t', 0), 0, undefined);
+    r.take('b', 2, raw('t', 1), 0, undefined);
+    r.close();
+    expect(signals.map((s) => s.aborted)).to.deep.equal([true, true]);
+    expect((signals[0]!.reason as Error).name).to.equal('AbortError');
+    await sleep(40);
+    r.resume();
+    expect(passed).to.deep.equal([]);
+    expect(stats.inFlight).to.equal(0);
+    expect(r.position(), 'their records stay uncommitted').to.deep.equal([{ topic: 't', offset: 0 }]);
+  });
+
+  it('finishAll waits for retries after their back-off', async () => {
+    let calls = 0;
+    const { runner: r, passed } = runner(
+      async (value) => {
+        if (++calls < 3) throw new Error('not yet');
+        return value;
+      },
+      { retry: { attempts: 3, backoffMs: 10 } },
+    );
+    r.take('a', 'v', raw('t', 0), 0, undefined);
+    await r.finishAll();
+    r.resume();
+    expect(calls).to.equal(3);
+    expect(passed.map((j) => j.result)).to.deep.equal([{ ok: true, value: 'v' }]);
+  });
+
+  it('keeps one key waiting behind its first record while other keys pass', async () => {
+    let release: () => void = () => undefined;
+    const { runner: r, passed } = runner((value) => (value === 'a0' ? new Promise((resolve) => (release = () => resolve(value))) : Promise.resolve(value)), { concurrency: 2 });
+    for (const [key, value, offset] of [['a', 'a0', 0], ['a', 'a1', 1], ['b', 'b0', 2], ['c', 'c0', 3]] as const) r.take(key, value, raw('t', offset), 0, undefined);
+    await sleep(5);
+    r.resume();
+    expect(passed.map((j) => j.value)).to.deep.equal(['b0', 'c0']);
+    release();
+    await sleep(5);
+    r.resume();
+    expect(passed.map((j) => j.value)).to.deep.equal(['b0', 'c0', 'a0', 'a1']);
+  });
+
+  it('backs off exponentially up to the maximum, with jitter in the upper half', () => {
+    const retry = { attempts: 10, backoffMs: 100, maxBackoffMs: 1_000 };
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(retry, n, () => 1))).to.deep.equal([100, 200, 400, 800, 1_000]);
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(retry, n, () => 0))).to.deep.equal([50, 100, 200, 400, 500]);
+  });
+});
