@@ -20,6 +20,32 @@ describe('async operators (TestDriver)', () => {
     expect(headerValue(record!.headers, 'correlation_id')).to.equal('c-7');
   });
 
+  it('runs stateful operators downstream on the task, with each record\'s timestamp', async () => {
+    const driver = await start(
+      app((b) =>
+        b
+          .stream<string, number>('in')
+          .mapValuesAsync(async (n) => {
+            await sleep(n % 3);
+            return n;
+          })
+          .groupByKey()
+          .reduce((sum, n) => sum + n, { name: 'sums', caching: false })
+          .toStream()
+          .to('sums'),
+      ),
+    );
+    await driver.inputTopic<string, number>('in').pipeMany([1, 2, 3, 4, 5].map((n) => ['k', n, { timestamp: n * 1_000 }] as [string, number, { timestamp: number }]));
+    expect(driver.outputTopic<string, number>('sums').readRecords().map((r) => [r.value, r.timestamp])).to.deep.equal([
+      [1, 1_000],
+      [3, 2_000],
+      [6, 3_000],
+      [10, 4_000],
+      [15, 5_000],
+    ]);
+    expect(driver.store<string, number>('sums').get('k')).to.equal(15);
+  });
+
   it("keeps each key's records in order while other keys overtake, and runs at most `concurrency` calls at once", async () => {
     let running = 0;
     let most = 0;
