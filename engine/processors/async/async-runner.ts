@@ -89,8 +89,9 @@ export class AsyncRunner {
   /** Every job taken and not passed on, in the order taken, from `head`. */
   private order: Job[] = [];
   private head = 0;
-  /** Jobs that may start now (the first of their key), oldest first. */
+  /** Jobs that may start now (the first of their key), oldest first, from `next`. */
   private runnable: Job[] = [];
+  private next = 0;
   /** Per key, the jobs of that key not finished, the first one running or backing off. */
   private readonly lanes = new Map<string, Job[]>();
   /** Finished jobs not passed on, in the order they finished (when not `inOrder`). */
@@ -263,7 +264,11 @@ export class AsyncRunner {
   /** Starts waiting jobs while slots are free. */
   private pump(): void {
     const concurrency = this.parts.settings.concurrency;
-    while (this.running < concurrency && this.runnable.length > 0 && !this.closed) this.start(this.runnable.shift()!);
+    while (this.running < concurrency && this.next < this.runnable.length && !this.closed) this.start(this.runnable[this.next++]!);
+    if (this.next === this.runnable.length) {
+      this.runnable = [];
+      this.next = 0;
+    }
   }
 
   private start(job: Job): void {
@@ -327,7 +332,8 @@ export class AsyncRunner {
         if (this.closed) return;
         job.state = 'waiting';
         // Older than anything waiting for a slot: it goes first.
-        this.runnable.unshift(job);
+        if (this.next > 0) this.runnable[--this.next] = job;
+        else this.runnable.unshift(job);
         this.pump();
       });
     } else {
