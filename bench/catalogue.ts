@@ -107,15 +107,29 @@ export type Workload = StreamWorkload | RestoreWorkload | LookupWorkload | Mutat
 
 const COMMIT_INTERVAL_MS = 1000;
 
+/** 100-byte records over hashed keys, 1 s commits: `full` [records, keys], or `small` ones with --quick. */
+function hashedSizes(quick: boolean, partitions: number, full: [records: number, keys: number], small: [records: number, keys: number]): Params {
+  const [records, keys] = quick ? small : full;
+  return { records, valueSize: 100, partitions, keys, keyOrder: 'hashed', commitIntervalMs: COMMIT_INTERVAL_MS };
+}
+
+/**
+ * Records keyed `user-<n>` (n by the params' key order) with `{"id":i,"pad":"x…"}` values: the
+ * counts' and the windowed count's input.
+ */
+const userRecords: Pick<StreamWorkload, 'key' | 'value'> = {
+  key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
+  value: (i, p) => statefulValue(i, p.valueSize),
+};
+
 /** The stateful count over 100,000 keys (1M records), checked against the true counts. */
 function countWorkload(name: string, systems: string[]): StreamWorkload {
   return {
     kind: 'stream',
     name,
     systems,
-    params: (quick) => ({ records: quick ? 50_000 : 1_000_000, valueSize: 100, partitions: 6, keys: 100_000, keyOrder: 'hashed', commitIntervalMs: COMMIT_INTERVAL_MS }),
-    key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
-    value: (i, p) => statefulValue(i, p.valueSize),
+    params: (quick) => hashedSizes(quick, 6, [1_000_000, 100_000], [50_000, 100_000]),
+    ...userRecords,
     done: 'committed',
     checker: (p) => new CountChecker(trueCounts(p.records, p.keys, p.keyOrder!)),
   };
@@ -132,17 +146,8 @@ function windowedCountWorkload(name: string, emit: WindowEmit): StreamWorkload {
     name,
     systems: ['raw-client', 'sluice'],
     peers: ['kafka-streams'],
-    params: (quick) => ({
-      records: quick ? 50_000 : 1_000_000,
-      valueSize: 100,
-      partitions: 6,
-      keys: quick ? 1_000 : 10_000,
-      keyOrder: 'hashed',
-      commitIntervalMs: COMMIT_INTERVAL_MS,
-      windows: windowParams(emit),
-    }),
-    key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
-    value: (i, p) => statefulValue(i, p.valueSize),
+    params: (quick) => ({ ...hashedSizes(quick, 6, [1_000_000, 10_000], [50_000, 1_000]), windows: windowParams(emit) }),
+    ...userRecords,
     timestamp: windowedTimestamp,
     env: (p) => windowEnv(p.windows!),
     done: 'committed',
@@ -160,15 +165,7 @@ const streamTableJoin: StreamWorkload = {
   name: 'join-stream-table',
   systems: ['sluice'],
   peers: ['kafka-streams'],
-  params: (quick) => ({
-    records: quick ? 50_000 : 1_000_000,
-    valueSize: 100,
-    partitions: 6,
-    keys: quick ? 5_000 : 100_000,
-    keyOrder: 'hashed',
-    commitIntervalMs: COMMIT_INTERVAL_MS,
-    join: tableJoinParams(),
-  }),
+  params: (quick) => ({ ...hashedSizes(quick, 6, [1_000_000, 100_000], [50_000, 5_000]), join: tableJoinParams() }),
   key: (i, p) => customerKey(customerOf(i, p)),
   value: orderValue,
   timestamp: orderTimestamp,
@@ -187,15 +184,7 @@ const streamStreamJoin: StreamWorkload = {
   name: 'join-stream-stream',
   systems: ['sluice'],
   peers: ['kafka-streams'],
-  params: (quick) => ({
-    records: quick ? 25_000 : 500_000,
-    valueSize: 100,
-    partitions: 6,
-    keys: quick ? 5_000 : 100_000,
-    keyOrder: 'hashed',
-    commitIntervalMs: COMMIT_INTERVAL_MS,
-    join: streamJoinParams(),
-  }),
+  params: (quick) => ({ ...hashedSizes(quick, 6, [500_000, 100_000], [25_000, 5_000]), join: streamJoinParams() }),
   key: (i, p) => customerKey(customerOf(i, p)),
   value: orderValue,
   timestamp: sideTimestamp,
@@ -237,8 +226,7 @@ export const WORKLOADS: Record<string, Workload> = {
       return { records, valueSize: 16, partitions: 6, keys: records, keyOrder: 'sequential', commitIntervalMs: COMMIT_INTERVAL_MS };
     },
     rounds: () => 1,
-    key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
-    value: (i, p) => statefulValue(i, p.valueSize),
+    ...userRecords,
     done: 'committed',
     checker: (p) => new CountChecker(trueCounts(p.records, p.keys, p.keyOrder!)),
   },
