@@ -4,7 +4,8 @@
  * `--rate`), `restore`,
  * `lookups` (interactive queries) and `mutations` (the mutation aggregator end to end).
  */
-import type { Params, Sized } from './context.ts';
+import type { BenchContext, Params, Sized } from './context.ts';
+import type { SystemProcess } from './system-process.ts';
 import { CountChecker, keyIndex, keyName, statefulValue, trueCounts } from './workloads/stateful.ts';
 import {
   customerKey,
@@ -45,12 +46,39 @@ export interface StreamWorkload extends Sized {
   second?: SecondInput;
   /** Settings the systems read from their environment besides the input, output, group and commit interval. */
   env?: (p: Params) => Record<string, string>;
-  /** When a run is complete: its output holds this many records, or its group committed the input's end. */
-  done: { outputs: (p: Params) => number } | 'committed';
+  /**
+   * When a run is complete: its output holds this many records, or its group committed the
+   * input's end. The output's records are counted by its end offsets, or, with `read`, by a
+   * read_committed reader of it as they arrive (an exactly-once output's offsets also hold its
+   * transaction markers, and its uncommitted records do not count).
+   */
+  done: { outputs: (p: Params) => number; read?: boolean } | 'committed';
+  /**
+   * Systems too slow for the whole input, timed over its first n records instead (done when
+   * their output holds n records; with one partition those are the first n offsets, in order).
+   */
+  prefix?: Record<string, (p: Params) => number>;
   /** The peers that implement it (`true`: all of kafka-streams, quix-streams and the Node peers); `--systems all` adds them. */
   peers?: boolean | readonly string[];
-  /** Checks a finished run's output (outside the timing); throws if it is wrong. */
-  checker?: (p: Params) => { add(key: Buffer | null, value: Buffer | null): void; result(): { ok: boolean } & Record<string, unknown> };
+  /**
+   * Checks a finished run's output (outside the timing); throws if it is wrong. `run.records`:
+   * the input records the system was to process (a prefix, or all); `run.exactlyOnce`: whether
+   * it ran exactly-once.
+   */
+  checker?: (p: Params, run: { records: number; exactlyOnce: boolean }) => { add(key: Buffer | null, value: Buffer | null): void; result(): { ok: boolean } & Record<string, unknown> };
+  /** A service the systems call, started before the rounds and stopped after them (async-enrich). */
+  service?: (ctx: BenchContext, p: Params) => Promise<BenchService>;
+  /** The most any system can do, from the params: each result gets its ratio to it (`vsBound`). */
+  bound?: (p: Params) => { recordsPerSec: number; what: string };
+}
+
+/** A service a workload's systems call, running for the whole workload run. */
+export interface BenchService {
+  /** What the systems get in their environment to reach it. */
+  env: Record<string, string>;
+  /** Starts measuring one system's run, at ready; the function it returns gives what to add to the run's result, once done. */
+  measure(system: SystemProcess): Promise<() => Promise<Record<string, unknown>>>;
+  stop(): Promise<void>;
 }
 
 /** A stream workload's second input: its records as the workload's own key, value and timestamp functions give them. */
