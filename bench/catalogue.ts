@@ -6,6 +6,7 @@
  */
 import type { BenchContext, Params, Sized } from './context.ts';
 import type { SystemProcess } from './system-process.ts';
+import { enrichBound, enrichEnv, EnrichedOutputChecker, enrichParams, startEnrichService } from './workloads/async-enrich.ts';
 import { CountChecker, keyIndex, keyName, statefulValue, trueCounts } from './workloads/stateful.ts';
 import {
   customerKey,
@@ -143,7 +144,7 @@ function hashedSizes(quick: boolean, partitions: number, full: [records: number,
 
 /**
  * Records keyed `user-<n>` (n by the params' key order) with `{"id":i,"pad":"x…"}` values: the
- * counts' and the windowed count's input.
+ * counts', the windowed count's and async-enrich's input.
  */
 const userRecords: Pick<StreamWorkload, 'key' | 'value'> = {
   key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
@@ -222,6 +223,28 @@ const streamStreamJoin: StreamWorkload = {
   checker: (p) => new JoinedPairChecker(p),
 };
 
+/**
+ * Records enriched by a call each to a local HTTP service answering after 10–30 ms
+ * (workloads/async-enrich.ts): 200,000 records over 10,000 keys, one partition, so that
+ * Sluice's `concurrency` (per task) and the raw client's pool both hold 256 calls in flight at
+ * most; bound 256 / 20 ms = 12,800 records/s. The sequential loop (50 records/s at best) is timed
+ * over the first 1% of the input (2,000 records, about 40 s). Done when the output holds one
+ * record per input.
+ */
+const asyncEnrich: StreamWorkload = {
+  kind: 'stream',
+  name: 'async-enrich',
+  systems: ['sluice', 'sluice-eos', 'raw-client-async', 'raw-client-sequential'],
+  params: (quick) => ({ ...hashedSizes(quick, 1, [200_000, 10_000], [20_000, 1_000]), enrich: enrichParams() }),
+  ...userRecords,
+  env: enrichEnv,
+  done: { outputs: (p) => p.records, read: true },
+  prefix: { 'raw-client-sequential': (p) => Math.ceil(p.records / 100) },
+  checker: (p, run) => new EnrichedOutputChecker(p, run),
+  service: startEnrichService,
+  bound: enrichBound,
+};
+
 export const WORKLOADS: Record<string, Workload> = {
   stateless: {
     kind: 'stream',
@@ -245,6 +268,8 @@ export const WORKLOADS: Record<string, Workload> = {
   // with payments within 10 s.
   'join-stream-table': streamTableJoin,
   'join-stream-stream': streamStreamJoin,
+  // Async operators: a call to an HTTP service per record, beside hand-written loops on the client.
+  'async-enrich': asyncEnrich,
   'stateful-rss': {
     kind: 'stream',
     name: 'stateful-rss',

@@ -21,6 +21,7 @@ import { LatencyReader } from '../feed.ts';
 const VARIANTS: Record<string, { script: string; env: Record<string, string> }> = {
   'sluice-eos': { script: 'sluice', env: { BENCH_GUARANTEE: 'exactly_once', BENCH_COMMIT_INTERVAL_MS: '100' } },
   'sluice-avro-store': { script: 'sluice', env: { BENCH_STORE_SERDE: 'avro' } },
+  'raw-client-sequential': { script: 'raw-client-async', env: { BENCH_CONCURRENCY: '1' } },
 };
 
 /** One system's run in one round, once it is ready. */

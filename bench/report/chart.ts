@@ -1,7 +1,8 @@
 /**
  * A stream workload's results as an SVG bar chart, drawn here rather than with a charting
- * dependency: records/s per system (with its ratios to raw-client and kafka-streams) and, for
- * open-loop runs, the p50 and p99 latency. Skipped systems keep their row, marked skipped.
+ * dependency: records/s per system (with its ratios to raw-client, kafka-streams and the
+ * workload's bound, where there are any) and, for open-loop runs, the p50 and p99 latency.
+ * Skipped systems keep their row, marked skipped.
  */
 import { boundRatio, inputsLabel } from './markdown.ts';
 import type { ReportEntry, StreamReport } from './types.ts';
