@@ -4,7 +4,7 @@
  * workload's bound, where there are any) and, for open-loop runs, the p50 and p99 latency.
  * Skipped systems keep their row, marked skipped.
  */
-import { boundRatio, inputsLabel } from './markdown.ts';
+import { boundRatio, inputsLabel, partitionsLabel } from './markdown.ts';
 import type { ReportEntry, StreamReport } from './types.ts';
 
 const ROW = 26;
@@ -76,7 +76,7 @@ export function svgChart(report: StreamReport): string {
   }
   const p = report.params;
   const subtitle =
-    `${inputsLabel(p)}, ${p.keys.toLocaleString('en-US')} keys, ${p.partitions} partitions` +
+    `${inputsLabel(p)}, ${p.keys.toLocaleString('en-US')} keys, ${partitionsLabel(p.partitions)}` +
     (p.ratePerSec !== undefined ? `, open loop at ${Number(p.ratePerSec).toLocaleString('en-US')} records/s` : '') +
     (p.bound ? `, bound ${p.bound.recordsPerSec.toLocaleString('en-US')} records/s` : '');
   const body: string[] = [`<text x="0" y="16" font-size="15" font-weight="bold">${escape(report.workload)}</text>`, `<text x="0" y="34" fill="#555">${escape(subtitle)}</text>`];

@@ -7,6 +7,7 @@ export function inputsLabel(p: StreamReport['params']): string {
   return p.secondInput ? `${n(p.records)} records + ${n(p.secondInput.records)} ${p.secondInput.name}` : `${n(p.records)} records`;
 }
 
+export const partitionsLabel = (n: number) => `${n} partition${n === 1 ? '' : 's'}`;
 const ratio = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(2)}×`);
 /** A ratio to a workload's bound; a small one (a sequential loop's) keeps its first significant digits. */
 export const boundRatio = (x: number) => (x < 0.01 ? String(x) : x.toFixed(2));
@@ -16,7 +17,7 @@ export function markdownTable(report: StreamReport): string {
   const p = report.params;
   const openLoop = p.ratePerSec !== undefined;
   const heading =
-    `${report.workload}: ${inputsLabel(p)}, ${p.keys.toLocaleString('en-US')} keys, ${p.partitions} partitions, ` +
+    `${report.workload}: ${inputsLabel(p)}, ${p.keys.toLocaleString('en-US')} keys, ${partitionsLabel(p.partitions)}, ` +
     (openLoop ? `open loop at ${Number(p.ratePerSec).toLocaleString('en-US')} records/s, round with the lowest p99 of ${String(p.rounds)}` : `best of ${String(p.rounds)}`);
   // A workload with a bound gets a column with each system's ratio to it.
   const bound = p.bound;
