@@ -59,7 +59,7 @@ export default tseslint.config(
   forbid(['engine/processors/**'], [kafkaClient, levelDb, postgres], [extensions, runtime, kafkaButRecords]),
   forbid(['scripts/**', 'bench/**'], [kafkaClient, levelDb], [tests]),
   // The benchmark's baseline is the raw client itself, on purpose.
-  forbid(['bench/systems/raw-client.ts', 'bench/client-apis.ts'], [levelDb], [tests]),
+  forbid(['bench/systems/raw-client.ts', 'bench/systems/raw-loop.ts', 'bench/client-apis.ts'], [levelDb], [tests]),
   forbid(['state/**'], [kafkaClient, levelDb], [engine]),
   forbid(['state/leveldb/**'], [kafkaClient], [engine]),
 );

@@ -4,7 +4,9 @@
  * `--rate`), `restore`,
  * `lookups` (interactive queries) and `mutations` (the mutation aggregator end to end).
  */
-import type { Params, Sized } from './context.ts';
+import type { BenchContext, Params, Sized } from './context.ts';
+import type { SystemProcess } from './system-process.ts';
+import { enrichBound, enrichEnv, EnrichedOutputChecker, enrichParams, startEnrichService } from './workloads/async-enrich.ts';
 import { CountChecker, keyIndex, keyName, statefulValue, trueCounts } from './workloads/stateful.ts';
 import {
   customerKey,
@@ -45,12 +47,39 @@ export interface StreamWorkload extends Sized {
   second?: SecondInput;
   /** Settings the systems read from their environment besides the input, output, group and commit interval. */
   env?: (p: Params) => Record<string, string>;
-  /** When a run is complete: its output holds this many records, or its group committed the input's end. */
-  done: { outputs: (p: Params) => number } | 'committed';
+  /**
+   * When a run is complete: its output holds this many records, or its group committed the
+   * input's end. The output's records are counted by its end offsets, or, with `read`, by a
+   * read_committed reader of it as they arrive (an exactly-once output's offsets also hold its
+   * transaction markers, and its uncommitted records do not count).
+   */
+  done: { outputs: (p: Params) => number; read?: boolean } | 'committed';
+  /**
+   * Systems too slow for the whole input, timed over its first n records instead (done when
+   * their output holds n records; with one partition those are the first n offsets, in order).
+   */
+  prefix?: Record<string, (p: Params) => number>;
   /** The peers that implement it (`true`: all of kafka-streams, quix-streams and the Node peers); `--systems all` adds them. */
   peers?: boolean | readonly string[];
-  /** Checks a finished run's output (outside the timing); throws if it is wrong. */
-  checker?: (p: Params) => { add(key: Buffer | null, value: Buffer | null): void; result(): { ok: boolean } & Record<string, unknown> };
+  /**
+   * Checks a finished run's output (outside the timing); throws if it is wrong. `run.records`:
+   * the input records the system was to process (a prefix, or all); `run.exactlyOnce`: whether
+   * it ran exactly-once.
+   */
+  checker?: (p: Params, run: { records: number; exactlyOnce: boolean }) => { add(key: Buffer | null, value: Buffer | null): void; result(): { ok: boolean } & Record<string, unknown> };
+  /** A service the systems call, started before the rounds and stopped after them (async-enrich). */
+  service?: (ctx: BenchContext, p: Params) => Promise<BenchService>;
+  /** The most any system can do, from the params: each result gets its ratio to it (`vsBound`). */
+  bound?: (p: Params) => { recordsPerSec: number; what: string };
+}
+
+/** A service a workload's systems call, running for the whole workload run. */
+export interface BenchService {
+  /** What the systems get in their environment to reach it. */
+  env: Record<string, string>;
+  /** Starts measuring one system's run, at ready; the function it returns gives what to add to the run's result, once done. */
+  measure(system: SystemProcess): Promise<() => Promise<Record<string, unknown>>>;
+  stop(): Promise<void>;
 }
 
 /** A stream workload's second input: its records as the workload's own key, value and timestamp functions give them. */
@@ -107,15 +136,29 @@ export type Workload = StreamWorkload | RestoreWorkload | LookupWorkload | Mutat
 
 const COMMIT_INTERVAL_MS = 1000;
 
+/** 100-byte records over hashed keys, 1 s commits: `full` [records, keys], or `small` ones with --quick. */
+function hashedSizes(quick: boolean, partitions: number, full: [records: number, keys: number], small: [records: number, keys: number]): Params {
+  const [records, keys] = quick ? small : full;
+  return { records, valueSize: 100, partitions, keys, keyOrder: 'hashed', commitIntervalMs: COMMIT_INTERVAL_MS };
+}
+
+/**
+ * Records keyed `user-<n>` (n by the params' key order) with `{"id":i,"pad":"x…"}` values: the
+ * counts', the windowed count's and async-enrich's input.
+ */
+const userRecords: Pick<StreamWorkload, 'key' | 'value'> = {
+  key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
+  value: (i, p) => statefulValue(i, p.valueSize),
+};
+
 /** The stateful count over 100,000 keys (1M records), checked against the true counts. */
 function countWorkload(name: string, systems: string[]): StreamWorkload {
   return {
     kind: 'stream',
     name,
     systems,
-    params: (quick) => ({ records: quick ? 50_000 : 1_000_000, valueSize: 100, partitions: 6, keys: 100_000, keyOrder: 'hashed', commitIntervalMs: COMMIT_INTERVAL_MS }),
-    key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
-    value: (i, p) => statefulValue(i, p.valueSize),
+    params: (quick) => hashedSizes(quick, 6, [1_000_000, 100_000], [50_000, 100_000]),
+    ...userRecords,
     done: 'committed',
     checker: (p) => new CountChecker(trueCounts(p.records, p.keys, p.keyOrder!)),
   };
@@ -132,17 +175,8 @@ function windowedCountWorkload(name: string, emit: WindowEmit): StreamWorkload {
     name,
     systems: ['raw-client', 'sluice'],
     peers: ['kafka-streams'],
-    params: (quick) => ({
-      records: quick ? 50_000 : 1_000_000,
-      valueSize: 100,
-      partitions: 6,
-      keys: quick ? 1_000 : 10_000,
-      keyOrder: 'hashed',
-      commitIntervalMs: COMMIT_INTERVAL_MS,
-      windows: windowParams(emit),
-    }),
-    key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
-    value: (i, p) => statefulValue(i, p.valueSize),
+    params: (quick) => ({ ...hashedSizes(quick, 6, [1_000_000, 10_000], [50_000, 1_000]), windows: windowParams(emit) }),
+    ...userRecords,
     timestamp: windowedTimestamp,
     env: (p) => windowEnv(p.windows!),
     done: 'committed',
@@ -160,15 +194,7 @@ const streamTableJoin: StreamWorkload = {
   name: 'join-stream-table',
   systems: ['sluice'],
   peers: ['kafka-streams'],
-  params: (quick) => ({
-    records: quick ? 50_000 : 1_000_000,
-    valueSize: 100,
-    partitions: 6,
-    keys: quick ? 5_000 : 100_000,
-    keyOrder: 'hashed',
-    commitIntervalMs: COMMIT_INTERVAL_MS,
-    join: tableJoinParams(),
-  }),
+  params: (quick) => ({ ...hashedSizes(quick, 6, [1_000_000, 100_000], [50_000, 5_000]), join: tableJoinParams() }),
   key: (i, p) => customerKey(customerOf(i, p)),
   value: orderValue,
   timestamp: orderTimestamp,
@@ -187,15 +213,7 @@ const streamStreamJoin: StreamWorkload = {
   name: 'join-stream-stream',
   systems: ['sluice'],
   peers: ['kafka-streams'],
-  params: (quick) => ({
-    records: quick ? 25_000 : 500_000,
-    valueSize: 100,
-    partitions: 6,
-    keys: quick ? 5_000 : 100_000,
-    keyOrder: 'hashed',
-    commitIntervalMs: COMMIT_INTERVAL_MS,
-    join: streamJoinParams(),
-  }),
+  params: (quick) => ({ ...hashedSizes(quick, 6, [500_000, 100_000], [25_000, 5_000]), join: streamJoinParams() }),
   key: (i, p) => customerKey(customerOf(i, p)),
   value: orderValue,
   timestamp: sideTimestamp,
@@ -203,6 +221,28 @@ const streamStreamJoin: StreamWorkload = {
   env: (p) => joinEnv(p.join!),
   done: 'committed',
   checker: (p) => new JoinedPairChecker(p),
+};
+
+/**
+ * Records enriched by a call each to a local HTTP service answering after 10–30 ms
+ * (workloads/async-enrich.ts): 200,000 records over 10,000 keys, one partition, so that
+ * Sluice's `concurrency` (per task) and the raw client's pool both hold 256 calls in flight at
+ * most; bound 256 / 20 ms = 12,800 records/s. The sequential loop (50 records/s at best) is timed
+ * over the first 1% of the input (2,000 records, about 40 s). Done when the output holds one
+ * record per input.
+ */
+const asyncEnrich: StreamWorkload = {
+  kind: 'stream',
+  name: 'async-enrich',
+  systems: ['sluice', 'sluice-eos', 'raw-client-async', 'raw-client-sequential'],
+  params: (quick) => ({ ...hashedSizes(quick, 1, [200_000, 10_000], [20_000, 1_000]), enrich: enrichParams() }),
+  ...userRecords,
+  env: enrichEnv,
+  done: { outputs: (p) => p.records, read: true },
+  prefix: { 'raw-client-sequential': (p) => Math.ceil(p.records / 100) },
+  checker: (p, run) => new EnrichedOutputChecker(p, run),
+  service: startEnrichService,
+  bound: enrichBound,
 };
 
 export const WORKLOADS: Record<string, Workload> = {
@@ -228,6 +268,8 @@ export const WORKLOADS: Record<string, Workload> = {
   // with payments within 10 s.
   'join-stream-table': streamTableJoin,
   'join-stream-stream': streamStreamJoin,
+  // Async operators: a call to an HTTP service per record, beside hand-written loops on the client.
+  'async-enrich': asyncEnrich,
   'stateful-rss': {
     kind: 'stream',
     name: 'stateful-rss',
@@ -237,8 +279,7 @@ export const WORKLOADS: Record<string, Workload> = {
       return { records, valueSize: 16, partitions: 6, keys: records, keyOrder: 'sequential', commitIntervalMs: COMMIT_INTERVAL_MS };
     },
     rounds: () => 1,
-    key: (i, p) => keyName(keyIndex(i, p.keys, p.keyOrder!)),
-    value: (i, p) => statefulValue(i, p.valueSize),
+    ...userRecords,
     done: 'committed',
     checker: (p) => new CountChecker(trueCounts(p.records, p.keys, p.keyOrder!)),
   },

@@ -11,6 +11,7 @@ import type { ConsumedRecord } from '../engine/kafka/records.ts';
 import { SystemProcess } from './system-process.ts';
 import type { KeyOrder } from './workloads/stateful.ts';
 import type { JoinParams } from './workloads/joins.ts';
+import type { EnrichParams } from './workloads/async-enrich.ts';
 import type { WindowParams } from './workloads/windowed.ts';
 
 /** The flags of `npm run bench -- <workload> …`, as given. */
@@ -38,6 +39,8 @@ export interface Params {
   windows?: WindowParams;
   /** The join workloads: where the event times of their two inputs lie, and the join window. */
   join?: JoinParams;
+  /** async-enrich: the service's delays and the calls in flight. */
+  enrich?: EnrichParams;
 }
 
 /** What a workload declares that the harness sizes: its params and, optionally, its rounds. */

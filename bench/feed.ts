@@ -69,7 +69,11 @@ export class Feeder {
   }
 }
 
-/** Reads a topic from its start as records arrive, keeping arrival time minus record timestamp of each. */
+/**
+ * Reads a topic from its start as records arrive, keeping arrival time minus record timestamp of
+ * each; `count` is how many it has read (read_committed: how many an exactly-once system
+ * committed).
+ */
 export class LatencyReader {
   private latencies: number[] = [];
   private running = true;
@@ -85,10 +89,10 @@ export class LatencyReader {
     })();
   }
 
-  static async start(bootstrapServers: string, topic: string, partitions: number): Promise<LatencyReader> {
+  static async start(bootstrapServers: string, topic: string, partitions: number, isolationLevel: 'read_uncommitted' | 'read_committed' = 'read_uncommitted'): Promise<LatencyReader> {
     const consumer = await KafkaConsumer.connect({
       bootstrapServers,
-      isolationLevel: 'read_uncommitted',
+      isolationLevel,
       // Fetch as soon as anything is there, so the reader adds as little as it can to the latency.
       properties: { 'fetch.wait.max.ms': 5, 'fetch.min.bytes': 1 },
     });

@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { launchOf } from './peers/launchers.ts';
+
+/** The kernel's clock ticks per second (`getconf CLK_TCK`), 100 on Linux. */
+const CLOCK_TICKS = 100;
 
 /** A benchmarked system in its child process, speaking bench/systems/protocol.ts. */
 export class SystemProcess {
@@ -55,6 +59,21 @@ export class SystemProcess {
 
   get peakRssMb(): number | undefined {
     return this.events.find((e) => e.event === 'done')?.peakRssMb as number | undefined;
+  }
+
+  /**
+   * The CPU time the process has used so far (user and system, its threads included), in
+   * seconds, from /proc; undefined where there is none or once it has exited.
+   */
+  cpuSeconds(): number | undefined {
+    try {
+      const stat = fs.readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+      // After the command name (in parentheses, which may hold spaces): state is field 3, utime 14, stime 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The V8 heap and the memory outside it when the RSS peaked. */

@@ -9,17 +9,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { KafkaAdmin } from '../../engine/kafka/admin.ts';
-import { inputRecords, type StreamWorkload } from '../catalogue.ts';
+import { inputRecords, type BenchService, type StreamWorkload } from '../catalogue.ts';
 import { committedSum, committedToEnd, machine, recordCount, type BenchContext, type Params, type TopicEnds } from '../context.ts';
 import { isPeer, knownIssue, PEERS, PEER_VERSIONS, prepareSystem } from '../peers/launchers.ts';
 import { addRatios, BestOfRounds, type Better } from '../report/best-of-rounds.ts';
 import type { Report, RunResult } from '../report/types.ts';
 import type { SystemProcess } from '../system-process.ts';
+import { LatencyReader } from '../feed.ts';
 
 /** Systems that run another system's script with other settings. */
 const VARIANTS: Record<string, { script: string; env: Record<string, string> }> = {
   'sluice-eos': { script: 'sluice', env: { BENCH_GUARANTEE: 'exactly_once', BENCH_COMMIT_INTERVAL_MS: '100' } },
   'sluice-avro-store': { script: 'sluice', env: { BENCH_STORE_SERDE: 'avro' } },
+  'raw-client-sequential': { script: 'raw-client-async', env: { BENCH_CONCURRENCY: '1' } },
 };
 
 /** One system's run in one round, once it is ready. */
@@ -76,6 +78,8 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
   const groups: string[] = [];
   const best = new BestOfRounds(mode.better);
   const peerTimeoutMs = Number(flags['peer-timeout']) * 1000;
+  const bound = workload.bound?.(params);
+  let service: BenchService | undefined;
   try {
     for (const system of systems) {
       await prepareSystem(scriptOf(system), say).catch((err: Error) => {
@@ -85,6 +89,7 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
       });
     }
     await mode.prepare(run);
+    if (workload.service) service = await workload.service(ctx, params);
 
     for (let round = 1; round <= rounds; round++) {
       for (const system of systems) {
@@ -93,8 +98,11 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
         const output = `bench-${workload.name}-${run}-${system}-${round}`;
         const group = `bench-${run}-${system}-${round}`;
         const input = mode.input(output);
+        // A system timed over a prefix of the input: the rate is over those records.
+        const runRecords = workload.prefix?.[system]?.(params) ?? records;
         groups.push(group);
         await admin.createTopics([{ name: output, partitions: params.partitions }, ...(input.fresh ? [{ name: input.topic, partitions: params.partitions }] : [])]);
+        const reader = workload.done !== 'committed' && workload.done.read ? await LatencyReader.start(ctx.bootstrapServers, output, params.partitions, 'read_committed') : undefined;
         const child = ctx.launch(script, {
           BENCH_WORKLOAD: workload.name,
           BENCH_INPUT: input.topic,
@@ -103,6 +111,7 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
           BENCH_GROUP: group,
           BENCH_COMMIT_INTERVAL_MS: String(params.commitIntervalMs),
           ...(workload.env?.(params) ?? {}),
+          ...(service?.env ?? {}),
           ...(VARIANTS[system]?.env ?? {}),
         });
         const systemRun: SystemRun = { system, script, input: input.topic, ...(input.second ? { second: input.second } : {}), output, child, admin, limitMs: isPeer(system) ? peerTimeoutMs : 900_000 };
@@ -113,21 +122,25 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
           await child.until('ready', () => child.saw('ready'), isPeer(system) ? 90_000 : 120_000);
           driven = await mode.drive(systemRun);
           started = driven.started;
+          const measured = await service?.measure(child);
           const left = () => systemRun.limitMs - (performance.now() - started);
           if (workload.done === 'committed') {
             const ends = driven.ends;
             await child.until('committed end offsets', () => committedToEnd(admin, group, ends), left(), 100);
           } else {
-            const expected = workload.done.outputs(params);
-            await child.until('complete output', async () => (await recordCount(admin, output)) >= expected, left());
+            const expected = runRecords < records ? runRecords : workload.done.outputs(params);
+            const count = reader ? () => reader.count : () => recordCount(admin, output);
+            await child.until('complete output', async () => (await count()) >= expected, left());
           }
           const seconds = (performance.now() - started) / 1000;
-          result = { system, records, seconds, recordsPerSec: Math.round(records / seconds) };
+          result = { system, records: runRecords, seconds, recordsPerSec: Math.round(runRecords / seconds) };
+          if (runRecords < records) result.prefix = `the first ${runRecords.toLocaleString('en-US')} input records of ${records.toLocaleString('en-US')}`;
+          if (measured) Object.assign(result, await measured());
           await driven.measure(result);
           await child.stop();
           Object.assign(result, { peakRssMb: child.peakRssMb, ...(child.atPeak ? { atPeak: child.atPeak } : {}) });
           if (workload.checker) {
-            const checker = workload.checker(params);
+            const checker = workload.checker(params, { records: runRecords, exactlyOnce: VARIANTS[system]?.env.BENCH_GUARANTEE === 'exactly_once' });
             await ctx.readAll(output, params.partitions, (r) => checker.add(r.key, r.value));
             const verdict = checker.result();
             result.outputs = verdict.outputs;
@@ -141,6 +154,7 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
           continue;
         } finally {
           await driven?.release().catch(() => undefined);
+          await reader?.stop().catch(() => undefined);
           child.kill();
         }
         const latencyNote = result.p50Ms === undefined ? '' : `, latency p50 ${String(result.p50Ms)} ms, p99 ${String(result.p99Ms)} ms`;
@@ -149,12 +163,13 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
       }
     }
     const results = best.results(systems, records);
-    addRatios(results);
+    addRatios(results, bound?.recordsPerSec);
     return {
       workload: workload.name,
       params: {
         ...params,
         ...(workload.second ? { secondInput: { name: workload.second.name, records: workload.second.records(params) } } : {}),
+        ...(bound ? { bound } : {}),
         rounds,
         quick: flags.quick,
         ...mode.params(),
@@ -166,6 +181,7 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
       results,
     };
   } finally {
+    await service?.stop().catch(() => undefined);
     // Every topic of this run, the peers' internal ones included, carries the run id.
     const topics = (await admin.listTopics().catch(() => [] as string[])).filter((t) => t.includes(run));
     await admin.deleteTopics(topics).catch(() => undefined);

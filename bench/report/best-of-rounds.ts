@@ -52,8 +52,11 @@ export class BestOfRounds {
   }
 }
 
-/** Each result's throughput relative to raw-client and to kafka-streams, where both ran. */
-export function addRatios(results: Array<RunResult | SkippedResult>): void {
+/**
+ * Each result's throughput relative to raw-client and to kafka-streams, where both ran, and to
+ * the workload's bound (the most any system can do), where it has one.
+ */
+export function addRatios(results: Array<RunResult | SkippedResult>, bound?: number): void {
   const rate = (name: string) => results.find((r) => r.system === name)?.recordsPerSec ?? null;
   const raw = rate('raw-client');
   const java = rate('kafka-streams');
@@ -61,5 +64,6 @@ export function addRatios(results: Array<RunResult | SkippedResult>): void {
     if (r.recordsPerSec === null) continue;
     if (raw) r.vsRawClient = Number((r.recordsPerSec / raw).toFixed(2));
     if (java) r.vsKafkaStreams = Number((r.recordsPerSec / java).toFixed(2));
+    if (bound) r.vsBound = Number((r.recordsPerSec / bound).toFixed(bound > 100 * r.recordsPerSec ? 4 : 2));
   }
 }

@@ -1,9 +1,10 @@
 /**
  * A stream workload's results as an SVG bar chart, drawn here rather than with a charting
- * dependency: records/s per system (with its ratios to raw-client and kafka-streams) and, for
- * open-loop runs, the p50 and p99 latency. Skipped systems keep their row, marked skipped.
+ * dependency: records/s per system (with its ratios to raw-client, kafka-streams and the
+ * workload's bound, where there are any) and, for open-loop runs, the p50 and p99 latency.
+ * Skipped systems keep their row, marked skipped.
  */
-import { inputsLabel } from './markdown.ts';
+import { boundRatio, inputsLabel, partitionsLabel } from './markdown.ts';
 import type { ReportEntry, StreamReport } from './types.ts';
 
 const ROW = 26;
@@ -50,7 +51,14 @@ function panel(results: ReportEntry[], spec: Panel, top: number): { svg: string;
 
 export function svgChart(report: StreamReport): string {
   const results = report.results;
-  const ratios = (r: ReportEntry) => [r.vsRawClient !== undefined ? `${r.vsRawClient.toFixed(2)}× raw` : '', r.vsKafkaStreams !== undefined ? `${r.vsKafkaStreams.toFixed(2)}× KS` : ''].filter(Boolean).join(', ');
+  const ratios = (r: ReportEntry) =>
+    [
+      r.vsRawClient !== undefined ? `${r.vsRawClient.toFixed(2)}× raw` : '',
+      r.vsKafkaStreams !== undefined ? `${r.vsKafkaStreams.toFixed(2)}× KS` : '',
+      r.vsBound !== undefined ? `${boundRatio(r.vsBound)}× bound` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
   const panels: Panel[] = [
     {
       title: 'records/s (higher is better)',
@@ -67,7 +75,10 @@ export function svgChart(report: StreamReport): string {
     });
   }
   const p = report.params;
-  const subtitle = `${inputsLabel(p)}, ${p.keys.toLocaleString('en-US')} keys, ${p.partitions} partitions` + (p.ratePerSec !== undefined ? `, open loop at ${Number(p.ratePerSec).toLocaleString('en-US')} records/s` : '');
+  const subtitle =
+    `${inputsLabel(p)}, ${p.keys.toLocaleString('en-US')} keys, ${partitionsLabel(p.partitions)}` +
+    (p.ratePerSec !== undefined ? `, open loop at ${Number(p.ratePerSec).toLocaleString('en-US')} records/s` : '') +
+    (p.bound ? `, bound ${p.bound.recordsPerSec.toLocaleString('en-US')} records/s` : '');
   const body: string[] = [`<text x="0" y="16" font-size="15" font-weight="bold">${escape(report.workload)}</text>`, `<text x="0" y="34" fill="#555">${escape(subtitle)}</text>`];
   let top = 48;
   for (const spec of panels) {

@@ -13,11 +13,15 @@ export interface ReportEntry {
   peakRssMb?: number;
   vsRawClient?: number;
   vsKafkaStreams?: number;
+  /** records/s over the workload's bound (`params.bound`), where it has one. */
+  vsBound?: number;
   skipped?: true;
   reason?: string;
   latency?: string;
   /** A peer stopped at --peer-timeout: its rate is over the records it committed by then. */
   incomplete?: string;
+  /** A system too slow for the whole input, timed over its first records: which. */
+  prefix?: string;
 }
 
 export interface StreamReport {
@@ -31,6 +35,8 @@ export interface StreamReport {
     ratePerSec?: unknown;
     /** A join's second input: what it holds and how many records (the rates count both inputs). */
     secondInput?: { name: string; records: number };
+    /** The most any system can do on the workload, and why (async-enrich: calls in flight over the service's delay). */
+    bound?: { recordsPerSec: number; what: string };
     [extra: string]: unknown;
   };
   results: ReportEntry[];

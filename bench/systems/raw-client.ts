@@ -9,12 +9,12 @@
  * writes the latest count of every key changed since the last one, then commits), or
  * `windowed-count` / `windowed-count-final` (a count per key and tumbling window, see
  * `processWindowed`). Outputs carry their input record's timestamp (a count, its latest
- * record's), for open-loop latency.
+ * record's), for open-loop latency. The clients' settings and the commit: raw-loop.ts.
  */
-import Kafka from '@confluentinc/kafka-javascript';
 import { enrich, keep, type StatelessEvent } from '../workloads/stateless.ts';
 import { windowedKey } from '../workloads/windowed.ts';
-import { announceReady, settingsFromEnv, trackMemory } from './protocol.ts';
+import { settingsFromEnv, trackMemory } from './protocol.ts';
+import { connectRawLoop, type Positions, type RawMessage } from './raw-loop.ts';
 
 const settings = settingsFromEnv();
 const memory = trackMemory();
@@ -24,28 +24,6 @@ const windowSizeMs = Number(process.env.BENCH_WINDOW_SIZE_MS ?? 60_000);
 const windowGraceMs = Number(process.env.BENCH_WINDOW_GRACE_MS ?? 10_000);
 /** `final`: each window's count once, when it closes; otherwise every changed window's count at each commit. */
 const finalOnly = process.env.BENCH_WINDOW_EMIT === 'final';
-
-let pending = 0;
-let idle: (() => void) | undefined;
-const producer = new Kafka.Producer({
-  'bootstrap.servers': settings.bootstrapServers,
-  'enable.idempotence': true,
-  partitioner: 'murmur2_random',
-  'linger.ms': 5,
-  'queue.buffering.max.messages': 500_000,
-  dr_cb: true,
-});
-producer.on('delivery-report', (err) => {
-  if (err) throw err;
-  if (--pending === 0) idle?.();
-});
-await new Promise((resolve, reject) => producer.connect({}, (err) => (err ? reject(err) : resolve(null))));
-producer.setPollInBackground(true);
-
-function send(value: Buffer, key: Kafka.MessageKey | undefined, timestamp?: number, headers?: Kafka.MessageHeader[]): void {
-  producer.produce(settings.output, -1, value, key, timestamp, undefined, headers);
-  pending++;
-}
 
 /**
  * Per partition: key → count, and the keys changed since the last commit, each with the
@@ -78,44 +56,19 @@ interface PartitionWindows {
 const windows = new Map<number, PartitionWindows>();
 let lateRecords = 0;
 
-let announced = false;
-const consumer = new Kafka.KafkaConsumer(
-  {
-    'bootstrap.servers': settings.bootstrapServers,
-    'group.id': settings.group,
-    'enable.auto.commit': false,
-    'enable.auto.offset.store': false,
-    'partition.assignment.strategy': 'cooperative-sticky',
-    'fetch.wait.max.ms': 100,
-    rebalance_cb: function (this: Kafka.KafkaConsumer, err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) {
-      const self = this as unknown as { incrementalAssign(a: Kafka.Assignment[]): void; incrementalUnassign(a: Kafka.Assignment[]): void };
-      if (err.code === -175) {
-        self.incrementalAssign(assignment);
-        if (!announced && assignment.length > 0) {
-          announced = true;
-          announceReady();
-        }
-      } else {
-        // A single-instance benchmark: revoked partitions simply drop their counts.
-        for (const { partition } of assignment) {
-          counts.delete(partition);
-          changed.delete(partition);
-          windows.delete(partition);
-        }
-        self.incrementalUnassign(assignment);
-      }
-    },
-  },
-  { 'auto.offset.reset': 'earliest' },
-);
-await new Promise((resolve, reject) => consumer.connect({}, (err) => (err ? reject(err) : resolve(null))));
-(consumer as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(b: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
-consumer.setDefaultConsumeTimeout(100);
-consumer.subscribe([settings.input]);
+// A single-instance benchmark: revoked partitions simply drop their counts.
+const loop = await connectRawLoop(settings, (partitions) => {
+  for (const partition of partitions) {
+    counts.delete(partition);
+    changed.delete(partition);
+    windows.delete(partition);
+  }
+});
+const send = loop.send;
 
 let running = true;
 process.on('SIGTERM', () => (running = false));
-const positions = new Map<number, Kafka.TopicPartitionOffset>();
+const positions: Positions = new Map();
 let nextCommit = Date.now() + settings.commitIntervalMs;
 
 /** Writes the latest count of each key changed since the last commit. */
@@ -142,15 +95,11 @@ async function commit(): Promise<void> {
   if (windowed) {
     if (!finalOnly) emitChangedWindows();
   } else if (workload !== 'stateless') emitChangedCounts();
-  producer.flush(0);
-  if (pending > 0) await new Promise<void>((resolve) => (idle = resolve));
-  idle = undefined;
-  if (positions.size > 0) consumer.commitSync([...positions.values()]);
-  positions.clear();
+  await loop.commit(positions);
   nextCommit = Date.now() + settings.commitIntervalMs;
 }
 
-function processStateless(batch: Kafka.Message[]): void {
+function processStateless(batch: RawMessage[]): void {
   for (const message of batch) {
     const event = JSON.parse(message.value!.toString()) as StatelessEvent;
     if (keep(event)) send(Buffer.from(JSON.stringify(enrich(event))), message.key, message.timestamp, message.headers);
@@ -158,7 +107,7 @@ function processStateless(batch: Kafka.Message[]): void {
   }
 }
 
-function processCount(batch: Kafka.Message[]): void {
+function processCount(batch: RawMessage[]): void {
   for (const message of batch) {
     const { partition } = message;
     let table = counts.get(partition);
@@ -180,7 +129,7 @@ function processCount(batch: Kafka.Message[]): void {
  * Streams decides it), in which case it is dropped as late. A closed window is dropped from
  * memory; final-only writes each of its counts then, every-update has written them at the commits.
  */
-function processWindowed(batch: Kafka.Message[]): void {
+function processWindowed(batch: RawMessage[]): void {
   for (const message of batch) {
     const { partition } = message;
     let state = windows.get(partition);
@@ -226,7 +175,7 @@ function closeWindows(state: PartitionWindows): void {
 }
 
 while (running) {
-  const batch: Kafka.Message[] = await new Promise((resolve, reject) => consumer.consume(5000, (err, messages) => (err ? reject(err) : resolve(messages))));
+  const batch = await loop.consume(5000);
   if (workload === 'stateless') processStateless(batch);
   else if (windowed) processWindowed(batch);
   else processCount(batch);
@@ -235,6 +184,5 @@ while (running) {
 await commit();
 if (windowed) process.stdout.write(JSON.stringify({ event: 'late', dropped: lateRecords }) + '\n');
 memory.report();
-await new Promise((resolve) => consumer.disconnect(resolve));
-await new Promise((resolve) => producer.disconnect(resolve));
+await loop.disconnect();
 process.exit(0);

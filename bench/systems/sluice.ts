@@ -22,6 +22,9 @@
  * - `join-stream-stream`: orders (`BENCH_INPUT`) joined with payments (`BENCH_INPUT2`) of the same
  *   key at most `BENCH_JOIN_WINDOW_MS` apart (`JoinWindows.ofTimeDifferenceWithNoGrace`), each
  *   pair written as one record.
+ * - `async-enrich`: `mapValuesAsync` calling the enrichment service (`BENCH_SERVICE`) for each
+ *   record, with `concurrency` `BENCH_CONCURRENCY` and the default per-key ordering, each record
+ *   written with its key's enrichment.
  *
  * Stateful runs keep their state in a fresh temporary directory, removed on exit.
  */
@@ -35,12 +38,14 @@ import { Serdes } from '../../engine/serde/serde.ts';
 import type { StreamsBuilder } from '../../engine/dsl/builder.ts';
 import { JoinWindows, Suppressed, TimeWindows } from '../../engine/index.ts';
 import { enrich, keep, type StatelessEvent } from '../workloads/stateless.ts';
+import { EnrichClient } from '../workloads/async-enrich.ts';
 import { announceReady, settingsFromEnv, trackMemory } from './protocol.ts';
 
 const settings = settingsFromEnv();
 const memory = trackMemory();
 const workload = process.env.BENCH_WORKLOAD ?? 'stateless';
-const stateful = workload !== 'stateless';
+const asyncEnrich = workload === 'async-enrich';
+const stateful = workload !== 'stateless' && !asyncEnrich;
 /** `BENCH_STORE_SERDE=avro`: the count store keeps its values in Avro instead of JSON. */
 const avroStore = process.env.BENCH_STORE_SERDE === 'avro';
 
@@ -108,7 +113,19 @@ function streamStreamJoin(builder: StreamsBuilder): void {
     .to(settings.output);
 }
 
-const topology = windowed
+/** Each record enriched by a call to the service, `concurrency` calls in flight per task. */
+function enrichByService(builder: StreamsBuilder): void {
+  const client = EnrichClient.fromEnv();
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 256);
+  builder
+    .stream<string, { id: number }>(settings.input)
+    .mapValuesAsync((value, key, { signal }) => client.enrich(key, value.id, signal), { name: 'enrich', concurrency })
+    .to(settings.output);
+}
+
+const topology = asyncEnrich
+  ? enrichByService
+  : windowed
   ? windowedCount
   : workload === 'join-stream-table'
   ? streamTableJoin
@@ -134,7 +151,7 @@ const stateDir = stateful ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-
 const app = Application.create(
   defineApplication({
     applicationId: settings.group,
-    keySerde: stateful ? Serdes.string() : Serdes.bytes(),
+    keySerde: stateful || asyncEnrich ? Serdes.string() : Serdes.bytes(),
     valueSerde: stateful && !joins ? Serdes.bytes() : Serdes.json(),
     commitIntervalMs: settings.commitIntervalMs,
     guarantee: process.env.BENCH_GUARANTEE === 'exactly_once' ? 'exactly_once' : 'at_least_once',
