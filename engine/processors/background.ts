@@ -16,6 +16,8 @@ export interface Timers {
 export interface BackgroundWork {
   /** Records taken and not yet passed on. */
   readonly inFlight: number;
+  /** Records it would take now before it holds more than it can soon start (its room; may be negative). */
+  readonly room: number;
   /** `inFlight` against what the node takes before its task's inputs pause: at 1 they pause, below 0.5 they resume. */
   readonly load: number;
   /** True when finished work waits to be passed on. */

@@ -16,7 +16,7 @@ export interface PausableSource {
 /**
  * Pauses fetching the input partitions of tasks of several inputs that hold many records not
  * processed yet (Kafka Streams' `buffered.records.per.partition`), or whose async operators hold
- * as many records as their concurrency, and resumes each once its task has taken it down to half. A task that waits for one input keeps the others' records; without
+ * four times their concurrency, and resumes each once its task has taken it down to half. A task that waits for one input keeps the others' records; without
  * the pause the consumer would go on fetching them (its memory growing without bound) and might
  * deliver the awaited input only after all of them.
  */

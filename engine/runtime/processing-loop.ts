@@ -268,9 +268,13 @@ export class ProcessingLoop {
     // Cleared once processed: this frame would otherwise keep every record of the batch alive
     // through the commit that may follow (its wait for delivery), so that they outlive more
     // young-generation collections and are promoted to the old generation.
-    // While async operators have calls in flight, their results are passed on between polls: poll briefly.
-    const pollTimeoutMs = this.tasks.inBackground > 0 ? Math.min(this.options.pollTimeoutMs, BACKGROUND_POLL_MS) : this.options.pollTimeoutMs;
-    let batch: ConsumedRecord[] | undefined = await this.source.consume(this.options.maxBatch, pollTimeoutMs);
+    // While async operators have calls in flight, their results are passed on between polls: poll
+    // briefly. Take no more than the fullest has room for: the consumer's read-ahead (bounded)
+    // keeps the rest, where pausing the partition would drop it and fetch again only later.
+    const pollTimeoutMs = this.tasks.background.inFlight > 0 ? Math.min(this.options.pollTimeoutMs, BACKGROUND_POLL_MS) : this.options.pollTimeoutMs;
+    const room = this.tasks.background.room;
+    const max = room === undefined ? this.options.maxBatch : Math.max(1, Math.min(this.options.maxBatch, room));
+    let batch: ConsumedRecord[] | undefined = await this.source.consume(max, pollTimeoutMs);
     const count = batch.length;
     if (count > 0) await this.protocol.prepare();
     const fetching = this.tasks.prefetch(batch);
@@ -296,11 +300,11 @@ export class ProcessingLoop {
         this.tasks.drainQueued(now, this.source, this.options);
       }
       // What async operators finished goes on now, into the transaction this batch's outputs go to.
-      if (this.tasks.backgroundReady) {
+      if (this.tasks.background.ready) {
         if (count === 0) await this.protocol.prepare();
-        this.tasks.resumeBackground();
+        this.tasks.background.resume();
       }
-      if (this.tasks.queued || this.tasks.inBackground > 0 || this.backpressure.pausing) this.backpressure.update(this.tasks);
+      if (this.tasks.queued || this.tasks.background.inFlight > 0 || this.backpressure.pausing) this.backpressure.update(this.tasks);
       // Wall-clock punctuation runs between batches, so a quiet stream still gets its calls.
       if (this.tasks.punctuationDue(now)) {
         if (count === 0) await this.protocol.prepare();

@@ -28,6 +28,7 @@ interface Job {
 
 /** One call of the user's function for a job. */
 interface Attempt {
+  /** Its own, with a time-out; else the runner's, shared by every call (aborted when the task closes). */
   readonly controller: AbortController;
   readonly startedAt: number;
   cancelTimeout: (() => void) | undefined;
@@ -104,6 +105,8 @@ export class AsyncRunner {
   /** Idempotency keys: the last input record taken and how many records it gave this operator. */
   private lastInput = '';
   private fromLastInput = 0;
+  /** The signal of calls without a time-out: aborted when the task closes. */
+  private readonly shared = new AbortController();
   /** Resolved when no call runs (a draining commit waits for it). */
   private idle: (() => void) | undefined;
   /** Records taken and not finished (waiting, running or backing off). */
@@ -119,8 +122,14 @@ export class AsyncRunner {
     return this.taken;
   }
 
+  /** Room up to twice the concurrency: what runs, and as many waiting to start. */
+  get room(): number {
+    return 2 * this.parts.settings.concurrency - this.taken;
+  }
+
+  /** 1 at four times the concurrency: the task's inputs pause there (the loop keeps within `room` before). */
   get load(): number {
-    return this.taken / this.parts.settings.concurrency;
+    return this.taken / (4 * this.parts.settings.concurrency);
   }
 
   get ready(): boolean {
@@ -242,9 +251,10 @@ export class AsyncRunner {
       if (attempt !== undefined && !attempt.settled) {
         attempt.settled = true;
         attempt.cancelTimeout?.();
-        attempt.controller.abort(reason);
+        if (attempt.controller !== this.shared) attempt.controller.abort(reason);
       }
     }
+    this.shared.abort(reason);
     this.parts.stats.inFlight -= this.taken;
     this.taken = 0;
     this.running = 0;
@@ -278,7 +288,9 @@ export class AsyncRunner {
     job.attempts++;
     this.running++;
     parts.stats.calls++;
-    const attempt: Attempt = { controller: new AbortController(), startedAt: parts.now(), cancelTimeout: undefined, settled: false };
+    // A signal of its own only when a time-out may abort this call alone (a controller per call costs).
+    const controller = settings.timeoutMs === undefined ? this.shared : new AbortController();
+    const attempt: Attempt = { controller, startedAt: parts.now(), cancelTimeout: undefined, settled: false };
     job.attempt = attempt;
     const context: AsyncCallContext = {
       topic: job.raw.topic,

@@ -8,6 +8,7 @@ import { findStoreCorruption } from '../../../state/leveldb/store-errors.ts';
 import { needsPrefetch } from '../serde-preparation.ts';
 import { Task, type TaskDependencies } from './task.ts';
 import type { TaskPhase } from './task-parts.ts';
+import { InstanceBackground } from './background.ts';
 import type { TaskCorrupted } from './task-signals.ts';
 import type { TaskState } from './task-state.ts';
 import type { RecordOutput } from '../record-output.ts';
@@ -327,22 +328,8 @@ export class Tasks {
     return Math.max(task.queues?.waiting(topic) ?? 0, task.background.load * limit);
   }
 
-  /** Records the tasks' async operators have taken and not passed on. */
-  get inBackground(): number {
-    let total = 0;
-    for (const { task } of this.tasks.values()) total += task.background.inFlight;
-    return total;
-  }
-
-  /** True when a task's async operator has finished work to pass on. */
-  get backgroundReady(): boolean {
-    return this.running().some(({ task }) => task.background.ready);
-  }
-
-  /** Passes on what the tasks' async operators finished. Throws as `Task.process` does. */
-  resumeBackground(): void {
-    for (const { task } of this.running()) if (task.background.ready) task.background.resume();
-  }
+  /** The running tasks' async operators, as the loop asks about them. */
+  readonly background = new InstanceBackground(() => this.running().map(({ task }) => task.background));
 
   /** True when some task has a wall-clock punctuation due at `now`. */
   punctuationDue(now: number): boolean {
