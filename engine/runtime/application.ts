@@ -20,7 +20,7 @@ import { ProcessingLoop, type LoopOptions } from './processing-loop.ts';
 import { restoreTasks, type RestoreProgress } from './task/restore.ts';
 import { deadLetterTopics, nodeHandlings, RecordErrors } from './record-errors.ts';
 import { Tasks } from './task/tasks.ts';
-import { machineBackground } from './task/app-background.ts';
+import { machineBackground } from './task/machine-background.ts';
 import { GlobalTables } from './global/global-tables.ts';
 import { prepareSerdes } from './serde-preparation.ts';
 import { prepareInstancesTopic } from '../iq/directory.ts';

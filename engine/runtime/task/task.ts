@@ -19,7 +19,7 @@ import { fanOut, guarded, prefetcher, sinkForward, sourceEntry, type GuardedTask
 import { PartitionQueues } from './partition-queues.ts';
 import { TaskBackground } from './background.ts';
 import type { BackgroundProcessorInit, BackgroundServices, BackgroundWork } from '../../processors/background.ts';
-import { machineBackground } from './app-background.ts';
+import { machineBackground } from './machine-background.ts';
 
 /** What a task needs from the application around it. */
 export interface TaskDependencies {
