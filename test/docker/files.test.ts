@@ -192,7 +192,7 @@ function metricNamesIn(expr: string): string[] {
   return names;
 }
 
-const HISTOGRAMS: string[] = [MetricNames.commitLatency, MetricNames.httpDuration];
+const HISTOGRAMS: string[] = [MetricNames.commitLatency, MetricNames.httpDuration, MetricNames.asyncCallDuration];
 const EXPORTED = new Set<string>(Object.values(MetricNames));
 
 /** Whether Sluice exports a series of this name. */
