@@ -41,9 +41,8 @@ export type RecordFunction<K, V, R> = (key: K, value: V, context: RecordContext)
 
 /**
  * A record stream: the typed DSL over the logical graph, as Kafka Streams' `KStream`. Operators
- * only record nodes; nothing runs until the application starts. Record-level callbacks get
- * `(key, value, context)`, `mapValues` and `flatMapValues` `(value, key, context)`; the context
- * carries topic, partition, offset, timestamp and headers. Callbacks are synchronous, but for the async operators'.
+ * only record nodes; nothing runs until the application starts. Callbacks get `(key, value, context)` (`mapValues`,
+ * `flatMapValues`: `(value, key, context)`), the context carrying topic, partition, offset, timestamp and headers; all are synchronous but the async operators'.
  *
  * @example
  * ```ts
@@ -70,15 +69,11 @@ export interface Stream<K, V> {
   flatMap<K2, V2>(mapper: RecordFunction<K, V, Iterable<KeyValue<K2, V2>>>, options?: OperatorOptions): Stream<K2, V2>;
   /** Zero or more values per record, under its key. */
   flatMapValues<V2>(mapper: (value: V, key: K, context: RecordContext) => Iterable<V2>, options?: OperatorOptions): Stream<K, V2>;
-  /** A new value per record from an async function (bounded concurrency, key order, time-outs, retries: docs/async.md). */
+  /** The async twins of mapValues, map, flatMap, filter and a terminal forEach: bounded concurrency, key order, time-outs, retries (docs/async.md). */
   mapValuesAsync<V2>(mapper: (value: V, key: K, context: AsyncCallContext) => Promise<V2>, options?: AsyncOptions): Stream<K, V2>;
-  /** A new key and value per record, resolved as `[key, value]` (see `mapValuesAsync`). */
   mapAsync<K2, V2>(mapper: (key: K, value: V, context: AsyncCallContext) => Promise<KeyValue<K2, V2>>, options?: AsyncOptions): Stream<K2, V2>;
-  /** Zero or more `[key, value]` pairs per record, resolved as an iterable (see `mapValuesAsync`). */
   flatMapAsync<K2, V2>(mapper: (key: K, value: V, context: AsyncCallContext) => Promise<Iterable<KeyValue<K2, V2>>>, options?: AsyncOptions): Stream<K2, V2>;
-  /** Keeps the records for which `predicate` resolves to true (see `mapValuesAsync`). */
   filterAsync(predicate: (key: K, value: V, context: AsyncCallContext) => Promise<boolean>, options?: AsyncOptions): Stream<K, V>;
-  /** Runs `action` per record for its side effect (a webhook, an index); terminal. A record is committed once its action resolved. */
   forEachAsync(action: (key: K, value: V, context: AsyncCallContext) => Promise<unknown>, options?: AsyncOptions): void;
   /** A new key per record; follow with `repartition()` to place records by it. */
   selectKey<K2>(selector: (key: K, value: V, context: RecordContext) => Synchronous<K2>, options?: OperatorOptions): Stream<K2, V>;

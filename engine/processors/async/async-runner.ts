@@ -103,7 +103,7 @@ export class AsyncRunner {
   /** Set once passing a job on threw (the `fail` handling): the task is stopping. */
   private stopped = false;
   /** Idempotency keys: the last input record taken and how many records it gave this operator. */
-  private lastInput = '';
+  private lastInput: ConsumedRecord | undefined;
   private fromLastInput = 0;
   /** The signal of calls without a time-out: aborted when the task closes. */
   private readonly shared = new AbortController();
@@ -139,10 +139,11 @@ export class AsyncRunner {
 
   /** Takes a record (on the per-record path) and starts its call if it may start now. */
   take(key: unknown, value: unknown, raw: ConsumedRecord, timestamp: number, headers: RecordHeader[] | undefined): void {
+    // Stable across retries and reprocessing: the input record, and which of its records this is
+    // (the records one input gives all come with that input's record).
+    this.fromLastInput = raw === this.lastInput ? this.fromLastInput + 1 : 0;
+    this.lastInput = raw;
     const input = `${raw.topic}-${raw.partition}-${raw.offset}`;
-    // Stable across retries and reprocessing: the input record, and which of its records this is.
-    this.fromLastInput = input === this.lastInput ? this.fromLastInput + 1 : 0;
-    this.lastInput = input;
     const idempotencyKey = this.fromLastInput === 0 ? input : `${input}-${this.fromLastInput}`;
     const lane = this.parts.settings.ordering === 'key' ? keyIdentity(key) : undefined;
     const job: Job = { key, value, raw, timestamp, headers, idempotencyKey, lane, state: 'waiting', attempts: 0, attempt: undefined, cancelRetry: undefined, result: undefined };
