@@ -120,9 +120,11 @@ export class ProcessingLoop {
     try {
       await this.commitOnce(options);
     } catch (err) {
-      // A record failed with `fail` while commit work passed it on (an async operator's, a sink's): stop with its reason.
-      if (err instanceof StopProcessing) throw err.reason;
-      if (err instanceof TaskCorrupted) await this.recover(err);
+      // Commit work passed records on (an async operator's): a producer that failed goes back to
+      // the last commit, as in a batch; a record that failed with `fail` stops with its reason.
+      if (err instanceof StopProcessing && !this.protocol.recoverable(err.reason)) throw err.reason;
+      if (err instanceof StopProcessing) await this.abandonFailedProducer(err.reason);
+      else if (err instanceof TaskCorrupted) await this.recover(err);
       else if (err instanceof FlushFailed) await this.replayWritingThrough(err);
       else if (this.protocol.guarantee === 'at_least_once' && findTooLarge(err)) await this.replayRefused(findTooLarge(err)!);
       else throw err;
@@ -190,6 +192,12 @@ export class ProcessingLoop {
    */
   async abandon(): Promise<void> {
     if (await this.protocol.abandon()) await this.rewind();
+  }
+
+  /** The producer failed (fenced, or fatally): its transaction is dropped, the tasks go back to the last commit. */
+  private async abandonFailedProducer(reason: unknown): Promise<void> {
+    this.log.warn({ err: reason }, 'the producer failed; going back to the last commit');
+    await this.abandon();
   }
 
   /**
@@ -318,8 +326,7 @@ export class ProcessingLoop {
       }
       if (!(err instanceof StopProcessing)) throw err;
       if (this.protocol.recoverable(err.reason)) {
-        this.log.warn({ err: err.reason }, 'the producer failed; going back to the last commit');
-        await this.abandon();
+        await this.abandonFailedProducer(err.reason);
         return;
       }
       // Commit what was processed before the failing record, then stop.

@@ -46,6 +46,31 @@ describe('async operators (TestDriver)', () => {
     expect(driver.store<string, number>('sums').get('k')).to.equal(15);
   });
 
+  it('lets calls leave listeners on their signal, as fetch does until a request is collected, without a leak warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const driver = await start(
+        app((b) =>
+          b
+            .stream<string, number>('in')
+            .mapValuesAsync(async (n, _key, { signal }) => {
+              signal.addEventListener('abort', () => undefined);
+              return n;
+            })
+            .to('out'),
+        ),
+      );
+      await driver.inputTopic<string, number>('in').pipeMany(Array.from({ length: 2_000 }, (_, i) => [`k${i}`, i] as [string, number]));
+      expect(driver.outputTopic<string, number>('out').readRecords()).to.have.length(2_000);
+      await sleep(10);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).to.not.include('MaxListenersExceededWarning');
+  });
+
   it("keeps each key's records in order while other keys overtake, and runs at most `concurrency` calls at once", async () => {
     let running = 0;
     let most = 0;

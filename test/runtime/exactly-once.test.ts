@@ -195,6 +195,48 @@ describe('exactly-once processing (real broker)', function () {
     await usurper.disconnect().catch(() => undefined);
   });
 
+  it('replaces a producer found fenced when a commit passes on finished async calls, and redoes the work exactly once', async () => {
+    const input = await createUniqueTopic('eos-fence-async-in', 1);
+    const seen = await createUniqueTopic('eos-fence-async-seen', 1);
+    const output = await createUniqueTopic('eos-fence-async-out', 1);
+    // One branch sends each record at once (its first send after the fencing finds the producer
+    // fenced); the other's calls are still in flight then, and the commit that waits for them
+    // sends their results.
+    const definition = defineApplication({
+      applicationId: 'eos-fence-async',
+      guarantee: 'exactly_once',
+      keySerde: Serdes.string(),
+      valueSerde: Serdes.string(),
+      topology: (builder) => {
+        const records = builder.stream<string, string>(input);
+        records.to(seen);
+        records.mapValuesAsync(async (value) => {
+          await sleep(300);
+          return value;
+        }).to(output);
+      },
+    });
+    const sent = new Map<string, number>();
+    const app = await startApplication(definition, { stateDir: tempStateDir() });
+    apps.push(app);
+    const values = async (topic: string) => (await readAll(topic, 'read_committed')).map((r) => Number(text(r.value))).sort((a, b) => a - b);
+    const waitFor = async (count: number) => {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && app.state === 'RUNNING' && (await values(output)).length < count) await sleep(300);
+    };
+    await produce(input, 0, 100, 10, sent);
+    await waitFor(100);
+    const usurper = await KafkaProducer.connect({ bootstrapServers: bootstrapServers(), transactionalId: app.instanceId });
+    await produce(input, 100, 50, 10, sent);
+    await waitFor(150);
+    expect(app.state).to.equal('RUNNING');
+    const expected = Array.from({ length: 150 }, (_, i) => i);
+    expect(await values(output)).to.deep.equal(expected);
+    expect(await values(seen)).to.deep.equal(expected);
+    expect(app.progress.rewinds).to.be.at.least(1);
+    await usurper.disconnect().catch(() => undefined);
+  });
+
   it('commits the open transaction when a rebalance revokes partitions mid-stream, leaving nothing of them in flight', async () => {
     const input = await createUniqueTopic('eos-rebal-in', 6);
     const output = await createUniqueTopic('eos-rebal-out', 6);

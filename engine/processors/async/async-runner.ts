@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { AsyncCallFailedError, AsyncTimeoutError } from '../../errors.ts';
 import type { AsyncOperatorStats } from '../../observability/async-stats.ts';
 import type { Timers } from '../background.ts';
@@ -105,8 +106,13 @@ export class AsyncRunner {
   /** Idempotency keys: the last input record taken and how many records it gave this operator. */
   private lastInput: ConsumedRecord | undefined;
   private fromLastInput = 0;
-  /** The signal of calls without a time-out: aborted when the task closes. */
-  private readonly shared = new AbortController();
+  /**
+   * The signal of calls without a time-out (a controller per call costs), aborted when the task
+   * closes; a fresh one every {@link CALLS_PER_SHARED_SIGNAL} calls, so the listeners calls leave
+   * on it (fetch removes its own only once a request is collected) go with it.
+   */
+  private shared = sharedController();
+  private sharedCalls = 0;
   /** Resolved when no call runs (a draining commit waits for it). */
   private idle: (() => void) | undefined;
   /** Records taken and not finished (waiting, running or backing off). */
@@ -252,7 +258,7 @@ export class AsyncRunner {
       if (attempt !== undefined && !attempt.settled) {
         attempt.settled = true;
         attempt.cancelTimeout?.();
-        if (attempt.controller !== this.shared) attempt.controller.abort(reason);
+        attempt.controller.abort(reason);
       }
     }
     this.shared.abort(reason);
@@ -289,8 +295,8 @@ export class AsyncRunner {
     job.attempts++;
     this.running++;
     parts.stats.calls++;
-    // A signal of its own only when a time-out may abort this call alone (a controller per call costs).
-    const controller = settings.timeoutMs === undefined ? this.shared : new AbortController();
+    // A signal of its own only when a time-out may abort this call alone.
+    const controller = settings.timeoutMs === undefined ? this.sharedSignal() : new AbortController();
     const attempt: Attempt = { controller, startedAt: parts.now(), cancelTimeout: undefined, settled: false };
     job.attempt = attempt;
     const context: AsyncCallContext = {
@@ -322,6 +328,14 @@ export class AsyncRunner {
       (value) => this.settle(job, attempt, { ok: true, value }),
       (error: unknown) => this.settle(job, attempt, { ok: false, error }),
     );
+  }
+
+  private sharedSignal(): AbortController {
+    if (++this.sharedCalls > CALLS_PER_SHARED_SIGNAL) {
+      this.shared = sharedController();
+      this.sharedCalls = 1;
+    }
+    return this.shared;
   }
 
   /** An attempt ended (its promise settled, or it timed out): finished, or retried after a back-off. */
@@ -372,4 +386,14 @@ export class AsyncRunner {
     if (queue.length === 0) this.lanes.delete(job.lane);
     else this.runnable.push(queue[0]!);
   }
+}
+
+/** Calls that share one signal before the next gets a fresh one. */
+const CALLS_PER_SHARED_SIGNAL = 256;
+
+/** A controller whose signal takes a listener from each of its calls without a leak warning. */
+function sharedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
