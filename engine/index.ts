@@ -61,6 +61,8 @@ export { AvroSerde, type AvroSerdeOptions, type SubjectStrategy } from './serde/
 export { SchemaRegistry, SchemaRegistryError, type RegistryOptions } from './serde/avro/registry.ts';
 export { defineApplication, type ApplicationDefinition, type ApplicationSettings, type ProcessingGuarantee } from './runtime/definition.ts';
 export { Application, type RunOptions } from './runtime/application.ts';
+export { launch, type Instance } from './runtime/launch.ts';
+export type { StreamThreads } from './runtime/threads/stream-threads.ts';
 export type { ApplicationState } from './runtime/lifecycle.ts';
 export { DeadLetterHeaders } from './runtime/record-errors.ts';
 export type { RecordHeader } from './kafka/records.ts';

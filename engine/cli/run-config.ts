@@ -16,6 +16,7 @@ export interface RunFlags {
   httpAdvertisedUrl?: string;
   httpAllowedHosts?: string;
   shutdownTimeoutMs?: string;
+  numStreamThreads?: string;
 }
 
 /** The `http` object of a config file. */
@@ -34,13 +35,14 @@ interface ConfigFile {
   guarantee?: ProcessingGuarantee;
   commitIntervalMs?: number;
   maxTaskIdleMs?: number;
+  numStreamThreads?: number;
   shutdownTimeoutMs?: number;
   stateDir?: string;
   kafka?: ClientProperties;
   http?: HttpConfig;
 }
 
-const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'maxTaskIdleMs', 'shutdownTimeoutMs', 'stateDir', 'kafka', 'http'];
+const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'maxTaskIdleMs', 'numStreamThreads', 'shutdownTimeoutMs', 'stateDir', 'kafka', 'http'];
 const HTTP_KEYS = ['port', 'host', 'token', 'allowedHosts', 'advertisedUrl'];
 const GUARANTEES = ['at_least_once', 'exactly_once'];
 
@@ -57,6 +59,7 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv = proc
     guarantee: guarantee as ProcessingGuarantee | undefined,
     commitIntervalMs: file.commitIntervalMs,
     maxTaskIdleMs: file.maxTaskIdleMs,
+    numStreamThreads: flags.numStreamThreads !== undefined ? wholeNumber('--num-stream-threads', flags.numStreamThreads) : file.numStreamThreads,
     shutdownTimeoutMs: flags.shutdownTimeoutMs !== undefined ? positiveMs('--shutdown-timeout-ms', flags.shutdownTimeoutMs) : file.shutdownTimeoutMs,
     stateDir: flags.stateDir ?? env.SLUICE_STATE_DIR ?? file.stateDir,
     kafka: file.kafka,
@@ -117,4 +120,10 @@ function positiveMs(flag: string, text: string): number {
   const value = /^[0-9]{1,9}$/.test(text) ? Number(text) : Number.NaN;
   if (!(value > 0)) throw new ConfigError(`${flag} must be a positive whole number of milliseconds, not "${text}".`);
   return value;
+}
+
+/** A flag's value as a whole number (its range is checked with the other settings). */
+function wholeNumber(flag: string, text: string): number {
+  if (!/^[0-9]{1,4}$/.test(text)) throw new ConfigError(`${flag} must be a whole number, not "${text.slice(0, 40)}".`);
+  return Number(text);
 }

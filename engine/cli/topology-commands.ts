@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { configureLogging, createLogger, logFormat, type LogFormat } from '../observability/logger.ts';
 import { resetApplication } from '../runtime/reset.ts';
+import { streamThreadRole } from '../runtime/threads/thread-role.ts';
 import { describeJson, describeMermaid, describeText } from '../topology/describe.ts';
 import { localBrokerAddress } from './connection.ts';
 import { restoreProgressBar } from './progress-bar.ts';
@@ -26,6 +27,7 @@ export function runCommand(): Command {
     .option('--http-advertised-url <url>', 'the URL other instances reach this one at (default http://<host>:<port>)')
     .option('--http-allowed-hosts <names>', 'comma-separated Host header names to accept besides loopback and the advertised host')
     .option('--config <file>', 'a JSON file with bootstrapServers, applicationId, guarantee, commitIntervalMs, stateDir, kafka, http')
+    .option('--num-stream-threads <n>', 'run this many stream threads (processes, each a member of the group) behind one query server (default 1)')
     .option('--shutdown-timeout-ms <ms>', 'how long a shutdown may take before it gives up on what is not committed (default 30000)')
     .addOption(new Option('--log-format <format>', 'log lines as JSON, or readable (default: pretty when standard error is a terminal, else json; also SLUICE_LOG_FORMAT)').choices(['json', 'pretty']))
     .action(async (file: string, flags: RunFlags & { logFormat?: LogFormat }) => {
@@ -36,9 +38,12 @@ export function runCommand(): Command {
       options.onRestoreProgress = restoreProgressBar(process.stderr);
       const app = createApplication(file, definition, options);
       await app.start();
-      const summary = startupSummary(app.topology, options.guarantee ?? definition.guarantee ?? 'at_least_once', app.endpoint);
-      if (logFormat() === 'pretty') process.stderr.write(summaryText(summary));
-      else createLogger().info(summary, 'application started');
+      // A stream thread's instance gives the summary.
+      if (!streamThreadRole()) {
+        const summary = startupSummary(app.topology, options.guarantee ?? definition.guarantee ?? 'at_least_once', app.endpoint);
+        if (logFormat() === 'pretty') process.stderr.write(summaryText(summary));
+        else createLogger().info(summary, 'application started');
+      }
       let signals = 0;
       const shutdown = (signal: string) => {
         if (++signals > 1) process.exit(130); // a second signal: stop now

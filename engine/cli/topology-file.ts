@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SluiceError, TopologyError, TopologyFileError } from '../errors.ts';
-import { Application, type RunOptions } from '../runtime/application.ts';
+import type { RunOptions } from '../runtime/application.ts';
+import { launch, type Instance } from '../runtime/launch.ts';
 import { compileApplication } from '../runtime/definition.ts';
 import type { CompiledTopology } from '../topology/compiled.ts';
 import type { ApplicationDefinition } from '../runtime/definition.ts';
@@ -42,9 +43,9 @@ export function compileTopologyFile(file: string, definition: ApplicationDefinit
 }
 
 /** Creates the application of a loaded topology file; a TopologyError names the file. */
-export function createApplication(file: string, definition: ApplicationDefinition, options: RunOptions): Application {
+export function createApplication(file: string, definition: ApplicationDefinition, options: RunOptions): Instance {
   try {
-    return Application.create(definition, options);
+    return launch(definition, options);
   } catch (err) {
     throw err instanceof TopologyError ? inFile(err, file) : err;
   }

@@ -25,6 +25,12 @@ export interface QueryServerOptions {
   allowedHosts?: string[];
   /** The URL other instances reach this one at. Default `http://<host>:<port>` (the machine's name when bound to every address). */
   advertisedUrl?: string;
+  /**
+   * A path prefix the server also answers under, as if absent (a stream thread's server, which
+   * its instance's front server reaches under `/threads/<n>`). Forwarded requests are checked
+   * against the path as sent, prefix included.
+   */
+  basePath?: string;
 }
 
 /** What the server answers from, besides the store queries. */
@@ -92,18 +98,16 @@ export class QueryServer {
       frameworkErrors: (error, _request, reply) => {
         void (reply as FastifyReply).code(400).send({ error: 'bad-request', message: `The request could not be read: ${error.message}` });
       },
+      ...(options.basePath === undefined ? {} : { rewriteUrl: withoutPrefix(options.basePath) }),
     });
     // A stored value may nest deeper than JSON.stringify goes.
     app.setReplySerializer((payload) => stringifyJson(payload) ?? 'null');
-    installGuards(app, options, bind);
+    const hosts = installGuards(app, options, bind);
     installErrorHandling(app, host);
     installRoutes(app, host);
     await app.listen({ port: options.port, host: bind });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : options.port;
-    const shown = WILDCARD.has(bind) ? os.hostname() : bind.includes(':') ? `[${bind}]` : bind;
-    const endpoint = options.advertisedUrl?.replace(/\/$/, '') ?? `http://${shown}:${port}`;
-    allowed(app).add(new URL(endpoint).host);
+    const endpoint = endpointOf(app, options);
+    hosts.add(new URL(endpoint).host);
     return new QueryServer(app, endpoint);
   }
 
@@ -117,17 +121,28 @@ export class QueryServer {
   }
 }
 
-const ALLOWED = Symbol('allowed hosts');
-
-function allowed(app: FastifyInstance): HostAllowlist {
-  return (app as unknown as { [ALLOWED]: HostAllowlist })[ALLOWED];
+/** Where a listening server is reached: its advertised URL, else `http://<host>:<port>` (the machine's name when bound to every address). */
+export function endpointOf(app: FastifyInstance, options: QueryServerOptions): string {
+  const bind = options.host ?? '127.0.0.1';
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const shown = WILDCARD.has(bind) ? os.hostname() : bind.includes(':') ? `[${bind}]` : bind;
+  return options.advertisedUrl?.replace(/\/$/, '') ?? `http://${shown}:${port}`;
 }
 
-/** Host allowlist (against DNS rebinding) and the bearer token, before anything else runs. */
-function installGuards(app: FastifyInstance, options: QueryServerOptions, bind: string): void {
+/** A rewrite of request URLs that drops `prefix` where they start with it. */
+function withoutPrefix(prefix: string): (request: { url?: string }) => string {
+  const base = prefix.replace(/\/$/, '');
+  return ({ url = '/' }) => (url === base ? '/' : url.startsWith(`${base}/`) || url.startsWith(`${base}?`) ? url.slice(base.length).replace(/^\?/, '/?') : url);
+}
+
+/**
+ * Host allowlist (against DNS rebinding) and the bearer token, before anything else runs.
+ * Returns the allowlist, for the advertised host once the server listens.
+ */
+export function installGuards(app: FastifyInstance, options: QueryServerOptions, bind: string): HostAllowlist {
   const hosts = new HostAllowlist(options.allowedHosts);
   if (!WILDCARD.has(bind)) hosts.add(bind);
-  (app as unknown as { [ALLOWED]: HostAllowlist })[ALLOWED] = hosts;
   const digest = options.token === undefined ? undefined : sha256(options.token);
   app.addHook('onRequest', (request, reply, done) => {
     const header = request.headers.host;
@@ -149,6 +164,7 @@ function installGuards(app: FastifyInstance, options: QueryServerOptions, bind: 
     }
     done();
   });
+  return hosts;
 }
 
 function sha256(text: string): Buffer {
@@ -200,7 +216,7 @@ function installRoutes(app: FastifyInstance, host: ServerHost): void {
   const { queries } = host;
   const windowQueries = new WindowQueries(queries);
   // Only a request signed with this instance's key counts as forwarded; any other is a client's.
-  const forwarded = (request: FastifyRequest) => host.forwarding.verify(request.headers[FORWARDED_HEADER], request.method, request.url);
+  const forwarded = (request: FastifyRequest) => host.forwarding.verify(request.headers[FORWARDED_HEADER], request.method, request.originalUrl);
   app.get('/healthz', async () => ({ status: 'alive' }));
   app.get('/readyz', async (_request, reply) => {
     const { ready, detail } = host.readiness();

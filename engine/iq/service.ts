@@ -107,6 +107,11 @@ export class QueryService {
     return this.server.endpoint;
   }
 
+  /** The port the server listens on. */
+  get port(): number {
+    return this.server.port;
+  }
+
   /** Tells the other instances about a change here (tasks, state). */
   announce(): void {
     this.directory.announce();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ApplicationError, describeCause } from '../errors.ts';
+import { ApplicationError, ConfigError, describeCause } from '../errors.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
 import { RepartitionPurge } from './repartition-purge.ts';
 import type { ClientProperties, ConnectionOptions as ClientConnection } from '../kafka/config.ts';
@@ -24,9 +24,9 @@ import { machineBackground } from './task/machine-background.ts';
 import { GlobalTables } from './global/global-tables.ts';
 import { prepareSerdes } from './serde-preparation.ts';
 import { prepareInstancesTopic } from '../iq/directory.ts';
-import { consumerLag, instanceStateOf } from './instance-status.ts';
-import { type HttpOptions, QueryService } from '../iq/service.ts';
-import { Metrics } from '../observability/metrics.ts';
+import type { HttpOptions, QueryService } from '../iq/service.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { serveInstanceQueries } from './instance-queries.ts';
 import { AsyncStats } from '../observability/async-stats.ts';
 
 /**
@@ -78,6 +78,7 @@ export class Application {
 
   private constructor(definition: ApplicationDefinition, options: RunOptions) {
     const resolved = resolveRunOptions(definition, options);
+    if ((resolved.settings.numStreamThreads ?? 1) > 1) throw new ConfigError('numStreamThreads above 1 runs an instance as several processes: start it with launch(definition, options) or `sluice run`, not Application.create.');
     this.settings = resolved.settings;
     this.loopOptions = resolved.loop;
     this.stateDir = resolved.stateDir;
@@ -137,6 +138,11 @@ export class Application {
   /** Where the query server answers (`http://host:port`), when it runs. */
   get endpoint(): string | undefined {
     return this.queries?.endpoint;
+  }
+
+  /** The port the query server listens on, when it runs. */
+  get queryPort(): number | undefined {
+    return this.queries?.port;
   }
 
   /** The ids of the tasks this instance runs now, e.g. `["0_1", "1_1"]`. */
@@ -322,49 +328,15 @@ export class Application {
 
   /** Starts the query server and joins the directory of instances; metrics start with it. */
   private async serveQueries(http: HttpOptions, connection: ClientConnection): Promise<void> {
-    const tasks = this.tasks!;
-    const loop = this.loop!;
-    const producer = this.producer!;
-    const errors = this.errors!;
-    this.metrics = new Metrics({
-      consumed: () => loop.consumedByTopic,
-      produced: () => producer.sentCounts(),
-      processed: () => loop.processed,
-      commits: () => loop.commits,
-      rewinds: () => loop.rewinds,
-      lag: () => (this.consumer ? consumerLag(this.consumer, tasks.assignedPartitions()) : []),
-      restore: () => this.restoration,
-      deadLettered: () => errors.deadLettered,
-      skipped: () => errors.skipped,
-      late: () => errors.late,
-      dropped: () => errors.dropped,
-      storeSizes: () => tasks.storeSizes(),
-      tasks: () => ({ running: tasks.size, restoring: tasks.restoringIds().length }),
-      state: () => this.lifecycle.state,
-    });
-    loop.onCommitted = (seconds) => this.metrics!.commitLatency.observe(seconds);
-    this.asyncStats.register(this.metrics.registry);
-    this.queries = await QueryService.start(
-      {
-        applicationId: this.settings.applicationId,
-        instanceId: this.instance!,
-        stores: this.topology.stores,
-        globalStores: this.globals?.queryable() ?? [],
-        routes: this.topology.routes,
-        partitions: (store) => this.partitionCounts.get(store.changelogTopic),
-        local: (taskId, store) => tasks.query(taskId, store),
-        tasks: () => {
-          const states: Record<string, 'running' | 'restoring'> = {};
-          for (const id of tasks.ids()) states[id] = 'running';
-          for (const id of tasks.restoringIds()) states[id] = 'restoring';
-          return states;
-        },
-        state: () => instanceStateOf(this.lifecycle.state, tasks.restoringIds().length > 0),
-      },
+    const instance = { applicationId: this.settings.applicationId, instanceId: this.instance!, topology: this.topology, tasks: this.tasks!, loop: this.loop!, producer: this.producer!, errors: this.errors! };
+    const served = await serveInstanceQueries(
+      { ...instance, consumer: () => this.consumer, globals: this.globals, lifecycle: this.lifecycle, asyncStats: this.asyncStats, restoration: () => this.restoration, partitions: (topic) => this.partitionCounts.get(topic) },
       http,
-      { connection, metrics: this.metrics, log: this.log },
+      connection,
+      this.log,
     );
-    tasks.onChange = () => this.queries?.announce();
+    this.queries = served.queries;
+    this.metrics = served.metrics;
   }
 
   /** Keeps the restoration totals the metrics show: records replayed, and still to replay. */

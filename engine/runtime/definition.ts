@@ -31,6 +31,12 @@ export interface ApplicationSettings {
    * (new records may come). Default 0; -1: never wait. See docs/joins.md.
    */
   maxTaskIdleMs?: number;
+  /**
+   * Kafka Streams' `num.stream.threads`: how many stream threads this instance runs, each a
+   * process of its own (a member of the group with its own tasks, client and event loop), behind
+   * one query server and one metrics endpoint. Default 1. See docs/scaling.md.
+   */
+  numStreamThreads?: number;
   /** How often the records of repartition topics before the committed positions are deleted. Default 30,000 ms. */
   repartitionPurgeIntervalMs?: number;
   /** Extra librdkafka properties for every client (security, tuning). */

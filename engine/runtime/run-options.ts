@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { ApplicationDefinition, ApplicationSettings } from './definition.ts';
 import type { LoopOptions } from './processing-loop.ts';
 import type { RestoreProgress } from './task/restore.ts';
+import { checkStreamThreads } from './threads/thread-role.ts';
 
 /** How to run an application: its definition's settings, overridden by these. */
 export interface RunOptions extends Partial<ApplicationSettings> {
@@ -75,6 +76,7 @@ export function resolveRunOptions(definition: ApplicationDefinition, options: Ru
   checkGroupProperties(settings.kafka);
   const idle = settings.maxTaskIdleMs;
   if (idle !== undefined && !(Number.isSafeInteger(idle) && idle >= -1)) throw new ConfigError(`maxTaskIdleMs must be -1 (never wait) or a whole number of milliseconds from 0, not ${idle}.`);
+  checkStreamThreads(settings.numStreamThreads);
   return {
     settings,
     loop: {

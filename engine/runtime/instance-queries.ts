@@ -1,0 +1,80 @@
+import type { ConnectionOptions } from '../kafka/config.ts';
+import type { KafkaConsumer } from '../kafka/consumer.ts';
+import type { KafkaProducer } from '../kafka/producer.ts';
+import type { Logger } from '../observability/logger.ts';
+import { Metrics } from '../observability/metrics.ts';
+import type { AsyncStats } from '../observability/async-stats.ts';
+import type { CompiledTopology } from '../topology/compiled.ts';
+import { type HttpOptions, QueryService } from '../iq/service.ts';
+import type { GlobalTables } from './global/global-tables.ts';
+import { consumerLag, instanceStateOf } from './instance-status.ts';
+import type { Lifecycle } from './lifecycle.ts';
+import type { ProcessingLoop } from './processing-loop.ts';
+import type { RecordErrors } from './record-errors.ts';
+import type { Tasks } from './task/tasks.ts';
+
+/** The parts of a running instance its query server and metrics read. */
+export interface QueriedInstance {
+  applicationId: string;
+  instanceId: string;
+  topology: CompiledTopology;
+  tasks: Tasks;
+  loop: ProcessingLoop;
+  producer: KafkaProducer;
+  consumer: () => KafkaConsumer | undefined;
+  errors: RecordErrors;
+  globals: GlobalTables | undefined;
+  lifecycle: Lifecycle;
+  asyncStats: AsyncStats;
+  /** Records replayed by restorations, and still to replay. */
+  restoration: () => { restored: number; remaining: number };
+  partitions: (topic: string) => number | undefined;
+}
+
+/** Starts an instance's metrics and its query server, and joins the directory of instances. */
+export async function serveInstanceQueries(instance: QueriedInstance, http: HttpOptions, connection: ConnectionOptions, log: Logger): Promise<{ queries: QueryService; metrics: Metrics }> {
+  const { tasks, loop, producer, errors, lifecycle, topology } = instance;
+  const metrics = new Metrics({
+    consumed: () => loop.consumedByTopic,
+    produced: () => producer.sentCounts(),
+    processed: () => loop.processed,
+    commits: () => loop.commits,
+    rewinds: () => loop.rewinds,
+    lag: () => {
+      const consumer = instance.consumer();
+      return consumer ? consumerLag(consumer, tasks.assignedPartitions()) : [];
+    },
+    restore: instance.restoration,
+    deadLettered: () => errors.deadLettered,
+    skipped: () => errors.skipped,
+    late: () => errors.late,
+    dropped: () => errors.dropped,
+    storeSizes: () => tasks.storeSizes(),
+    tasks: () => ({ running: tasks.size, restoring: tasks.restoringIds().length }),
+    state: () => lifecycle.state,
+  });
+  loop.onCommitted = (seconds) => metrics.commitLatency.observe(seconds);
+  instance.asyncStats.register(metrics.registry);
+  const queries = await QueryService.start(
+    {
+      applicationId: instance.applicationId,
+      instanceId: instance.instanceId,
+      stores: topology.stores,
+      globalStores: instance.globals?.queryable() ?? [],
+      routes: topology.routes,
+      partitions: (store) => instance.partitions(store.changelogTopic),
+      local: (taskId, store) => tasks.query(taskId, store),
+      tasks: () => {
+        const states: Record<string, 'running' | 'restoring'> = {};
+        for (const id of tasks.ids()) states[id] = 'running';
+        for (const id of tasks.restoringIds()) states[id] = 'restoring';
+        return states;
+      },
+      state: () => instanceStateOf(lifecycle.state, tasks.restoringIds().length > 0),
+    },
+    http,
+    { connection, metrics, log },
+  );
+  tasks.onChange = () => queries.announce();
+  return { queries, metrics };
+}

@@ -1,0 +1,42 @@
+import type { Application } from '../application.ts';
+import type { RunOptions } from '../run-options.ts';
+import { threadPath, type StreamThreadRole } from './thread-role.ts';
+
+/** What a stream thread tells its supervisor over the IPC channel. */
+export type ThreadReport = { sluice: 'thread-started'; port: number | undefined } | { sluice: 'thread-state'; state: string };
+
+/**
+ * The run options of a stream thread: its query server on loopback at any free port, reached
+ * through its instance's front server under `/threads/<n>` (which it advertises), with the
+ * instance's token and allowed hosts.
+ */
+export function threadOptions(options: RunOptions, role: StreamThreadRole): RunOptions {
+  const { http } = options;
+  const base = threadPath(role.index);
+  return {
+    ...options,
+    numStreamThreads: 1,
+    ...(http && role.front ? { http: { ...http, port: 0, host: '127.0.0.1', advertisedUrl: `${role.front.replace(/\/$/, '')}${base}`, basePath: base } } : { http: undefined }),
+  };
+}
+
+/**
+ * Ties a stream thread's application to its supervisor: reports where its server listens once
+ * it has joined the group (its server starts before), then each state change, and closes the
+ * application when the supervisor goes (its IPC channel closes), so no thread outlives its
+ * instance.
+ */
+export function reportToSupervisor(app: Application): void {
+  const send = (report: ThreadReport) => {
+    if (process.connected) process.send?.(report);
+  };
+  let started = false;
+  app.lifecycle.onChange((to) => {
+    if (!started && to === 'REBALANCING') {
+      started = true;
+      send({ sluice: 'thread-started', port: app.queryPort });
+    }
+    send({ sluice: 'thread-state', state: to });
+  });
+  process.once('disconnect', () => void app.close());
+}
