@@ -45,6 +45,8 @@ export interface StreamWorkload extends Sized {
    * records count in the rate, and a run that waits for its commits waits for both inputs'.
    */
   second?: SecondInput;
+  /** The workload the systems run (`BENCH_WORKLOAD`), when it is another's under a name of its own. Default its name. */
+  runs?: string;
   /** Settings the systems read from their environment besides the input, output, group and commit interval. */
   env?: (p: Params) => Record<string, string>;
   /**
@@ -305,3 +307,16 @@ export const WORKLOADS: Record<string, Workload> = {
   },
   mutations: { kind: 'mutations', name: 'mutations' },
 };
+
+/**
+ * A stream workload with every system in one and in two stream threads (Sluice's
+ * `numStreamThreads`, Kafka Streams' `num.stream.threads`), beside each other in one run; each
+ * two-thread system's `vsKafkaStreams` is to Kafka Streams with two threads.
+ */
+function withThreads(base: Workload, name: string): StreamWorkload {
+  if (base.kind !== 'stream') throw new Error(`${base.name} is not a stream workload`);
+  return { ...base, name, runs: base.name, systems: ['sluice', 'sluice-2-threads'], peers: ['kafka-streams', 'kafka-streams-2-threads'] };
+}
+
+WORKLOADS['stateless-threads'] = withThreads(WORKLOADS.stateless!, 'stateless-threads');
+WORKLOADS['stateful-count-threads'] = withThreads(WORKLOADS['stateful-count']!, 'stateful-count-threads');

@@ -22,6 +22,8 @@ const VARIANTS: Record<string, { script: string; env: Record<string, string> }> 
   'sluice-eos': { script: 'sluice', env: { BENCH_GUARANTEE: 'exactly_once', BENCH_COMMIT_INTERVAL_MS: '100' } },
   'sluice-avro-store': { script: 'sluice', env: { BENCH_STORE_SERDE: 'avro' } },
   'raw-client-sequential': { script: 'raw-client-async', env: { BENCH_CONCURRENCY: '1' } },
+  'sluice-2-threads': { script: 'sluice', env: { BENCH_THREADS: '2' } },
+  'kafka-streams-2-threads': { script: 'kafka-streams', env: { BENCH_THREADS: '2' } },
 };
 
 /** One system's run in one round, once it is ready. */
@@ -83,7 +85,7 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
   try {
     for (const system of systems) {
       await prepareSystem(scriptOf(system), say).catch((err: Error) => {
-        if (!isPeer(system)) throw err;
+        if (!isPeer(scriptOf(system))) throw err;
         best.skip(system, `could not be installed: ${err.message}`);
         say(`  ${system}: skipped, could not be installed: ${err.message}`);
       });
@@ -104,7 +106,7 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
         await admin.createTopics([{ name: output, partitions: params.partitions }, ...(input.fresh ? [{ name: input.topic, partitions: params.partitions }] : [])]);
         const reader = workload.done !== 'committed' && workload.done.read ? await LatencyReader.start(ctx.bootstrapServers, output, params.partitions, 'read_committed') : undefined;
         const child = ctx.launch(script, {
-          BENCH_WORKLOAD: workload.name,
+          BENCH_WORKLOAD: workload.runs ?? workload.name,
           BENCH_INPUT: input.topic,
           ...(input.second ? { BENCH_INPUT2: input.second } : {}),
           BENCH_OUTPUT: output,
@@ -114,12 +116,12 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
           ...(service?.env ?? {}),
           ...(VARIANTS[system]?.env ?? {}),
         });
-        const systemRun: SystemRun = { system, script, input: input.topic, ...(input.second ? { second: input.second } : {}), output, child, admin, limitMs: isPeer(system) ? peerTimeoutMs : 900_000 };
+        const systemRun: SystemRun = { system, script, input: input.topic, ...(input.second ? { second: input.second } : {}), output, child, admin, limitMs: isPeer(script) ? peerTimeoutMs : 900_000 };
         let driven: Driven | undefined;
         let started = performance.now();
         let result: RunResult;
         try {
-          await child.until('ready', () => child.saw('ready'), isPeer(system) ? 90_000 : 120_000);
+          await child.until('ready', () => child.saw('ready'), isPeer(script) ? 90_000 : 120_000);
           driven = await mode.drive(systemRun);
           started = driven.started;
           const measured = await service?.measure(child);
@@ -149,7 +151,7 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
             result.verified = true;
           }
         } catch (err) {
-          if (!isPeer(system)) throw err;
+          if (!isPeer(scriptOf(system))) throw err;
           await skipFailedPeer(systemRun, err as Error, { admin, group, round, records, started, best, say });
           continue;
         } finally {

@@ -53,7 +53,8 @@ export class BestOfRounds {
 }
 
 /**
- * Each result's throughput relative to raw-client and to kafka-streams, where both ran, and to
+ * Each result's throughput relative to raw-client and to kafka-streams (in as many stream
+ * threads), where both ran, and to
  * the workload's bound (the most any system can do), where it has one.
  */
 export function addRatios(results: Array<RunResult | SkippedResult>, bound?: number): void {
@@ -63,7 +64,10 @@ export function addRatios(results: Array<RunResult | SkippedResult>, bound?: num
   for (const r of results) {
     if (r.recordsPerSec === null) continue;
     if (raw) r.vsRawClient = Number((r.recordsPerSec / raw).toFixed(2));
-    if (java) r.vsKafkaStreams = Number((r.recordsPerSec / java).toFixed(2));
+    // A system in several stream threads is compared with Kafka Streams in as many.
+    const threads = /-(\d+-threads)$/.exec(r.system)?.[1];
+    const peer = threads === undefined ? java : rate(`kafka-streams-${threads}`);
+    if (peer) r.vsKafkaStreams = Number((r.recordsPerSec / peer).toFixed(2));
     if (bound) r.vsBound = Number((r.recordsPerSec / bound).toFixed(bound > 100 * r.recordsPerSec ? 4 : 2));
   }
 }

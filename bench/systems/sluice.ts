@@ -27,11 +27,16 @@
  *   written with its key's enrichment.
  *
  * Stateful runs keep their state in a fresh temporary directory, removed on exit.
+ *
+ * `BENCH_THREADS=n` runs the instance as n stream threads (`numStreamThreads`): n processes that
+ * each run this script again as one thread, behind this one; each prints its own `ready`.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Application } from '../../engine/runtime/application.ts';
+import { launch } from '../../engine/runtime/launch.ts';
+import { streamThreadRole } from '../../engine/runtime/threads/thread-role.ts';
 import { defineApplication } from '../../engine/runtime/definition.ts';
 import { createLogger } from '../../engine/observability/logger.ts';
 import { Serdes } from '../../engine/serde/serde.ts';
@@ -148,13 +153,15 @@ const topology = asyncEnrich
 
 const serveQueries = process.env.BENCH_HTTP === '1';
 const stateDir = stateful ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-')) : undefined;
-const app = Application.create(
+const threads = Number(process.env.BENCH_THREADS ?? 1);
+const app = launch(
   defineApplication({
     applicationId: settings.group,
     keySerde: stateful || asyncEnrich ? Serdes.string() : Serdes.bytes(),
     valueSerde: stateful && !joins ? Serdes.bytes() : Serdes.json(),
     commitIntervalMs: settings.commitIntervalMs,
     guarantee: process.env.BENCH_GUARANTEE === 'exactly_once' ? 'exactly_once' : 'at_least_once',
+    numStreamThreads: threads,
     topology,
   }),
   {
@@ -166,9 +173,22 @@ const app = Application.create(
       process.stdout.write(JSON.stringify({ event: 'restore', ...progress, atMs: performance.now(), rssMb: Math.round(process.memoryUsage().rss / 1048576) }) + '\n'),
   },
 );
-app.lifecycle.onChange((to) => {
-  if (to === 'RUNNING' && app.taskIds().length > 0) announceReady();
-});
+// Ready when the instance owns partitions; with stream threads, when every thread runs (each
+// then has its share: a thread runs once it has joined the group), told by this process alone.
+if (app instanceof Application) {
+  if (!streamThreadRole()) {
+    app.lifecycle.onChange((to) => {
+      if (to === 'RUNNING' && app.taskIds().length > 0) announceReady();
+    });
+  }
+} else {
+  const threaded = app;
+  const ready = setInterval(() => {
+    if (threaded.state !== 'RUNNING') return;
+    clearInterval(ready);
+    announceReady();
+  }, 10);
+}
 process.on('SIGTERM', () => void app.close());
 process.stdout.write(JSON.stringify({ event: 'starting', atMs: performance.now() }) + '\n');
 await app.start();

@@ -64,6 +64,7 @@ export class Application {
   private readonly stateDir: string;
   private readonly onRestoreProgress: (progress: RestoreProgress) => void;
   private readonly http: HttpOptions | undefined;
+  private readonly beforeJoin: (() => Promise<void>) | undefined;
   private queries?: QueryService;
   private metrics?: Metrics;
   /** The async operators' numbers, over every task this instance runs. */
@@ -84,6 +85,7 @@ export class Application {
     this.stateDir = resolved.stateDir;
     this.shutdownTimeoutMs = resolved.shutdownTimeoutMs;
     this.http = options.http;
+    this.beforeJoin = options.beforeJoin;
     this.heapGrowingPercent = options.heapGrowingPercent;
     const report = options.onRestoreProgress ?? (() => {});
     this.onRestoreProgress = (progress) => {
@@ -261,6 +263,7 @@ export class Application {
     const globalOptions = { connection, stateDir: this.stateDir, applicationId, log: this.log, errors, partitions: (topic: string) => counts.get(topic), checkpointIntervalMs: this.loopOptions.commitIntervalMs };
     this.globals = await GlobalTables.start(this.topology, { ...globalOptions, onProgress: this.onRestoreProgress, onFatal: (err) => this.fail(err, 'a global table could not be kept up to date') });
     if (this.http) await this.serveQueries(this.http, connection);
+    await this.beforeJoin?.();
     this.consumer.subscribe(this.topology.subtopologies.flatMap((s) => s.sourceTopics));
     this.lifecycle.transition('REBALANCING');
   }

@@ -36,6 +36,12 @@ export interface RunOptions extends Partial<ApplicationSettings> {
    * external system do. Default 30,000 ms.
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Awaited after the clients connect and before the consumer joins the group: the stream
+   * threads of an instance join together, so that their first assignment already shares the
+   * partitions between them (see runtime/threads/).
+   */
+  beforeJoin?: () => Promise<void>;
 }
 
 const DEFAULT_LOOP: LoopOptions = { maxBatch: 5_000, pollTimeoutMs: 100, commitIntervalMs: 1_000, maxInFlight: 100_000, maxTaskIdleMs: 0, undeliveredWaitMs: 30_000, unknownWaitMs: 1_000 };
@@ -68,7 +74,7 @@ export interface ResolvedOptions {
 
 /** The definition's settings overridden by the run options, the loop's tuning and the bounds, checked. */
 export function resolveRunOptions(definition: ApplicationDefinition, options: RunOptions): ResolvedOptions {
-  const { logger: _logger, loop, stateDir, onRestoreProgress: _progress, http, heapGrowingPercent: _heap, shutdownTimeoutMs, ...overrides } = options;
+  const { logger: _logger, loop, stateDir, onRestoreProgress: _progress, http, heapGrowingPercent: _heap, shutdownTimeoutMs, beforeJoin: _join, ...overrides } = options;
   const shutdown = shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
   if (!(Number.isFinite(shutdown) && shutdown > 0)) throw new ConfigError(`shutdownTimeoutMs must be a positive number of milliseconds, not ${shutdownTimeoutMs}.`);
   if (http) checkServerOptions(http);

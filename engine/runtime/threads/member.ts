@@ -3,7 +3,24 @@ import type { RunOptions } from '../run-options.ts';
 import { threadPath, type StreamThreadRole } from './thread-role.ts';
 
 /** What a stream thread tells its supervisor over the IPC channel. */
-export type ThreadReport = { sluice: 'thread-started'; port: number | undefined } | { sluice: 'thread-state'; state: string };
+export type ThreadReport = { sluice: 'thread-joining' } | { sluice: 'thread-started'; port: number | undefined } | { sluice: 'thread-state'; state: string };
+
+/** What the supervisor tells its threads: every thread is connected, join the group now. */
+export const JOIN_MESSAGE = { sluice: 'join' } as const;
+
+/** Tells the supervisor this thread is about to join the group, and waits until every thread is. */
+function joinTogether(): Promise<void> {
+  if (!process.connected) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onMessage = (message: { sluice?: string }) => {
+      if (message?.sluice !== JOIN_MESSAGE.sluice) return;
+      process.off('message', onMessage);
+      resolve();
+    };
+    process.on('message', onMessage);
+    process.send?.({ sluice: 'thread-joining' } satisfies ThreadReport);
+  });
+}
 
 /**
  * The run options of a stream thread: its query server on loopback at any free port, reached
@@ -16,6 +33,7 @@ export function threadOptions(options: RunOptions, role: StreamThreadRole): RunO
   return {
     ...options,
     numStreamThreads: 1,
+    beforeJoin: joinTogether,
     ...(http && role.front ? { http: { ...http, port: 0, host: '127.0.0.1', advertisedUrl: `${role.front.replace(/\/$/, '')}${base}`, basePath: base } } : { http: undefined }),
   };
 }

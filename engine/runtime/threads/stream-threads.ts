@@ -5,7 +5,7 @@ import type { Logger } from '../../observability/logger.ts';
 import type { CompiledTopology } from '../../topology/compiled.ts';
 import type { ApplicationState } from '../lifecycle.ts';
 import { FrontServer, type ThreadEndpoint } from './front-server.ts';
-import type { ThreadReport } from './member.ts';
+import { JOIN_MESSAGE, type ThreadReport } from './member.ts';
 import { STREAM_THREAD_ENV, STREAM_THREAD_FRONT_ENV } from './thread-role.ts';
 
 export interface StreamThreadsOptions {
@@ -24,7 +24,9 @@ export interface StreamThreadsOptions {
 /** One stream thread: a child process running the same script as an instance of its own. */
 class StreamThread implements ThreadEndpoint {
   port: number | undefined;
-  state: ApplicationState | 'STARTING' = 'STARTING';
+  /** Connected, and waiting for the others to join the group with them. */
+  joining = false;
+  state: ApplicationState = 'STARTING';
   exitCode: number | null | undefined;
   readonly exited: Promise<void>;
 
@@ -39,7 +41,8 @@ class StreamThread implements ThreadEndpoint {
       });
     });
     child.on('message', (message: ThreadReport) => {
-      if (message?.sluice === 'thread-started') this.port = message.port;
+      if (message?.sluice === 'thread-joining') this.joining = true;
+      else if (message?.sluice === 'thread-started') this.port = message.port;
       else if (message?.sluice === 'thread-state') this.state = message.state as ApplicationState;
     });
   }
@@ -83,7 +86,8 @@ export class StreamThreads {
   }
 
   /** RUNNING once every thread runs; the first thread's state that is not RUNNING otherwise. */
-  get state(): ApplicationState | 'STARTING' {
+  get state(): ApplicationState {
+    if (this.threads.length === 0) return 'CREATED';
     return this.threads.find((t) => t.state !== 'RUNNING')?.state ?? 'RUNNING';
   }
 
@@ -93,6 +97,13 @@ export class StreamThreads {
     if (options.http) this.front = await FrontServer.start(options.http, () => this.threads, options.log);
     for (let i = 0; i < options.threads; i++) this.threads.push(this.spawn(i));
     for (const thread of this.threads) void thread.exited.then(() => this.onExit(thread));
+    // The threads join the group together: its first assignment shares the partitions among all.
+    for (const thread of this.threads) {
+      thread.child.on('message', (message: ThreadReport) => {
+        if (message?.sluice !== 'thread-joining' || !this.threads.every((t) => t.joining)) return;
+        for (const t of this.threads) if (t.alive) t.child.send(JOIN_MESSAGE);
+      });
+    }
     await Promise.race([
       Promise.all(this.threads.map((t) => this.started(t))),
       this.finished.then(() => {

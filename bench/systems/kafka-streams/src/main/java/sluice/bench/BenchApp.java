@@ -82,7 +82,7 @@ public final class BenchApp {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, need("KAFKA_BOOTSTRAP_SERVERS"));
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.parseInt(env("BENCH_COMMIT_INTERVAL_MS", "1000")));
-    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.parseInt(env("BENCH_THREADS", "1")));
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     // Large enough to hold every key changed within a commit interval, so the count's output is
     // one update per changed key per commit, like Sluice's unbounded write-back cache; the
