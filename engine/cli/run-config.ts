@@ -17,6 +17,7 @@ export interface RunFlags {
   httpAllowedHosts?: string;
   shutdownTimeoutMs?: string;
   numStreamThreads?: string;
+  instanceName?: string;
 }
 
 /** The `http` object of a config file. */
@@ -36,13 +37,14 @@ interface ConfigFile {
   commitIntervalMs?: number;
   maxTaskIdleMs?: number;
   numStreamThreads?: number;
+  instanceName?: string;
   shutdownTimeoutMs?: number;
   stateDir?: string;
   kafka?: ClientProperties;
   http?: HttpConfig;
 }
 
-const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'maxTaskIdleMs', 'numStreamThreads', 'shutdownTimeoutMs', 'stateDir', 'kafka', 'http'];
+const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'maxTaskIdleMs', 'numStreamThreads', 'instanceName', 'shutdownTimeoutMs', 'stateDir', 'kafka', 'http'];
 const HTTP_KEYS = ['port', 'host', 'token', 'allowedHosts', 'advertisedUrl'];
 const GUARANTEES = ['at_least_once', 'exactly_once'];
 
@@ -59,6 +61,7 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv = proc
     guarantee: guarantee as ProcessingGuarantee | undefined,
     commitIntervalMs: file.commitIntervalMs,
     maxTaskIdleMs: file.maxTaskIdleMs,
+    instanceName: flags.instanceName ?? env.SLUICE_INSTANCE_NAME ?? file.instanceName,
     numStreamThreads: flags.numStreamThreads !== undefined ? wholeNumber('--num-stream-threads', flags.numStreamThreads) : file.numStreamThreads,
     shutdownTimeoutMs: flags.shutdownTimeoutMs !== undefined ? positiveMs('--shutdown-timeout-ms', flags.shutdownTimeoutMs) : file.shutdownTimeoutMs,
     stateDir: flags.stateDir ?? env.SLUICE_STATE_DIR ?? file.stateDir,

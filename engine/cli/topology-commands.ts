@@ -27,6 +27,7 @@ export function runCommand(): Command {
     .option('--http-advertised-url <url>', 'the URL other instances reach this one at (default http://<host>:<port>)')
     .option('--http-allowed-hosts <names>', 'comma-separated Host header names to accept besides loopback and the advertised host')
     .option('--config <file>', 'a JSON file with bootstrapServers, applicationId, guarantee, commitIntervalMs, stateDir, kafka, http')
+    .option('--instance-name <name>', 'a name this instance keeps across restarts (also SLUICE_INSTANCE_NAME): a static member of the group, which a restart within the session timeout does not rebalance')
     .option('--num-stream-threads <n>', 'run this many stream threads (processes, each a member of the group) behind one query server (default 1)')
     .option('--shutdown-timeout-ms <ms>', 'how long a shutdown may take before it gives up on what is not committed (default 30000)')
     .addOption(new Option('--log-format <format>', 'log lines as JSON, or readable (default: pretty when standard error is a terminal, else json; also SLUICE_LOG_FORMAT)').choices(['json', 'pretty']))

@@ -74,6 +74,7 @@ export class Application {
   private readonly restoration = { restored: 0, remaining: 0, run: 0 };
   private readonly heapGrowingPercent: number | false | undefined;
   private readonly shutdownTimeoutMs: number;
+  private readonly instanceName: string | undefined;
   /** Set when `finished` has settled (a shutdown that timed out settles it early). */
   private settled = false;
 
@@ -84,6 +85,7 @@ export class Application {
     this.loopOptions = resolved.loop;
     this.stateDir = resolved.stateDir;
     this.shutdownTimeoutMs = resolved.shutdownTimeoutMs;
+    this.instanceName = resolved.instanceName;
     this.http = options.http;
     this.beforeJoin = options.beforeJoin;
     this.heapGrowingPercent = options.heapGrowingPercent;
@@ -208,7 +210,9 @@ export class Application {
 
   private async connect(): Promise<void> {
     const { applicationId, bootstrapServers, kafka } = this.settings;
-    const instance = (this.instance = `${applicationId}-${randomUUID().slice(0, 8)}`);
+    // A named instance is a static member of the group, under the same id at every start.
+    const { instanceName } = this;
+    const instance = (this.instance = `${applicationId}-${instanceName ?? randomUUID().slice(0, 8)}`);
     const connection: ClientConnection = { bootstrapServers, properties: kafka, clientId: instance };
     const dlqs = deadLetterTopics(nodeHandlings(this.topology.subtopologies.flatMap((s) => s.nodes)));
     const admin = KafkaAdmin.connect(connection);
@@ -244,7 +248,7 @@ export class Application {
     );
     this.consumer = await KafkaConsumer.connect({
       ...connection,
-      properties: { 'fetch.wait.max.ms': 100, ...kafka } satisfies ClientProperties,
+      properties: { 'fetch.wait.max.ms': 100, ...(instanceName === undefined ? {} : { 'group.instance.id': instance }), ...kafka } satisfies ClientProperties,
       groupId: applicationId,
       logger: this.log.child({ component: 'consumer' }),
       rebalance: {
@@ -297,6 +301,7 @@ export class Application {
       // settled (committed or aborted), before the changelogs are read to their last stable
       // offset: read_committed asks for stable offsets.
       await this.tasks!.assign(partitions);
+      await this.tasks!.closeKept();
     } catch (err) {
       // Without its state a task cannot run: stop rather than process on an empty store.
       this.log.error({ err: describeCause(err) }, 'could not open or restore the state of assigned tasks');
@@ -318,12 +323,15 @@ export class Application {
         await this.tasks!.revoke(partitions);
         await loop.abandon().catch((err) => this.fail(err, 'could not abandon the work of lost partitions'));
       } else {
+        let committed = true;
         await loop.commit({ drain: true, closing: true }).catch(async (err) => {
+          committed = false;
           this.log.error({ err: describeCause(err) }, 'commit on revoke failed');
           // Nothing of the revoked partitions may stay in an open transaction.
           await loop.abandon().catch((e) => this.fail(e, 'could not abandon the work of revoked partitions'));
         });
-        await this.tasks!.revoke(partitions);
+        // Committed tasks are kept until the assignment that follows: those it gives back run on.
+        await this.tasks!.revoke(partitions, committed);
       }
     });
     this.log.info({ partitions: partitions.map((p) => `${p.topic}[${p.partition}]`), lost }, 'partitions revoked');

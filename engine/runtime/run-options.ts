@@ -37,6 +37,14 @@ export interface RunOptions extends Partial<ApplicationSettings> {
    */
   shutdownTimeoutMs?: number;
   /**
+   * A name for this instance that stays the same across its restarts and no other instance of
+   * the application uses (a StatefulSet's pod name, a host name): it makes the instance a static
+   * member of the group (`group.instance.id`), so a restart within the session timeout takes
+   * its partitions back without a rebalance, and gives it a stable transactional id. Letters,
+   * digits, `.`, `_` and `-`. Default none (a dynamic member). See docs/scaling.md.
+   */
+  instanceName?: string;
+  /**
    * Awaited after the clients connect and before the consumer joins the group: the stream
    * threads of an instance join together, so that their first assignment already shares the
    * partitions between them (see runtime/threads/).
@@ -70,11 +78,12 @@ export interface ResolvedOptions {
   loop: LoopOptions;
   stateDir: string;
   shutdownTimeoutMs: number;
+  instanceName: string | undefined;
 }
 
 /** The definition's settings overridden by the run options, the loop's tuning and the bounds, checked. */
 export function resolveRunOptions(definition: ApplicationDefinition, options: RunOptions): ResolvedOptions {
-  const { logger: _logger, loop, stateDir, onRestoreProgress: _progress, http, heapGrowingPercent: _heap, shutdownTimeoutMs, beforeJoin: _join, ...overrides } = options;
+  const { logger: _logger, loop, stateDir, onRestoreProgress: _progress, http, heapGrowingPercent: _heap, shutdownTimeoutMs, beforeJoin: _join, instanceName, ...overrides } = options;
   const shutdown = shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
   if (!(Number.isFinite(shutdown) && shutdown > 0)) throw new ConfigError(`shutdownTimeoutMs must be a positive number of milliseconds, not ${shutdownTimeoutMs}.`);
   if (http) checkServerOptions(http);
@@ -83,6 +92,8 @@ export function resolveRunOptions(definition: ApplicationDefinition, options: Ru
   const idle = settings.maxTaskIdleMs;
   if (idle !== undefined && !(Number.isSafeInteger(idle) && idle >= -1)) throw new ConfigError(`maxTaskIdleMs must be -1 (never wait) or a whole number of milliseconds from 0, not ${idle}.`);
   checkStreamThreads(settings.numStreamThreads);
+  const name = instanceName;
+  if (name !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new ConfigError(`instanceName must be 1 to 100 letters, digits, ".", "_" or "-", not ${JSON.stringify(String(name).slice(0, 120))}.`);
   return {
     settings,
     loop: {
@@ -93,6 +104,7 @@ export function resolveRunOptions(definition: ApplicationDefinition, options: Ru
     },
     stateDir: path.resolve(stateDir ?? process.env.SLUICE_STATE_DIR ?? path.join(os.tmpdir(), 'sluice-state')),
     shutdownTimeoutMs: shutdown,
+    instanceName,
   };
 }
 

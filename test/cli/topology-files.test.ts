@@ -87,6 +87,16 @@ describe('sluice describe and topology files', function () {
     expect(() => resolveRunOptions({ config: file }, {})).to.throw(ConfigError, /stateDir must be a directory path/);
   });
 
+  it('takes the instance name and the stream threads from flags, the environment or the config file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-config-'));
+    const file = path.join(dir, 'config.json');
+    fs.writeFileSync(file, JSON.stringify({ instanceName: 'from-file', numStreamThreads: 3 }));
+    expect(resolveRunOptions({ config: file }, {})).to.deep.include({ instanceName: 'from-file', numStreamThreads: 3 });
+    expect(resolveRunOptions({ config: file }, { SLUICE_INSTANCE_NAME: 'from-env' }).instanceName).to.equal('from-env');
+    expect(resolveRunOptions({ config: file, instanceName: 'from-flag', numStreamThreads: '2' }, { SLUICE_INSTANCE_NAME: 'from-env' })).to.deep.include({ instanceName: 'from-flag', numStreamThreads: 2 });
+    expect(() => resolveRunOptions({ numStreamThreads: 'two' }, {})).to.throw(ConfigError, /--num-stream-threads must be a whole number/);
+  });
+
   it('draws restoration progress as a bar on a terminal, and nothing elsewhere', () => {
     const progress = { tasks: ['0_0', '0_1'], restored: 250_000, total: 1_000_000, recordsPerSec: 125_000, etaSeconds: 6, done: false };
     expect(formatRestoreProgress(progress)).to.equal(

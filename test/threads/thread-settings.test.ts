@@ -71,3 +71,12 @@ describe('stream threads: settings and metrics', () => {
     expect(launch(definition(1))).to.be.instanceOf(Application);
   });
 });
+
+describe('instance names', () => {
+  it('refuses a name that cannot be a group instance id, and names each thread after its instance', () => {
+    expect(() => Application.create(definition(), { instanceName: 'has space' })).to.throw(ConfigError, /instanceName must be/);
+    expect(() => Application.create(definition(), { instanceName: '' })).to.throw(ConfigError, /instanceName must be/);
+    expect(threadOptions({ instanceName: 'node-1' }, { index: 1, count: 2 }).instanceName).to.equal('node-1-1');
+    expect(threadOptions({}, { index: 1, count: 2 }).instanceName).to.equal(undefined);
+  });
+});

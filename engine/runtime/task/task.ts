@@ -287,11 +287,7 @@ export class Task {
     }
   }
 
-  /**
-   * After a commit: the stores' changelog positions move to what the commit made durable. A task
-   * writing through goes back to its caches once a commit took its input further (it processed
-   * records again), not at an idle commit.
-   */
+  /** After a commit: changelog positions move to what it made durable; writing through ends once a commit took the input further. */
   advance(producer: RecordOutput, progressed: boolean): void {
     if (this.writeThrough && progressed) {
       this.writeThrough = false;
@@ -324,6 +320,22 @@ export class Task {
 
   checkpoint(): void {
     this.state?.checkpoint();
+  }
+
+  /** Kept, stores open, across a rebalance only when nothing of it lives outside its stores between commits (no commit work, no held position). */
+  get keepable(): boolean {
+    return this.commitWork.length === 0 && this.holds.length === 0;
+  }
+
+  /** After a commit (running → suspended); records it waited with are forgotten, to be read again. */
+  suspend(): void {
+    this.phase.transition('suspended');
+    this.queues?.clear();
+  }
+
+  /** Takes records again, from its committed positions (suspended → running). */
+  resume(): void {
+    this.phase.transition('running');
   }
 
   /** Closes the stores (they stay on disk) and releases what the nodes hold; from any phase. */

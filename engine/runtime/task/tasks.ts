@@ -9,6 +9,7 @@ import { needsPrefetch } from '../serde-preparation.ts';
 import { Task, type TaskDependencies } from './task.ts';
 import type { TaskPhase } from './task-parts.ts';
 import { InstanceBackground } from './background.ts';
+import { KeptTasks } from './kept-tasks.ts';
 import type { TaskCorrupted } from './task-signals.ts';
 import type { TaskState } from './task-state.ts';
 import type { RecordOutput } from '../record-output.ts';
@@ -66,6 +67,8 @@ export class Tasks {
   onChange: () => void = () => {};
   /** Set when a store has too many uncommitted changes; the loop commits early. */
   commitRequested = false;
+  /** Revoked tasks kept, stores open, until the assignment that follows says whether they stay. */
+  private readonly kept = new KeptTasks();
   /** Tasks whose stores a query found damaged, for the loop to recover. */
   private readonly damaged = new Map<string, TaskCorrupted>();
 
@@ -149,7 +152,7 @@ export class Tasks {
   }
 
   private async create(partitions: TopicPartition[], recreate: Recreation = {}): Promise<void> {
-    const { wipe = new Set(), writeThrough = new Set(), upTo = new Map() } = recreate;
+    const { writeThrough = new Set() } = recreate;
     const created: Task[] = [];
     for (const { topic, partition } of partitions) {
       const sub = this.subtopologyOf.get(topic);
@@ -158,6 +161,9 @@ export class Tasks {
       const entry = this.tasks.get(id);
       // New, or in place of a closed one (a rewind): until it runs, queries answer "restoring".
       if (entry && !entry.task.phase.is('closed')) continue;
+      const kept = this.kept.resume(id);
+      if (kept) this.tasks.set(id, { task: kept, assigned: new Set() });
+      if (kept) continue;
       const task = new Task(sub, partition, this.deps, {
         onStorePressure: () => (this.commitRequested = true),
         onStoreDamaged: (damage) => this.damaged.set(damage.taskId, damage),
@@ -166,7 +172,21 @@ export class Tasks {
       this.tasks.set(id, { task, assigned: new Set() });
       created.push(task);
     }
-    if (created.length === 0) return;
+    if (created.length > 0) await this.restoreCreated(created, partitions, recreate);
+    for (const { topic, partition } of partitions) {
+      const sub = this.subtopologyOf.get(topic);
+      if (!sub) continue;
+      const entry = this.tasks.get(`${sub.id}_${partition}`)!;
+      entry.assigned.add(topic);
+      if (!this.route.has(topic)) this.route.set(topic, []);
+      this.route.get(topic)![partition] = entry.task;
+    }
+    queueMicrotask(() => this.onChange());
+  }
+
+  /** Restores and starts newly created tasks (once more with their stores wiped, if restoring found damage). */
+  private async restoreCreated(created: Task[], partitions: TopicPartition[], recreate: Recreation): Promise<void> {
+    const { wipe = new Set(), upTo = new Map() } = recreate;
     this.onChange();
     try {
       await this.restoreMetadata(created, partitions);
@@ -184,28 +204,16 @@ export class Tasks {
       return this.create(partitions, { ...recreate, wipe: new Set(created.map((t) => t.id)), retried: true });
     }
     for (const task of created) task.start();
-    for (const { topic, partition } of partitions) {
-      const sub = this.subtopologyOf.get(topic);
-      if (!sub) continue;
-      const entry = this.tasks.get(`${sub.id}_${partition}`)!;
-      entry.assigned.add(topic);
-      if (!this.route.has(topic)) this.route.set(topic, []);
-      this.route.get(topic)![partition] = entry.task;
-    }
-    queueMicrotask(() => this.onChange());
   }
 
   /** Gives each new task the stream time and processor numbers its last commit recorded. */
   private async restoreMetadata(created: Task[], partitions: TopicPartition[]): Promise<void> {
-    const tasks = new Map(created.map((task) => [task.id, task]));
-    const ours = partitions.filter(({ topic, partition }) => tasks.has(`${this.subtopologyOf.get(topic)?.id}_${partition}`));
-    const committed = ours.length === 0 ? [] : await this.stateDeps.committed(ours);
-    const strings = new Map<Task, Array<string | null | undefined>>();
-    for (const { topic, partition, metadata } of committed) {
-      const task = tasks.get(`${this.subtopologyOf.get(topic)?.id}_${partition}`);
-      if (task) strings.set(task, [...(strings.get(task) ?? []), metadata]);
-    }
-    for (const [task, metadata] of strings) task.restoreMetadata(metadata);
+    const byId = new Map(created.map((task) => [task.id, task]));
+    const taskOf = ({ topic, partition }: TopicPartition) => byId.get(`${this.subtopologyOf.get(topic)?.id}_${partition}`);
+    const ours = partitions.filter((p) => taskOf(p) !== undefined);
+    const metadata = new Map<Task, Array<string | null | undefined>>();
+    for (const offset of ours.length === 0 ? [] : await this.stateDeps.committed(ours)) metadata.set(taskOf(offset)!, [...(metadata.get(taskOf(offset)!) ?? []), offset.metadata]);
+    for (const [task, strings] of metadata) task.restoreMetadata(strings);
   }
 
   /** Opens the new tasks' stores and brings them up to their changelogs (they are then restoring). */
@@ -220,12 +228,17 @@ export class Tasks {
     for (const state of states) await state.preload();
   }
 
-  /** Forgets revoked partitions; a task with none left is closed (its stores stay on disk). Commit first. */
-  revoke(partitions: TopicPartition[]): Promise<void> {
-    return this.changes.run(() => this.remove(partitions));
+  /** Forgets revoked partitions; a task left with none is closed (stores stay on disk), or with `keep` kept if it can be, until {@link closeKept}. Commit first. */
+  revoke(partitions: TopicPartition[], keep = false): Promise<void> {
+    return this.changes.run(() => this.remove(partitions, keep));
   }
 
-  private async remove(partitions: TopicPartition[]): Promise<void> {
+  /** Closes the revoked tasks the last assignment did not give back. */
+  closeKept(): Promise<void> {
+    return this.changes.run(() => this.kept.closeAll());
+  }
+
+  private async remove(partitions: TopicPartition[], keep: boolean): Promise<void> {
     const closing: Task[] = [];
     for (const { topic, partition } of partitions) {
       const task = this.forRecord(topic, partition);
@@ -235,7 +248,7 @@ export class Tasks {
       entry.assigned.delete(topic);
       if (entry.assigned.size === 0) {
         this.tasks.delete(task.id);
-        closing.push(task);
+        if (!keep || !this.kept.keep(task)) closing.push(task);
       }
     }
     if (closing.length > 0) this.onChange();
@@ -285,7 +298,7 @@ export class Tasks {
     if (forget) this.tasks.clear();
     this.route.clear();
     if (all.length > 0) this.onChange();
-    await Promise.all(all.map((task) => task.close()));
+    await Promise.all([...all.map((task) => task.close()), this.kept.closeAll()]);
   }
 
   /** True when a task of several inputs holds records it has not processed yet. */

@@ -33,6 +33,8 @@ export function threadOptions(options: RunOptions, role: StreamThreadRole): RunO
   return {
     ...options,
     numStreamThreads: 1,
+    // Each thread is a member of its own: a named instance's threads are named after it.
+    ...(options.instanceName === undefined ? {} : { instanceName: `${options.instanceName}-${role.index}` }),
     beforeJoin: joinTogether,
     ...(http && role.front ? { http: { ...http, port: 0, host: '127.0.0.1', advertisedUrl: `${role.front.replace(/\/$/, '')}${base}`, basePath: base } } : { http: undefined }),
   };
