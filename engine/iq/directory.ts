@@ -14,6 +14,8 @@ export interface Announcement {
   state: InstanceState;
   /** Its tasks (`<subtopology>_<partition>`) and where each stands. */
   tasks: Record<string, 'running' | 'restoring'>;
+  /** Its standby replicas (`<subtopology>_<partition>`), each with its lag in changelog records. */
+  standbys?: Record<string, number>;
   /** When it said this (milliseconds since the epoch, its clock). */
   heartbeat: number;
   /** The key other instances sign the requests they forward to it with (engine/iq/forwarding.ts). */

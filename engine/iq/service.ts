@@ -33,6 +33,8 @@ export interface InstanceView {
   local(taskId: string, store: string): LocalTask;
   /** Every task here and where it stands. */
   tasks(): Record<string, 'running' | 'restoring'>;
+  /** The standby replicas here, each with its lag (changelog records not applied yet). */
+  standbys(): Record<string, number>;
   state(): InstanceState;
 }
 
@@ -91,7 +93,7 @@ export class QueryService {
         heartbeatMs: options.heartbeatMs,
         staleAfterMs: options.staleAfterMs,
         log,
-        self: () => ({ instance: view.instanceId, endpoint: server.endpoint, state: view.state(), tasks: view.tasks(), forwardKey: forwarding.published }),
+        self: () => ({ instance: view.instanceId, endpoint: server.endpoint, state: view.state(), tasks: view.tasks(), standbys: view.standbys(), forwardKey: forwarding.published }),
       });
     } catch (err) {
       await server.close();
@@ -121,7 +123,7 @@ export class QueryService {
   metadata(): unknown {
     const known = this.directory.instances();
     if (!known.some((i) => i.instance === this.view.instanceId)) {
-      known.push({ instance: this.view.instanceId, endpoint: this.endpoint, state: this.view.state(), tasks: this.view.tasks(), heartbeat: Date.now(), live: true });
+      known.push({ instance: this.view.instanceId, endpoint: this.endpoint, state: this.view.state(), tasks: this.view.tasks(), standbys: this.view.standbys(), heartbeat: Date.now(), live: true });
     }
     const now = Date.now();
     return {
@@ -148,16 +150,22 @@ export class QueryService {
     await this.topics.close();
   }
 
-  private storesOf(instance: KnownInstance): Record<string, { running: number[]; restoring: number[] }> {
-    const stores: Record<string, { running: number[]; restoring: number[] }> = {};
+  private storesOf(instance: KnownInstance): Record<string, { running: number[]; restoring: number[]; standby: Array<{ partition: number; lag: number }> }> {
+    const stores: Record<string, { running: number[]; restoring: number[]; standby: Array<{ partition: number; lag: number }> }> = {};
+    const taskOf = (task: string) => task.split('_').map(Number) as [number, number];
     for (const store of this.view.stores) {
-      const entry = { running: [] as number[], restoring: [] as number[] };
+      const entry = { running: [] as number[], restoring: [] as number[], standby: [] as Array<{ partition: number; lag: number }> };
       for (const [task, state] of Object.entries(instance.tasks)) {
-        const [sub, partition] = task.split('_').map(Number);
-        if (sub === store.subtopology) entry[state].push(partition!);
+        const [sub, partition] = taskOf(task);
+        if (sub === store.subtopology) entry[state].push(partition);
+      }
+      for (const [task, lag] of Object.entries(instance.standbys ?? {})) {
+        const [sub, partition] = taskOf(task);
+        if (sub === store.subtopology && !store.sourceChangelog) entry.standby.push({ partition, lag });
       }
       entry.running.sort((a, b) => a - b);
       entry.restoring.sort((a, b) => a - b);
+      entry.standby.sort((a, b) => a.partition - b.partition);
       stores[store.name] = entry;
     }
     return stores;

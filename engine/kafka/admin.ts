@@ -30,8 +30,12 @@ export interface GroupDescription {
   groupId: string;
   state: string;
   protocol: string;
-  members: Array<{ memberId: string; clientId: string; host: string; assignment: Array<{ topic: string; partition: number }> }>;
+  /** `instanceId`: the group instance id of a static member. */
+  members: Array<{ memberId: string; instanceId?: string; clientId: string; host: string; assignment: Array<{ topic: string; partition: number }> }>;
 }
+
+/** The group states by the numbers the client gives them (its table has no reverse lookup). */
+const GROUP_STATES = new Map<number, string>(Object.entries(Kafka.ConsumerGroupStates).map(([name, value]) => [Number(value), name]));
 
 /**
  * Topic and group administration.
@@ -216,10 +220,11 @@ export class KafkaAdmin {
     );
     return result.groups.map((g) => ({
       groupId: g.groupId,
-      state: Kafka.ConsumerGroupStates[g.state] ?? 'UNKNOWN',
+      state: GROUP_STATES.get(g.state) ?? 'UNKNOWN',
       protocol: g.protocol,
       members: g.members.map((m) => ({
         memberId: m.memberId,
+        ...(m.groupInstanceId ? { instanceId: m.groupInstanceId } : {}),
         clientId: m.clientId,
         host: m.clientHost,
         assignment: (m.assignment?.topicPartitions ?? []).map(({ topic, partition }) => ({ topic, partition })),

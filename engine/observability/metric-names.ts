@@ -26,6 +26,7 @@ export const MetricNames = {
   asyncCallDuration: 'sluice_async_call_duration_seconds',
   storeSize: 'sluice_store_size_bytes',
   tasks: 'sluice_tasks',
+  standbyLag: 'sluice_standby_lag',
   applicationState: 'sluice_application_state',
   httpRequests: 'sluice_http_requests_total',
   httpDuration: 'sluice_http_request_duration_seconds',

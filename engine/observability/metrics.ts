@@ -19,6 +19,8 @@ export interface MetricsSource {
   dropped(): Map<string, number>;
   storeSizes(): Promise<Array<{ store: string; partition: number; bytes: number }>>;
   tasks(): { running: number; restoring: number };
+  /** The standby replicas here, each with its lag in changelog records. */
+  standbys(): Record<string, number>;
   state(): string;
 }
 
@@ -130,6 +132,17 @@ export class Metrics {
         const { running, restoring } = source.tasks();
         this.set({ state: 'running' }, running);
         this.set({ state: 'restoring' }, restoring);
+        this.set({ state: 'standby' }, Object.keys(source.standbys()).length);
+      },
+    });
+    new client.Gauge({
+      name: MetricNames.standbyLag,
+      help: 'Changelog records each standby replica has not applied yet.',
+      labelNames: ['task'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [task, lag] of Object.entries(source.standbys())) this.set({ task }, lag);
       },
     });
     new client.Gauge({

@@ -21,6 +21,7 @@ import { restoreTasks, type RestoreProgress } from './task/restore.ts';
 import { deadLetterTopics, nodeHandlings, RecordErrors } from './record-errors.ts';
 import { Tasks } from './task/tasks.ts';
 import { machineBackground } from './task/machine-background.ts';
+import { StandbyReplicas } from './standby/standby-replicas.ts';
 import { GlobalTables } from './global/global-tables.ts';
 import { prepareSerdes } from './serde-preparation.ts';
 import { prepareInstancesTopic } from '../iq/directory.ts';
@@ -56,6 +57,7 @@ export class Application {
   private purge?: RepartitionPurge;
   private tasks?: Tasks;
   private globals?: GlobalTables;
+  private standbys?: StandbyReplicas;
   private settle!: { resolve: () => void; reject: (err: unknown) => void };
   private closing?: Promise<void>;
   private instance?: string;
@@ -266,6 +268,11 @@ export class Application {
     // Global tables are restored before the subscription below brings tasks; failing to follow them stops the loop.
     const globalOptions = { connection, stateDir: this.stateDir, applicationId, log: this.log, errors, partitions: (topic: string) => counts.get(topic), checkpointIntervalMs: this.loopOptions.commitIntervalMs };
     this.globals = await GlobalTables.start(this.topology, { ...globalOptions, onProgress: this.onRestoreProgress, onFatal: (err) => this.fail(err, 'a global table could not be kept up to date') });
+    const replicas = this.settings.numStandbyReplicas ?? 0;
+    if (replicas > 0) {
+      const tasks = this.tasks;
+      this.standbys = await StandbyReplicas.start({ replicas, applicationId, clientId: instance, topology: this.topology, partitions: (topic) => counts.get(topic), active: () => [...tasks.ids(), ...tasks.restoringIds()], stateDir: this.stateDir, connection, log: this.log });
+    }
     if (this.http) await this.serveQueries(this.http, connection);
     await this.beforeJoin?.();
     this.consumer.subscribe(this.topology.subtopologies.flatMap((s) => s.sourceTopics));
@@ -300,8 +307,11 @@ export class Application {
       // Under exactly-once that also waits until the previous owner's last transaction is
       // settled (committed or aborted), before the changelogs are read to their last stable
       // offset: read_committed asks for stable offsets.
+      // A task that becomes active here takes its stores from the standby that kept them warm.
+      await this.standbys?.beforeAssign(partitions);
       await this.tasks!.assign(partitions);
       await this.tasks!.closeKept();
+      this.standbys?.afterAssign();
     } catch (err) {
       // Without its state a task cannot run: stop rather than process on an empty store.
       this.log.error({ err: describeCause(err) }, 'could not open or restore the state of assigned tasks');
@@ -341,7 +351,7 @@ export class Application {
   private async serveQueries(http: HttpOptions, connection: ClientConnection): Promise<void> {
     const instance = { applicationId: this.settings.applicationId, instanceId: this.instance!, topology: this.topology, tasks: this.tasks!, loop: this.loop!, producer: this.producer!, errors: this.errors! };
     const served = await serveInstanceQueries(
-      { ...instance, consumer: () => this.consumer, globals: this.globals, lifecycle: this.lifecycle, asyncStats: this.asyncStats, restoration: () => this.restoration, partitions: (topic) => this.partitionCounts.get(topic) },
+      { ...instance, consumer: () => this.consumer, globals: this.globals, lifecycle: this.lifecycle, asyncStats: this.asyncStats, restoration: () => this.restoration, partitions: (topic) => this.partitionCounts.get(topic), standbys: () => this.standbys?.tasks.lags() ?? {} },
       http,
       connection,
       this.log,
@@ -376,6 +386,8 @@ export class Application {
     await this.producer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'producer disconnect failed'));
     await this.purge?.close();
     this.purge = undefined;
+    await this.standbys?.close().catch((err) => this.log.warn({ err: describeCause(err) }, 'standby replicas did not close cleanly'));
+    this.standbys = undefined;
     await this.globals?.close().catch((err) => this.log.warn({ err: describeCause(err) }, 'global tables did not close cleanly'));
     this.globals = undefined;
   }

@@ -32,6 +32,12 @@ export interface ApplicationSettings {
    */
   maxTaskIdleMs?: number;
   /**
+   * Kafka Streams' `num.standby.replicas`: how many other members keep a warm copy of each task's
+   * stores, following its changelogs, placed where the task goes if its owner fails, so a
+   * failover restores only the changelog's tail. Default 0. See docs/scaling.md.
+   */
+  numStandbyReplicas?: number;
+  /**
    * Kafka Streams' `num.stream.threads`: how many stream threads this instance runs, each a
    * process of its own (a member of the group with its own tasks, client and event loop), behind
    * one query server and one metrics endpoint. Default 1. See docs/scaling.md.

@@ -28,6 +28,8 @@ export interface QueriedInstance {
   asyncStats: AsyncStats;
   /** Records replayed by restorations, and still to replay. */
   restoration: () => { restored: number; remaining: number };
+  /** The standby replicas here, each with its lag. */
+  standbys: () => Record<string, number>;
   partitions: (topic: string) => number | undefined;
 }
 
@@ -51,6 +53,7 @@ export async function serveInstanceQueries(instance: QueriedInstance, http: Http
     dropped: () => errors.dropped,
     storeSizes: () => tasks.storeSizes(),
     tasks: () => ({ running: tasks.size, restoring: tasks.restoringIds().length }),
+    standbys: instance.standbys,
     state: () => lifecycle.state,
   });
   loop.onCommitted = (seconds) => metrics.commitLatency.observe(seconds);
@@ -71,6 +74,7 @@ export async function serveInstanceQueries(instance: QueriedInstance, http: Http
         return states;
       },
       state: () => instanceStateOf(lifecycle.state, tasks.restoringIds().length > 0),
+      standbys: instance.standbys,
     },
     http,
     { connection, metrics, log },

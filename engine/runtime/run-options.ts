@@ -92,6 +92,8 @@ export function resolveRunOptions(definition: ApplicationDefinition, options: Ru
   const idle = settings.maxTaskIdleMs;
   if (idle !== undefined && !(Number.isSafeInteger(idle) && idle >= -1)) throw new ConfigError(`maxTaskIdleMs must be -1 (never wait) or a whole number of milliseconds from 0, not ${idle}.`);
   checkStreamThreads(settings.numStreamThreads);
+  const standbys = settings.numStandbyReplicas;
+  if (standbys !== undefined && !(Number.isSafeInteger(standbys) && standbys >= 0 && standbys <= 10)) throw new ConfigError(`numStandbyReplicas must be a whole number from 0 to 10, not ${standbys}.`);
   const name = instanceName;
   if (name !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new ConfigError(`instanceName must be 1 to 100 letters, digits, ".", "_" or "-", not ${JSON.stringify(String(name).slice(0, 120))}.`);
   return {

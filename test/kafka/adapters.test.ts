@@ -74,6 +74,7 @@ describe('Kafka adapters', () => {
       expect(await admin.groupOffsets(groupId)).to.deep.equal([{ topic, partition: 0, offset: 4 }]);
       const [group] = await admin.describeGroups([groupId]);
       expect(group!.groupId).to.equal(groupId);
+      expect(group!.state, 'no member left').to.equal('EMPTY');
       admin.disconnect();
 
       const second = await KafkaConsumer.connect({ bootstrapServers: bootstrapServers(), groupId });

@@ -2,21 +2,13 @@
 // and a member of the group with its own tasks, behind one query server that answers for every
 // key, gathers every thread's metrics and readiness, and stops the threads on SIGTERM.
 import { expect } from 'chai';
-import net from 'node:net';
 import { KafkaProducer } from '../../engine/kafka/producer.ts';
 import { childInstances, failoverConfig, Instance } from '../helpers/instances.ts';
 import { bootstrapServers, createUniqueTopic, uniqueName } from '../helpers/kafka.ts';
+import { freePort } from '../helpers/ports.ts';
 import { tempStateDir } from '../helpers/state.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Whether a process with this pid still runs. */
 function running(pid: number): boolean {

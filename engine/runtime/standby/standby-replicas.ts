@@ -1,0 +1,111 @@
+import { describeCause } from '../../errors.ts';
+import { KafkaAdmin } from '../../kafka/admin.ts';
+import type { ConnectionOptions } from '../../kafka/config.ts';
+import type { TopicPartition } from '../../kafka/records.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { CompiledTopology } from '../../topology/compiled.ts';
+import { standbyTasksOf } from './standby-placement.ts';
+import { StandbyTasks } from './standby-tasks.ts';
+
+export interface StandbyReplicaOptions {
+  /** `numStandbyReplicas`. */
+  replicas: number;
+  applicationId: string;
+  /** This member's client id, to find it among the group's members. */
+  clientId: string;
+  topology: CompiledTopology;
+  partitions: (topic: string) => number | undefined;
+  /** The tasks active here (they need no standby here). */
+  active: () => string[];
+  stateDir: string;
+  connection: ConnectionOptions;
+  log: Logger;
+}
+
+/** How often the placement is checked besides after each assignment (members come and go). */
+const PLACEMENT_INTERVAL_MS = 5_000;
+
+/**
+ * `numStandbyReplicas`: after each assignment, and every few seconds, reads the group's members
+ * and keeps standbys of the tasks this member would own if their owner failed
+ * (standby-placement.ts); before tasks become active here, their standbys let go of their
+ * stores, which the tasks then open with only the changelog's tail to restore.
+ */
+export class StandbyReplicas {
+  private readonly admin: KafkaAdmin;
+  private timer: NodeJS.Timeout | undefined;
+  private planning: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+
+  private constructor(
+    private readonly options: StandbyReplicaOptions,
+    readonly tasks: StandbyTasks,
+  ) {
+    this.admin = KafkaAdmin.connect(options.connection);
+    this.timer = setInterval(() => this.refresh(), PLACEMENT_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  static async start(options: StandbyReplicaOptions): Promise<StandbyReplicas> {
+    const storesOf = (sub: number) => options.topology.stores.filter((s) => s.subtopology === sub);
+    const tasks = await StandbyTasks.start({ stateDir: options.stateDir, applicationId: options.applicationId, connection: options.connection, log: options.log.child({ component: 'standby' }), storesOf });
+    return new StandbyReplicas(options, tasks);
+  }
+
+  /** Before these partitions' tasks become active here: their standbys let go of the stores. */
+  beforeAssign(partitions: TopicPartition[]): Promise<void> {
+    const subOf = new Map(this.options.topology.subtopologies.flatMap((s) => s.sourceTopics.map((t) => [t, s.id] as const)));
+    const ids = partitions.flatMap(({ topic, partition }) => (subOf.has(topic) ? [`${subOf.get(topic)}_${partition}`] : []));
+    return this.tasks.release(ids);
+  }
+
+  /** After an assignment (its tasks now active here): places the standbys again. */
+  afterAssign(): void {
+    this.tasks.unclaimAll();
+    this.refresh();
+  }
+
+  /** Places the standbys again (soon; one placement at a time). */
+  refresh(): void {
+    if (this.closed) return;
+    if (this.planning) {
+      this.again = true;
+      return;
+    }
+    this.planning = this.place()
+      .catch((err) => this.options.log.warn({ err: describeCause(err) }, 'could not place standby replicas; trying again'))
+      .finally(() => {
+        this.planning = undefined;
+        if (this.again) {
+          this.again = false;
+          this.refresh();
+        }
+      });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.planning;
+    await this.tasks.close();
+    this.admin.disconnect();
+  }
+
+  private async place(): Promise<void> {
+    const { options } = this;
+    const [group] = await this.admin.describeGroups([options.applicationId]);
+    // Mid-rebalance the members are not settled: the assignment that ends it places again.
+    if (!group || group.state !== 'STABLE') return;
+    const self = group.members.find((m) => m.clientId === options.clientId);
+    if (!self) return;
+    const subtopologies = options.topology.subtopologies.flatMap((s) => {
+      const partitions = options.partitions(s.sourceTopics[0]!);
+      return partitions === undefined ? [] : [{ id: s.id, partitions }];
+    });
+    const wanted = standbyTasksOf(self.memberId, group.members, subtopologies, options.replicas);
+    for (const id of options.active()) wanted.delete(id);
+    if (this.closed) return;
+    await this.tasks.update(wanted);
+  }
+}

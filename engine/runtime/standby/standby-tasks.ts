@@ -1,0 +1,224 @@
+import { describeCause } from '../../errors.ts';
+import type { ConnectionOptions } from '../../kafka/config.ts';
+import { KafkaConsumer } from '../../kafka/consumer.ts';
+import type { ConsumedRecord } from '../../kafka/records.ts';
+import { BULK_READ } from '../../kafka/reader.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { CompiledStore } from '../../topology/compiled.ts';
+import { Mutex } from '../mutex.ts';
+import { changelogPartition, TaskState, type TaskStore } from '../task/task-state.ts';
+
+/** What standby tasks need from the application. */
+export interface StandbyParts {
+  stateDir: string;
+  applicationId: string;
+  connection: ConnectionOptions;
+  log: Logger;
+  /** The stores of a sub-topology's tasks. */
+  storesOf: (subtopology: number) => readonly CompiledStore[];
+}
+
+/** How often the changelogs' ends are read, for the standbys' lag. */
+const ENDS_INTERVAL_MS = 2_000;
+
+/** A standby replica of one task: its stores, open in the task's own directory. */
+interface Standby {
+  id: string;
+  state: TaskState;
+  /** The stores it follows (source tables are not followed: see {@link StandbyTasks}). */
+  followed: TaskStore[];
+}
+
+/**
+ * Standby replicas: copies of other members' tasks' stores, kept warm by following their
+ * changelogs (read committed) into the same LevelDB stores, in the task's own directory, that
+ * the task opens when it becomes active here. Each batch is written with the changelog position
+ * it brings the store to, as restoration writes it, so an active task opened on a standby's
+ * stores restores only the changelog's tail past it. Following runs beside processing, on a
+ * consumer of its own outside the group, and never blocks it.
+ *
+ * A store over a source topic (a table read straight from its topic) is not followed: a task
+ * restores such a store only up to the group's committed offset of the topic, and a copy ahead
+ * of it would have to be rebuilt.
+ */
+export class StandbyTasks {
+  private readonly standbys = new Map<string, Standby>();
+  /** `topic[partition]` of each followed changelog → its store. */
+  private readonly targets = new Map<string, TaskStore>();
+  /** The changelogs' ends, read every {@link ENDS_INTERVAL_MS}. */
+  private readonly ends = new Map<string, number>();
+  private endsReadAt = 0;
+  private readonly lock = new Mutex();
+  /** Tasks becoming active here: no standby of them opens until {@link unclaimAll}. */
+  private readonly claimed = new Set<string>();
+  private closed = false;
+  private readonly following: Promise<void>;
+
+  private constructor(
+    private readonly parts: StandbyParts,
+    private readonly consumer: KafkaConsumer,
+  ) {
+    this.following = this.follow();
+  }
+
+  static async start(parts: StandbyParts): Promise<StandbyTasks> {
+    const consumer = await KafkaConsumer.connect({ ...parts.connection, isolationLevel: 'read_committed', properties: { ...BULK_READ, ...parts.connection.properties } });
+    return new StandbyTasks(parts, consumer);
+  }
+
+  /** The tasks kept here as standbys. */
+  ids(): string[] {
+    return [...this.standbys.keys()].sort();
+  }
+
+  /** Each standby's lag: changelog records it has not applied yet, over its stores. */
+  lags(): Record<string, number> {
+    const lags: Record<string, number> = {};
+    for (const { id, followed } of this.standbys.values()) {
+      lags[id] = followed.reduce((n, store) => n + Math.max(0, (this.ends.get(key(store)) ?? store.position) - store.position), 0);
+    }
+    return lags;
+  }
+
+  /** Keeps standbys of exactly the tasks in `ids` (those with changelogged stores): opens the new ones, closes the others. */
+  update(ids: ReadonlySet<string>): Promise<void> {
+    return this.lock.run(async () => {
+      if (this.closed) return;
+      for (const id of [...this.standbys.keys()]) if (!ids.has(id)) await this.drop(id);
+      for (const id of ids) if (!this.standbys.has(id) && !this.claimed.has(id)) await this.open(id);
+      this.reassign();
+    });
+  }
+
+  /**
+   * Closes the standbys of these tasks, which are about to become active here, so the tasks can
+   * take their stores; none of them opens again until {@link unclaimAll} (a placement planned
+   * before the assignment may still come).
+   */
+  release(ids: Iterable<string>): Promise<void> {
+    return this.lock.run(async () => {
+      let dropped = false;
+      for (const id of ids) {
+        this.claimed.add(id);
+        if (this.standbys.has(id)) dropped = (await this.drop(id)) || dropped;
+      }
+      if (dropped) this.reassign();
+    });
+  }
+
+  /** The assignment is done: placements decide again (they leave out the tasks active here). */
+  unclaimAll(): void {
+    this.claimed.clear();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.following;
+    await this.lock.run(async () => {
+      for (const id of [...this.standbys.keys()]) await this.drop(id);
+    });
+    await this.consumer.disconnect().catch(() => undefined);
+  }
+
+  private async open(id: string): Promise<void> {
+    const [sub, partition] = id.split('_').map(Number) as [number, number];
+    const specs = this.parts.storesOf(sub).filter((s) => !s.sourceChangelog);
+    if (specs.length === 0) return;
+    let state: TaskState;
+    try {
+      // Not waiting for the directory: held, the task runs here (another thread of this instance).
+      state = await TaskState.open(id, partition, [...specs], { stateDir: this.parts.stateDir, applicationId: this.parts.applicationId, log: this.parts.log, lockTimeoutMs: 0 });
+    } catch (err) {
+      this.parts.log.debug({ task: id, err: describeCause(err) }, 'no standby: the task\'s state is in use here');
+      return;
+    }
+    try {
+      for (const store of state.stores) {
+        const { low, high } = await this.consumer.watermarks(store.spec.changelogTopic, store.partition);
+        let from = store.restoreFrom;
+        if (from === undefined || from < low || from > high) {
+          if (from !== undefined) await state.wipe(store);
+          from = low;
+        }
+        store.position = from;
+        this.ends.set(key(store), high);
+      }
+    } catch (err) {
+      await state.close().catch(() => undefined);
+      this.parts.log.warn({ task: id, err: describeCause(err) }, 'could not start a standby; trying again at the next placement');
+      return;
+    }
+    this.standbys.set(id, { id, state, followed: state.stores });
+    for (const store of state.stores) this.targets.set(key(store), store);
+    this.parts.log.info({ task: id }, 'standby started');
+  }
+
+  /** Closes a standby (its stores stay on disk with their positions and a checkpoint); true when there was one. */
+  private async drop(id: string): Promise<boolean> {
+    const standby = this.standbys.get(id);
+    if (!standby) return false;
+    this.standbys.delete(id);
+    for (const store of standby.followed) this.targets.delete(key(store));
+    await standby.state.close().catch((err) => this.parts.log.warn({ task: id, err: describeCause(err) }, 'standby did not close cleanly'));
+    this.parts.log.info({ task: id }, 'standby stopped');
+    return true;
+  }
+
+  private reassign(): void {
+    const assignment = [...this.targets.values()].map((store) => ({ topic: store.spec.changelogTopic, partition: store.partition, offset: store.position }));
+    this.consumer.assign(assignment);
+  }
+
+  /** Applies what the changelogs bring, batch by batch, until closed. */
+  private async follow(): Promise<void> {
+    while (!this.closed) {
+      try {
+        const idle = await this.lock.run(() => this.step());
+        if (idle) await new Promise((resolve) => setTimeout(resolve, 200));
+      } catch (err) {
+        this.parts.log.warn({ err: describeCause(err) }, 'standby replicas could not follow their changelogs; trying again');
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  }
+
+  /** One batch; true when there was nothing to follow. */
+  private async step(): Promise<boolean> {
+    if (this.closed || this.targets.size === 0) return true;
+    const records = await this.consumer.consume(10_000, 100);
+    if (records.length > 0) await this.apply(records);
+    if (Date.now() - this.endsReadAt >= ENDS_INTERVAL_MS) await this.readEnds();
+    return false;
+  }
+
+  private async apply(records: ConsumedRecord[]): Promise<void> {
+    const runs = new Map<TaskStore, { entries: Array<[Buffer, Buffer | null]>; next: number }>();
+    for (const record of records) {
+      const store = this.targets.get(changelogPartition(record.topic, record.partition));
+      if (!store) continue;
+      let run = runs.get(store);
+      if (!run) runs.set(store, (run = { entries: [], next: store.position }));
+      if (record.key !== null) run.entries.push([record.key, record.value]);
+      run.next = record.offset + 1;
+    }
+    for (const [store, { entries, next }] of runs) {
+      await store.bytes.restore(entries, { topic: store.spec.changelogTopic, partition: store.partition, offset: next });
+      store.position = next;
+      store.written = next;
+    }
+    for (const standby of this.standbys.values()) standby.state.checkpoint();
+  }
+
+  private async readEnds(): Promise<void> {
+    this.endsReadAt = Date.now();
+    for (const store of this.targets.values()) {
+      const topic = store.spec.changelogTopic;
+      const high = this.consumer.cachedWatermarks(topic, store.partition)?.high ?? (await this.consumer.watermarks(topic, store.partition)).high;
+      this.ends.set(key(store), high);
+    }
+  }
+}
+
+function key(store: TaskStore): string {
+  return changelogPartition(store.spec.changelogTopic, store.partition);
+}
