@@ -128,13 +128,26 @@ export interface LookupLoad {
   sample: number;
 }
 
+/** Failover: three instances, one killed with -9, the time until its keys answer from the survivors (kinds/failover.ts). */
+export interface FailoverWorkload extends Sized {
+  kind: 'failover';
+  name: string;
+  /** The `numStandbyReplicas` settings compared, one after another. */
+  standbys: number[];
+  sessionTimeoutMs: number;
+  /** The session timeout of the restart phases: longer than a restart, so a named instance restarts within it. */
+  restartSessionTimeoutMs: number;
+  /** How many of the killed instance's keys are asked until they answer. */
+  sample: (quick: boolean) => number;
+}
+
 /** The mutation aggregator end to end, with PostgreSQL (kinds/mutations.ts sizes it itself). */
 export interface MutationsWorkload {
   kind: 'mutations';
   name: 'mutations';
 }
 
-export type Workload = StreamWorkload | RestoreWorkload | LookupWorkload | MutationsWorkload;
+export type Workload = StreamWorkload | RestoreWorkload | LookupWorkload | MutationsWorkload | FailoverWorkload;
 
 const COMMIT_INTERVAL_MS = 1000;
 
@@ -306,6 +319,17 @@ export const WORKLOADS: Record<string, Workload> = {
     load: (quick) => ({ recordsPerKey: 10, feedPerSec: 5_000, connections: 10, seconds: quick ? 3 : 10, warmupSeconds: quick ? 1 : 3, sample: quick ? 200 : 1_000 }),
   },
   mutations: { kind: 'mutations', name: 'mutations' },
+  // 1,000,000 keys of count state over 12 partitions on 3 instances, one killed with -9: with
+  // no standby and with one. The session timeout is what the group takes to notice the kill.
+  failover: {
+    kind: 'failover',
+    name: 'failover',
+    params: (quick) => ({ records: quick ? 50_000 : 1_000_000, keys: quick ? 50_000 : 1_000_000, valueSize: 0, partitions: 12, commitIntervalMs: COMMIT_INTERVAL_MS }),
+    standbys: [0, 1],
+    sessionTimeoutMs: 3_000,
+    restartSessionTimeoutMs: 10_000,
+    sample: (quick) => (quick ? 200 : 2_000),
+  },
 };
 
 /**

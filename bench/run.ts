@@ -17,6 +17,7 @@ import { lookupTable, runLookups } from './kinds/lookups.ts';
 import { mutationsTable, runMutations } from './kinds/mutations.ts';
 import { runOpenLoop } from './kinds/open-loop.ts';
 import { runRestore } from './kinds/restore.ts';
+import { failoverTable, runFailover } from './kinds/failover.ts';
 import { writeReportFiles } from './report/files.ts';
 
 const { values: flags, positionals } = parseArgs({
@@ -76,6 +77,10 @@ async function run(workload: Workload): Promise<{ report: object; summary: (out:
     case 'lookups': {
       const report = await runLookups(ctx, workload);
       return { report, summary: () => lookupTable(report) };
+    }
+    case 'failover': {
+      const report = await runFailover(ctx, workload);
+      return { report, summary: () => failoverTable(report) };
     }
     case 'mutations': {
       const report = await runMutations(ctx);

@@ -38,6 +38,7 @@ interface ConfigFile {
   maxTaskIdleMs?: number;
   numStreamThreads?: number;
   numStandbyReplicas?: number;
+  acceptableRecoveryLag?: number;
   instanceName?: string;
   shutdownTimeoutMs?: number;
   stateDir?: string;
@@ -45,7 +46,7 @@ interface ConfigFile {
   http?: HttpConfig;
 }
 
-const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'maxTaskIdleMs', 'numStreamThreads', 'numStandbyReplicas', 'instanceName', 'shutdownTimeoutMs', 'stateDir', 'kafka', 'http'];
+const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'maxTaskIdleMs', 'numStreamThreads', 'numStandbyReplicas', 'acceptableRecoveryLag', 'instanceName', 'shutdownTimeoutMs', 'stateDir', 'kafka', 'http'];
 const HTTP_KEYS = ['port', 'host', 'token', 'allowedHosts', 'advertisedUrl'];
 const GUARANTEES = ['at_least_once', 'exactly_once'];
 
@@ -64,6 +65,7 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv = proc
     maxTaskIdleMs: file.maxTaskIdleMs,
     instanceName: flags.instanceName ?? env.SLUICE_INSTANCE_NAME ?? file.instanceName,
     numStandbyReplicas: file.numStandbyReplicas,
+    acceptableRecoveryLag: file.acceptableRecoveryLag,
     numStreamThreads: flags.numStreamThreads !== undefined ? wholeNumber('--num-stream-threads', flags.numStreamThreads) : file.numStreamThreads,
     shutdownTimeoutMs: flags.shutdownTimeoutMs !== undefined ? positiveMs('--shutdown-timeout-ms', flags.shutdownTimeoutMs) : file.shutdownTimeoutMs,
     stateDir: flags.stateDir ?? env.SLUICE_STATE_DIR ?? file.stateDir,

@@ -3,6 +3,7 @@ import type { CommittedReader } from '../../state/committed-reader.ts';
 import type { KnownInstance } from './directory.ts';
 import type { LocalGlobalStore } from './global-queries.ts';
 import { QueryError } from './query-error.ts';
+import type { StaleSources } from './stale-reads.ts';
 
 /** Where a task stands on this instance, for a query of one of its stores. */
 export type LocalTask = { state: 'running'; reader: CommittedReader<unknown, unknown> } | { state: 'restoring' | 'absent' };
@@ -18,6 +19,8 @@ export interface QueryHost {
   local(taskId: string, store: string): LocalTask;
   /** The live instance that runs the task, as the directory knows it. */
   owner(taskId: string): KnownInstance | undefined;
+  /** Where `?stale=true` lookups find copies that may be behind (standbys); none without standbys. */
+  readonly stale?: StaleSources;
 }
 
 /** Why a partition cannot be read right now. */

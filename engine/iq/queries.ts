@@ -8,6 +8,7 @@ import { fromJson, KeyFormatError, keyBytes, parseKey, toJson } from './key-form
 import type { PeerAnswer, Peers } from './peers.ts';
 import { Placement, type QueryHost, unavailable, type Unavailable } from './placement.ts';
 import { QueryError } from './query-error.ts';
+import { staleLookup } from './stale-reads.ts';
 
 export type { LocalTask, QueryHost } from './placement.ts';
 
@@ -30,6 +31,8 @@ export interface KeyQuery {
   redirect: boolean;
   /** Partitions a peer asks this instance to look in (forwarded requests only). */
   partitions?: string;
+  /** `?stale=true`: a partition no running task can answer now is read from a standby copy (stale-reads.ts). */
+  stale?: boolean;
 }
 
 /** A scan as asked in a URL's query string (values still text). */
@@ -129,14 +132,30 @@ export class StoreQueries {
     }
     if (!store.partitionedByKey) return this.gather(store, bytes, key, path, count, options.forwarded);
     const partition = partitionForKey(bytes, count);
-    const where = this.placement.locate(store, partition, options.forwarded);
+    // With ?stale=true, a partition no running task answers now is read from a standby copy.
+    const stale = options.stale ? this.host.stale : undefined;
+    const fallBack = (failure: QueryError) => {
+      if (!stale) throw failure;
+      return staleLookup(stale, store, partition, { bytes, key, path, forwarded: options.forwarded }, (holder, asked) => this.ask(holder, asked, store.name, partition), failure);
+    };
+    const where = this.placement.where(store, partition, options.forwarded);
+    if ('reason' in where) return fallBack(unavailable(where.store, where.partition, where.reason, where.instance));
     if (where.reader) {
       const value = where.reader.get(bytes);
       const self = this.host.instanceId;
       return keyAnswer(store, key, value === undefined ? [] : [{ value: toJson(value), partition, instance: self }], partition, self);
     }
     if (options.redirect) return { kind: 'redirect', location: where.owner.endpoint + path };
-    return { kind: 'peer', answer: await this.ask(where.owner, path, store.name, partition) };
+    let answer: PeerAnswer;
+    try {
+      answer = await this.ask(where.owner, path, store.name, partition);
+    } catch (err) {
+      if (err instanceof QueryError) return fallBack(err);
+      throw err;
+    }
+    // The owner cannot answer (restoring, or no longer the owner): a copy, else its answer.
+    if (answer.status === 503 && stale) return fallBack(unavailable(store.name, partition, 'not-owner', where.owner.instance)).catch(() => ({ kind: 'peer', answer }) as const);
+    return { kind: 'peer', answer };
   }
 
   /**

@@ -230,7 +230,9 @@ function installRoutes(app: FastifyInstance, host: ServerHost): void {
     const redirect = single(request.query, 'redirect');
     if (redirect !== undefined && redirect !== 'true' && redirect !== 'false') throw QueryError.badRequest('bad-parameter', 'redirect must be true or false.');
     const partitions = single(request.query, 'partitions');
-    return send(reply, await queries.get(store, key, { forwarded: forwarded(request), redirect: redirect === 'true', ...(partitions === undefined ? {} : { partitions }) }));
+    const stale = single(request.query, 'stale');
+    if (stale !== undefined && stale !== 'true' && stale !== 'false') throw QueryError.badRequest('bad-parameter', 'stale must be true or false.');
+    return send(reply, await queries.get(store, key, { forwarded: forwarded(request), redirect: redirect === 'true', stale: stale === 'true', ...(partitions === undefined ? {} : { partitions }) }));
   });
   app.get<{ Params: { store: string }; Querystring: Record<string, unknown> }>('/v1/stores/:store/range', async (request, reply) => {
     const query: RangeQuery = {};

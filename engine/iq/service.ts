@@ -10,6 +10,7 @@ import { HttpPeers } from './peers.ts';
 import { type LocalTask, type QueryLimits, StoreQueries } from './queries.ts';
 import { QueryServer, type QueryServerOptions } from './server.ts';
 import { TopicWriter } from './topic-writer.ts';
+import type { StaleCopy } from './stale-reads.ts';
 
 /** How to serve interactive queries: the server's settings, and optionally the limits and directory timing. */
 export interface HttpOptions extends QueryServerOptions {
@@ -35,6 +36,8 @@ export interface InstanceView {
   tasks(): Record<string, 'running' | 'restoring'>;
   /** The standby replicas here, each with its lag (changelog records not applied yet). */
   standbys(): Record<string, number>;
+  /** This instance's standby copy of a task's store, for `?stale=true` lookups. */
+  standby(taskId: string, store: string): StaleCopy | undefined;
   state(): InstanceState;
 }
 
@@ -70,6 +73,11 @@ export class QueryService {
         partitions: (store) => view.partitions(store),
         local: (taskId, store) => view.local(taskId, store),
         owner: (taskId) => directory?.owner(taskId),
+        stale: {
+          instanceId: view.instanceId,
+          standby: (taskId, store) => view.standby(taskId, store),
+          standbyHolders: (taskId) => directory?.instances().filter((i) => i.live && i.standbys?.[taskId] !== undefined) ?? [],
+        },
       },
       peers,
       options.limits,

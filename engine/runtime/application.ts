@@ -30,6 +30,9 @@ import type { Metrics } from '../observability/metrics.ts';
 import { serveInstanceQueries } from './instance-queries.ts';
 import { AsyncStats } from '../observability/async-stats.ts';
 
+/** The longest a named instance catches up before it joins the group anyway. */
+const WARM_UP_TIMEOUT_MS = 10 * 60_000;
+
 /**
  * A running instance of a topology: joins the consumer group `applicationId`, runs one task per
  * sub-topology and assigned partition, and commits at least once. Instances of the same
@@ -268,12 +271,14 @@ export class Application {
     // Global tables are restored before the subscription below brings tasks; failing to follow them stops the loop.
     const globalOptions = { connection, stateDir: this.stateDir, applicationId, log: this.log, errors, partitions: (topic: string) => counts.get(topic), checkpointIntervalMs: this.loopOptions.commitIntervalMs };
     this.globals = await GlobalTables.start(this.topology, { ...globalOptions, onProgress: this.onRestoreProgress, onFatal: (err) => this.fail(err, 'a global table could not be kept up to date') });
+    // Standby replicas, and for a named instance the warm-up before it joins.
     const replicas = this.settings.numStandbyReplicas ?? 0;
-    if (replicas > 0) {
+    if (replicas > 0 || instanceName !== undefined) {
       const tasks = this.tasks;
       this.standbys = await StandbyReplicas.start({ replicas, applicationId, clientId: instance, topology: this.topology, partitions: (topic) => counts.get(topic), active: () => [...tasks.ids(), ...tasks.restoringIds()], stateDir: this.stateDir, connection, log: this.log });
     }
     if (this.http) await this.serveQueries(this.http, connection);
+    if (instanceName !== undefined) await this.standbys?.warmUp(instance, this.settings.acceptableRecoveryLag ?? 10_000, WARM_UP_TIMEOUT_MS);
     await this.beforeJoin?.();
     this.consumer.subscribe(this.topology.subtopologies.flatMap((s) => s.sourceTopics));
     this.lifecycle.transition('REBALANCING');
@@ -351,7 +356,7 @@ export class Application {
   private async serveQueries(http: HttpOptions, connection: ClientConnection): Promise<void> {
     const instance = { applicationId: this.settings.applicationId, instanceId: this.instance!, topology: this.topology, tasks: this.tasks!, loop: this.loop!, producer: this.producer!, errors: this.errors! };
     const served = await serveInstanceQueries(
-      { ...instance, consumer: () => this.consumer, globals: this.globals, lifecycle: this.lifecycle, asyncStats: this.asyncStats, restoration: () => this.restoration, partitions: (topic) => this.partitionCounts.get(topic), standbys: () => this.standbys?.tasks.lags() ?? {} },
+      { ...instance, consumer: () => this.consumer, globals: this.globals, lifecycle: this.lifecycle, asyncStats: this.asyncStats, restoration: () => this.restoration, partitions: (topic) => this.partitionCounts.get(topic), standbys: () => this.standbys?.tasks.lags() ?? {}, standby: (id, store) => this.standbys?.tasks.copy(id, store) },
       http,
       connection,
       this.log,

@@ -38,6 +38,12 @@ export interface ApplicationSettings {
    */
   numStandbyReplicas?: number;
   /**
+   * Kafka Streams' `acceptable.recovery.lag`: a named instance (`instanceName`) joining the group
+   * first catches up copies of the tasks it will own until each is within this many changelog
+   * records, so the tasks it takes restore only that much. Default 10,000. See docs/scaling.md.
+   */
+  acceptableRecoveryLag?: number;
+  /**
    * Kafka Streams' `num.stream.threads`: how many stream threads this instance runs, each a
    * process of its own (a member of the group with its own tasks, client and event loop), behind
    * one query server and one metrics endpoint. Default 1. See docs/scaling.md.

@@ -6,6 +6,7 @@ import { Metrics } from '../observability/metrics.ts';
 import type { AsyncStats } from '../observability/async-stats.ts';
 import type { CompiledTopology } from '../topology/compiled.ts';
 import { type HttpOptions, QueryService } from '../iq/service.ts';
+import type { StaleCopy } from '../iq/stale-reads.ts';
 import type { GlobalTables } from './global/global-tables.ts';
 import { consumerLag, instanceStateOf } from './instance-status.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -30,6 +31,8 @@ export interface QueriedInstance {
   restoration: () => { restored: number; remaining: number };
   /** The standby replicas here, each with its lag. */
   standbys: () => Record<string, number>;
+  /** A standby's copy of a task's store, for `?stale=true` lookups. */
+  standby: (taskId: string, store: string) => StaleCopy | undefined;
   partitions: (topic: string) => number | undefined;
 }
 
@@ -75,6 +78,7 @@ export async function serveInstanceQueries(instance: QueriedInstance, http: Http
       },
       state: () => instanceStateOf(lifecycle.state, tasks.restoringIds().length > 0),
       standbys: instance.standbys,
+      standby: instance.standby,
     },
     http,
     { connection, metrics, log },

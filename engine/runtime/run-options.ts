@@ -92,6 +92,8 @@ export function resolveRunOptions(definition: ApplicationDefinition, options: Ru
   const idle = settings.maxTaskIdleMs;
   if (idle !== undefined && !(Number.isSafeInteger(idle) && idle >= -1)) throw new ConfigError(`maxTaskIdleMs must be -1 (never wait) or a whole number of milliseconds from 0, not ${idle}.`);
   checkStreamThreads(settings.numStreamThreads);
+  const lag = settings.acceptableRecoveryLag;
+  if (lag !== undefined && !(Number.isSafeInteger(lag) && lag >= 0)) throw new ConfigError(`acceptableRecoveryLag must be a whole number of records from 0, not ${lag}.`);
   const standbys = settings.numStandbyReplicas;
   if (standbys !== undefined && !(Number.isSafeInteger(standbys) && standbys >= 0 && standbys <= 10)) throw new ConfigError(`numStandbyReplicas must be a whole number from 0 to 10, not ${standbys}.`);
   const name = instanceName;

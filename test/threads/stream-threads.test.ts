@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { KafkaProducer } from '../../engine/kafka/producer.ts';
 import { childInstances, failoverConfig, Instance } from '../helpers/instances.ts';
 import { bootstrapServers, createUniqueTopic, uniqueName } from '../helpers/kafka.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freePort } from '../../engine/local/ports.ts';
 import { tempStateDir } from '../helpers/state.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

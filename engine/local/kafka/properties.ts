@@ -32,6 +32,9 @@ export function brokerProperties(layout: BrokerLayout): string {
     'share.coordinator.state.topic.replication.factor': 1,
     'share.coordinator.state.topic.min.isr': 1,
     'group.initial.rebalance.delay.ms': 0,
+    // Members may ask for session timeouts down to a second (the default floor is six), so tests
+    // and the failover benchmark notice a killed instance quickly.
+    'group.min.session.timeout.ms': 1000,
     // A transaction left open by a killed producer is aborted within a second of its timeout
     // (default: ten), so read_committed readers behind it wait less.
     'transaction.abort.timed.out.transaction.cleanup.interval.ms': 1000,

@@ -65,3 +65,15 @@ export function standbyTasksOf(self: string, members: readonly PlacedMember[], s
   }
   return standbys;
 }
+
+/** The tasks the range assignor gives member `self` among `members`. */
+export function activeTasksOf(self: string, members: readonly PlacedMember[], subtopologies: readonly PlacedSubtopology[]): Set<string> {
+  const active = new Set<string>();
+  const sorted = assignorOrder(members);
+  const index = sorted.findIndex((m) => m.memberId === self);
+  if (index < 0) return active;
+  for (const { id, partitions } of subtopologies) {
+    for (let p = 0; p < partitions; p++) if (rangeOwner(sorted.length, partitions, p) === index) active.add(`${id}_${p}`);
+  }
+  return active;
+}

@@ -4,7 +4,7 @@ import type { ConnectionOptions } from '../../kafka/config.ts';
 import type { TopicPartition } from '../../kafka/records.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { CompiledTopology } from '../../topology/compiled.ts';
-import { standbyTasksOf } from './standby-placement.ts';
+import { activeTasksOf, standbyTasksOf } from './standby-placement.ts';
 import { StandbyTasks } from './standby-tasks.ts';
 
 export interface StandbyReplicaOptions {
@@ -24,6 +24,8 @@ export interface StandbyReplicaOptions {
 
 /** How often the placement is checked besides after each assignment (members come and go). */
 const PLACEMENT_INTERVAL_MS = 5_000;
+/** How long after an assignment new standbys start: the tasks it gave this member start first. */
+const AFTER_ASSIGNMENT_MS = 2_000;
 
 /**
  * `numStandbyReplicas`: after each assignment, and every few seconds, reads the group's members
@@ -63,7 +65,7 @@ export class StandbyReplicas {
   /** After an assignment (its tasks now active here): places the standbys again. */
   afterAssign(): void {
     this.tasks.unclaimAll();
-    this.refresh();
+    setTimeout(() => this.refresh(), AFTER_ASSIGNMENT_MS).unref();
   }
 
   /** Places the standbys again (soon; one placement at a time). */
@@ -92,6 +94,50 @@ export class StandbyReplicas {
     this.admin.disconnect();
   }
 
+  /**
+   * Before a static member (`instanceId`) joins the group: catches up copies of the tasks it
+   * will own once it has joined (the range assignment over the group's members and itself) and
+   * of those it will keep standbys of, from their changelogs, until each of its tasks is within
+   * `acceptableLag` records (or `timeoutMs` has passed); so joining moves no cold task onto it.
+   * Nothing to do for the group's first member, or among dynamic members, whose order cannot be
+   * known before they join.
+   */
+  async warmUp(instanceId: string, acceptableLag: number, timeoutMs: number): Promise<void> {
+    const { options } = this;
+    const [group] = await this.admin.describeGroups([options.applicationId]);
+    const others = (group?.members ?? []).filter((m) => m.instanceId !== instanceId);
+    if (others.length === 0 || others.some((m) => m.instanceId === undefined)) return;
+    const members = [...others, { memberId: instanceId, instanceId }];
+    const subtopologies = this.subtopologies();
+    const own = activeTasksOf(instanceId, members, subtopologies);
+    await this.tasks.update(new Set([...own, ...standbyTasksOf(instanceId, members, subtopologies, options.replicas)]));
+    const started = Date.now();
+    let reported = 0;
+    for (;;) {
+      const lags = this.tasks.lags();
+      const behind = [...own].filter((id) => (lags[id] ?? 0) > acceptableLag);
+      if (behind.length === 0) break;
+      if (Date.now() - started > timeoutMs) {
+        options.log.warn({ tasks: behind, waitedMs: timeoutMs }, 'joining the group before these tasks caught up');
+        break;
+      }
+      if (Date.now() - reported >= 2_000) {
+        reported = Date.now();
+        options.log.info({ tasks: behind, lag: behind.reduce((n, id) => n + (lags[id] ?? 0), 0) }, 'warming up the tasks this instance will own before it joins the group');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    options.log.info({ tasks: [...own], ms: Date.now() - started }, 'warmed up; joining the group');
+  }
+
+  private subtopologies(): Array<{ id: number; partitions: number }> {
+    const { options } = this;
+    return options.topology.subtopologies.flatMap((s) => {
+      const partitions = options.partitions(s.sourceTopics[0]!);
+      return partitions === undefined ? [] : [{ id: s.id, partitions }];
+    });
+  }
+
   private async place(): Promise<void> {
     const { options } = this;
     const [group] = await this.admin.describeGroups([options.applicationId]);
@@ -99,11 +145,7 @@ export class StandbyReplicas {
     if (!group || group.state !== 'STABLE') return;
     const self = group.members.find((m) => m.clientId === options.clientId);
     if (!self) return;
-    const subtopologies = options.topology.subtopologies.flatMap((s) => {
-      const partitions = options.partitions(s.sourceTopics[0]!);
-      return partitions === undefined ? [] : [{ id: s.id, partitions }];
-    });
-    const wanted = standbyTasksOf(self.memberId, group.members, subtopologies, options.replicas);
+    const wanted = standbyTasksOf(self.memberId, group.members, this.subtopologies(), options.replicas);
     for (const id of options.active()) wanted.delete(id);
     if (this.closed) return;
     await this.tasks.update(wanted);

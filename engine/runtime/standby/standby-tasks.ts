@@ -3,6 +3,7 @@ import type { ConnectionOptions } from '../../kafka/config.ts';
 import { KafkaConsumer } from '../../kafka/consumer.ts';
 import type { ConsumedRecord } from '../../kafka/records.ts';
 import { BULK_READ } from '../../kafka/reader.ts';
+import type { CommittedReader } from '../../../state/committed-reader.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { CompiledStore } from '../../topology/compiled.ts';
 import { Mutex } from '../mutex.ts';
@@ -20,6 +21,11 @@ export interface StandbyParts {
 
 /** How often the changelogs' ends are read, for the standbys' lag. */
 const ENDS_INTERVAL_MS = 2_000;
+/**
+ * Records applied per batch. Small, and the event loop gets a turn after each: a standby that
+ * catches up a whole changelog must not hold back the tasks' commits or the queries.
+ */
+const BATCH = 2_000;
 
 /** A standby replica of one task: its stores, open in the task's own directory. */
 interface Standby {
@@ -49,6 +55,8 @@ export class StandbyTasks {
   private readonly ends = new Map<string, number>();
   private endsReadAt = 0;
   private readonly lock = new Mutex();
+  /** Releases waiting for the lock: an update in progress gives way to them (the next placement finishes it). */
+  private releasing = 0;
   /** Tasks becoming active here: no standby of them opens until {@link unclaimAll}. */
   private readonly claimed = new Set<string>();
   private closed = false;
@@ -80,12 +88,26 @@ export class StandbyTasks {
     return lags;
   }
 
+  /**
+   * A reader of a standby's store with its lag, for `?stale=true` lookups. Nothing expires in it
+   * (a standby has no stream time of its own): a stale answer may show what the task has dropped.
+   */
+  copy(id: string, store: string): { reader: CommittedReader<unknown, unknown>; lag: number } | undefined {
+    const standby = this.standbys.get(id);
+    const reader = standby?.state.reader(store, () => Number.NEGATIVE_INFINITY);
+    if (!standby || !reader || !standby.followed.some((s) => s.spec.name === store)) return undefined;
+    return { reader, lag: this.lags()[id] ?? 0 };
+  }
+
   /** Keeps standbys of exactly the tasks in `ids` (those with changelogged stores): opens the new ones, closes the others. */
   update(ids: ReadonlySet<string>): Promise<void> {
     return this.lock.run(async () => {
       if (this.closed) return;
       for (const id of [...this.standbys.keys()]) if (!ids.has(id)) await this.drop(id);
-      for (const id of ids) if (!this.standbys.has(id) && !this.claimed.has(id)) await this.open(id);
+      for (const id of ids) {
+        if (this.releasing > 0) break;
+        if (!this.standbys.has(id) && !this.claimed.has(id)) await this.open(id);
+      }
       this.reassign();
     });
   }
@@ -95,15 +117,19 @@ export class StandbyTasks {
    * take their stores; none of them opens again until {@link unclaimAll} (a placement planned
    * before the assignment may still come).
    */
-  release(ids: Iterable<string>): Promise<void> {
-    return this.lock.run(async () => {
-      let dropped = false;
-      for (const id of ids) {
-        this.claimed.add(id);
-        if (this.standbys.has(id)) dropped = (await this.drop(id)) || dropped;
-      }
-      if (dropped) this.reassign();
-    });
+  async release(ids: Iterable<string>): Promise<void> {
+    const releasing = [...ids];
+    for (const id of releasing) this.claimed.add(id);
+    this.releasing++;
+    try {
+      await this.lock.run(async () => {
+        let dropped = false;
+        for (const id of releasing) if (this.standbys.has(id)) dropped = (await this.drop(id)) || dropped;
+        if (dropped) this.reassign();
+      });
+    } finally {
+      this.releasing--;
+    }
   }
 
   /** The assignment is done: placements decide again (they leave out the tasks active here). */
@@ -174,6 +200,9 @@ export class StandbyTasks {
     while (!this.closed) {
       try {
         const idle = await this.lock.run(() => this.step());
+        await new Promise((resolve) => setImmediate(resolve));
+        // The changelogs' ends are read outside the lock: a release never waits for them.
+        if (Date.now() - this.endsReadAt >= ENDS_INTERVAL_MS) await this.readEnds();
         if (idle) await new Promise((resolve) => setTimeout(resolve, 200));
       } catch (err) {
         this.parts.log.warn({ err: describeCause(err) }, 'standby replicas could not follow their changelogs; trying again');
@@ -185,9 +214,8 @@ export class StandbyTasks {
   /** One batch; true when there was nothing to follow. */
   private async step(): Promise<boolean> {
     if (this.closed || this.targets.size === 0) return true;
-    const records = await this.consumer.consume(10_000, 100);
+    const records = await this.consumer.consume(BATCH, 100);
     if (records.length > 0) await this.apply(records);
-    if (Date.now() - this.endsReadAt >= ENDS_INTERVAL_MS) await this.readEnds();
     return false;
   }
 
@@ -211,7 +239,7 @@ export class StandbyTasks {
 
   private async readEnds(): Promise<void> {
     this.endsReadAt = Date.now();
-    for (const store of this.targets.values()) {
+    for (const store of [...this.targets.values()]) {
       const topic = store.spec.changelogTopic;
       const high = this.consumer.cachedWatermarks(topic, store.partition)?.high ?? (await this.consumer.watermarks(topic, store.partition)).high;
       this.ends.set(key(store), high);

@@ -1,0 +1,68 @@
+/**
+ * What the failover workload's phases share: instances of the failover application run with
+ * `sluice run` in child processes (their log lines kept), the keys it counts, and where they are.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { partitionForKey } from '../../engine/kafka/murmur2.ts';
+export { freePort } from '../../engine/local/ports.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/** One `sluice run` instance, its log lines kept. */
+export class RunningInstance {
+  readonly log: Array<Record<string, unknown>> = [];
+  readonly exited: Promise<void>;
+  private readonly child: ChildProcess;
+  private rest = '';
+
+  constructor(readonly endpoint: string, args: string[], env: Record<string, string>) {
+    this.child = spawn(process.execPath, [path.join(ROOT, 'bin', 'sluice.js'), 'run', ...args, '--log-format', 'json'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (this.rest + chunk).split('\n');
+      this.rest = lines.pop()!;
+      for (const line of lines) {
+        try {
+          this.log.push(JSON.parse(line));
+        } catch {
+          // a line that is not a log line (a progress bar) is not kept
+        }
+      }
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.child.exitCode === null) this.child.kill(signal);
+  }
+
+  /** Changelog records its restorations replayed after `since` (ms since the epoch). */
+  restoredSince(since: number): number {
+    return this.log.filter((l) => l.msg === 'restoration finished' && (l.time as number) >= since).reduce((n, l) => n + (l.restored as number), 0);
+  }
+
+  /** When it logged its first assignment after `since`. */
+  assignedAfter(since: number): number | undefined {
+    return this.log.find((l) => l.msg === 'partitions assigned' && (l.time as number) >= since)?.time as number | undefined;
+  }
+}
+
+export interface Metadata {
+  instances: Array<{ endpoint: string; stores: Record<string, { running: number[]; standby: Array<{ partition: number; lag: number }> }> }>;
+}
+
+export function keyOf(i: number): string {
+  return `key-${i}`;
+}
+
+/** Up to `count` keys (of `keys`) whose partition, by murmur2 as the producer placed them, is in `partitions`. */
+export function sampleKeys(keys: number, partitionCount: number, partitions: Set<number>, count: number): string[] {
+  const chosen: string[] = [];
+  const step = Math.max(1, Math.floor(keys / (count * 4)));
+  for (let i = 0; i < keys && chosen.length < count; i += step) {
+    const key = keyOf(i);
+    if (partitions.has(partitionForKey(Buffer.from(key), partitionCount))) chosen.push(key);
+  }
+  return chosen;
+}
+
