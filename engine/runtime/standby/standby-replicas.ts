@@ -39,13 +39,17 @@ export class StandbyReplicas {
   private planning: Promise<void> | undefined;
   private again = false;
   private closed = false;
+  /** No placement before this time (ms since the epoch): the tasks an assignment brought start first. */
+  private quietUntil = 0;
 
   private constructor(
     private readonly options: StandbyReplicaOptions,
     readonly tasks: StandbyTasks,
   ) {
     this.admin = KafkaAdmin.connect(options.connection);
-    this.timer = setInterval(() => this.refresh(), PLACEMENT_INTERVAL_MS);
+    this.timer = setInterval(() => {
+      if (Date.now() >= this.quietUntil) this.refresh();
+    }, PLACEMENT_INTERVAL_MS);
     this.timer.unref();
   }
 
@@ -65,6 +69,7 @@ export class StandbyReplicas {
   /** After an assignment (its tasks now active here): places the standbys again. */
   afterAssign(): void {
     this.tasks.unclaimAll();
+    this.quietUntil = Date.now() + AFTER_ASSIGNMENT_MS;
     setTimeout(() => this.refresh(), AFTER_ASSIGNMENT_MS).unref();
   }
 
