@@ -39,6 +39,7 @@ interface ConfigFile {
   numStreamThreads?: number;
   numStandbyReplicas?: number;
   acceptableRecoveryLag?: number;
+  stateCleanupDelayMs?: number;
   instanceName?: string;
   shutdownTimeoutMs?: number;
   stateDir?: string;
@@ -46,7 +47,7 @@ interface ConfigFile {
   http?: HttpConfig;
 }
 
-const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'maxTaskIdleMs', 'numStreamThreads', 'numStandbyReplicas', 'acceptableRecoveryLag', 'instanceName', 'shutdownTimeoutMs', 'stateDir', 'kafka', 'http'];
+const CONFIG_KEYS = ['bootstrapServers', 'applicationId', 'guarantee', 'commitIntervalMs', 'maxTaskIdleMs', 'numStreamThreads', 'numStandbyReplicas', 'acceptableRecoveryLag', 'stateCleanupDelayMs', 'instanceName', 'shutdownTimeoutMs', 'stateDir', 'kafka', 'http'];
 const HTTP_KEYS = ['port', 'host', 'token', 'allowedHosts', 'advertisedUrl'];
 const GUARANTEES = ['at_least_once', 'exactly_once'];
 
@@ -66,6 +67,7 @@ export function resolveRunOptions(flags: RunFlags, env: NodeJS.ProcessEnv = proc
     instanceName: flags.instanceName ?? env.SLUICE_INSTANCE_NAME ?? file.instanceName,
     numStandbyReplicas: file.numStandbyReplicas,
     acceptableRecoveryLag: file.acceptableRecoveryLag,
+    stateCleanupDelayMs: file.stateCleanupDelayMs,
     numStreamThreads: flags.numStreamThreads !== undefined ? wholeNumber('--num-stream-threads', flags.numStreamThreads) : file.numStreamThreads,
     shutdownTimeoutMs: flags.shutdownTimeoutMs !== undefined ? positiveMs('--shutdown-timeout-ms', flags.shutdownTimeoutMs) : file.shutdownTimeoutMs,
     stateDir: flags.stateDir ?? env.SLUICE_STATE_DIR ?? file.stateDir,

@@ -22,6 +22,7 @@ import { deadLetterTopics, nodeHandlings, RecordErrors } from './record-errors.t
 import { Tasks } from './task/tasks.ts';
 import { machineBackground } from './task/machine-background.ts';
 import { StandbyReplicas } from './standby/standby-replicas.ts';
+import { cleanUpStatePeriodically } from './state-cleanup.ts';
 import { GlobalTables } from './global/global-tables.ts';
 import { prepareSerdes } from './serde-preparation.ts';
 import { prepareInstancesTopic } from '../iq/directory.ts';
@@ -61,6 +62,7 @@ export class Application {
   private tasks?: Tasks;
   private globals?: GlobalTables;
   private standbys?: StandbyReplicas;
+  private cleanup?: { stop(): void };
   private settle!: { resolve: () => void; reject: (err: unknown) => void };
   private closing?: Promise<void>;
   private instance?: string;
@@ -240,15 +242,15 @@ export class Application {
     this.producer.trackDeliveredOffsets(this.topology.stores.filter((s) => !s.sourceChangelog).map((s) => s.changelogTopic));
     this.partitionCounts = counts;
     const errors = (this.errors = new RecordErrors(this.producer, this.log));
+    const committed = (partitions: TopicPartition[]) => this.consumer!.committed(partitions, 60_000);
     this.tasks = new Tasks(
       this.topology,
       { producer: this.producer, errors, log: this.log, clock: Date.now, globals: (name) => this.globals?.lookup(name), background: machineBackground(this.asyncStats, this.exactlyOnce) },
       {
         stateDir: this.stateDir,
         applicationId,
-        restore: (states, upTo) =>
-          restoreTasks(states, connection, this.log, this.onRestoreProgress, { upTo, committed: (partitions) => this.consumer!.committed(partitions, 60_000) }),
-        committed: (partitions) => this.consumer!.committed(partitions, 60_000),
+        restore: (states, upTo) => restoreTasks(states, connection, this.log, this.onRestoreProgress, { upTo, committed }),
+        committed,
       },
     );
     this.consumer = await KafkaConsumer.connect({
@@ -256,10 +258,7 @@ export class Application {
       properties: { 'fetch.wait.max.ms': 100, ...(instanceName === undefined ? {} : { 'group.instance.id': instance }), ...kafka } satisfies ClientProperties,
       groupId: applicationId,
       logger: this.log.child({ component: 'consumer' }),
-      rebalance: {
-        assigned: (partitions) => this.onAssigned(partitions),
-        revoked: (partitions, lost) => this.onRevoked(partitions, lost),
-      },
+      rebalance: { assigned: (partitions) => this.onAssigned(partitions), revoked: (partitions, lost) => this.onRevoked(partitions, lost) },
     });
     const protocol: CommitProtocol = this.exactlyOnce ? new ExactlyOnce(this.producer, this.consumer, this.log) : new AtLeastOnce(this.producer, this.consumer, this.log);
     this.loop = new ProcessingLoop({ source: this.consumer, output: this.producer, protocol, tasks: this.tasks, options: this.loopOptions, log: this.log });
@@ -280,6 +279,7 @@ export class Application {
     if (this.http) await this.serveQueries(this.http, connection);
     if (instanceName !== undefined) await this.standbys?.warmUp(instance, this.settings.acceptableRecoveryLag ?? 10_000, WARM_UP_TIMEOUT_MS);
     await this.beforeJoin?.();
+    this.cleanup = cleanUpStatePeriodically(this.stateDir, applicationId, this.settings.stateCleanupDelayMs ?? 600_000, this.log);
     this.consumer.subscribe(this.topology.subtopologies.flatMap((s) => s.sourceTopics));
     this.lifecycle.transition('REBALANCING');
   }
@@ -391,6 +391,7 @@ export class Application {
     await this.producer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'producer disconnect failed'));
     await this.purge?.close();
     this.purge = undefined;
+    this.cleanup?.stop();
     await this.standbys?.close().catch((err) => this.log.warn({ err: describeCause(err) }, 'standby replicas did not close cleanly'));
     this.standbys = undefined;
     await this.globals?.close().catch((err) => this.log.warn({ err: describeCause(err) }, 'global tables did not close cleanly'));

@@ -49,6 +49,12 @@ export interface ApplicationSettings {
    * one query server and one metrics endpoint. Default 1. See docs/scaling.md.
    */
   numStreamThreads?: number;
+  /**
+   * Kafka Streams' `state.cleanup.delay.ms`: the local state of a task this machine no longer
+   * runs (no task, standby or warm-up copy uses its directory) is deleted once nothing has
+   * written it for this long. Default 600,000 ms (10 minutes).
+   */
+  stateCleanupDelayMs?: number;
   /** How often the records of repartition topics before the committed positions are deleted. Default 30,000 ms. */
   repartitionPurgeIntervalMs?: number;
   /** Extra librdkafka properties for every client (security, tuning). */

@@ -92,6 +92,8 @@ export function resolveRunOptions(definition: ApplicationDefinition, options: Ru
   const idle = settings.maxTaskIdleMs;
   if (idle !== undefined && !(Number.isSafeInteger(idle) && idle >= -1)) throw new ConfigError(`maxTaskIdleMs must be -1 (never wait) or a whole number of milliseconds from 0, not ${idle}.`);
   checkStreamThreads(settings.numStreamThreads);
+  const cleanup = settings.stateCleanupDelayMs;
+  if (cleanup !== undefined && !(Number.isSafeInteger(cleanup) && cleanup > 0)) throw new ConfigError(`stateCleanupDelayMs must be a positive whole number of milliseconds, not ${cleanup}.`);
   const lag = settings.acceptableRecoveryLag;
   if (lag !== undefined && !(Number.isSafeInteger(lag) && lag >= 0)) throw new ConfigError(`acceptableRecoveryLag must be a whole number of records from 0, not ${lag}.`);
   const standbys = settings.numStandbyReplicas;
