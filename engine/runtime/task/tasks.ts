@@ -282,8 +282,9 @@ export class Tasks {
       const partitions = this.assignedPartitions();
       const upTo = new Map<string, number>();
       for (const { task } of this.tasks.values()) for (const [id, offset] of task.changelogPositions()) upTo.set(id, offset);
-      // The closed tasks stay listed until new ones take their place: queries answer "restoring".
+      // Closed tasks stay listed until new ones take their place (queries answer "restoring"); damage met in them goes.
       await this.closeEvery(false);
+      this.damaged.clear();
       await this.create(partitions, { ...recreate, upTo });
     });
   }
