@@ -2,38 +2,18 @@
  * What the failover workload's phases share: instances of the failover application run with
  * `sluice run` in child processes (their log lines kept), the keys it counts, and where they are.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { partitionForKey } from '../../engine/kafka/murmur2.ts';
 export { freePort } from '../../engine/local/ports.ts';
+import { InstanceProcess } from '../../scripts/chaos/instance.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
-
-/** One `sluice run` instance, its log lines kept. */
-export class RunningInstance {
-  readonly log: Array<Record<string, unknown>> = [];
-  readonly exited: Promise<void>;
-  private readonly child: ChildProcess;
-  private rest = '';
-
+/** One `sluice run` instance (the chaos run's process, with its JSON log lines), reached at `endpoint`. */
+export class RunningInstance extends InstanceProcess {
   constructor(readonly endpoint: string, args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [path.join(ROOT, 'bin', 'sluice.js'), 'run', ...args, '--log-format', 'json'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (this.rest + chunk).split('\n');
-      this.rest = lines.pop()!;
-      for (const line of lines) {
-        try {
-          this.log.push(JSON.parse(line));
-        } catch {
-          // a line that is not a log line (a progress bar) is not kept
-        }
-      }
-    });
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    super(endpoint, args, env);
   }
 
   kill(signal: NodeJS.Signals): void {
-    if (this.child.exitCode === null) this.child.kill(signal);
+    if (this.alive) this.child.kill(signal);
   }
 
   /** Changelog records its restorations replayed after `since` (ms since the epoch). */

@@ -98,8 +98,7 @@ export function resolveRunOptions(definition: ApplicationDefinition, options: Ru
   if (lag !== undefined && !(Number.isSafeInteger(lag) && lag >= 0)) throw new ConfigError(`acceptableRecoveryLag must be a whole number of records from 0, not ${lag}.`);
   const standbys = settings.numStandbyReplicas;
   if (standbys !== undefined && !(Number.isSafeInteger(standbys) && standbys >= 0 && standbys <= 10)) throw new ConfigError(`numStandbyReplicas must be a whole number from 0 to 10, not ${standbys}.`);
-  const name = instanceName;
-  if (name !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new ConfigError(`instanceName must be 1 to 100 letters, digits, ".", "_" or "-", not ${JSON.stringify(String(name).slice(0, 120))}.`);
+  if (instanceName !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(instanceName)) throw new ConfigError(`instanceName must be 1 to 100 letters, digits, ".", "_" or "-", not ${JSON.stringify(String(instanceName).slice(0, 120))}.`);
   return {
     settings,
     loop: {

@@ -7,6 +7,7 @@ import type { CommittedReader } from '../../../state/committed-reader.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { CompiledStore } from '../../topology/compiled.ts';
 import { Mutex } from '../mutex.ts';
+import { startingPosition } from '../task/restore.ts';
 import { changelogPartition, TaskState, type TaskStore } from '../task/task-state.ts';
 
 /** What standby tasks need from the application. */
@@ -60,6 +61,8 @@ export class StandbyTasks {
   /** Tasks becoming active here: no standby of them opens until {@link unclaimAll}. */
   private readonly claimed = new Set<string>();
   private closed = false;
+  /** Whether the last batch was full: the standbys are far behind their changelogs. */
+  private catchingUp = false;
   private readonly following: Promise<void>;
 
   private constructor(
@@ -82,9 +85,7 @@ export class StandbyTasks {
   /** Each standby's lag: changelog records it has not applied yet, over its stores. */
   lags(): Record<string, number> {
     const lags: Record<string, number> = {};
-    for (const { id, followed } of this.standbys.values()) {
-      lags[id] = followed.reduce((n, store) => n + Math.max(0, (this.ends.get(key(store)) ?? store.position) - store.position), 0);
-    }
+    for (const standby of this.standbys.values()) lags[standby.id] = this.lagOf(standby);
     return lags;
   }
 
@@ -96,7 +97,11 @@ export class StandbyTasks {
     const standby = this.standbys.get(id);
     const reader = standby?.state.reader(store, () => Number.NEGATIVE_INFINITY);
     if (!standby || !reader || !standby.followed.some((s) => s.spec.name === store)) return undefined;
-    return { reader, lag: this.lags()[id] ?? 0 };
+    return { reader, lag: this.lagOf(standby) };
+  }
+
+  private lagOf({ followed }: Standby): number {
+    return followed.reduce((n, store) => n + Math.max(0, (this.ends.get(key(store)) ?? store.position) - store.position), 0);
   }
 
   /** Keeps standbys of exactly the tasks in `ids` (those with changelogged stores): opens the new ones, closes the others. */
@@ -161,12 +166,7 @@ export class StandbyTasks {
     try {
       for (const store of state.stores) {
         const { low, high } = await this.consumer.watermarks(store.spec.changelogTopic, store.partition);
-        let from = store.restoreFrom;
-        if (from === undefined || from < low || from > high) {
-          if (from !== undefined) await state.wipe(store);
-          from = low;
-        }
-        store.position = from;
+        store.position = await startingPosition(state, store, low, high, this.parts.log);
         this.ends.set(key(store), high);
       }
     } catch (err) {
@@ -213,9 +213,6 @@ export class StandbyTasks {
       }
     }
   }
-
-  /** Whether the last batch was full: the standbys are far behind their changelogs. */
-  private catchingUp = false;
 
   /** One batch; true when there was nothing to follow. */
   private async step(): Promise<boolean> {

@@ -69,12 +69,7 @@ export async function restoreTasks(
       } else if (limits.upTo?.has(id)) {
         to = Math.min(limits.upTo.get(id)!, high);
       }
-      let from = store.restoreFrom;
-      if (from === undefined || from < low || from > to) {
-        if (from !== undefined) log.warn({ task: state.taskId, store: store.spec.name, position: from, low, to }, 'store position does not match its changelog; restoring from the beginning');
-        if (from !== undefined) await state.wipe(store);
-        from = low;
-      }
+      const from = await startingPosition(state, store, low, to, log);
       store.position = to;
       if (to > from) ranges.push({ topic, partition, from, to, target: store });
     }
@@ -92,6 +87,21 @@ export async function restoreTasks(
   } finally {
     await Promise.all([consumer.disconnect(), uncommitted.disconnect()]);
   }
+}
+
+/**
+ * Where a store's restoration starts: the position its own data records, when that lies within
+ * the changelog's `low` and where restoration stops (`to`); otherwise the store is wiped and
+ * starts at `low`. Standby replicas start from here too.
+ */
+export async function startingPosition(state: TaskState, store: TaskStore, low: number, to: number, log: Logger): Promise<number> {
+  const from = store.restoreFrom;
+  if (from !== undefined && from >= low && from <= to) return from;
+  if (from !== undefined) {
+    log.warn({ task: state.taskId, store: store.spec.name, position: from, low, to }, 'store position does not match its changelog; restoring from the beginning');
+    await state.wipe(store);
+  }
+  return low;
 }
 
 /** Reads the ranges into their stores, reporting progress about once a second. */
