@@ -38,13 +38,7 @@ export function runCommand(): Command {
       options.bootstrapServers ??= await localBrokerAddress();
       options.onRestoreProgress = restoreProgressBar(process.stderr);
       const app = createApplication(file, definition, options);
-      await app.start();
-      // A stream thread's instance gives the summary.
-      if (!streamThreadRole()) {
-        const summary = startupSummary(app.topology, options.guarantee ?? definition.guarantee ?? 'at_least_once', app.endpoint);
-        if (logFormat() === 'pretty') process.stderr.write(summaryText(summary));
-        else createLogger().info(summary, 'application started');
-      }
+      // Signals are handled from the start: a SIGTERM during a long restoration or warm-up closes cleanly.
       let signals = 0;
       const shutdown = (signal: string) => {
         if (++signals > 1) process.exit(130); // a second signal: stop now
@@ -53,6 +47,13 @@ export function runCommand(): Command {
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
+      await app.start();
+      // A stream thread's instance gives the summary, and a start a signal cut short gives none.
+      if (!streamThreadRole() && signals === 0) {
+        const summary = startupSummary(app.topology, options.guarantee ?? definition.guarantee ?? 'at_least_once', app.endpoint);
+        if (logFormat() === 'pretty') process.stderr.write(summaryText(summary));
+        else createLogger().info(summary, 'application started');
+      }
       try {
         await app.finished;
       } finally {

@@ -17,9 +17,11 @@ import { prepareTopics } from './internal-topics.ts';
 import { type ApplicationState, Lifecycle } from './lifecycle.ts';
 import { AtLeastOnce, type CommitProtocol, ExactlyOnce } from './commit-protocol.ts';
 import { ProcessingLoop, type LoopOptions } from './processing-loop.ts';
-import { restoreTasks, type RestoreProgress } from './task/restore.ts';
+import { RestorationTotals, restoreTasks, type RestoreProgress } from './task/restore.ts';
+import { Outcome } from './outcome.ts';
 import { deadLetterTopics, nodeHandlings, RecordErrors } from './record-errors.ts';
 import { Tasks } from './task/tasks.ts';
+import { revokePartitions } from './revocation.ts';
 import { machineBackground } from './task/machine-background.ts';
 import { StandbyReplicas } from './standby/standby-replicas.ts';
 import { cleanUpStatePeriodically } from './state-cleanup.ts';
@@ -42,8 +44,8 @@ const WARM_UP_TIMEOUT_MS = 10 * 60_000;
  * @example
  * ```ts
  * const app = Application.create(definition, { bootstrapServers: '127.0.0.1:9092' });
+ * process.on('SIGTERM', () => void app.close()); // before start(): a SIGTERM while it starts closes it too
  * await app.start();
- * process.on('SIGTERM', () => void app.close());
  * await app.finished;
  * ```
  */
@@ -63,7 +65,6 @@ export class Application {
   private globals?: GlobalTables;
   private standbys?: StandbyReplicas;
   private cleanup?: { stop(): void };
-  private settle!: { resolve: () => void; reject: (err: unknown) => void };
   private closing?: Promise<void>;
   private instance?: string;
   private fatal: unknown;
@@ -78,12 +79,17 @@ export class Application {
   private readonly asyncStats = new AsyncStats();
   private errors?: RecordErrors;
   private partitionCounts = new Map<string, number>();
-  private readonly restoration = { restored: 0, remaining: 0, run: 0 };
+  private readonly restoration = new RestorationTotals();
   private readonly heapGrowingPercent: number | false | undefined;
   private readonly shutdownTimeoutMs: number;
   private readonly instanceName: string | undefined;
-  /** Set when `finished` has settled (a shutdown that timed out settles it early). */
-  private settled = false;
+  /** Settles `finished` (a shutdown that timed out settles it early). */
+  private readonly outcome = new Outcome();
+  /** Aborted by `close()`: a start still in progress stops at its next step. */
+  private readonly stopping = new AbortController();
+  private starting?: Promise<void>;
+  /** Set once the processing loop runs: from then on it is the loop that closes. */
+  private looping = false;
 
   private constructor(definition: ApplicationDefinition, options: RunOptions) {
     const resolved = resolveRunOptions(definition, options);
@@ -98,24 +104,12 @@ export class Application {
     this.heapGrowingPercent = options.heapGrowingPercent;
     const report = options.onRestoreProgress ?? (() => {});
     this.onRestoreProgress = (progress) => {
-      this.countRestored(progress);
+      this.restoration.count(progress);
       report(progress);
     };
     this.topology = compileApplication(definition, this.settings);
     this.log = (options.logger ?? createLogger()).child({ application: this.settings.applicationId });
-    this.finished = new Promise((resolve, reject) => {
-      this.settle = {
-        resolve: () => {
-          if (!this.settled) resolve();
-          this.settled = true;
-        },
-        reject: (err) => {
-          if (!this.settled) reject(err);
-          this.settled = true;
-        },
-      };
-    });
-    this.finished.catch(() => undefined); // observed through `finished` by whoever cares
+    this.finished = this.outcome.promise;
     this.lifecycle.onChange((to, from) => {
       this.log.info({ from, to }, 'state changed');
       this.queries?.announce();
@@ -161,19 +155,28 @@ export class Application {
     return this.tasks?.ids() ?? [];
   }
 
-  /** Prepares topics, connects, joins the group and starts processing in the background. */
+  /**
+   * Prepares topics, connects, joins the group and starts processing in the background. A
+   * `close()` meanwhile (a SIGTERM during a long restoration or warm-up) stops the start at its
+   * next step, and the application closes without having processed anything.
+   */
   async start(): Promise<void> {
     this.lifecycle.transition('STARTING');
     applyHeapGrowing(this.heapGrowingPercent);
-    try {
-      await this.connect();
-    } catch (err) {
-      this.lifecycle.transition('ERROR');
-      await this.disconnect();
-      this.settle.reject(err);
-      throw err;
-    }
-    void this.runLoop();
+    this.starting = this.connect().then(
+      () => {
+        if (!this.stopping.signal.aborted) void this.runLoop();
+      },
+      async (err) => {
+        // A close() during the start takes over: it disconnects what was connected.
+        if (this.stopping.signal.aborted) return;
+        this.lifecycle.transition('ERROR');
+        await this.disconnect();
+        this.outcome.reject(err);
+        throw err;
+      },
+    );
+    return this.starting;
   }
 
   /**
@@ -185,16 +188,18 @@ export class Application {
     this.closing ??= (async () => {
       if (this.lifecycle.is('NOT_RUNNING', 'ERROR')) return;
       this.lifecycle.transition('PENDING_SHUTDOWN');
+      this.stopping.abort();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.shutdownTimeoutMs)));
       const done = (async () => {
-        if (this.loop) {
-          this.loop.stop();
+        await this.starting?.catch(() => undefined);
+        if (this.looping) {
+          this.loop!.stop();
           await this.finished.catch(() => undefined);
         } else {
           await this.disconnect();
           this.lifecycle.transition('NOT_RUNNING');
-          this.settle.resolve();
+          this.outcome.resolve();
         }
         return 'done' as const;
       })();
@@ -202,6 +207,11 @@ export class Application {
       clearTimeout(timer);
     })();
     return this.closing;
+  }
+
+  /** Stops a start that a `close()` overtook (what it connected is disconnected by the close). */
+  private stillStarting(): void {
+    if (this.stopping.signal.aborted) throw new ApplicationError('The application was closed while it started.');
   }
 
   /** The shutdown took too long: it goes on in the background, but the application is given up. */
@@ -212,7 +222,7 @@ export class Application {
     );
     this.log.error({ err: err.message }, 'shutdown timed out; giving up on what was not finished');
     if (!this.lifecycle.is('ERROR', 'NOT_RUNNING')) this.lifecycle.transition('ERROR');
-    this.settle.reject(err);
+    this.outcome.reject(err);
   }
 
   private async connect(): Promise<void> {
@@ -231,6 +241,7 @@ export class Application {
       admin.disconnect();
     }
     await prepareSerdes(this.topology, this.log);
+    this.stillStarting();
     this.producer = await KafkaProducer.connect({
       ...connection,
       // Under exactly-once the group metadata sent with each transaction's offsets fences
@@ -239,6 +250,7 @@ export class Application {
       logger: this.log.child({ component: 'producer' }),
     });
     await this.producer.loadPartitionCounts([...counts.keys()]);
+    this.stillStarting();
     this.producer.trackDeliveredOffsets(this.topology.stores.filter((s) => !s.sourceChangelog).map((s) => s.changelogTopic));
     this.partitionCounts = counts;
     const errors = (this.errors = new RecordErrors(this.producer, this.log));
@@ -260,6 +272,7 @@ export class Application {
       logger: this.log.child({ component: 'consumer' }),
       rebalance: { assigned: (partitions) => this.onAssigned(partitions), revoked: (partitions, lost) => this.onRevoked(partitions, lost) },
     });
+    this.stillStarting();
     const protocol: CommitProtocol = this.exactlyOnce ? new ExactlyOnce(this.producer, this.consumer, this.log) : new AtLeastOnce(this.producer, this.consumer, this.log);
     this.loop = new ProcessingLoop({ source: this.consumer, output: this.producer, protocol, tasks: this.tasks, options: this.loopOptions, log: this.log });
     const repartitions = new Set(this.topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
@@ -270,6 +283,7 @@ export class Application {
     // Global tables are restored before the subscription below brings tasks; failing to follow them stops the loop.
     const globalOptions = { connection, stateDir: this.stateDir, applicationId, log: this.log, errors, partitions: (topic: string) => counts.get(topic), checkpointIntervalMs: this.loopOptions.commitIntervalMs };
     this.globals = await GlobalTables.start(this.topology, { ...globalOptions, onProgress: this.onRestoreProgress, onFatal: (err) => this.fail(err, 'a global table could not be kept up to date') });
+    this.stillStarting();
     // Standby replicas, and for a named instance the warm-up before it joins.
     const replicas = this.settings.numStandbyReplicas ?? 0;
     if (replicas > 0 || instanceName !== undefined) {
@@ -277,14 +291,18 @@ export class Application {
       this.standbys = await StandbyReplicas.start({ replicas, applicationId, clientId: instance, topology: this.topology, partitions: (topic) => counts.get(topic), active: () => [...tasks.ids(), ...tasks.restoringIds()], stateDir: this.stateDir, connection, log: this.log });
     }
     if (this.http) await this.serveQueries(this.http, connection);
-    if (instanceName !== undefined) await this.standbys?.warmUp(instance, this.settings.acceptableRecoveryLag ?? 10_000, WARM_UP_TIMEOUT_MS);
-    await this.beforeJoin?.();
+    this.stillStarting();
+    const closed = new Promise<void>((resolve) => this.stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+    if (instanceName !== undefined) await this.standbys?.warmUp(instance, this.settings.acceptableRecoveryLag ?? 10_000, WARM_UP_TIMEOUT_MS, this.stopping.signal);
+    await Promise.race([this.beforeJoin?.(), closed]);
+    this.stillStarting();
     this.cleanup = cleanUpStatePeriodically(this.stateDir, applicationId, this.settings.stateCleanupDelayMs ?? 600_000, this.log);
     this.consumer.subscribe(this.topology.subtopologies.flatMap((s) => s.sourceTopics));
     this.lifecycle.transition('REBALANCING');
   }
 
   private async runLoop(): Promise<void> {
+    this.looping = true;
     let failure: unknown;
     try {
       await this.loop!.run();
@@ -296,13 +314,13 @@ export class Application {
     await this.disconnect();
     await this.tasks?.closeAll();
     // A shutdown that timed out has settled everything already.
-    if (this.settled) return;
+    if (this.outcome.done) return;
     if (failure === undefined) {
       this.lifecycle.transition('NOT_RUNNING');
-      this.settle.resolve();
+      this.outcome.resolve();
     } else {
       if (!this.lifecycle.is('ERROR')) this.lifecycle.transition('ERROR');
-      this.settle.reject(failure);
+      this.outcome.reject(failure);
     }
   }
 
@@ -330,26 +348,7 @@ export class Application {
 
   private async onRevoked(partitions: TopicPartition[], lost: boolean): Promise<void> {
     if (this.lifecycle.is('RUNNING')) this.lifecycle.transition('REBALANCING');
-    const loop = this.loop!;
-    await loop.exclusive(async () => {
-      if (lost) {
-        // Lost partitions already belong to someone else: their work since the last commit is
-        // not ours to commit. Under exactly-once it is aborted, and the other tasks go back too.
-        await this.tasks!.revoke(partitions);
-        await loop.abandon().catch((err) => this.fail(err, 'could not abandon the work of lost partitions'));
-      } else {
-        let committed = true;
-        await loop.commit({ drain: true, closing: true }).catch(async (err) => {
-          committed = false;
-          this.log.error({ err: describeCause(err) }, 'commit on revoke failed');
-          // Nothing of the revoked partitions may stay in an open transaction.
-          await loop.abandon().catch((e) => this.fail(e, 'could not abandon the work of revoked partitions'));
-        });
-        // Committed tasks are kept until the assignment that follows: those it gives back run on.
-        await this.tasks!.revoke(partitions, committed);
-      }
-    });
-    this.log.info({ partitions: partitions.map((p) => `${p.topic}[${p.partition}]`), lost }, 'partitions revoked');
+    await revokePartitions(this.loop!, this.tasks!, { partitions, lost }, { log: this.log, fail: (err, what) => this.fail(err, what) });
   }
 
   /** Starts the query server and joins the directory of instances; metrics start with it. */
@@ -363,14 +362,6 @@ export class Application {
     );
     this.queries = served.queries;
     this.metrics = served.metrics;
-  }
-
-  /** Keeps the restoration totals the metrics show: records replayed, and still to replay. */
-  private countRestored(progress: RestoreProgress): void {
-    const r = this.restoration;
-    r.restored += progress.restored - r.run;
-    r.run = progress.done ? 0 : progress.restored;
-    r.remaining = progress.done ? 0 : progress.total - progress.restored;
   }
 
   /** Stops the application on an error it cannot go on after. */

@@ -19,8 +19,8 @@ export type Instance = Application | StreamThreads;
  * @example
  * ```ts
  * const instance = launch(definition, { bootstrapServers: '127.0.0.1:9092', numStreamThreads: 2 });
+ * process.on('SIGTERM', () => void instance.close()); // before start(): a SIGTERM while it starts closes it too
  * await instance.start();
- * process.on('SIGTERM', () => void instance.close());
  * await instance.finished;
  * ```
  */

@@ -1,5 +1,6 @@
 // Shutdown is bounded whatever the broker does: SIGTERM while the broker is down ends the
-// process within the shutdown timeout, with a clear line saying what could not be done.
+// process within the shutdown timeout, with a clear line saying what could not be done. And a
+// close (or SIGTERM) while the application still starts ends the start cleanly, before it joins.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,12 @@ import { KafkaAdmin } from '../../engine/kafka/admin.ts';
 import { KafkaProducer } from '../../engine/kafka/producer.ts';
 import { defaultHome } from '../../engine/local/home.ts';
 import { LocalBroker } from '../../engine/local/kafka/local-broker.ts';
-import { Instance } from '../helpers/instances.ts';
+import { Application } from '../../engine/runtime/application.ts';
+import { Serdes } from '../../engine/index.ts';
+import { testLogger } from '../helpers/app.ts';
+import { countedFeed } from '../helpers/counted-feed.ts';
+import { childInstances, failoverConfig, Instance } from '../helpers/instances.ts';
+import { bootstrapServers, createUniqueTopic, uniqueName } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
 
 const COUNTER = path.resolve(import.meta.dirname, '../fixtures/topologies/counter.ts');
@@ -55,5 +61,73 @@ describe('shutdown', function () {
       instance?.child.kill('SIGKILL');
       await broker.stop().catch(() => undefined);
     }
+  });
+
+  const instances = childInstances();
+
+  it('a close while the application starts ends the start before it joins the group, and closes cleanly', async () => {
+    const input = await createUniqueTopic('start-close-in', 2);
+    const applicationId = uniqueName('start-close');
+    let joining!: () => void;
+    const reachedJoin = new Promise<void>((resolve) => (joining = resolve));
+    const app = Application.create(
+      {
+        applicationId,
+        keySerde: Serdes.string(),
+        valueSerde: Serdes.string(),
+        topology: (builder) => builder.stream<string, string>(input, { name: 'in' }).groupByKey().count({ name: 'counts' }),
+      },
+      {
+        bootstrapServers: bootstrapServers(),
+        stateDir: tempStateDir(),
+        logger: testLogger(),
+        shutdownTimeoutMs: 20_000,
+        // A step of the start that does not end by itself, as a long warm-up would not.
+        beforeJoin: () => {
+          joining();
+          return new Promise<void>(() => {});
+        },
+      },
+    );
+    const started = app.start();
+    await reachedJoin;
+    const closing = Date.now();
+    await app.close();
+    const took = Date.now() - closing;
+    await started;
+    await app.finished;
+    expect(app.state).to.equal('NOT_RUNNING');
+    expect(took, `closed after ${took} ms`).to.be.lessThan(10_000);
+    const admin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
+    const [group] = await admin.describeGroups([applicationId]);
+    admin.disconnect();
+    expect(group?.members ?? []).to.deep.equal([]);
+  });
+
+  it('SIGTERM while a named instance warms up ends it cleanly, without joining the group', async () => {
+    const input = await createUniqueTopic('warmup-term-in', 4);
+    const output = await createUniqueTopic('warmup-term-out', 4);
+    const applicationId = uniqueName('warmup-term');
+    const config = failoverConfig({ acceptableRecoveryLag: 0 });
+    const start = (name: string) => {
+      const instance = new Instance(name, [COUNTER, '--application-id', applicationId, '--config', config, '--state-dir', tempStateDir(), '--instance-name', name], { COUNT_INPUT: input, COUNT_OUTPUT: output });
+      instances.push(instance);
+      return instance;
+    };
+    const a = start('node-a');
+    await a.waitUntilRunning();
+    // Enough state that catching up a copy of it takes a while.
+    const feed = await countedFeed(input, 200_000);
+    await feed.send(0, 200_000);
+    await feed.expectCounted(output, 120_000);
+    await feed.close();
+
+    const b = start('node-b');
+    await b.waitFor((l) => l.msg === 'warming up the tasks this instance will own before it joins the group');
+    b.child.kill('SIGTERM');
+    const { code, signal } = await b.exited;
+    expect({ code, signal }, b.tail()).to.deep.equal({ code: 0, signal: null });
+    expect(b.log.some((l) => l.msg === 'warmed up; joining the group'), 'joined after all').to.equal(false);
+    expect(b.log.some((l) => l.msg === 'state changed' && l.to === 'NOT_RUNNING'), b.tail()).to.equal(true);
   });
 });

@@ -103,11 +103,12 @@ export class StandbyReplicas {
    * Before a static member (`instanceId`) joins the group: catches up copies of the tasks it
    * will own once it has joined (the range assignment over the group's members and itself) and
    * of those it will keep standbys of, from their changelogs, until each of its tasks is within
-   * `acceptableLag` records (or `timeoutMs` has passed); so joining moves no cold task onto it.
+   * `acceptableLag` records (or `timeoutMs` has passed, or `signal` aborts); so joining moves
+   * no cold task onto it.
    * Nothing to do for the group's first member, or among dynamic members, whose order cannot be
    * known before they join.
    */
-  async warmUp(instanceId: string, acceptableLag: number, timeoutMs: number): Promise<void> {
+  async warmUp(instanceId: string, acceptableLag: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const { options } = this;
     const [group] = await this.admin.describeGroups([options.applicationId]);
     const others = (group?.members ?? []).filter((m) => m.instanceId !== instanceId);
@@ -119,6 +120,7 @@ export class StandbyReplicas {
     const started = Date.now();
     let reported = 0;
     for (;;) {
+      if (signal?.aborted) return;
       const lags = this.tasks.lags();
       const behind = [...own].filter((id) => (lags[id] ?? 0) > acceptableLag);
       if (behind.length === 0) break;

@@ -16,6 +16,19 @@ export interface RestoreProgress {
   done: boolean;
 }
 
+/** The restoration totals the metrics show: records replayed, and still to replay, over every restoration. */
+export class RestorationTotals {
+  restored = 0;
+  remaining = 0;
+  private run = 0;
+
+  count(progress: RestoreProgress): void {
+    this.restored += progress.restored - this.run;
+    this.run = progress.done ? 0 : progress.restored;
+    this.remaining = progress.done ? 0 : progress.total - progress.restored;
+  }
+}
+
 /** Where restoration stops, when not at the end of a changelog. */
 export interface RestoreLimits {
   /**

@@ -44,7 +44,7 @@ export function threadOptions(options: RunOptions, role: StreamThreadRole): RunO
  * Ties a stream thread's application to its supervisor: reports where its server listens once
  * it has joined the group (its server starts before), then each state change, and closes the
  * application when the supervisor goes (its IPC channel closes), so no thread outlives its
- * instance.
+ * instance, or asks it to stop (SIGTERM), even while it starts.
  */
 export function reportToSupervisor(app: Application): void {
   const send = (report: ThreadReport) => {
@@ -59,4 +59,6 @@ export function reportToSupervisor(app: Application): void {
     send({ sluice: 'thread-state', state: to });
   });
   process.once('disconnect', () => void app.close());
+  // The supervisor stops its threads with SIGTERM, whether or not the script handles it yet.
+  process.once('SIGTERM', () => void app.close());
 }

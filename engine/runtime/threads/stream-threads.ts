@@ -106,8 +106,9 @@ export class StreamThreads {
     }
     await Promise.race([
       Promise.all(this.threads.map((t) => this.started(t))),
+      // A close() meanwhile ends the start quietly; a thread that stopped on its own fails it.
       this.finished.then(() => {
-        throw new ApplicationError('The stream threads stopped while starting.');
+        if (!this.closing) throw new ApplicationError('The stream threads stopped while starting.');
       }),
     ]);
   }
