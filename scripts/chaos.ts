@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalBroker } from '../engine/local/kafka/local-broker.ts';
-import { ChaosRun, describeViolations, type Guarantee } from './chaos/run.ts';
+import { ChaosRun, describeViolations, type Guarantee, type KillMoment } from './chaos/run.ts';
 
 const USAGE = `usage: node --import tsx scripts/chaos.ts [options]
   --records <n>          input records (default 1000000)
@@ -22,6 +22,11 @@ const USAGE = `usage: node --import tsx scripts/chaos.ts [options]
   --keys <n>             distinct keys (default 100)
   --kill-interval <ms>   mean time between kills (default 10000); records flow over (kills + 1) intervals
   --rate <n>             input records per second instead
+  --moments <list>       when kills come, in turn: steady, rebalance, catch-up, warm-up (default steady)
+  --standbys <n>         standby replicas per task (default 0)
+  --named                named instances (static members; a restart warms up before it joins)
+  --queries              query the instances throughout, and check no answer shows what was never committed
+  --restart-pause <ms>   how long a killed instance stays down (default 1500)
   --seed <n>             seed of the key sequence (default random)
   --logs <dir>           where the instances' logs go if the run fails (default <tmp>/sluice-chaos-logs)
   --keep                 keep the run's topics and state directories even when it passes`;
@@ -44,6 +49,11 @@ try {
       keys: { type: 'string', default: '100' },
       'kill-interval': { type: 'string', default: '10000' },
       rate: { type: 'string' },
+      moments: { type: 'string', default: 'steady' },
+      standbys: { type: 'string', default: '0' },
+      named: { type: 'boolean', default: false },
+      queries: { type: 'boolean', default: false },
+      'restart-pause': { type: 'string', default: '1500' },
       seed: { type: 'string' },
       logs: { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -75,6 +85,11 @@ const keys = integer('keys', flags.keys, 1)!;
 const killIntervalMs = integer('kill-interval', flags['kill-interval'], 100)!;
 const ratePerSec = integer('rate', flags.rate, 1);
 const seed = integer('seed', flags.seed, 0);
+const standbys = integer('standbys', flags.standbys, 0)!;
+const restartPauseMs = integer('restart-pause', flags['restart-pause'], 0)!;
+const MOMENTS: readonly KillMoment[] = ['steady', 'rebalance', 'catch-up', 'warm-up'];
+const moments = flags.moments.split(',').map((m) => m.trim()) as KillMoment[];
+for (const m of moments) if (!MOMENTS.includes(m)) fail(`--moments takes ${MOMENTS.join(', ')}, not "${m}".`);
 
 process.env.KAFKA_BOOTSTRAP_SERVERS ??= (await new LocalBroker({ progress: (line) => say(`[broker] ${line}`) }).start()).address;
 
@@ -87,6 +102,11 @@ const run = new ChaosRun({
   killIntervalMs,
   ratePerSec,
   seed,
+  moments,
+  standbys,
+  named: flags.named,
+  queries: flags.queries,
+  restartPauseMs,
   cleanup: !flags.keep,
   logDir: flags.logs ?? path.join(os.tmpdir(), 'sluice-chaos-logs'),
   progress: say,

@@ -8,6 +8,14 @@ import path from 'node:path';
 
 export type Guarantee = 'at_least_once' | 'exactly_once';
 
+/**
+ * When a kill comes: `steady` at its time; `rebalance` as soon as an instance starts a
+ * rebalance; `catch-up` as soon as an instance starts catching up a standby (it is the one
+ * killed); `warm-up` while an instance warms up before it joins (it is the one killed). A
+ * moment that does not come within 20 s is missed, and the kill comes then.
+ */
+export type KillMoment = 'steady' | 'rebalance' | 'catch-up' | 'warm-up';
+
 export interface ChaosOptions {
   guarantee: Guarantee;
   /** Input records to produce. */
@@ -33,6 +41,21 @@ export interface ChaosOptions {
    * a machine too loaded to run it. Default 0 (kill -9).
    */
   stallMs?: number;
+  /** The kills' moments, in turn. Default `['steady']`. */
+  moments?: KillMoment[];
+  /** Standby replicas per task (`numStandbyReplicas`). Default 0. */
+  standbys?: number;
+  /**
+   * Named instances (static members, `--instance-name`): a restart keeps its slot's name, and
+   * warms up before it joins. Default false.
+   */
+  named?: boolean;
+  /**
+   * Query the instances while the run goes on (the store "tagged-count", half the lookups with
+   * `stale=true`), and check that no answer shows a count the committed changelog never held.
+   * Default false.
+   */
+  queries?: boolean;
   /** Input records per second. Default: spread over (kills + 1) kill intervals, so kills land while records flow. */
   ratePerSec?: number;
   /** How long to wait, after the last record and the last kill, for the group to commit every input. Default 120 s + 0.5 ms per record. */
@@ -75,6 +98,10 @@ export interface ChaosSummary {
   outputs: Record<string, number>;
   /** Output records beyond one per input (duplicates and recomputed updates; allowed at-least-once only). */
   extraOutputs: Record<string, number>;
+  /** Per kill moment: kills meant for it, and those that came at it. */
+  moments: Partial<Record<KillMoment, { tried: number; hit: number }>>;
+  /** Lookups answered with a value (fresh, and from a standby with `stale=true`), and the statuses of all lookups. */
+  queries: { fresh: number; stale: number; statuses: Record<string, number> };
   /** Calls the async stage made to the flaky service, and how many of them failed or stalled. */
   serviceCalls: { calls: number; failed: number; stalled: number };
   /** Every invariant checked for this guarantee, with the number of records (or keys, partitions, instances) that broke it. */
@@ -95,6 +122,8 @@ export interface ChaosTopics {
   async: string;
   repartition: string;
   changelogs: string[];
+  /** The changelog of the store "tagged-count", which queries are checked against. */
+  taggedChangelog: string;
 }
 
 const TOPOLOGY = path.join(import.meta.dirname, 'eos-chaos.ts');
@@ -115,6 +144,10 @@ export function resolveOptions(options: ChaosOptions): RunOptions {
     killIntervalMs,
     restartPauseMs: options.restartPauseMs ?? 1_500,
     stallMs: options.stallMs ?? 0,
+    moments: options.moments ?? ['steady'],
+    standbys: options.standbys ?? 0,
+    named: options.named ?? false,
+    queries: options.queries ?? false,
     ratePerSec: options.ratePerSec ?? Math.max(1, options.records / (((options.kills + 1) * killIntervalMs) / 1000)),
     catchUpTimeoutMs: options.catchUpTimeoutMs ?? 120_000 + options.records * 0.5,
     transactionGraceMs: options.transactionGraceMs ?? 25_000,
@@ -142,7 +175,8 @@ export function chaosTopics(applicationId: string): ChaosTopics {
     async: name('async'),
     // Internal topics, named as Kafka Streams names them (see `sluice describe`).
     repartition: `${applicationId}-count-repartition`,
-    changelogs: ['sum', 'max', 'count'].map((store) => `${applicationId}-${store}-changelog`),
+    changelogs: ['sum', 'max', 'count', 'tagged-count'].map((store) => `${applicationId}-${store}-changelog`),
+    taggedChangelog: `${applicationId}-tagged-count-changelog`,
   };
 }
 

@@ -3,8 +3,8 @@
  * integers to an input topic at a steady pace while 2–3 instances of eos-chaos.ts process them
  * and the supervisor kill -9s one every few seconds and restarts it on the same state directory;
  * afterwards the checker reads every output, read committed, and checks it against the input.
- * Both guarantees: no instance exits by itself, each exits 0 on SIGTERM, and the group catches up
- * in time. `test/chaos/eos.test.ts` runs a short one, `npm run chaos` (scripts/chaos.ts) a long
+ * Both guarantees: no instance exits by itself, each exits 0 on SIGTERM, the group catches up
+ * in time, and (with queries on) no lookup shows a value the committed changelog never held. `test/chaos/eos.test.ts` runs a short one, `npm run chaos` (scripts/chaos.ts) a long
  * one; a run manages its child processes itself (no test hooks).
  */
 import { Checker } from './checker.ts';
@@ -13,8 +13,10 @@ import { Supervisor } from './supervisor.ts';
 import { invariants, ViolationLog } from './violations.ts';
 import { Workload } from './workload.ts';
 import { startFlakyService, type FlakyService } from './flaky-service.ts';
+import { Querier } from './queries.ts';
+import { TailReader } from './tail-reader.ts';
 
-export type { ChaosOptions, ChaosSummary, Guarantee } from './options.ts';
+export type { ChaosOptions, ChaosSummary, Guarantee, KillMoment } from './options.ts';
 export { describeViolations } from './violations.ts';
 
 /**
@@ -29,6 +31,7 @@ export class ChaosRun {
   private readonly workload: Workload;
   private readonly supervisor: Supervisor;
   private readonly checker: Checker;
+  private readonly querier: Querier;
   private readonly t0 = Date.now();
   /** The HTTP service the async stage calls: 5% of calls fail, 1% stall. */
   private service: FlakyService | undefined;
@@ -51,6 +54,7 @@ export class ChaosRun {
       service: () => this.service!.url,
     });
     this.checker = new Checker(this.options, this.applicationId, this.topics, this.violations, say);
+    this.querier = new Querier(this.options, () => this.supervisor.endpoints());
   }
 
   async run(): Promise<ChaosSummary> {
@@ -61,6 +65,7 @@ export class ChaosRun {
       this.supervisor.writeLogs();
       throw err;
     } finally {
+      await this.querier.stop();
       this.killAll();
       process.off('exit', this.onExit);
       await this.service?.close();
@@ -80,7 +85,8 @@ export class ChaosRun {
     const o = this.options;
     this.say(
       `${o.guarantee}: ${o.records} records over ${o.keys} keys at ${Math.round(o.ratePerSec)}/s, ${o.instances} instances, ` +
-        `${o.kills} ${o.stallMs > 0 ? `stalls of ${o.stallMs} ms` : 'kills'} every ~${o.killIntervalMs} ms, application ${this.applicationId}, seed ${o.seed}`,
+        `${o.kills} ${o.stallMs > 0 ? `stalls of ${o.stallMs} ms` : 'kills'} (${o.moments.join(', ')}) every ~${o.killIntervalMs} ms, ` +
+        `${o.standbys} standbys, ${o.named ? 'named' : 'unnamed'} instances${o.queries ? ', queried' : ''}, application ${this.applicationId}, seed ${o.seed}`,
     );
     await this.workload.createTopics();
     this.service = await startFlakyService({ failRate: 0.05, stallRate: 0.01, seed: o.seed });
@@ -89,6 +95,7 @@ export class ChaosRun {
     await this.supervisor.startAll();
     const startMs = phase();
     this.say(`${o.instances} instances running after ${startMs} ms`);
+    if (o.queries) this.querier.start();
 
     const producing = this.workload.produce();
     const killing = this.supervisor.killAndRestart();
@@ -100,9 +107,11 @@ export class ChaosRun {
     phase();
     await this.workload.waitForCatchUp(this.violations);
     const catchUpMs = phase();
+    await this.querier.stop();
     await this.supervisor.stopAll();
     const stopMs = phase();
     const { outputs, extraOutputs } = await this.checker.verify(this.workload.produced, this.supervisor.lastKillAt);
+    if (o.queries) await this.verifyQueries();
     const verifyMs = phase();
 
     const summary: ChaosSummary = {
@@ -114,6 +123,8 @@ export class ChaosRun {
       partitions: o.partitions,
       instances: o.instances,
       kills: this.supervisor.kills,
+      moments: this.supervisor.moments,
+      queries: this.querier.counts,
       processes: this.supervisor.started.length,
       durationMs: Date.now() - this.t0,
       phasesMs: { start: startMs, produce: produceMs, catchUp: catchUpMs, stop: stopMs, verify: verifyMs },
@@ -131,6 +142,18 @@ export class ChaosRun {
       this.supervisor.removeFiles();
     }
     return summary;
+  }
+
+  /** Checks the answers the querier kept against the committed changelog of their store. */
+  private async verifyQueries(): Promise<void> {
+    const tails = await TailReader.connect(this.options.bootstrapServers, (line) => this.say(line));
+    try {
+      await this.querier.verify(tails, this.topics.taggedChangelog, this.violations);
+    } finally {
+      await tails.close();
+    }
+    const { fresh, stale, statuses } = this.querier.counts;
+    this.say(`checked ${fresh} answers and ${stale} stale ones; lookups by status ${JSON.stringify(statuses)}`);
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * The chaos run's supervisor: runs the instances, each in a slot with a state directory of its
  * own, kill -9s (or freezes) one every few seconds while at least one other stays up, restarts a
- * killed one on the same state directory, and at the end stops them all with SIGTERM. An
- * instance that exits by itself is an `instances.crashed` violation, one that does not exit
+ * killed one on the same state directory, and at the end stops them all with SIGTERM. Each
+ * kill comes at its moment (options.ts: during a rebalance, a standby's catch-up, a warm-up).
+ * An instance that exits by itself is an `instances.crashed` violation, one that does not exit
  * cleanly on SIGTERM a `shutdown.unclean` one.
  */
 import fs from 'node:fs';
@@ -10,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { seededRandom } from '../../topologies/lib/seeded-random.ts';
 import { InstanceProcess } from './instance.ts';
-import { sleep, type ChaosTopics, type RunOptions } from './options.ts';
+import { sleep, type ChaosTopics, type KillMoment, type RunOptions } from './options.ts';
 import type { ViolationLog } from './violations.ts';
 
 /** One instance slot: a state directory and the process currently running on it. */
@@ -43,6 +44,8 @@ export class Supervisor {
   kills = 0;
   /** When the last kill (or stall) ended. */
   lastKillAt = 0;
+  /** Per moment: kills meant for it, and those that came at it. */
+  readonly moments: Partial<Record<KillMoment, { tried: number; hit: number }>> = {};
   private readonly slots: Slot[] = [];
   /** Processes the supervisor killed or stopped on purpose. */
   private readonly expectedExits = new WeakSet<InstanceProcess>();
@@ -51,7 +54,8 @@ export class Supervisor {
   private stopping = false;
 
   constructor(private readonly run: SupervisorContext) {
-    const config: Record<string, unknown> = { kafka: { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 } };
+    const { standbys } = run.options;
+    const config: Record<string, unknown> = { kafka: { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 }, numStandbyReplicas: standbys, acceptableRecoveryLag: 500 };
     // Exactly-once keeps its default commit interval (100 ms).
     if (run.options.guarantee === 'at_least_once') config.commitIntervalMs = 200;
     this.configFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-chaos-')), 'config.json');
@@ -73,13 +77,16 @@ export class Supervisor {
     const { options, say } = this.run;
     const rand = seededRandom(options.seed ^ 0x5eed);
     for (let k = 0; k < options.kills; k++) {
-      await sleep(options.killIntervalMs * (0.7 + 0.6 * rand()));
+      const moment = options.moments[k % options.moments.length]!;
+      // A moment is watched for from the last kill on: what it marks may follow from that kill.
+      const interval = options.killIntervalMs * (0.7 + 0.6 * rand());
+      if (moment === 'steady') await sleep(interval);
       const up = () => this.slots.filter((s) => !s.down && s.instance?.alive);
       // One instance must stay up: wait for a restart if only one is.
       while (up().length < 2 && !this.stopping) await sleep(200);
       if (this.stopping) break;
-      const candidates = up();
-      const slot = candidates[Math.floor(rand() * candidates.length)]!;
+      const slot = await this.victimAt(moment, rand, up);
+      if (this.stopping) break;
       const victim = slot.instance!;
       const produced = () => `${this.run.produced()}/${options.records} records produced`;
       if (options.stallMs > 0) {
@@ -99,10 +106,53 @@ export class Supervisor {
       await victim.exited;
       this.kills++;
       this.lastKillAt = Date.now();
-      say(`kill ${this.kills}/${options.kills}: ${victim.name} (pid ${victim.child.pid}), ${produced()}`);
+      say(`kill ${this.kills}/${options.kills} (${moment}): ${victim.name} (pid ${victim.child.pid}), ${produced()}`);
       this.restartLater(slot);
     }
     await Promise.all(this.restarts);
+  }
+
+  /** The query endpoints of the instances that run now. */
+  endpoints(): string[] {
+    return this.slots.flatMap((slot) => {
+      const instance = slot.instance;
+      if (!instance?.alive || slot.down) return [];
+      const started = instance.log.find((l) => l.msg === 'application started' && typeof l.queries === 'string');
+      return started ? [(started.queries as string).replace(/\/v1\/stores$/, '')] : [];
+    });
+  }
+
+  /**
+   * The slot to kill at `moment`: waits (up to 20 s) for an instance that is up to log the line
+   * that marks it, and takes that instance, or for a rebalance any instance up; past the wait,
+   * or for `steady`, one drawn at random. Among at least two up, so one stays.
+   */
+  private async victimAt(moment: KillMoment, rand: () => number, up: () => Slot[]): Promise<Slot> {
+    const tally = (this.moments[moment] ??= { tried: 0, hit: 0 });
+    tally.tried++;
+    const marks: Record<Exclude<KillMoment, 'steady'>, (line: Record<string, unknown>) => boolean> = {
+      rebalance: (l) => l.msg === 'state changed' && l.to === 'REBALANCING',
+      'catch-up': (l) => l.msg === 'standby started',
+      'warm-up': (l) => l.msg === 'warming up the tasks this instance will own before it joins the group',
+    };
+    if (moment !== 'steady') {
+      const mark = marks[moment];
+      // Lines logged from now on; an instance started meanwhile has only such lines.
+      const seen = new Map(this.slots.flatMap((s) => (s.instance ? [[s.instance, s.instance.log.length] as const] : [])));
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline && !this.stopping; ) {
+        const candidates = up();
+        const marked = candidates.find((s) => s.instance!.log.slice(seen.get(s.instance!) ?? 0).some(mark));
+        if (marked && candidates.length >= 2) {
+          tally.hit++;
+          return moment === 'rebalance' ? candidates[Math.floor(rand() * candidates.length)]! : marked;
+        }
+        await sleep(20);
+      }
+      this.run.say(`no ${moment} within 20 s: killing at random`);
+    }
+    while (up().length < 2 && !this.stopping) await sleep(200);
+    const candidates = up();
+    return candidates[Math.floor(rand() * candidates.length)]!;
   }
 
   /** Stops every instance with SIGTERM; each must exit with code 0 within 60 s. */
@@ -158,7 +208,11 @@ export class Supervisor {
     const name = `${applicationId}-i${slot.index}-g${slot.generation++}`;
     const instance = new InstanceProcess(
       name,
-      [options.topology, '--guarantee', options.guarantee, '--application-id', applicationId, '--state-dir', slot.stateDir, '--config', this.configFile],
+      [
+        ...[options.topology, '--guarantee', options.guarantee, '--application-id', applicationId, '--state-dir', slot.stateDir, '--config', this.configFile],
+        ...(options.named ? ['--instance-name', `i${slot.index}`] : []),
+        ...(options.queries ? ['--http-port', '0'] : []),
+      ],
       {
         KAFKA_BOOTSTRAP_SERVERS: options.bootstrapServers,
         CHAOS_INPUT: topics.input,

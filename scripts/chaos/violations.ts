@@ -5,7 +5,7 @@ const EXAMPLES = 5;
 
 /** The invariants a run checks under each guarantee (see checker.ts for what each means). */
 export function invariants(guarantee: Guarantee): string[] {
-  const both = ['instances.crashed', 'shutdown.unclean', 'catchUp.timeout'];
+  const both = ['instances.crashed', 'shutdown.unclean', 'catchUp.timeout', 'queries.uncommitted', 'queries.staleUncommitted'];
   if (guarantee === 'exactly_once') {
     return [
       'input.notAsProduced',

@@ -88,3 +88,42 @@ describe('chaos: instances frozen (SIGSTOP) past their session timeout while rec
     expect(summary.outputs).to.deep.equal({ echo: records, sum: records, max: records, count: records, async: records });
   });
 });
+
+describe('chaos: kills during rebalances, standby catch-ups and warm-ups, queried throughout (real broker)', function () {
+  this.timeout(600_000);
+
+  // Named instances with a standby each; a killed one stays down 7 s, past the session timeout,
+  // so the group rebalances without it (the standbys take its tasks), and its restart warms up
+  // before it joins again (another rebalance, new standbys catching up). Each kill but the steady
+  // ones waits for its moment: an instance warming up (killed), a rebalance starting, a standby
+  // starting to catch up (its instance killed). Meanwhile lookups, half of them stale=true, go to
+  // every instance.
+  const moments: ChaosOptions = {
+    records: 30_000,
+    kills: 6,
+    instances: 3,
+    keys: 100,
+    ratePerSec: 400,
+    restartPauseMs: 7_000,
+    moments: ['steady', 'warm-up', 'rebalance', 'catch-up'],
+    standbys: 1,
+    named: true,
+    queries: true,
+    guarantee: 'exactly_once',
+    logDir: process.env.SLUICE_TEST_LOGS,
+  };
+
+  for (const guarantee of ['exactly_once', 'at_least_once'] as const) {
+    it(`${guarantee}: no violation, and no lookup shows what the committed changelog never held`, async () => {
+      const summary = await runChaos({ ...moments, guarantee });
+      process.stdout.write(figures(summary) + `      moments ${JSON.stringify(summary.moments)}; queries ${JSON.stringify(summary.queries)}\n`);
+      expect(summary.kills).to.be.at.least(6);
+      expect(broken(summary), describeViolations(summary)).to.deep.equal([]);
+      if (guarantee === 'exactly_once') expect(summary.outputs).to.deep.equal({ echo: 30_000, sum: 30_000, max: 30_000, count: 30_000, async: 30_000 });
+      else for (const [output, n] of Object.entries(summary.outputs)) expect(n, output).to.be.at.least(30_000);
+      // The kills came at their moments, and the lookups were answered, some from standbys.
+      for (const moment of ['warm-up', 'rebalance', 'catch-up'] as const) expect(summary.moments[moment]?.hit, moment).to.be.at.least(1);
+      expect(summary.queries.fresh).to.be.at.least(500);
+    });
+  }
+});
