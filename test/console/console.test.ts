@@ -219,6 +219,8 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
     await pageNumber(page, 2);
     expect((await keysShown()).map(([key]) => key)).to.deep.equal(['Type3', 'Type4', 'Type5']);
     await screenshot(page, 'console-stores', 1280, 800);
+    await screenshot(page, 'console-stores-phone', 390, 844);
+    await page.setViewport({ width: 1280, height: 800 });
 
     // A windowed store offers its windows instead: Type7's eight events, in one-minute windows.
     await page.select('#store-select', RATES_STORE);
@@ -229,7 +231,6 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
     expect(windows.map(([key]) => key)).to.satisfy((keys: string[]) => keys.length > 0 && keys.every((k) => k === 'Type7'));
     expect(windows.reduce((sum, [, count]) => sum + count, 0)).to.equal(8);
     expect(new URL(page.url()).hash).to.equal(`#stores?store=${RATES_STORE}`);
-    await screenshot(page, 'console-stores-phone', 390, 844);
     await page.goto(`${app.endpoint}/ui/#instances`);
     await page.waitForSelector(`article[data-instance="${app.instanceId}"] table`);
     await screenshot(page, 'console-instances-phone', 390, 844);
