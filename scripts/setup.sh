@@ -5,7 +5,8 @@
 # The Kafka client (@confluentinc/kafka-javascript) downloads a prebuilt binary where it can;
 # where it cannot, it builds its bundled librdkafka, which needs a compiler and the dev libraries
 # below. On Debian/Ubuntu they are installed here (as root, or with password-less sudo), with
-# PostgreSQL's server, which the tests run a private cluster of (`sluice postgres start`).
+# PostgreSQL's server, which the tests run a private cluster of (`sluice postgres start`), and
+# Chromium, in which the console's test drives the web console (test/console/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,11 @@ have_postgres() {
   compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || command -v postgres >/dev/null
 }
 
+# A Chromium for the console's browser test (test/helpers/browser.ts looks in the same places).
+have_chromium() {
+  { [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; } || command -v chromium >/dev/null || command -v chromium-browser >/dev/null
+}
+
 debian_packages() {
   command -v dpkg-query >/dev/null && command -v apt-get >/dev/null || return 0
   local wanted=(g++ make python3 libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev libcurl4-openssl-dev)
@@ -37,6 +43,10 @@ debian_packages() {
   command -v javac >/dev/null || wanted+=(default-jdk-headless)
   command -v mvn >/dev/null || wanted+=(maven)
   have_postgres || wanted+=(postgresql)
+  # Debian's package is chromium; Ubuntu's is chromium-browser. A font, so pages render text.
+  if ! have_chromium; then
+    if grep -qs '^ID=ubuntu' /etc/os-release; then wanted+=(chromium-browser fonts-dejavu-core); else wanted+=(chromium fonts-dejavu-core); fi
+  fi
   local missing=() package
   for package in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -54,9 +64,9 @@ stamp=node_modules/.sluice-setup
 digest=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] &&
   node -e "require('@confluentinc/kafka-javascript'); require('classic-level')" 2>/dev/null; then
-  # The npm dependencies are up to date; a machine set up before PostgreSQL, or a JDK and Maven,
-  # were needed still lacks them.
-  { have_postgres && command -v javac >/dev/null && command -v mvn >/dev/null; } || debian_packages
+  # The npm dependencies are up to date; a machine set up before PostgreSQL, a JDK and Maven, or
+  # Chromium were needed still lacks them.
+  { have_postgres && command -v javac >/dev/null && command -v mvn >/dev/null && have_chromium; } || debian_packages
   exit 0
 fi
 

@@ -12,6 +12,7 @@ import { QueryError } from './query-error.ts';
 import type { CompiledRoute, RouteContext } from './routes.ts';
 import type { TopicWriter } from './topic-writer.ts';
 import { stringifyJson } from '../serde/stack-safe-json.ts';
+import { installConsole, isConsoleFile } from './console.ts';
 import { findStoreCorruption } from '../../state/leveldb/store-errors.ts';
 
 export interface QueryServerOptions {
@@ -19,7 +20,7 @@ export interface QueryServerOptions {
   port: number;
   /** Address to bind. Default 127.0.0.1; any other needs `token`. */
   host?: string;
-  /** Bearer token every request must carry (except /healthz and /readyz). Required off loopback. */
+  /** Bearer token every request must carry (except /healthz, /readyz and the console's own files). Required off loopback. */
   token?: string;
   /** Host names (or host:port) accepted in Host headers besides loopback names, the bound address and the advertised one; `*` accepts any. */
   allowedHosts?: string[];
@@ -43,6 +44,8 @@ export interface ServerHost {
   /** This instance's key: a request signed with it comes from another instance (forwarded). */
   forwarding: ForwardingKey;
   metadata(): unknown;
+  /** The topology in `sluice describe`'s JSON form. */
+  topology(): unknown;
   readiness(): { ready: boolean; detail: Record<string, unknown> };
   metrics: Metrics;
   log: Logger;
@@ -73,8 +76,9 @@ export function checkServerOptions(options: QueryServerOptions): void {
 }
 
 /**
- * The interactive-query server of one instance (fastify): the store routes, metadata, health,
- * readiness and metrics. Every answer is JSON except /metrics; no bad request gets a 5xx.
+ * The interactive-query server of one instance (fastify): the store routes, metadata, topology,
+ * health, readiness, metrics and the console (/ui/). Every answer is JSON except /metrics and the
+ * console's files; no bad request gets a 5xx.
  */
 export class QueryServer {
   readonly endpoint: string;
@@ -105,6 +109,7 @@ export class QueryServer {
     const hosts = installGuards(app, options, bind);
     installErrorHandling(app, host);
     installRoutes(app, host);
+    installConsole(app);
     await app.listen({ port: options.port, host: bind });
     const endpoint = endpointOf(app, options);
     hosts.add(new URL(endpoint).host);
@@ -137,8 +142,9 @@ function withoutPrefix(prefix: string): (request: { url?: string }) => string {
 }
 
 /**
- * Host allowlist (against DNS rebinding) and the bearer token, before anything else runs.
- * Returns the allowlist, for the advertised host once the server listens.
+ * Host allowlist (against DNS rebinding) and the bearer token, before anything else runs. The
+ * token is not asked of /healthz, /readyz and the console's static files (which hold no state):
+ * every API route needs it. Returns the allowlist, for the advertised host once the server listens.
  */
 export function installGuards(app: FastifyInstance, options: QueryServerOptions, bind: string): HostAllowlist {
   const hosts = new HostAllowlist(options.allowedHosts);
@@ -155,7 +161,7 @@ export function installGuards(app: FastifyInstance, options: QueryServerOptions,
       void reply.code(403).send({ error: 'host-not-allowed', message: 'The Host header names a host this server does not answer for; add it to the allowed hosts.' });
       return;
     }
-    if (digest !== undefined && request.url !== '/healthz' && request.url !== '/readyz') {
+    if (digest !== undefined && request.url !== '/healthz' && request.url !== '/readyz' && !isConsoleFile(request.method, request.url)) {
       const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
       if (given === undefined || !timingSafeEqual(sha256(given), digest)) {
         void reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'A valid bearer token is required.' });
@@ -224,6 +230,7 @@ function installRoutes(app: FastifyInstance, host: ServerHost): void {
   });
   app.get('/metrics', async (_request, reply) => reply.type(host.metrics.contentType).send(await host.metrics.text()));
   app.get('/v1/metadata', async () => host.metadata());
+  app.get('/v1/topology', async () => host.topology());
   app.get('/v1/stores', async (_request, reply) => send(reply, queries.listStores()));
   app.get<{ Params: { store: string; key: string }; Querystring: Record<string, unknown> }>('/v1/stores/:store/keys/:key', async (request, reply) => {
     const { store, key } = request.params;

@@ -2,6 +2,7 @@ import type { ConnectionOptions } from '../kafka/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CompiledStore } from '../topology/compiled.ts';
+import type { TopologyDescription } from '../topology/describe.ts';
 import type { CompiledRoute } from './routes.ts';
 import { InstanceDirectory, type InstanceState, type KnownInstance } from './directory.ts';
 import { ForwardingKey } from './forwarding.ts';
@@ -30,6 +31,8 @@ export interface InstanceView {
   readonly globalStores: readonly LocalGlobalStore[];
   /** Routes the topology's operators brought (an extension's). */
   readonly routes: readonly CompiledRoute[];
+  /** The topology as `sluice describe --format json` shows it, for `GET /v1/topology`. */
+  readonly description: TopologyDescription;
   partitions(store: CompiledStore): number | undefined;
   local(taskId: string, store: string): LocalTask;
   /** Every task here and where it stands. */
@@ -92,6 +95,7 @@ export class QueryService {
       metrics: deps.metrics,
       log,
       metadata: () => started.service?.metadata() ?? { application: view.applicationId, instances: [] },
+      topology: () => view.description,
       readiness: () => readiness(view, queries),
     });
     try {
@@ -127,7 +131,7 @@ export class QueryService {
     this.directory.announce();
   }
 
-  /** Every instance: its endpoint, state and the partitions of each store it hosts. */
+  /** Every instance: its endpoint, state, tasks, standby replicas and the partitions of each store it hosts. */
   metadata(): unknown {
     const known = this.directory.instances();
     if (!known.some((i) => i.instance === this.view.instanceId)) {
@@ -145,6 +149,8 @@ export class QueryService {
           state: i.state,
           live: i.live,
           lastHeardMsAgo: Math.max(0, now - i.heartbeat),
+          tasks: i.tasks,
+          standbys: i.standbys ?? {},
           stores: this.storesOf(i),
         })),
     };

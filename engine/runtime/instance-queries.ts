@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 import type { AsyncStats } from '../observability/async-stats.ts';
 import type { CompiledTopology } from '../topology/compiled.ts';
+import { describeJson } from '../topology/describe.ts';
 import { type HttpOptions, QueryService } from '../iq/service.ts';
 import type { StaleCopy } from '../iq/stale-reads.ts';
 import type { GlobalTables } from './global/global-tables.ts';
@@ -68,6 +69,7 @@ export async function serveInstanceQueries(instance: QueriedInstance, http: Http
       stores: topology.stores,
       globalStores: instance.globals?.queryable() ?? [],
       routes: topology.routes,
+      description: describeJson(topology),
       partitions: (store) => instance.partitions(store.changelogTopic),
       local: (taskId, store) => tasks.query(taskId, store),
       tasks: () => {
