@@ -49,7 +49,6 @@ const needs = [
   // The broker only.
   ['test/chaos/**/*.test.ts', ['kafka']],
   ['test/console/**/*.test.ts', ['kafka']], // and Chromium, for the browser
-
   ['test/compat/**/*.test.ts', ['kafka']], // and Java with Maven, for the Kafka Streams side
   ['test/iq/**/*.test.ts', ['kafka']],
   ['test/kafka/**/*.test.ts', ['kafka']],
