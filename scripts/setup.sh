@@ -67,6 +67,8 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] &&
   # The npm dependencies are up to date; a machine set up before PostgreSQL, a JDK and Maven, or
   # Chromium were needed still lacks them.
   { have_postgres && command -v javac >/dev/null && command -v mvn >/dev/null && have_chromium; } || debian_packages
+  # The compiled engine `sluice` starts from, when the sources changed since it was built.
+  node bin/engine-build.js
   exit 0
 fi
 
@@ -81,4 +83,5 @@ if [ -f "$prefix/include/node/node_api.h" ]; then export npm_config_nodedir="$pr
 say "installing npm dependencies (building the Kafka client can take a few minutes)..."
 npm ci --no-audit --no-fund --loglevel=error
 echo "$digest" >"$stamp"
+node bin/engine-build.js
 say "done"

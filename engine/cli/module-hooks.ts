@@ -14,16 +14,27 @@ import type { InitializeHook, ResolveHook } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** What bin/sluice.js passes: a file URL inside this package, to resolve `sluice` from. */
+/** What bin/sluice.js passes: a file URL inside this package, to resolve `sluice` from, and the compiled engine's folder when it runs compiled. */
 export interface HooksData {
   packageUrl: string;
+  buildUrl?: string;
 }
 
 let packageUrl: string | undefined;
+/** The package's entry points (`"exports"`), compiled: `sluice/mutations` → a file URL in the build. */
+let compiled: Map<string, string> | undefined;
 
 export const initialize: InitializeHook<HooksData> = (data) => {
   packageUrl = data.packageUrl;
+  if (data.buildUrl !== undefined) compiled = compiledExports(new URL('../package.json', data.packageUrl), data.buildUrl);
 };
+
+/** Each entry point of the package's `"exports"` (`./engine/index.ts`) as its compiled file (`<build>/engine/index.js`). */
+function compiledExports(manifest: URL, buildUrl: string): Map<string, string> {
+  const { exports } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { exports: Record<string, string> };
+  const specifiers = Object.entries(exports).map(([subpath, file]) => [subpath === '.' ? 'sluice' : `sluice/${subpath.slice(2)}`, new URL(file.replace(/^\.\//, '').replace(/\.ts$/, '.js'), buildUrl).href] as const);
+  return new Map(specifiers);
+}
 
 const TYPESCRIPT = /\.tsx?$/;
 const JAVASCRIPT = /\.jsx?$/;
@@ -31,6 +42,9 @@ const JAVASCRIPT = /\.jsx?$/;
 const MODULE_SYNTAX = /^\s*(?:import\s*[\w{*'"]|export\s)/m;
 
 export const resolve: ResolveHook = async (specifier, context, nextResolve) => {
+  const built = compiled?.get(specifier);
+  // The engine runs compiled: a topology file's `sluice` is that same engine, not its sources.
+  if (built !== undefined) return { url: built, format: 'module', shortCircuit: true };
   if (packageUrl !== undefined && (specifier === 'sluice' || specifier.startsWith('sluice/'))) {
     // A package may import itself by name (its "exports"), so resolve as if from inside it.
     return nextResolve(specifier, { ...context, parentURL: packageUrl });

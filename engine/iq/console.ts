@@ -3,10 +3,11 @@
 // once and sends it with every API call it makes); everything else stays behind the guard.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
-const FOLDER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'console');
+// Read from the sources, also when the engine runs compiled.
+const FOLDER = path.join(PACKAGE_ROOT, 'engine', 'iq', 'console');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

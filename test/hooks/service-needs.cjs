@@ -20,6 +20,7 @@ const needs = [
   ['test/docs/**/*.test.ts', []],
   ['test/errors/**/*.test.ts', []],
   ['test/cli/topology-files.test.ts', []],
+  ['test/cli/engine-build.test.ts', []],
   ['test/cli/local-services.test.ts', []],
   ['test/kafka/murmur2.test.ts', []],
   ['test/extensions/mutations/conflicts.test.ts', []],

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { LocalBrokerError } from '../../errors.ts';
+import { PACKAGE_ROOT } from '../../package-root.ts';
 import { KafkaAdmin } from '../../kafka/admin.ts';
 import { choosePort } from '../ports.ts';
 import { runProgram, tail } from '../run-program.ts';
@@ -31,7 +32,8 @@ export interface LocalBrokerOptions extends LocalServiceOptions {
 }
 
 const HOST = '127.0.0.1';
-const HERE = import.meta.dirname;
+// Read from the sources, also when the engine runs compiled.
+const HERE = path.join(PACKAGE_ROOT, 'engine', 'local', 'kafka');
 const POM = path.join(HERE, 'pom.xml');
 const LOG_CONFIG = path.join(HERE, 'log4j2.yaml');
 const READY_TIMEOUT_MS = 120_000;
