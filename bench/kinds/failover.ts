@@ -109,7 +109,8 @@ export async function runFailover(ctx: BenchContext, workload: FailoverWorkload)
     }
     // The rolling restart and the scale-up, without the features and with them.
     const setup = { bootstrapServers: ctx.bootstrapServers, admin, input, ends, keys, partitions, sessionTimeoutMs: workload.restartSessionTimeoutMs, say };
-    const restarts = [{ standbys: 0, named: false }, { standbys: 1, named: false }, { standbys: 1, named: true }];
+    // BENCH_FAILOVER_RESTARTS=named runs only the restarts of named instances with a standby.
+    const restarts = [{ standbys: 0, named: false }, { standbys: 1, named: false }, { standbys: 1, named: true }].filter((f) => process.env.BENCH_FAILOVER_RESTARTS !== 'named' || f.named);
     for (const features of phases.includes('restarts') ? restarts : []) results.push(...(await runRestarts(setup, features, run)));
   } finally {
     await agent.close();

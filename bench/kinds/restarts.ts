@@ -101,9 +101,11 @@ export async function runRestarts(setup: RestartSetup, features: { standbys: num
   const down = new Set<number>();
   const agent = new Agent({ connections: 64 });
   const ports: number[] = [];
+  const generations: RunningInstance[][] = [];
   const start = (i: number) => {
     const args = ['bench/systems/failover-count.ts', '--application-id', application, '--state-dir', path.join(dir, `state-${i}`), '--http-port', String(ports[i]), '--config', config, ...(named ? ['--instance-name', `node-${i}`] : [])];
     instances[i] = new RunningInstance(`http://127.0.0.1:${ports[i]}`, args, { BENCH_INPUT: input, BENCH_OUTPUT: `${application}-out` });
+    (generations[i] ??= []).push(instances[i]!);
     return instances[i]!;
   };
   const runningAfter = (instance: RunningInstance, since: number, timeoutMs: number) => waitFor(() => instance.log.some((l) => l.msg === 'state changed' && l.to === 'RUNNING' && (l.time as number) >= since), timeoutMs);
@@ -155,7 +157,9 @@ export async function runRestarts(setup: RestartSetup, features: { standbys: num
     results.push(scaleUp);
   } finally {
     await availability?.stop();
-    if (process.env.BENCH_LOGS) instances.forEach((instance, i) => fs.writeFileSync(path.join(process.env.BENCH_LOGS!, `${application}-${i}.log`), instance.log.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+    // Every process of each slot, the one a restart replaced included.
+    const logs = process.env.BENCH_LOGS;
+    if (logs) generations.forEach((runs, i) => runs.forEach((instance, g) => fs.writeFileSync(path.join(logs, `${application}-${i}-g${g}.log`), instance.log.map((l) => JSON.stringify(l)).join('\n') + '\n')));
     for (const instance of instances) instance?.kill('SIGTERM');
     await Promise.all(instances.map((i) => Promise.race([i?.exited, sleep(30_000)])));
     for (const instance of instances) instance?.kill('SIGKILL');

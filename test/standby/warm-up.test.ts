@@ -19,8 +19,12 @@ describe('warm-up before joining (real broker)', function () {
     const output = await createUniqueTopic('warmup-out', 6);
     const applicationId = uniqueName('warmup');
     const config = failoverConfig({ acceptableRecoveryLag: 100 });
-    const start = (name: string) => {
-      const instance = new Instance(name, ['test/fixtures/topologies/counter.ts', '--application-id', applicationId, '--config', config, '--state-dir', tempStateDir(), '--instance-name', name], {
+    const stateDirs = new Map<string, string>();
+    const start = (name: string, settings = config) => {
+      // A restart keeps its state directory.
+      const stateDir = stateDirs.get(name) ?? tempStateDir();
+      stateDirs.set(name, stateDir);
+      const instance = new Instance(name, ['test/fixtures/topologies/counter.ts', '--application-id', applicationId, '--config', settings, '--state-dir', stateDir, '--instance-name', name], {
         COUNT_INPUT: input,
         COUNT_OUTPUT: output,
       });
@@ -52,6 +56,18 @@ describe('warm-up before joining (real broker)', function () {
     expect(restoredAfterJoin, `restored on joining, of a share of ${share}`).to.be.at.most(100 * assigned.length);
 
     await feed.send(30_000, 3_000);
+    await feed.expectCounted(output);
+
+    // Restarted after a clean shutdown, it finds its tasks current on disk (within the default
+    // acceptable lag: what the others processed of its partitions while it was away, if anything)
+    // and joins at once, without opening copies.
+    c.child.kill('SIGTERM');
+    expect((await c.exited).code).to.equal(0);
+    const again = start('node-c', failoverConfig());
+    await again.waitFor((l) => l.msg === 'the tasks this instance will own are current on disk; joining the group');
+    await again.waitUntilRunning();
+    expect(again.log.some((l) => l.msg === 'standby started' && again.log.findIndex((m) => m.msg === 'state changed' && m.to === 'REBALANCING') > again.log.indexOf(l)), 'copies opened before joining').to.equal(false);
+    await feed.send(33_000, 1_000);
     await feed.expectCounted(output);
     await feed.close();
   });

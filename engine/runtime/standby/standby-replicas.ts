@@ -101,8 +101,8 @@ export class StandbyReplicas {
 
   /**
    * Before a static member (`instanceId`) joins the group: catches up copies of the tasks it
-   * will own once it has joined (the range assignment over the group's members and itself) and
-   * of those it will keep standbys of, from their changelogs, until each of its tasks is within
+   * will own once it has joined (the range assignment over the group's members and itself), from
+   * their changelogs, unless their checkpoints on disk are current, until each of them is within
    * `acceptableLag` records (or `timeoutMs` has passed, or `signal` aborts); so joining moves
    * no cold task onto it.
    * Nothing to do for the group's first member, or among dynamic members, whose order cannot be
@@ -116,8 +116,15 @@ export class StandbyReplicas {
     const members = [...others, { memberId: instanceId, instanceId }];
     const subtopologies = this.subtopologies();
     const own = activeTasksOf(instanceId, members, subtopologies);
-    await this.tasks.update(new Set([...own, ...standbyTasksOf(instanceId, members, subtopologies, options.replicas)]));
     const started = Date.now();
+    // A restart finds its tasks' stores current on disk (their checkpoints): nothing to catch up.
+    const onDisk = await this.tasks.checkpointLags(own);
+    if ([...own].every((id) => (onDisk.get(id) ?? Number.POSITIVE_INFINITY) <= acceptableLag)) {
+      options.log.info({ tasks: [...own], ms: Date.now() - started }, 'the tasks this instance will own are current on disk; joining the group');
+      return;
+    }
+    // Only the tasks it will own: its standbys are placed once it has joined.
+    await this.tasks.update(new Set(own));
     let reported = 0;
     for (;;) {
       if (signal?.aborted) return;

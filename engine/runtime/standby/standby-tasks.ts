@@ -6,6 +6,8 @@ import { BULK_READ } from '../../kafka/reader.ts';
 import type { CommittedReader } from '../../../state/committed-reader.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { CompiledStore } from '../../topology/compiled.ts';
+import { readCheckpoint } from '../../../state/checkpoint.ts';
+import { TaskDirectory } from '../../../state/task-directory.ts';
 import { Mutex } from '../mutex.ts';
 import { startingPosition } from '../task/restore.ts';
 import { changelogPartition, TaskState, type TaskStore } from '../task/task-state.ts';
@@ -102,6 +104,30 @@ export class StandbyTasks {
 
   private lagOf({ followed }: Standby): number {
     return followed.reduce((n, store) => n + Math.max(0, (this.ends.get(key(store)) ?? store.position) - store.position), 0);
+  }
+
+  /**
+   * Per task, how many changelog records its stores' checkpoint on disk is behind (the end read
+   * committed), without opening them: undefined for a task with a store its checkpoint lacks.
+   * A clean shutdown leaves a checkpoint of everything its stores hold.
+   */
+  async checkpointLags(ids: Iterable<string>): Promise<Map<string, number | undefined>> {
+    const lags = new Map<string, number | undefined>();
+    for (const id of ids) {
+      const [sub, partition] = id.split('_').map(Number) as [number, number];
+      const checkpoint = readCheckpoint(new TaskDirectory(this.parts.stateDir, this.parts.applicationId, id).path);
+      let lag: number | undefined = 0;
+      for (const spec of this.parts.storesOf(sub).filter((s) => !s.sourceChangelog)) {
+        const at = checkpoint?.[spec.changelogTopic]?.[String(partition)];
+        if (at === undefined) {
+          lag = undefined;
+          break;
+        }
+        lag += Math.max(0, (await this.consumer.watermarks(spec.changelogTopic, partition)).high - at);
+      }
+      lags.set(id, lag);
+    }
+    return lags;
   }
 
   /** Keeps standbys of exactly the tasks in `ids` (those with changelogged stores): opens the new ones, closes the others. */
