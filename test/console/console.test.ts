@@ -6,7 +6,6 @@
 // Screenshots go to a temporary folder, or to docs/images/ with UPDATE_SCREENSHOTS=1.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'puppeteer-core';
@@ -14,7 +13,7 @@ import type { Application } from '../../engine/runtime/application.ts';
 import { describeJson } from '../../engine/topology/describe.ts';
 import definition, { COUNTS_STORE, RATES_STORE, eventAnalytics, type AnalyticsTopics } from '../../topologies/event-analytics.ts';
 import { startApplication } from '../helpers/app.ts';
-import { launchBrowser } from '../helpers/browser.ts';
+import { openPage, screenshotFolder, until } from '../helpers/browser.ts';
 import { RECENT_HOUR, createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
 
@@ -22,22 +21,13 @@ const TOKEN = 'console-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 /** Event types and how many events of each: Type0 once, Type1 twice, ... */
 const TYPES = Array.from({ length: 8 }, (_, i) => `Type${i}`);
-const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
-const SCREENSHOTS = UPDATE ? path.resolve(import.meta.dirname, '..', '..', 'docs', 'images') : fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-console-'));
-fs.mkdirSync(SCREENSHOTS, { recursive: true });
+const shots = screenshotFolder('console');
+const SCREENSHOTS = shots.folder;
 
 function envelope(type: string, n: number): { key: string; value: string } {
   const aggregate = `user-${n % 5}`;
   const event = { event_id: randomUUID(), event_type: type, aggregate_type: 'User', aggregate_id: aggregate, version: n + 1, timestamp: new Date(RECENT_HOUR + n * 1000).toISOString(), correlation_id: randomUUID(), causation_id: null, data: { n } };
   return { key: aggregate, value: JSON.stringify(event) };
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 const texts = (page: Page, selector: string) => page.$$eval(selector, (nodes) => nodes.map((n) => n.textContent ?? ''));
@@ -100,15 +90,13 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
       const answer = await fetch(`${app.endpoint}/v1/stores/${COUNTS_STORE}/keys/Type7`, { headers: AUTH });
       return answer.status === 200 && ((await answer.json()) as { value: number }).value === 8;
     }, 'the counts');
-    browser = await launchBrowser();
-    page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 800 });
+    ({ browser, page } = await openPage());
   });
 
   after(async () => {
     await browser?.close();
     await app?.close();
-    if (!UPDATE) fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
+    shots.cleanUp();
   });
 
   it('serves its own files without the token, and every API route only with it', async () => {
