@@ -9,7 +9,7 @@ import { HostAllowlist, isLoopback, parseHost } from './host-header.ts';
 import type { Answer, RangeQuery, StoreQueries } from './queries.ts';
 import { WindowQueries, type WindowQuery } from './window-queries.ts';
 import { QueryError, single } from './query-error.ts';
-import type { CompiledRoute, RouteContext } from './routes.ts';
+import { type CompiledRoute, type RouteContext, routesOfStore } from './routes.ts';
 import type { TopicWriter } from './topic-writer.ts';
 import { stringifyJson } from '../serde/stack-safe-json.ts';
 import { installConsole, isConsoleFile } from './console.ts';
@@ -236,7 +236,17 @@ function installRoutes(app: FastifyInstance, host: ServerHost): void {
   app.get('/metrics', async (_request, reply) => reply.type(host.metrics.contentType).send(await host.metrics.text()));
   app.get('/v1/metadata', async () => host.metadata());
   app.get('/v1/topology', async () => host.topology());
-  app.get('/v1/stores', async (_request, reply) => send(reply, queries.listStores()));
+  app.get('/v1/stores', async (_request, reply) => {
+    const answer = queries.listStores();
+    // Each store with the routes operators brought for it (a store that takes writes, say).
+    if (answer.kind === 'json') {
+      for (const store of (answer.body as { stores: Array<{ name: string; routes?: unknown }> }).stores) {
+        const routes = routesOfStore(host.routes, store.name);
+        if (routes.length > 0) store.routes = routes;
+      }
+    }
+    return send(reply, answer);
+  });
   app.get<{ Params: { store: string; key: string }; Querystring: Record<string, unknown> }>('/v1/stores/:store/keys/:key', async (request, reply) => {
     const { store, key } = request.params;
     const redirect = single(request.query, 'redirect');

@@ -5,15 +5,13 @@
 // shows failed calls (their status and the server's message), down to a stopped server.
 // Screenshots go to a temporary folder, or to docs/images/ with UPDATE_SCREENSHOTS=1.
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { expect } from 'chai';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import type { Application } from '../../engine/runtime/application.ts';
 import { describeJson } from '../../engine/topology/describe.ts';
 import definition, { COUNTS_STORE, RATES_STORE, eventAnalytics, type AnalyticsTopics } from '../../topologies/event-analytics.ts';
 import { startApplication } from '../helpers/app.ts';
-import { openPage, screenshotFolder, until } from '../helpers/browser.ts';
+import { browserForTests, screenshot, until } from '../helpers/browser.ts';
 import { RECENT_HOUR, createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
 
@@ -21,8 +19,6 @@ const TOKEN = 'console-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 /** Event types and how many events of each: Type0 once, Type1 twice, ... */
 const TYPES = Array.from({ length: 8 }, (_, i) => `Type${i}`);
-const shots = screenshotFolder('console');
-const SCREENSHOTS = shots.folder;
 
 function envelope(type: string, n: number): { key: string; value: string } {
   const aggregate = `user-${n % 5}`;
@@ -54,23 +50,11 @@ async function lookUp(page: Page, endpoint: string, key: string, submit: 'button
   else await page.click('form[data-tool="lookup"] button');
 }
 
-/** Checks nothing is wider than the screen at that size, and saves what shows (or the whole page) as `<name>.png`. */
-async function screenshot(page: Page, name: string, width: number, height: number, fullPage = false): Promise<void> {
-  await page.setViewport({ width, height });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  // Nothing wider than the screen: tables and graphs scroll in their own boxes.
-  expect(await page.$eval('html', (n) => n.scrollWidth), `${name}: page width`).to.be.at.most(width);
-  const file = path.join(SCREENSHOTS, `${name}.png`);
-  await page.screenshot({ path: file as `${string}.png`, fullPage });
-  const png = fs.readFileSync(file);
-  expect(png.subarray(1, 4).toString('latin1')).to.equal('PNG');
-  expect(png.readUInt32BE(16), `${name}: width`).to.equal(width);
-}
-
 describe('the web console at /ui (real broker, headless Chromium)', function () {
   this.timeout(240_000);
   let app: Application;
-  let browser: Browser;
+  const tab = browserForTests('console');
+  const { shots } = tab;
   let page: Page;
   let input: string;
 
@@ -90,14 +74,10 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
       const answer = await fetch(`${app.endpoint}/v1/stores/${COUNTS_STORE}/keys/Type7`, { headers: AUTH });
       return answer.status === 200 && ((await answer.json()) as { value: number }).value === 8;
     }, 'the counts');
-    ({ browser, page } = await openPage());
+    page = await tab.open();
   });
 
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    shots.cleanUp();
-  });
+  after(async () => app?.close());
 
   it('serves its own files without the token, and every API route only with it', async () => {
     const redirect = await fetch(`${app.endpoint}/ui`, { redirect: 'manual' });
@@ -140,7 +120,7 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
     await waitForTexts(page, 'svg.graph .source .stats', (t) => /^[\d.,]+ rec\/s in$/.test(t), 'the sources\' rates');
     await waitForTexts(page, `svg.graph [data-name="${COUNTS_STORE}"] .stats`, (t) => /^\d+(\.\d)? (B|kB|MB)$/.test(t), 'the store\'s size', 15_000);
     expect(await page.$eval('dl.facts', (n) => n.textContent)).to.match(/Dead-lettered1/);
-    await screenshot(page, 'console-topology', 1280, 800, true);
+    await screenshot(page, shots.folder, 'console-topology', 1280, 800, true);
   });
 
   it('is driven by the keyboard, with a visible focus', async () => {
@@ -206,8 +186,8 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
     await page.click('.pager button:first-of-type');
     await pageNumber(page, 2);
     expect((await keysShown()).map(([key]) => key)).to.deep.equal(['Type3', 'Type4', 'Type5']);
-    await screenshot(page, 'console-stores', 1280, 800);
-    await screenshot(page, 'console-stores-phone', 390, 844);
+    await screenshot(page, shots.folder, 'console-stores', 1280, 800);
+    await screenshot(page, shots.folder, 'console-stores-phone', 390, 844);
     await page.setViewport({ width: 1280, height: 800 });
 
     // A windowed store offers its windows instead: Type7's eight events, in one-minute windows.
@@ -221,7 +201,7 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
     expect(new URL(page.url()).hash).to.equal(`#stores?store=${RATES_STORE}`);
     await page.goto(`${app.endpoint}/ui/#instances`);
     await page.waitForSelector(`article[data-instance="${app.instanceId}"] table`);
-    await screenshot(page, 'console-instances-phone', 390, 844);
+    await screenshot(page, shots.folder, 'console-instances-phone', 390, 844);
     await page.setViewport({ width: 1280, height: 800 });
   });
 

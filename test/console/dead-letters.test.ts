@@ -5,21 +5,18 @@
 // record back to its source partition with the audit headers, where the application processes it
 // again (it fails again, so it comes back to the dead-letter topic, its replay header with it);
 // marking a record handled shows in the page and in the API. Bad requests answer typed 400s.
-import path from 'node:path';
 import { expect } from 'chai';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import type { Application } from '../../engine/runtime/application.ts';
 import { readTopicToEnd } from '../../engine/kafka/reader.ts';
 import definition, { eventAnalytics, type AnalyticsTopics } from '../../topologies/event-analytics.ts';
 import { startApplication } from '../helpers/app.ts';
-import { openPage, screenshotFolder, until } from '../helpers/browser.ts';
+import { browserForTests, screenshot, until } from '../helpers/browser.ts';
 import { bootstrapServers, createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
 
 const TOKEN = 'dead-letters-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-const shots = screenshotFolder('dead-letters');
-const SCREENSHOTS = shots.folder;
 
 interface Shown {
   topic: string;
@@ -37,7 +34,8 @@ interface Shown {
 describe('the dead-letters view and routes (real broker, headless Chromium)', function () {
   this.timeout(240_000);
   let app: Application;
-  let browser: Browser;
+  const tab = browserForTests('dead-letters');
+  const { shots } = tab;
   let page: Page;
   let topics: AnalyticsTopics;
 
@@ -67,14 +65,10 @@ describe('the dead-letters view and routes (real broker, headless Chromium)', fu
       http: { port: 0, token: TOKEN },
     });
     await until(async () => (await list()).records?.length === 3, 'the three dead letters');
-    ({ browser, page } = await openPage());
+    page = await tab.open();
   });
 
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    shots.cleanUp();
-  });
+  after(async () => app?.close());
 
   it('lists the dead letters newest first, with their error, source and decoded values, page by page', async () => {
     const { topics: dlqs, records } = await list();
@@ -154,7 +148,7 @@ describe('the dead-letters view and routes (real broker, headless Chromium)', fu
     expect(await page.$eval('.confirm', (n) => n.textContent)).to.include(`Replay 1 record?`).and.include(`${id} → ${topics.input}[${chosen.source!.partition}]`);
     // Nothing is written before the confirmation.
     expect((await readTopicToEnd(topics.input, { bootstrapServers: bootstrapServers() })).filter((r) => r.headers?.some((h) => 'sluice.replayed-from' in h))).to.have.length(0);
-    if (shots.update) await page.screenshot({ path: path.join(SCREENSHOTS, 'console-dead-letters-confirm.png') as `${string}.png` });
+    await screenshot(page, shots.folder, 'console-dead-letters-confirm', 1280, 800);
     await page.click('button[data-action="confirm-replay"]');
     await page.waitForSelector('.outcome .done');
     const outcome = await page.$eval('.outcome .done', (n) => n.textContent ?? '');
@@ -204,13 +198,8 @@ describe('the dead-letters view and routes (real broker, headless Chromium)', fu
     // The mark is in the application's handled topic, keyed by the dead letter.
     const marks = await readTopicToEnd(`${app.topology.applicationId}-dead-letters-handled`, { bootstrapServers: bootstrapServers() });
     expect(marks.map((m) => m.key?.toString())).to.include(id);
-    await page.setViewport({ width: 1280, height: 800 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await page.$eval('html', (n) => n.scrollWidth)).to.be.at.most(1280);
-    if (shots.update) await page.screenshot({ path: path.join(SCREENSHOTS, 'console-dead-letters.png') as `${string}.png`, fullPage: true });
-    await page.setViewport({ width: 390, height: 844 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await page.$eval('html', (n) => n.scrollWidth)).to.be.at.most(390);
+    await screenshot(page, shots.folder, 'console-dead-letters', 1280, 800, true);
+    await screenshot(page, shots.folder, 'console-dead-letters-phone', 390, 844);
     await page.setViewport({ width: 1280, height: 800 });
 
     // Taken away again: open once more.

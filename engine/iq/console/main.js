@@ -1,13 +1,14 @@
 // The console's entry: the token prompt, the navigation, and the view the address names
-// (#topology, #instances, #stores?store=..., #dead-letters). Views poll while shown and stop when left.
+// (#topology, #instances, #stores?store=..., #dead-letters, #conflicts?store=...). Views poll while shown and stop when left.
 import { getJson, onTokenNeeded } from './api.js';
+import { conflictsView } from './conflicts-view.js';
 import { deadLettersView } from './dead-letters-view.js';
 import { instancesView } from './instances-view.js';
 import { storeView } from './store-view.js';
 import { tokenPrompt } from './token-prompt.js';
 import { topologyView } from './topology-view.js';
 
-const VIEWS = { topology: topologyView, instances: instancesView, stores: storeView, 'dead-letters': deadLettersView };
+const VIEWS = { topology: topologyView, instances: instancesView, stores: storeView, 'dead-letters': deadLettersView, conflicts: conflictsView };
 
 const main = document.getElementById('view');
 let leave = () => undefined;
