@@ -157,6 +157,38 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
     await until(async () => (await page.$eval(card, (n) => n.getAttribute('data-seen'))) === null, 'a new reading', 5_000);
   });
 
+  it('charts each partition\'s lag over its last readings, and says there is nothing to restore', async () => {
+    const card = `article[data-instance="${app.instanceId}"]`;
+    const rows = `${card} table[data-table="lag"] tbody tr`;
+    // A reading every 2 s: three points after about 4 s, one per reading, in every row.
+    await until(async () => (await page.$$eval(`${rows} svg.sparkline`, (charts) => charts.map((c) => Number(c.getAttribute('data-points'))))).every((n) => n >= 3), 'three readings', 15_000);
+    const charts = await page.$$eval(rows, (trs) =>
+      trs.map((tr) => {
+        const chart = tr.querySelector('svg.sparkline')!;
+        return { lag: tr.children[2]!.textContent, points: chart.querySelector('polyline')!.getAttribute('points')!.split(' ').length, drawn: Number(chart.getAttribute('data-points')), label: chart.getAttribute('aria-label')! };
+      }),
+    );
+    expect(charts).to.have.length.above(0);
+    for (const chart of charts) {
+      expect(chart.points).to.equal(chart.drawn);
+      expect(chart.label).to.match(new RegExp(`^Lag of .+\\[\\d+\\] over the last ${chart.drawn} readings: from [\\d,]+ to ${chart.lag}, at most [\\d,]+$`));
+    }
+    expect(await page.$eval(card, (n) => n.textContent)).to.include('Restorationnothing to restore');
+    // The arithmetic of the chart and of restoration's progress, in the page's own module.
+    const computed = await page.evaluate(async (url) => {
+      const trends = await import(url);
+      const restoration = new trends.Restoration();
+      const steps = [restoration.update(1000, 4000, undefined), restoration.update(3000, 2000, 1000), restoration.update(5000, 0, 1000), restoration.update(5000, 500, undefined)];
+      return { steps: steps.map((step) => (step === undefined ? null : { ...step, secondsLeft: step.secondsLeft ?? null })), points: trends.sparkPoints([0, 5, 10], 120, 24), times: [45, 200, 7500].map(trends.duration) };
+    }, `${app.endpoint}/ui/trends.js`);
+    expect(computed).to.deep.equal({
+      // Counted from the restored total when records were left again: 2,000 of 4,000 done, 2 s left at 1,000/s.
+      steps: [{ done: 0, remaining: 4000, share: 0, secondsLeft: null }, { done: 2000, remaining: 2000, share: 0.5, secondsLeft: 2 }, null, { done: 0, remaining: 500, share: 0, secondsLeft: null }],
+      points: '0.0,23.0 60.0,12.0 120.0,1.0',
+      times: ['45 s', '3 min 20 s', '2 h 5 min'],
+    });
+  });
+
   it('looks keys up and pages a scan, values shown as JSON', async () => {
     await lookUp(page, app.endpoint!, 'Type5', 'button');
     await page.waitForSelector('.answer pre.json');
