@@ -174,6 +174,7 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
       expect(chart.label).to.match(new RegExp(`^Lag of .+\\[\\d+\\] over the last ${chart.drawn} readings: from [\\d,]+ to ${chart.lag}, at most [\\d,]+$`));
     }
     expect(await page.$eval(card, (n) => n.textContent)).to.include('Restorationnothing to restore');
+    await screenshot(page, shots.folder, 'console-instances', 1280, 800, true);
     // The arithmetic of the chart and of restoration's progress, in the page's own module.
     const computed = await page.evaluate(async (url) => {
       const trends = await import(url);

@@ -22,8 +22,8 @@ function bytesText(shown) {
 function status(record) {
   const h = record.handled;
   if (!h) return el('span', { class: 'status open' }, 'open');
-  if (h.action === 'replayed') return el('span', { class: 'status done' }, `replayed to ${h.to.topic}[${h.to.partition}]@${h.to.offset}`, el('br'), el('small', {}, h.at));
-  return el('span', { class: 'status done' }, 'handled', el('br'), el('small', {}, h.at));
+  if (h.action === 'replayed') return el('span', { class: 'status closed' }, `replayed to ${h.to.topic}[${h.to.partition}]@${h.to.offset}`, el('br'), el('small', {}, h.at));
+  return el('span', { class: 'status closed' }, 'handled', el('br'), el('small', {}, h.at));
 }
 
 function details(record) {
