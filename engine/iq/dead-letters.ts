@@ -99,7 +99,7 @@ export class DeadLetters {
   /** One dead letter, or a 404. */
   async get(id: DeadLetterId): Promise<Record<string, unknown>> {
     if (!this.topics.includes(id.topic)) throw QueryError.notFound('unknown-dead-letter-topic', `"${id.topic.slice(0, 200)}" is not a dead-letter topic of this application.`, { topics: this.topics });
-    const { records, handled } = await this.fetch([id]);
+    const { records, handled } = await this.find([id]);
     return showDeadLetter(records.get(idText(id))!, handled.get(idText(id)));
   }
 
@@ -110,7 +110,7 @@ export class DeadLetters {
    */
   async replay(body: unknown): Promise<{ replayed: Array<{ deadLetter: DeadLetterId; to: WrittenRecord }> }> {
     const ids = readIds(body, this.topics);
-    const { records } = await this.fetch(ids);
+    const { records } = await this.find(ids);
     const plans = ids.map((id) => ({ id, record: records.get(idText(id))!, source: this.replayable(id, records.get(idText(id))!) }));
     const at = new Date().toISOString();
     const replayed: Array<{ deadLetter: DeadLetterId; to: WrittenRecord }> = [];
@@ -128,7 +128,7 @@ export class DeadLetters {
     const ids = readIds(body, this.topics);
     const flag = (body as { handled?: unknown }).handled ?? true;
     if (typeof flag !== 'boolean') throw QueryError.badRequest('bad-dead-letter', '"handled" must be true or false.');
-    await this.fetch(ids);
+    await this.find(ids);
     const at = new Date().toISOString();
     for (const id of ids) await this.note(id, flag ? { action: 'marked', at } : null);
     return { handled: flag, records: ids };
@@ -147,7 +147,7 @@ export class DeadLetters {
   }
 
   /** The named dead letters (a 404 for any that is not there), and what the handled topic says. */
-  private async fetch(ids: DeadLetterId[]): Promise<{ records: Map<string, ConsumedRecord>; handled: Map<string, Handling> }> {
+  private async find(ids: DeadLetterId[]): Promise<{ records: Map<string, ConsumedRecord>; handled: Map<string, Handling> }> {
     const { offsets, handledRange } = await this.offsets([...new Set(ids.map((id) => id.topic))]);
     const spans = new Map<string, PartitionRange>();
     for (const id of ids) {
