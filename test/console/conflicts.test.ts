@@ -82,4 +82,23 @@ describe('the conflicts view (real broker, PostgreSQL, headless Chromium)', func
     await page.waitForSelector('.cards .empty', { timeout: 10_000 });
     expect(await page.$eval('.cards .empty', (n) => n.textContent)).to.equal('No open conflicts.');
   });
+
+  it('takes the incoming side of a new conflict', async () => {
+    // Another edit from version 1: `name` changed since, so it conflicts again.
+    await produceRecords(topics.input, [mutation('m4', 'UPDATE', 1, { name: 'sensor-d' }, 4)]);
+    const form = 'form[data-conflict="m4"]';
+    // The list is read when asked (Refresh), so that a choice being made is never redrawn away.
+    await until(async () => {
+      await page.click('button[data-action="refresh"]');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return (await page.$(form)) !== null;
+    }, 'the new conflict in the page', 30_000);
+    const rows = await page.$$eval(`${form} tbody tr`, (trs) => trs.map((tr) => [tr.getAttribute('data-attribute'), ...[...tr.querySelectorAll('td pre')].map((p) => p.textContent)]));
+    expect(rows).to.deep.equal([['name', 'sensor-c', 'sensor-d']]);
+    await page.click(`${form} input[value="incoming"]`);
+    await page.click(`${form} button[type="submit"]`);
+    await until(async () => (await page.$eval(`${form} .outcome`, (n) => n.textContent ?? '')).startsWith('Resolved'), 'the outcome in the page', 40_000);
+    await until(async () => (await entity())?.attributes.name === 'sensor-d', 'the incoming name in PostgreSQL', 30_000);
+    expect(await entity()).to.deep.include({ attributes: { name: 'sensor-d', colour: 'blue' } });
+  });
 });

@@ -207,4 +207,22 @@ describe('the dead-letters view and routes (real broker, headless Chromium)', fu
     expect(unmark).to.deep.equal({ status: 200, body: { handled: false, records: [{ topic: target.topic, partition: target.partition, offset: target.offset }] } });
     expect((await list()).records.find((r) => r.offset === target.offset && r.partition === target.partition)!.handled).to.equal(null);
   });
+
+  it('refuses to replay a record of the dead-letter topic that says nothing of its source (409), writing nothing', async () => {
+    // Written by someone else: no sluice.source.* headers.
+    await produceRecords(topics.deadLetter, [{ key: 'stray', value: 'written by hand', partition: 0 }]);
+    let stray: Shown | undefined;
+    await until(async () => {
+      stray = (await list()).records.find((r) => (r.key as { text?: string } | null)?.text === 'stray');
+      return stray !== undefined;
+    }, 'the stray record listed', 15_000);
+    expect(stray).to.deep.include({ source: null, value: { text: 'written by hand' }, error: { stage: null, operator: null, class: null, message: null } });
+    const before = (await readTopicToEnd(topics.input, { bootstrapServers: bootstrapServers() })).length;
+    const answer = await api('/v1/dead-letters/replay', { body: { records: [{ topic: stray!.topic, partition: stray!.partition, offset: stray!.offset }] } });
+    expect(answer.status).to.equal(409);
+    expect(answer.body).to.deep.include({ error: 'not-replayable', record: { topic: stray!.topic, partition: stray!.partition, offset: stray!.offset } });
+    expect(answer.body.message).to.include('it has no sluice.source.topic and sluice.source.partition headers');
+    expect((await readTopicToEnd(topics.input, { bootstrapServers: bootstrapServers() })).length).to.equal(before);
+    expect((await list()).records.find((r) => r.offset === stray!.offset && r.partition === stray!.partition)!.handled).to.equal(null);
+  });
 });

@@ -127,7 +127,7 @@ export function conflictsView(container, parameters) {
   const errors = el('div', { class: 'errors' });
   const select = el('select', { id: 'conflict-store', name: 'store' });
   const list = el('div', { class: 'cards', 'aria-live': 'polite' });
-  const refresh = el('button', { type: 'button', class: 'secondary', onclick: () => void load() }, 'Refresh');
+  const refresh = el('button', { type: 'button', class: 'secondary', 'data-action': 'refresh', onclick: () => void load() }, 'Refresh');
   replace(
     container,
     el('h2', {}, 'Conflicts'),
