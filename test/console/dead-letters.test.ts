@@ -225,4 +225,26 @@ describe('the dead-letters view and routes (real broker, headless Chromium)', fu
     expect((await readTopicToEnd(topics.input, { bootstrapServers: bootstrapServers() })).length).to.equal(before);
     expect((await list()).records.find((r) => r.offset === stray!.offset && r.partition === stray!.partition)!.handled).to.equal(null);
   });
+
+  it('pages the list in the page as the API does, the focus kept on the pager', async () => {
+    const all = (await list()).records.map((r) => `${r.topic}/${r.partition}/${r.offset}`);
+    expect(all).to.have.length(5);
+    await page.locator('#dead-letter-limit').fill('2');
+    // The list shown so far is drawn anew: wait for the new one.
+    await page.$eval('table.dead-letters', (table) => table.setAttribute('data-old', ''));
+    await page.click('form[data-tool="dead-letters"] button');
+    await until(async () => (await page.$('table.dead-letters[data-old]')) === null, 'the first page of two', 10_000);
+    const rowsShown = () => page.$$eval('table.dead-letters tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-dead-letter')!));
+    const shown: string[] = [];
+    for (let n = 1; ; n++) {
+      await until(async () => (await page.$eval('.pager span', (span) => span.textContent)) === `Page ${n}`, `page ${n}`, 10_000);
+      // A keyboard user stays on the pager after a move.
+      if (n > 1) expect(await page.evaluate('document.activeElement?.textContent')).to.match(/Next page|Previous page/);
+      shown.push(...(await rowsShown()));
+      const next = await page.$('.pager button:last-of-type:not([disabled])');
+      if (!next) break;
+      await next.click();
+    }
+    expect(shown).to.deep.equal(all);
+  });
 });

@@ -6,7 +6,7 @@ import { getJson, postJson } from './api.js';
 import { el, replace } from './dom.js';
 import { json } from './format.js';
 import { errorBox, fact, showError } from './panel.js';
-import { pager } from './store-results.js';
+import { keepPagerFocus, pager } from './store-results.js';
 
 const idText = (r) => `${r.topic}/${r.partition}/${r.offset}`;
 const idOf = (r) => ({ topic: r.topic, partition: r.partition, offset: r.offset });
@@ -135,9 +135,7 @@ export function deadLettersView(container) {
         void load(direction);
       };
       replace(result, pager(cursors.length, Boolean(answer.next), go), recordsTable(answer.records, selected, toggle));
-      const buttons = result.querySelectorAll('.pager button');
-      const wanted = step > 0 ? buttons[1] : step < 0 ? buttons[0] : undefined;
-      if (wanted) (wanted.disabled ? [...buttons].find((b) => !b.disabled) : wanted)?.focus();
+      keepPagerFocus(result, step);
       showError(errors, undefined);
     } catch (error) {
       replace(result, errorBox(error));
