@@ -123,6 +123,11 @@ function conflictCard(store, entry, onDone) {
   );
 }
 
+/** An entry that is not a conflict with attributes: shown as it is, with nothing to decide. */
+function unknownEntry(entry) {
+  return el('article', { class: 'card' }, el('h3', {}, typeof entry.key === 'string' ? entry.key : json(entry.key)), el('p', { class: 'hint' }, 'Not a conflict this page can show: its value has no list of attributes in conflict.'), el('pre', { class: 'json' }, json(entry.value)));
+}
+
 export function conflictsView(container, parameters) {
   const errors = el('div', { class: 'errors' });
   const select = el('select', { id: 'conflict-store', name: 'store' });
@@ -144,7 +149,7 @@ export function conflictsView(container, parameters) {
     list.setAttribute('aria-busy', 'true');
     try {
       const answer = await getJson(`v1/stores/${encodeURIComponent(store.name)}/range?limit=${PAGE}`);
-      replace(list, answer.entries.length === 0 ? el('p', { class: 'empty' }, 'No open conflicts.') : answer.entries.map((e) => conflictCard(store, e, () => setTimeout(() => void load(), 2000))));
+      replace(list, answer.entries.length === 0 ? el('p', { class: 'empty' }, 'No open conflicts.') : answer.entries.map((e) => (Array.isArray(e.value?.conflicts) ? conflictCard(store, e, () => setTimeout(() => void load(), 2000)) : unknownEntry(e))));
       if (answer.next) list.append(el('p', { class: 'hint' }, `The first ${PAGE} are shown; resolve some to see more.`));
       showError(errors, undefined);
     } catch (error) {
