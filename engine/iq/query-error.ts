@@ -37,3 +37,11 @@ export class QueryError extends SluiceError {
     return new QueryError(503, code, message, details, retryAfter);
   }
 }
+
+/** A query parameter given at most once (a 400 `bad-parameter` when it is given twice). */
+export function single(query: Record<string, unknown>, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw QueryError.badRequest('bad-parameter', `"${name}" may be given only once.`);
+  return value;
+}

@@ -71,3 +71,12 @@ export interface CompiledRoute {
   targets: ReadonlyMap<string, TopicTarget>;
   handle: RouteHandler;
 }
+
+/**
+ * The routes operators brought for one store (`/v1/stores/:store/...` whose targets name it), as
+ * a client calls them: `GET /v1/stores` lists them with the store, so a client (the console)
+ * finds what a store takes besides queries.
+ */
+export function routesOfStore(routes: readonly CompiledRoute[], store: string): Array<{ method: string; path: string }> {
+  return routes.filter((r) => r.path.startsWith('/v1/stores/:store/') && r.targets.has(store)).map((r) => ({ method: r.method, path: r.path.replace(':store', encodeURIComponent(store)) }));
+}

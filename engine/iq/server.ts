@@ -8,11 +8,13 @@ import { FORWARDED_HEADER, type ForwardingKey } from './forwarding.ts';
 import { HostAllowlist, isLoopback, parseHost } from './host-header.ts';
 import type { Answer, RangeQuery, StoreQueries } from './queries.ts';
 import { WindowQueries, type WindowQuery } from './window-queries.ts';
-import { QueryError } from './query-error.ts';
-import type { CompiledRoute, RouteContext } from './routes.ts';
+import { QueryError, single } from './query-error.ts';
+import { type CompiledRoute, type RouteContext, routesOfStore } from './routes.ts';
 import type { TopicWriter } from './topic-writer.ts';
 import { stringifyJson } from '../serde/stack-safe-json.ts';
 import { installConsole, isConsoleFile } from './console.ts';
+import type { DeadLetters } from './dead-letters.ts';
+import { installDeadLetterRoutes } from './dead-letter-routes.ts';
 import { findStoreCorruption } from '../../state/leveldb/store-errors.ts';
 
 export interface QueryServerOptions {
@@ -41,6 +43,8 @@ export interface ServerHost {
   routes: readonly CompiledRoute[];
   /** Writes the records those routes send to topics. */
   topics: TopicWriter;
+  /** The application's dead letters, for /v1/dead-letters. */
+  deadLetters: DeadLetters;
   /** This instance's key: a request signed with it comes from another instance (forwarded). */
   forwarding: ForwardingKey;
   metadata(): unknown;
@@ -109,6 +113,7 @@ export class QueryServer {
     const hosts = installGuards(app, options, bind);
     installErrorHandling(app, host);
     installRoutes(app, host);
+    installDeadLetterRoutes(app, host.deadLetters);
     installConsole(app);
     await app.listen({ port: options.port, host: bind });
     const endpoint = endpointOf(app, options);
@@ -231,7 +236,17 @@ function installRoutes(app: FastifyInstance, host: ServerHost): void {
   app.get('/metrics', async (_request, reply) => reply.type(host.metrics.contentType).send(await host.metrics.text()));
   app.get('/v1/metadata', async () => host.metadata());
   app.get('/v1/topology', async () => host.topology());
-  app.get('/v1/stores', async (_request, reply) => send(reply, queries.listStores()));
+  app.get('/v1/stores', async (_request, reply) => {
+    const answer = queries.listStores();
+    // Each store with the routes operators brought for it (a store that takes writes, say).
+    if (answer.kind === 'json') {
+      for (const store of (answer.body as { stores: Array<{ name: string; routes?: unknown }> }).stores) {
+        const routes = routesOfStore(host.routes, store.name);
+        if (routes.length > 0) store.routes = routes;
+      }
+    }
+    return send(reply, answer);
+  });
   app.get<{ Params: { store: string; key: string }; Querystring: Record<string, unknown> }>('/v1/stores/:store/keys/:key', async (request, reply) => {
     const { store, key } = request.params;
     const redirect = single(request.query, 'redirect');
@@ -270,14 +285,6 @@ function installRoutes(app: FastifyInstance, host: ServerHost): void {
       },
     });
   }
-}
-
-/** A query parameter given at most once. */
-function single(query: Record<string, unknown>, name: string): string | undefined {
-  const value = query[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw QueryError.badRequest('bad-parameter', `"${name}" may be given only once.`);
-  return value;
 }
 
 function send(reply: FastifyReply, answer: Answer): FastifyReply {

@@ -11,6 +11,7 @@ import { HttpPeers } from './peers.ts';
 import { type LocalTask, type QueryLimits, StoreQueries } from './queries.ts';
 import { QueryServer, type QueryServerOptions } from './server.ts';
 import { TopicWriter } from './topic-writer.ts';
+import { DeadLetters } from './dead-letters.ts';
 import type { StaleCopy } from './stale-reads.ts';
 
 /** How to serve interactive queries: the server's settings, and optionally the limits and directory timing. */
@@ -31,6 +32,9 @@ export interface InstanceView {
   readonly globalStores: readonly LocalGlobalStore[];
   /** Routes the topology's operators brought (an extension's). */
   readonly routes: readonly CompiledRoute[];
+  /** Its dead-letter topics, and the topics its sources read (where dead letters are replayed to). */
+  readonly deadLetterTopics: readonly string[];
+  readonly sourceTopics: readonly string[];
   /** The topology as `sluice describe --format json` shows it, for `GET /v1/topology`. */
   readonly description: TopologyDescription;
   partitions(store: CompiledStore): number | undefined;
@@ -87,10 +91,12 @@ export class QueryService {
     );
     const started: { service?: QueryService } = {};
     const topics = new TopicWriter(deps.connection);
+    const deadLetters = new DeadLetters({ connection: deps.connection, applicationId: view.applicationId, topics: view.deadLetterTopics, sourceTopics: view.sourceTopics, writer: topics });
     const server = await QueryServer.start(options, {
       queries,
       routes: view.routes,
       topics,
+      deadLetters,
       forwarding,
       metrics: deps.metrics,
       log,

@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from '../kafka/config.ts';
 import { partitionForKey } from '../kafka/murmur2.ts';
 import { KafkaProducer } from '../kafka/producer.ts';
+import type { ProducerRecord } from '../kafka/records.ts';
 import type { TopicTarget, WrittenRecord } from './routes.ts';
 
 /**
@@ -24,11 +25,22 @@ export class TopicWriter {
     const keyBytes = target.keySerde.serialize(key, target.topic);
     if (keyBytes === null) throw new TypeError(`a record written to ${target.topic} by a query route needs a key`);
     const partition = partitionForKey(keyBytes, producer.partitionCount(target.topic)!);
-    producer.send({ topic: target.topic, partition, key: keyBytes, value: target.valueSerde.serialize(value, target.topic) });
+    return this.deliver(producer, { topic: target.topic, partition, key: keyBytes, value: target.valueSerde.serialize(value, target.topic) });
+  }
+
+  /** Writes one record of bytes to the partition it names, and resolves once the broker has it. */
+  async send(record: ProducerRecord & { partition: number }): Promise<WrittenRecord> {
+    const producer = await (this.producer ??= this.connect());
+    await this.learn(producer, record.topic);
+    return this.deliver(producer, record);
+  }
+
+  private async deliver(producer: KafkaProducer, record: ProducerRecord & { partition: number }): Promise<WrittenRecord> {
+    producer.send(record);
     await producer.flush(30_000);
     // The partition's last acknowledged offset: this record's, unless another record for the
     // same partition was written just after it.
-    return { topic: target.topic, partition, offset: producer.deliveredOffset(target.topic, partition) ?? -1 };
+    return { topic: record.topic, partition: record.partition, offset: producer.deliveredOffset(record.topic, record.partition) ?? -1 };
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ import type { GlobalTables } from './global/global-tables.ts';
 import { consumerLag, instanceStateOf } from './instance-status.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { ProcessingLoop } from './processing-loop.ts';
-import type { RecordErrors } from './record-errors.ts';
+import { deadLetterTopics, nodeHandlings, type RecordErrors } from './record-errors.ts';
 import type { Tasks } from './task/tasks.ts';
 
 /** The parts of a running instance its query server and metrics read. */
@@ -69,6 +69,8 @@ export async function serveInstanceQueries(instance: QueriedInstance, http: Http
       stores: topology.stores,
       globalStores: instance.globals?.queryable() ?? [],
       routes: topology.routes,
+      deadLetterTopics: deadLetterTopics(nodeHandlings(topology.subtopologies.flatMap((s) => s.nodes))),
+      sourceTopics: [...new Set(topology.subtopologies.flatMap((s) => s.sourceTopics))],
       description: describeJson(topology),
       partitions: (store) => instance.partitions(store.changelogTopic),
       local: (taskId, store) => tasks.query(taskId, store),

@@ -1,5 +1,6 @@
 import { ApplicationError, ConfigError } from '../errors.ts';
 import { instancesTopic } from '../iq/directory.ts';
+import { deadLettersHandledTopic } from '../iq/dead-letter-records.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
 import type { ConnectionOptions } from '../kafka/config.ts';
 import type { CompiledTopology } from '../topology/compiled.ts';
@@ -59,7 +60,7 @@ export async function resetApplication(topology: CompiledTopology, connection: C
     const offsetsDeleted = description !== undefined && description.state !== 'DEAD' && (await admin.groupOffsets(group)).length > 0;
     if (offsetsDeleted) await admin.deleteGroups([group]);
     const existing = new Set(await admin.listTopics());
-    const internal = [...topics.internal, instancesTopic(group)].filter((name) => existing.has(name));
+    const internal = [...topics.internal, instancesTopic(group), deadLettersHandledTopic(group)].filter((name) => existing.has(name));
     const outputs = (await admin.describeTopics(outputTopics.filter((name) => existing.has(name)))).map((t) => ({ name: t.name, partitions: t.partitions }));
     await admin.deleteTopics([...internal, ...outputs.map((t) => t.name)]);
     await admin.waitUntilDeleted([...internal, ...outputs.map((t) => t.name)]);

@@ -5,16 +5,13 @@
 // shows failed calls (their status and the server's message), down to a stopped server.
 // Screenshots go to a temporary folder, or to docs/images/ with UPDATE_SCREENSHOTS=1.
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import type { Application } from '../../engine/runtime/application.ts';
 import { describeJson } from '../../engine/topology/describe.ts';
 import definition, { COUNTS_STORE, RATES_STORE, eventAnalytics, type AnalyticsTopics } from '../../topologies/event-analytics.ts';
 import { startApplication } from '../helpers/app.ts';
-import { launchBrowser } from '../helpers/browser.ts';
+import { browserForTests, screenshot, until } from '../helpers/browser.ts';
 import { RECENT_HOUR, createTopic, produceRecords, uniqueName } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
 
@@ -22,22 +19,11 @@ const TOKEN = 'console-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 /** Event types and how many events of each: Type0 once, Type1 twice, ... */
 const TYPES = Array.from({ length: 8 }, (_, i) => `Type${i}`);
-const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
-const SCREENSHOTS = UPDATE ? path.resolve(import.meta.dirname, '..', '..', 'docs', 'images') : fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-console-'));
-fs.mkdirSync(SCREENSHOTS, { recursive: true });
 
 function envelope(type: string, n: number): { key: string; value: string } {
   const aggregate = `user-${n % 5}`;
   const event = { event_id: randomUUID(), event_type: type, aggregate_type: 'User', aggregate_id: aggregate, version: n + 1, timestamp: new Date(RECENT_HOUR + n * 1000).toISOString(), correlation_id: randomUUID(), causation_id: null, data: { n } };
   return { key: aggregate, value: JSON.stringify(event) };
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 const texts = (page: Page, selector: string) => page.$$eval(selector, (nodes) => nodes.map((n) => n.textContent ?? ''));
@@ -64,23 +50,11 @@ async function lookUp(page: Page, endpoint: string, key: string, submit: 'button
   else await page.click('form[data-tool="lookup"] button');
 }
 
-/** Checks nothing is wider than the screen at that size, and saves what shows (or the whole page) as `<name>.png`. */
-async function screenshot(page: Page, name: string, width: number, height: number, fullPage = false): Promise<void> {
-  await page.setViewport({ width, height });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  // Nothing wider than the screen: tables and graphs scroll in their own boxes.
-  expect(await page.$eval('html', (n) => n.scrollWidth), `${name}: page width`).to.be.at.most(width);
-  const file = path.join(SCREENSHOTS, `${name}.png`);
-  await page.screenshot({ path: file as `${string}.png`, fullPage });
-  const png = fs.readFileSync(file);
-  expect(png.subarray(1, 4).toString('latin1')).to.equal('PNG');
-  expect(png.readUInt32BE(16), `${name}: width`).to.equal(width);
-}
-
 describe('the web console at /ui (real broker, headless Chromium)', function () {
   this.timeout(240_000);
   let app: Application;
-  let browser: Browser;
+  const tab = browserForTests('console');
+  const { shots } = tab;
   let page: Page;
   let input: string;
 
@@ -100,16 +74,10 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
       const answer = await fetch(`${app.endpoint}/v1/stores/${COUNTS_STORE}/keys/Type7`, { headers: AUTH });
       return answer.status === 200 && ((await answer.json()) as { value: number }).value === 8;
     }, 'the counts');
-    browser = await launchBrowser();
-    page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 800 });
+    page = await tab.open();
   });
 
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    if (!UPDATE) fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
-  });
+  after(async () => app?.close());
 
   it('serves its own files without the token, and every API route only with it', async () => {
     const redirect = await fetch(`${app.endpoint}/ui`, { redirect: 'manual' });
@@ -152,7 +120,7 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
     await waitForTexts(page, 'svg.graph .source .stats', (t) => /^[\d.,]+ rec\/s in$/.test(t), 'the sources\' rates');
     await waitForTexts(page, `svg.graph [data-name="${COUNTS_STORE}"] .stats`, (t) => /^\d+(\.\d)? (B|kB|MB)$/.test(t), 'the store\'s size', 15_000);
     expect(await page.$eval('dl.facts', (n) => n.textContent)).to.match(/Dead-lettered1/);
-    await screenshot(page, 'console-topology', 1280, 800, true);
+    await screenshot(page, shots.folder, 'console-topology', 1280, 800, true);
   });
 
   it('is driven by the keyboard, with a visible focus', async () => {
@@ -189,6 +157,39 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
     await until(async () => (await page.$eval(card, (n) => n.getAttribute('data-seen'))) === null, 'a new reading', 5_000);
   });
 
+  it('charts each partition\'s lag over its last readings, and says there is nothing to restore', async () => {
+    const card = `article[data-instance="${app.instanceId}"]`;
+    const rows = `${card} table[data-table="lag"] tbody tr`;
+    // A reading every 2 s: three points after about 4 s, one per reading, in every row.
+    await until(async () => (await page.$$eval(`${rows} svg.sparkline`, (charts) => charts.map((c) => Number(c.getAttribute('data-points'))))).every((n) => n >= 3), 'three readings', 15_000);
+    const charts = await page.$$eval(rows, (trs) =>
+      trs.map((tr) => {
+        const chart = tr.querySelector('svg.sparkline')!;
+        return { lag: tr.children[2]!.textContent, points: chart.querySelector('polyline')!.getAttribute('points')!.split(' ').length, drawn: Number(chart.getAttribute('data-points')), label: chart.getAttribute('aria-label')! };
+      }),
+    );
+    expect(charts).to.have.length.above(0);
+    for (const chart of charts) {
+      expect(chart.points).to.equal(chart.drawn);
+      expect(chart.label).to.match(new RegExp(`^Lag of .+\\[\\d+\\] over the last ${chart.drawn} readings: from [\\d,]+ to ${chart.lag}, at most [\\d,]+$`));
+    }
+    expect(await page.$eval(card, (n) => n.textContent)).to.include('Restorationnothing to restore');
+    await screenshot(page, shots.folder, 'console-instances', 1280, 800, true);
+    // The arithmetic of the chart and of restoration's progress, in the page's own module.
+    const computed = await page.evaluate(async (url) => {
+      const trends = await import(url);
+      const restoration = new trends.Restoration();
+      const steps = [restoration.update(1000, 4000, undefined), restoration.update(3000, 2000, 1000), restoration.update(5000, 0, 1000), restoration.update(5000, 500, undefined)];
+      return { steps: steps.map((step) => (step === undefined ? null : { ...step, secondsLeft: step.secondsLeft ?? null })), points: trends.sparkPoints([0, 5, 10], 120, 24), times: [45, 200, 7500].map(trends.duration) };
+    }, `${app.endpoint}/ui/trends.js`);
+    expect(computed).to.deep.equal({
+      // Counted from the restored total when records were left again: 2,000 of 4,000 done, 2 s left at 1,000/s.
+      steps: [{ done: 0, remaining: 4000, share: 0, secondsLeft: null }, { done: 2000, remaining: 2000, share: 0.5, secondsLeft: 2 }, null, { done: 0, remaining: 500, share: 0, secondsLeft: null }],
+      points: '0.0,23.0 60.0,12.0 120.0,1.0',
+      times: ['45 s', '3 min 20 s', '2 h 5 min'],
+    });
+  });
+
   it('looks keys up and pages a scan, values shown as JSON', async () => {
     await lookUp(page, app.endpoint!, 'Type5', 'button');
     await page.waitForSelector('.answer pre.json');
@@ -218,8 +219,8 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
     await page.click('.pager button:first-of-type');
     await pageNumber(page, 2);
     expect((await keysShown()).map(([key]) => key)).to.deep.equal(['Type3', 'Type4', 'Type5']);
-    await screenshot(page, 'console-stores', 1280, 800);
-    await screenshot(page, 'console-stores-phone', 390, 844);
+    await screenshot(page, shots.folder, 'console-stores', 1280, 800);
+    await screenshot(page, shots.folder, 'console-stores-phone', 390, 844);
     await page.setViewport({ width: 1280, height: 800 });
 
     // A windowed store offers its windows instead: Type7's eight events, in one-minute windows.
@@ -233,7 +234,7 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
     expect(new URL(page.url()).hash).to.equal(`#stores?store=${RATES_STORE}`);
     await page.goto(`${app.endpoint}/ui/#instances`);
     await page.waitForSelector(`article[data-instance="${app.instanceId}"] table`);
-    await screenshot(page, 'console-instances-phone', 390, 844);
+    await screenshot(page, shots.folder, 'console-instances-phone', 390, 844);
     await page.setViewport({ width: 1280, height: 800 });
   });
 

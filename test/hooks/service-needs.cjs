@@ -45,6 +45,7 @@ const needs = [
   ['test/sinks/**/*.test.ts', ['kafka', 'postgres']],
   ['test/topologies/deployable.test.ts', []],
   ['test/topologies/mutation-aggregator.test.ts', ['kafka', 'postgres']],
+  ['test/console/conflicts.test.ts', ['kafka', 'postgres']], // and Chromium, for the browser
   // The schema registry and the broker.
   ['test/serde/**/*.test.ts', ['kafka', 'registry']],
   // The broker only.

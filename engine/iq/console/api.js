@@ -47,16 +47,18 @@ async function errorOf(request, response) {
   return new ApiError(request, response.status, response.statusText || 'error', text.slice(0, 300) || 'The server gave no reason.');
 }
 
-async function send(path, accept) {
+async function send(path, accept, body) {
   const url = urlOf(path);
-  const request = `GET ${decodeURI(url.pathname)}${url.search}`;
+  const method = body === undefined ? 'GET' : 'POST';
+  const request = `${method} ${decodeURI(url.pathname)}${url.search}`;
   for (;;) {
     const token = sessionStorage.getItem(TOKEN_KEY);
     const headers = { accept };
     if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
     let response;
     try {
-      response = await fetch(url, { headers, cache: 'no-store' });
+      response = await fetch(url, { method, headers, cache: 'no-store', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     } catch {
       throw new ApiError(request, 0, 'unreachable', 'The server did not answer: it may have stopped, or the network is down.');
     }
@@ -71,6 +73,11 @@ async function send(path, accept) {
 /** GETs an API path (`v1/metadata`) and reads its JSON answer. */
 export async function getJson(path) {
   return (await send(path, 'application/json')).json();
+}
+
+/** POSTs `body` as JSON to an API path (`v1/dead-letters/replay`) and reads its JSON answer. */
+export async function postJson(path, body) {
+  return (await send(path, 'application/json', body)).json();
 }
 
 /** GETs an API path and reads its text (`metrics`). */

@@ -1,12 +1,14 @@
 // The console's entry: the token prompt, the navigation, and the view the address names
-// (#topology, #instances, #stores?store=...). Views poll while shown and stop when left.
+// (#topology, #instances, #stores?store=..., #dead-letters, #conflicts?store=...). Views poll while shown and stop when left.
 import { getJson, onTokenNeeded } from './api.js';
+import { conflictsView } from './conflicts-view.js';
+import { deadLettersView } from './dead-letters-view.js';
 import { instancesView } from './instances-view.js';
 import { storeView } from './store-view.js';
 import { tokenPrompt } from './token-prompt.js';
 import { topologyView } from './topology-view.js';
 
-const VIEWS = { topology: topologyView, instances: instancesView, stores: storeView };
+const VIEWS = { topology: topologyView, instances: instancesView, stores: storeView, 'dead-letters': deadLettersView, conflicts: conflictsView };
 
 const main = document.getElementById('view');
 let leave = () => undefined;
@@ -20,7 +22,7 @@ function show() {
   }
   leave();
   leave = VIEWS[view](main, new URLSearchParams(search));
-  document.title = `${view[0].toUpperCase()}${view.slice(1)} · Sluice console`;
+  document.title = `${view[0].toUpperCase()}${view.slice(1).replace('-', ' ')} · Sluice console`;
 }
 
 onTokenNeeded(tokenPrompt(document.getElementById('token')));

@@ -51,3 +51,10 @@ export function pager(page, hasNext, go) {
     el('button', { type: 'button', disabled: !hasNext, onclick: () => go(1) }, 'Next page →'),
   );
 }
+
+/** After a page loads in `slot`: a keyboard user stays on the pager button they pressed (`step` -1 or 1), or the other when it is disabled now. */
+export function keepPagerFocus(slot, step) {
+  const buttons = slot.querySelectorAll('.pager button');
+  const wanted = step > 0 ? buttons[1] : step < 0 ? buttons[0] : undefined;
+  if (wanted) (wanted.disabled ? [...buttons].find((b) => !b.disabled) : wanted)?.focus();
+}

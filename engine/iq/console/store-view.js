@@ -4,7 +4,7 @@
 import { getJson } from './api.js';
 import { el, replace } from './dom.js';
 import { errorBox, showError } from './panel.js';
-import { entriesTable, lookupAnswer, pager, windowsTable } from './store-results.js';
+import { entriesTable, keepPagerFocus, lookupAnswer, pager, windowsTable } from './store-results.js';
 
 let fieldCount = 0;
 
@@ -40,10 +40,7 @@ function pages(slot, pathFor, render) {
         void load(direction);
       };
       replace(slot, pager(cursors.length, Boolean(answer.next), go), render(answer));
-      // Keyboard users stay on the button they pressed.
-      const buttons = slot.querySelectorAll('.pager button');
-      const wanted = step > 0 ? buttons[1] : step < 0 ? buttons[0] : undefined;
-      if (wanted) (wanted.disabled ? [...buttons].find((b) => !b.disabled) : wanted)?.focus();
+      keepPagerFocus(slot, step);
     } catch (error) {
       replace(slot, errorBox(error));
     } finally {
