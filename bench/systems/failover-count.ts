@@ -3,7 +3,7 @@
  * store `counts` (write-back cache on, the default), each update written to `BENCH_OUTPUT`.
  * Standbys, threads and timeouts come from the run's `--config`.
  */
-import { defineApplication, Serdes } from '../../engine/index.ts';
+import { defineApplication, Serdes } from 'sluice';
 
 export default defineApplication({
   applicationId: 'bench-failover',

@@ -57,8 +57,10 @@ export function runCommand(): Command {
       try {
         await app.finished;
       } finally {
-        // Clients that could not close (brokers away) must not keep the process alive.
-        setTimeout(() => process.exit(), 2_000).unref();
+        // Once it has finished nothing is left to do: connections that other instances and clients
+        // keep open to its query server, or clients that could not close (brokers away), must not
+        // keep the process, and a restart, waiting. The exit code is set by then (runCli).
+        setImmediate(() => process.exit());
       }
     });
 }
