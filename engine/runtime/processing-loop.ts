@@ -114,11 +114,12 @@ export class ProcessingLoop {
    * changelog has not committed), so replaying the changelog from a checkpoint always brings
    * the store and its changelog into agreement. If the protocol aborted, the tasks go back to
    * the last commit instead. A `drain` commit (before tasks close or the loop stops) lets the
-   * tasks finish their external writes first, so nothing they took stays uncommitted.
+   * tasks finish their external writes first, so nothing they took stays uncommitted. True when
+   * what was processed is committed; false when the tasks went back to the last commit instead.
    */
-  async commit(options: { drain?: boolean; closing?: boolean } = {}): Promise<void> {
+  async commit(options: { drain?: boolean; closing?: boolean } = {}): Promise<boolean> {
     try {
-      await this.commitOnce(options);
+      return await this.commitOnce(options);
     } catch (err) {
       // Commit work passed records on (an async operator's): a producer that failed goes back to
       // the last commit, as in a batch; a record that failed with `fail` stops with its reason.
@@ -129,10 +130,11 @@ export class ProcessingLoop {
       else if (this.protocol.guarantee === 'at_least_once' && findTooLarge(err)) await this.replayRefused(findTooLarge(err)!);
       else throw err;
       this.nextCommitAt = this.clock() + this.options.commitIntervalMs;
+      return false;
     }
   }
 
-  private async commitOnce(options: { drain?: boolean; closing?: boolean }): Promise<void> {
+  private async commitOnce(options: { drain?: boolean; closing?: boolean }): Promise<boolean> {
     const started = performance.now();
     const startedAt = this.clock();
     await this.protocol.prepare();
@@ -143,7 +145,7 @@ export class ProcessingLoop {
     } catch (err) {
       if (!(err instanceof ExternalSystemUnavailable)) throw err;
       await this.pauseForExternalSystem(err);
-      return;
+      return false;
     }
     this.unavailableSince = undefined;
     this.pauseMs = 0;
@@ -163,6 +165,7 @@ export class ProcessingLoop {
     // The interval runs from the start of this commit, as in Kafka Streams: a commit that takes
     // long under load must not stretch the time between commits (and cache flushes) by as much.
     this.nextCommitAt = startedAt + this.options.commitIntervalMs;
+    return outcome === 'committed';
   }
 
   /**
