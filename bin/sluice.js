@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The `sluice` command. The engine runs compiled (dist/, from `npm run build`) when that build
 // matches its TypeScript sources, else from the sources through tsx (SLUICE_ENGINE=source asks
-// for the sources anyway, SLUICE_ENGINE=compiled refuses to run without the build); topology files are TypeScript, run through tsx. The module hooks
-// registered after tsx's let a topology file anywhere import 'sluice' (this package, compiled or
-// not: one engine for both) and load as an ES module (engine/cli/module-hooks.ts).
+// for the sources anyway, SLUICE_ENGINE=compiled refuses to run without the build). Topology
+// files are TypeScript, run through tsx. The module hooks registered after tsx's let a topology
+// file anywhere import 'sluice' (this package, compiled or not: one engine for both) and load as
+// an ES module (engine/cli/module-hooks.ts).
 import { register as registerHooks } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

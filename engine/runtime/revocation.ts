@@ -7,9 +7,9 @@ import type { Tasks } from './task/tasks.ts';
 /**
  * What a revocation does to the work of the revoked partitions, between two batches: revoked
  * partitions are committed (drained first) and, once committed, their tasks kept until the
- * assignment that follows, which may give them back; lost ones already belong to someone else, so their work
- * since the last commit is abandoned (under exactly-once, aborted with the other tasks' work).
- * `fail` stops the application on what cannot be recovered.
+ * assignment that follows, which may give them back; lost ones already belong to someone else,
+ * so their work since the last commit is abandoned (under exactly-once, aborted with the other
+ * tasks' work). `fail` stops the application on what cannot be recovered.
  */
 export async function revokePartitions(
   loop: ProcessingLoop,

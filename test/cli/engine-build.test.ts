@@ -66,6 +66,7 @@ describe('the compiled engine', function () {
     expect(which.stderr).to.include(`sluice is file://${path.join(ROOT, 'dist', 'engine', 'index.js')}`);
     const whichSource = run(CLI, ['describe', file], { SLUICE_ENGINE: 'source' });
     expect(whichSource.stderr).to.include(`sluice is file://${path.join(ROOT, 'engine', 'index.ts')}`);
+    fs.rmSync(dir, { recursive: true, force: true });
 
     // Stale: a copy of the package whose build no longer matches its sources.
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-stale-'));

@@ -20,11 +20,16 @@ export async function startApplication(definition: ApplicationDefinition, option
 }
 
 /** Reads `topic` until it holds at least `count` records (or the time is up), and returns them. */
-export async function waitForRecords(topic: string, count: number, timeoutMs = 30_000): Promise<ConsumedRecord[]> {
+export function waitForRecords(topic: string, count: number, timeoutMs = 30_000): Promise<ConsumedRecord[]> {
+  return waitForRecordsUntil(topic, (records) => records.length >= count, timeoutMs);
+}
+
+/** Reads `topic` until what it holds passes `done` (or the time is up), and returns it. */
+export async function waitForRecordsUntil(topic: string, done: (records: ConsumedRecord[]) => boolean, timeoutMs = 30_000): Promise<ConsumedRecord[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const records = await readAll(topic);
-    if (records.length >= count || Date.now() > deadline) return records;
+    if (done(records) || Date.now() > deadline) return records;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
