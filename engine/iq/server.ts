@@ -48,6 +48,8 @@ export interface ServerHost {
   /** This instance's key: a request signed with it comes from another instance (forwarded). */
   forwarding: ForwardingKey;
   metadata(): unknown;
+  /** The `/metrics` text of an instance of the application (this one's, or another's asked over HTTP); a QueryError when it cannot be had. */
+  instanceMetrics(instance: string): Promise<string>;
   /** The topology in `sluice describe`'s JSON form. */
   topology(): unknown;
   readiness(): { ready: boolean; detail: Record<string, unknown> };
@@ -235,6 +237,9 @@ function installRoutes(app: FastifyInstance, host: ServerHost): void {
   });
   app.get('/metrics', async (_request, reply) => reply.type(host.metrics.contentType).send(await host.metrics.text()));
   app.get('/v1/metadata', async () => host.metadata());
+  app.get<{ Params: { instance: string } }>('/v1/instances/:instance/metrics', async (request, reply) =>
+    reply.type(host.metrics.contentType).send(await host.instanceMetrics(request.params.instance)),
+  );
   app.get('/v1/topology', async () => host.topology());
   app.get('/v1/stores', async (_request, reply) => {
     const answer = queries.listStores();

@@ -7,7 +7,8 @@ import type { CompiledRoute } from './routes.ts';
 import { InstanceDirectory, type InstanceState, type KnownInstance } from './directory.ts';
 import { ForwardingKey } from './forwarding.ts';
 import type { LocalGlobalStore } from './global-queries.ts';
-import { HttpPeers } from './peers.ts';
+import { HttpPeers, type PeerAnswer } from './peers.ts';
+import { QueryError } from './query-error.ts';
 import { type LocalTask, type QueryLimits, StoreQueries } from './queries.ts';
 import { QueryServer, type QueryServerOptions } from './server.ts';
 import { TopicWriter } from './topic-writer.ts';
@@ -101,6 +102,7 @@ export class QueryService {
       metrics: deps.metrics,
       log,
       metadata: () => started.service?.metadata() ?? { application: view.applicationId, instances: [] },
+      instanceMetrics: (instance) => (instance === view.instanceId ? deps.metrics.text() : (started.service?.peerMetrics(instance) ?? Promise.resolve(''))),
       topology: () => view.description,
       readiness: () => readiness(view, queries),
     });
@@ -160,6 +162,21 @@ export class QueryService {
           stores: this.storesOf(i),
         })),
     };
+  }
+
+  /** Another instance's `/metrics`, asked over HTTP: 404 for an instance the directory does not know, 503 when it does not answer. */
+  async peerMetrics(name: string): Promise<string> {
+    const peer = this.directory.instances().find((i) => i.instance === name);
+    if (peer === undefined) throw QueryError.notFound('instance-not-found', `No instance "${name}" is known to this one (GET /v1/metadata lists them).`, { instance: name });
+    const unreachable = (why: string) => QueryError.unavailable('instance-unreachable', `Instance "${name}" did not give its metrics: ${why}.`, { instance: name, live: peer.live });
+    let answer: PeerAnswer;
+    try {
+      answer = await this.peers.get(peer, '/metrics');
+    } catch (err) {
+      throw unreachable((err as Error).message);
+    }
+    if (answer.status !== 200) throw unreachable(`it answered ${answer.status}`);
+    return answer.body;
   }
 
   /** Withdraws this instance from the directory, stops answering and closes connections. */

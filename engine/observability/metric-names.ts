@@ -18,6 +18,8 @@ export const MetricNames = {
   skippedRecords: 'sluice_skipped_records_total',
   lateRecords: 'sluice_late_records_total',
   droppedRecords: 'sluice_dropped_records_total',
+  nodeRecords: 'sluice_node_records_total',
+  nodeErrors: 'sluice_node_errors_total',
   asyncInFlight: 'sluice_async_in_flight',
   asyncCalls: 'sluice_async_calls_total',
   asyncRetries: 'sluice_async_retries_total',

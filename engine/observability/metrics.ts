@@ -17,6 +17,10 @@ export interface MetricsSource {
   late(): Map<string, number>;
   /** Records operators dropped by their specification (a join's null key), by operator. */
   dropped(): Map<string, number>;
+  /** Records that reached each node of the topology, by node. */
+  nodeRecords(): Map<string, number>;
+  /** Records that failed in each node (handled as its `onError` says), by node. */
+  nodeErrors(): Map<string, number>;
   storeSizes(): Promise<Array<{ store: string; partition: number; bytes: number }>>;
   tasks(): { running: number; restoring: number };
   /** The standby replicas here, each with its lag in changelog records. */
@@ -44,44 +48,29 @@ export class Metrics {
     const registers = [this.registry];
     const total = (name: string, help: string, read: () => number) =>
       new client.Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
-    const perTopic = (name: string, help: string, read: () => Map<string, number>) =>
+    /** A counter per value of one label, read whole at each scrape. */
+    const labelled = (name: string, help: string, label: string, read: () => Map<string, number>) =>
       new client.Counter({
         name,
         help,
-        labelNames: ['topic'],
+        labelNames: [label],
         registers,
         collect() {
           this.reset();
-          for (const [topic, n] of read()) this.inc({ topic }, n);
+          for (const [value, n] of read()) this.inc({ [label]: value }, n);
         },
       });
-    perTopic(MetricNames.recordsConsumed, 'Records consumed, per topic.', () => source.consumed());
-    perTopic(MetricNames.recordsProduced, 'Records produced (outputs, changelogs, repartitions, dead letters), per topic.', () => source.produced());
+    labelled(MetricNames.recordsConsumed, 'Records consumed, per topic.', 'topic', () => source.consumed());
+    labelled(MetricNames.recordsProduced, 'Records produced (outputs, changelogs, repartitions, dead letters), per topic.', 'topic', () => source.produced());
     total(MetricNames.recordsProcessed, 'Records processed.', () => source.processed());
     total(MetricNames.commits, 'Commits that made progress durable.', () => source.commits());
     total(MetricNames.rewinds, 'Times the tasks went back to the last commit (exactly-once, after an abort).', () => source.rewinds());
     total(MetricNames.deadLetterRecords, 'Records sent to a dead-letter topic.', () => source.deadLettered());
     total(MetricNames.skippedRecords, 'Records skipped by a log-and-continue handler.', () => source.skipped());
-    new client.Counter({
-      name: MetricNames.lateRecords,
-      help: 'Records dropped by windowed operators because their windows had closed (stream time past window end plus grace), per store.',
-      labelNames: ['store'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [store, n] of source.late()) this.inc({ store }, n);
-      },
-    });
-    new client.Counter({
-      name: MetricNames.droppedRecords,
-      help: 'Records operators dropped as specified (a join skipping a record whose key or value is null), per operator.',
-      labelNames: ['operator'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [operator, n] of source.dropped()) this.inc({ operator }, n);
-      },
-    });
+    labelled(MetricNames.lateRecords, 'Records dropped by windowed operators because their windows had closed (stream time past window end plus grace), per store.', 'store', () => source.late());
+    labelled(MetricNames.droppedRecords, 'Records operators dropped as specified (a join skipping a record whose key or value is null), per operator.', 'operator', () => source.dropped());
+    labelled(MetricNames.nodeRecords, 'Records that reached each node of the topology (a source: records read).', 'node', () => source.nodeRecords());
+    labelled(MetricNames.nodeErrors, 'Records that failed in each node, whatever its error handling then did with them.', 'node', () => source.nodeErrors());
     total(MetricNames.restoredRecords, 'Changelog records replayed into stores.', () => source.restore().restored);
     const samples = this.samples;
     new client.Gauge({

@@ -20,6 +20,7 @@ import { ProcessingLoop, type LoopOptions } from './processing-loop.ts';
 import { RestorationTotals, restoreTasks, type RestoreProgress } from './task/restore.ts';
 import { Outcome } from './outcome.ts';
 import { deadLetterTopics, nodeHandlings, RecordErrors } from './record-errors.ts';
+import { NodeCounts } from '../observability/node-counts.ts';
 import { Tasks } from './task/tasks.ts';
 import { revokePartitions } from './revocation.ts';
 import { machineBackground } from './task/machine-background.ts';
@@ -77,6 +78,7 @@ export class Application {
   private metrics?: Metrics;
   /** The async operators' numbers, over every task this instance runs. */
   private readonly asyncStats = new AsyncStats();
+  private readonly nodes = new NodeCounts();
   private errors?: RecordErrors;
   private partitionCounts = new Map<string, number>();
   private readonly restoration = new RestorationTotals();
@@ -257,7 +259,7 @@ export class Application {
     const committed = (partitions: TopicPartition[]) => this.consumer!.committed(partitions, 60_000);
     this.tasks = new Tasks(
       this.topology,
-      { producer: this.producer, errors, log: this.log, clock: Date.now, globals: (name) => this.globals?.lookup(name), background: machineBackground(this.asyncStats, this.exactlyOnce) },
+      { producer: this.producer, errors, nodes: this.nodes, log: this.log, clock: Date.now, globals: (name) => this.globals?.lookup(name), background: machineBackground(this.asyncStats, this.exactlyOnce) },
       {
         stateDir: this.stateDir,
         applicationId,
@@ -355,7 +357,7 @@ export class Application {
   private async serveQueries(http: HttpOptions, connection: ClientConnection): Promise<void> {
     const instance = { applicationId: this.settings.applicationId, instanceId: this.instance!, topology: this.topology, tasks: this.tasks!, loop: this.loop!, producer: this.producer!, errors: this.errors! };
     const served = await serveInstanceQueries(
-      { ...instance, consumer: () => this.consumer, globals: this.globals, lifecycle: this.lifecycle, asyncStats: this.asyncStats, restoration: () => this.restoration, partitions: (topic) => this.partitionCounts.get(topic), standbys: () => this.standbys?.tasks.lags() ?? {}, standby: (id, store) => this.standbys?.tasks.copy(id, store) },
+      { ...instance, consumer: () => this.consumer, globals: this.globals, lifecycle: this.lifecycle, asyncStats: this.asyncStats, nodes: this.nodes, restoration: () => this.restoration, partitions: (topic) => this.partitionCounts.get(topic), standbys: () => this.standbys?.tasks.lags() ?? {}, standby: (id, store) => this.standbys?.tasks.copy(id, store) },
       http,
       connection,
       this.log,

@@ -3,6 +3,7 @@ import type { KafkaConsumer } from '../kafka/consumer.ts';
 import type { KafkaProducer } from '../kafka/producer.ts';
 import type { Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
+import type { NodeCounts } from '../observability/node-counts.ts';
 import type { AsyncStats } from '../observability/async-stats.ts';
 import type { CompiledTopology } from '../topology/compiled.ts';
 import { describeJson } from '../topology/describe.ts';
@@ -28,6 +29,7 @@ export interface QueriedInstance {
   globals: GlobalTables | undefined;
   lifecycle: Lifecycle;
   asyncStats: AsyncStats;
+  nodes: NodeCounts;
   /** Records replayed by restorations, and still to replay. */
   restoration: () => { restored: number; remaining: number };
   /** The standby replicas here, each with its lag. */
@@ -55,6 +57,8 @@ export async function serveInstanceQueries(instance: QueriedInstance, http: Http
     skipped: () => errors.skipped,
     late: () => errors.late,
     dropped: () => errors.dropped,
+    nodeRecords: () => instance.nodes.totals(),
+    nodeErrors: () => errors.failed,
     storeSizes: () => tasks.storeSizes(),
     tasks: () => ({ running: tasks.size, restoring: tasks.restoringIds().length }),
     standbys: instance.standbys,

@@ -61,6 +61,8 @@ export class RecordErrors {
   private lastLateLog = Number.NEGATIVE_INFINITY;
   /** Records operators dropped as they are specified to (a join's null key), by operator. */
   readonly dropped = new Map<string, number>();
+  /** Records that failed, by the node they failed in (whatever the handling then did with them). */
+  readonly failed = new Map<string, number>();
   private lastDropLog = Number.NEGATIVE_INFINITY;
   private readonly producer: RecordOutput;
   private readonly log: Logger;
@@ -71,6 +73,7 @@ export class RecordErrors {
   }
 
   handle(handling: ErrorHandling, failure: FailedRecord): void {
+    this.failed.set(failure.operator, (this.failed.get(failure.operator) ?? 0) + 1);
     const fields = { ...recordLogFields(failure.raw), operator: failure.operator, stage: failure.stage, err: describeCause(failure.error) };
     if (handling === 'fail') {
       const where = `${failure.raw.topic}[${failure.raw.partition}]@${failure.raw.offset}`;

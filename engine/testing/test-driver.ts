@@ -18,6 +18,7 @@ import { TopicLog } from './topic-log.ts';
 import { DriverGlobals } from './driver-globals.ts';
 import { DriverTimers } from './driver-timers.ts';
 import { AsyncStats } from '../observability/async-stats.ts';
+import { NodeCounts } from '../observability/node-counts.ts';
 import { GlobalTables } from '../runtime/global/global-tables.ts';
 import type { CommittedReader } from '../../state/committed-reader.ts';
 
@@ -118,7 +119,7 @@ export class TestDriver {
     const globals = new DriverGlobals(await GlobalTables.open(topology, { stateDir: stateDir.path, applicationId: settings.applicationId, log: logger, errors }), log, topology);
     const tasks = new Tasks(
       topology,
-      { producer: log, errors, log: logger, clock, globals: globals.tables.lookup, background: { timers, stats: new AsyncStats(), exactlyOnce: false, drainWaitMs: options.asyncWaitMs ?? 5_000 } },
+      { producer: log, errors, nodes: new NodeCounts(), log: logger, clock, globals: globals.tables.lookup, background: { timers, stats: new AsyncStats(), exactlyOnce: false, drainWaitMs: options.asyncWaitMs ?? 5_000 } },
       // Fresh stores: nothing to restore (a driver's state directory is its own).
       { stateDir: stateDir.path, applicationId: settings.applicationId, restore: async () => {}, committed: async () => [] },
     );

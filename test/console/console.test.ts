@@ -90,10 +90,12 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
     expect(await html.text()).to.include('<script type="module" src="main.js">');
     const script = await fetch(`${app.endpoint}/ui/main.js`);
     expect([script.status, script.headers.get('content-type')]).to.deep.equal([200, 'text/javascript; charset=utf-8']);
-    for (const route of ['/v1/metadata', '/v1/topology', '/metrics', '/v1/stores', '/ui/missing.js', '/ui/../v1/metadata']) {
+    for (const route of ['/v1/metadata', '/v1/topology', '/metrics', `/v1/instances/${app.instanceId}/metrics`, '/v1/stores', '/ui/missing.js', '/ui/../v1/metadata']) {
       expect((await fetch(`${app.endpoint}${route}`)).status, route).to.equal(401);
     }
     expect((await fetch(`${app.endpoint}/ui/main.js`, { method: 'POST' })).status).to.equal(401);
+    const unknown = await fetch(`${app.endpoint}/v1/instances/nobody/metrics`, { headers: AUTH });
+    expect([unknown.status, ((await unknown.json()) as { error: string }).error]).to.deep.equal([404, 'instance-not-found']);
     const topology = await fetch(`${app.endpoint}/v1/topology`, { headers: AUTH });
     expect(await topology.json()).to.deep.equal(describeJson(app.topology));
   });
@@ -116,8 +118,19 @@ describe('the web console at /ui (real broker, headless Chromium)', function () 
     expect([...drawn].sort()).to.deep.equal([...expected].sort());
     expect([...named].sort()).to.deep.equal([...expected].sort());
     expect(await page.$$('svg.graph')).to.have.length(description.subtopologies.length);
-    // The source's rate and the stores' sizes come from the metrics once two readings are in.
+    // Every node's rate and the stores' sizes come from the metrics once two readings are in.
     await waitForTexts(page, 'svg.graph .source .stats', (t) => /^[\d.,]+ rec\/s in$/.test(t), 'the sources\' rates');
+    await waitForTexts(page, 'svg.graph .processor .stats', (t) => /^[\d.,]+ rec\/s( · \d+ errors)?$/.test(t), 'the processors\' rates');
+    // The record that is not an envelope failed in `validate` (and went to the dead-letter topic).
+    const validate = 'svg.graph [data-name="validate"] .stats';
+    await waitForTexts(page, validate, (t) => t.endsWith(' · 1 errors'), 'the error of validate');
+    expect(await page.$eval(validate, (n) => n.classList.contains('failing'))).to.equal(true);
+    expect(await page.$eval('svg.graph [data-name="events"] .stats', (n) => n.classList.contains('failing'))).to.equal(false);
+    // The numbers behind them: every record reached the source and `validate`, one failed there.
+    const metrics = await (await fetch(`${app.endpoint}/v1/instances/${encodeURIComponent(app.instanceId!)}/metrics`, { headers: AUTH })).text();
+    const sample = (name: string, node: string) => Number(new RegExp(`^${name}\\{node="${node}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    const sent = TYPES.reduce((sum, _, i) => sum + i + 1, 0) + 1;
+    expect([sample('sluice_node_records_total', 'events'), sample('sluice_node_records_total', 'validate'), sample('sluice_node_errors_total', 'validate')]).to.deep.equal([sent, sent, 1]);
     await waitForTexts(page, `svg.graph [data-name="${COUNTS_STORE}"] .stats`, (t) => /^\d+(\.\d)? (B|kB|MB)$/.test(t), 'the store\'s size', 15_000);
     expect(await page.$eval('dl.facts', (n) => n.textContent)).to.match(/Dead-lettered1/);
     await screenshot(page, shots.folder, 'console-topology', 1280, 800, true);

@@ -1,12 +1,13 @@
 // Instances: every instance of the application (GET /v1/metadata) with its state, its active and
-// standby tasks, and, for the instance serving this page (its /metrics), the consumer lag per
-// partition with a sparkline of its last readings, commit latency and restoration's progress
-// with the time it has left; read again every 2 s.
+// standby tasks, and from each live instance's own metrics (GET /v1/instances/<name>/metrics,
+// which this server asks the other instances for) the consumer lag per partition with a
+// sparkline of its last readings, commit latency and restoration's progress with the time it
+// has left; read again every 2 s.
 import { getJson, getText } from './api.js';
 import { el, replace } from './dom.js';
 import { count, milliseconds, perSecond } from './format.js';
 import { MetricSamples, Rates } from './metrics-text.js';
-import { every, fact, showError } from './panel.js';
+import { errorBox, every, fact, showError } from './panel.js';
 import { Restoration, Series, duration, sparkline } from './trends.js';
 
 function taskOrder(a, b) {
@@ -45,8 +46,8 @@ function restorationFact(progress) {
   );
 }
 
-/** What the instance serving the page measures itself: rates, restoration, and each partition's lag with its trend. */
-function localNumbers(metrics, trends, now) {
+/** What an instance measures itself: rates, restoration, and each partition's lag with its trend. */
+function numbers(metrics, trends, now) {
   const { rates, lagSeries, restoration } = trends;
   const lag = metrics.of('sluice_consumer_lag').sort((a, b) => a.labels.topic.localeCompare(b.labels.topic) || Number(a.labels.partition) - Number(b.labels.partition));
   const commitSeconds = rates.rate('commit-sum', metrics.sum('sluice_commit_latency_seconds_sum'), now);
@@ -68,7 +69,7 @@ function localNumbers(metrics, trends, now) {
   ];
 }
 
-function card(instance, self, local) {
+function card(instance, self, measured) {
   const heard = instance.live ? `${count(instance.lastHeardMsAgo)} ms ago` : `silent for ${count(instance.lastHeardMsAgo / 1000)} s`;
   return el(
     'article',
@@ -76,20 +77,49 @@ function card(instance, self, local) {
     el('h3', {}, instance.instance, self ? el('span', { class: 'badge' }, 'serving this page') : null),
     el('dl', { class: 'facts' }, fact('State', el('span', { class: `state ${instance.state}` }, instance.state)), fact('Endpoint', instance.endpoint), fact('Last heard', heard)),
     tasksTable(instance),
-    local ?? null,
+    measured ?? null,
   );
+}
+
+/** Each instance's trends, kept from one reading to the next while the instance is listed. */
+class InstanceTrends {
+  constructor() {
+    this.byInstance = new Map();
+  }
+
+  of(instance) {
+    let trends = this.byInstance.get(instance);
+    if (!trends) this.byInstance.set(instance, (trends = { rates: new Rates(), lagSeries: new Series(60), restoration: new Restoration() }));
+    return trends;
+  }
+
+  keep(instances) {
+    for (const name of this.byInstance.keys()) if (!instances.includes(name)) this.byInstance.delete(name);
+  }
+}
+
+/** An instance's numbers, or, when its metrics could not be had, why (in its card, not instead of the page). */
+async function measure(instance, trends) {
+  if (!instance.live) return el('p', { class: 'empty' }, 'Not heard from lately: no numbers.');
+  try {
+    const metrics = new MetricSamples(await getText(`v1/instances/${encodeURIComponent(instance.instance)}/metrics`));
+    return numbers(metrics, trends.of(instance.instance), Date.now());
+  } catch (error) {
+    return errorBox(error);
+  }
 }
 
 export function instancesView(container) {
   const errors = el('div', { class: 'errors' });
   const list = el('div', { class: 'cards', 'aria-live': 'off' });
-  replace(container, el('h2', {}, 'Instances'), el('p', { class: 'hint' }, 'Updated every 2 seconds. Lag and latency are measured by the instance serving this page.'), errors, list);
-  const trends = { rates: new Rates(), lagSeries: new Series(60), restoration: new Restoration() };
+  replace(container, el('h2', {}, 'Instances'), el('p', { class: 'hint' }, 'Updated every 2 seconds. Each instance\'s lag, latency and restoration are its own measures.'), errors, list);
+  const trends = new InstanceTrends();
   const poll = every(2000, async () => {
     try {
-      const [metadata, metrics] = await Promise.all([getJson('v1/metadata'), getText('metrics').then((t) => new MetricSamples(t))]);
-      const local = localNumbers(metrics, trends, Date.now());
-      replace(list, metadata.instances.map((i) => card(i, i.instance === metadata.instance, i.instance === metadata.instance ? local : undefined)));
+      const metadata = await getJson('v1/metadata');
+      const measured = await Promise.all(metadata.instances.map((i) => measure(i, trends)));
+      trends.keep(metadata.instances.map((i) => i.instance));
+      replace(list, metadata.instances.map((i, n) => card(i, i.instance === metadata.instance, measured[n])));
       showError(errors, undefined);
     } catch (error) {
       showError(errors, error);

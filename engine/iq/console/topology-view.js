@@ -1,6 +1,6 @@
 // Topology: each sub-topology as a graph in SVG (from GET /v1/topology, the `describe` JSON),
-// with records/s of sources and sinks, and each store's size and standby lag, from this
-// instance's /metrics and /v1/metadata, every 2 s.
+// with each node's records/s and errors and each store's size and standby lag, summed over every
+// live instance's metrics (GET /v1/instances/<name>/metrics) and /v1/metadata, every 2 s.
 import { getJson, getText } from './api.js';
 import { el, replace, svg } from './dom.js';
 import { bytes, count, perSecond } from './format.js';
@@ -49,7 +49,7 @@ function drawEdge(edge, boxes, arrow) {
 }
 
 function drawSubtopology(sub, stats) {
-  const layout = layoutSubtopology(sub.nodes, (node) => [kindLine(node), '00,000 rec/s · 000.0 kB']);
+  const layout = layoutSubtopology(sub.nodes, (node) => [kindLine(node), '00,000 rec/s out · 0,000 errors']);
   const boxes = new Map(layout.boxes.map((b) => [b.id, b]));
   const arrow = `arrow-${sub.id}`;
   const label = `Sub-topology ${sub.id}: ${sub.nodes.map((n) => n.name).join(', ')}`;
@@ -63,20 +63,18 @@ function drawSubtopology(sub, stats) {
 }
 
 /** Fills in the numbers of the nodes and stores, and the summary, from one reading. */
-function update(description, stats, summary, rates, metrics, metadata) {
+function update(description, stats, summary, rates, metrics, metadata, measured) {
   const now = Date.now();
-  const consumed = metrics.sumBy('sluice_records_consumed_total', 'topic');
-  const produced = metrics.sumBy('sluice_records_produced_total', 'topic');
+  const records = metrics.sumBy('sluice_node_records_total', 'node');
+  const failed = metrics.sumBy('sluice_node_errors_total', 'node');
   const sizes = metrics.sumBy('sluice_store_size_bytes', 'store');
+  const direction = { source: ' in', sink: ' out' };
   for (const sub of description.subtopologies) {
     for (const node of sub.nodes) {
       const text = stats.get(`node:${node.name}`);
-      if (node.type === 'source') {
-        const total = node.topics.reduce((sum, t) => sum + (consumed.get(t) ?? 0), 0);
-        text.textContent = `${perSecond(rates.rate(node.name, total, now))} in`;
-      } else if (node.type === 'sink') {
-        text.textContent = `${perSecond(rates.rate(node.name, node.topic.startsWith('<') ? undefined : (produced.get(node.topic) ?? 0), now))} out`;
-      }
+      const errors = failed.get(node.name) ?? 0;
+      text.textContent = `${perSecond(rates.rate(node.name, records.get(node.name) ?? 0, now))}${direction[node.type] ?? ''}${errors > 0 ? ` · ${count(errors)} errors` : ''}`;
+      text.classList.toggle('failing', errors > 0);
     }
   }
   for (const store of description.stores) {
@@ -90,8 +88,15 @@ function update(description, stats, summary, rates, metrics, metadata) {
     fact('Processed', perSecond(rates.rate('processed', metrics.sum('sluice_records_processed_total'), now))),
     fact('Dead-lettered', count(metrics.sum('sluice_dead_letter_records_total'))),
     fact('Skipped', count(metrics.sum('sluice_skipped_records_total'))),
-    fact('Numbers from', metadata.instance ?? '–'),
+    fact('Numbers from', measured.length === 0 ? '–' : measured.join(', ')),
   );
+}
+
+/** The metrics of every live instance, read as one (their samples add up); and whose they are. */
+async function allMetrics(metadata) {
+  const live = metadata.instances.filter((i) => i.live).map((i) => i.instance);
+  const texts = await Promise.all(live.map((name) => getText(`v1/instances/${encodeURIComponent(name)}/metrics`)));
+  return { metrics: new MetricSamples(texts.join('\n')), measured: live };
 }
 
 export function topologyView(container) {
@@ -113,8 +118,9 @@ export function topologyView(container) {
           ),
         );
       }
-      const [metrics, metadata] = await Promise.all([getText('metrics').then((t) => new MetricSamples(t)), getJson('v1/metadata')]);
-      update(description, stats, summary, rates, metrics, metadata);
+      const metadata = await getJson('v1/metadata');
+      const { metrics, measured } = await allMetrics(metadata);
+      update(description, stats, summary, rates, metrics, metadata, measured);
       showError(errors, undefined);
     } catch (error) {
       showError(errors, error);

@@ -5,6 +5,7 @@ import type { Forward, RecordContext } from '../../processors/processor.ts';
 import type { CompiledNode, CompiledSink, CompiledSource } from '../../topology/compiled.ts';
 import { StopProcessing, type RecordErrors } from '../record-errors.ts';
 import type { RecordOutput } from '../record-output.ts';
+import type { NodeCount } from '../../observability/node-counts.ts';
 import { asTaskCorrupted, FlushFailed } from './task-signals.ts';
 
 /**
@@ -26,9 +27,10 @@ export interface GuardedTask {
 const noop: Forward = () => {};
 
 /** A source's entry: deserializes the record's bytes and passes key and value on. */
-export function sourceEntry(source: CompiledSource, next: Forward, errors: RecordErrors, stamp: (timestamp: number) => void): (raw: ConsumedRecord) => void {
+export function sourceEntry(source: CompiledSource, next: Forward, errors: RecordErrors, stamp: (timestamp: number) => void, count: NodeCount): (raw: ConsumedRecord) => void {
   const { keySerde, valueSerde, onError, name, timestampExtractor } = source;
   return (raw) => {
+    count.records++;
     let key: unknown;
     let value: unknown;
     let timestamp = raw.timestamp;
@@ -87,11 +89,12 @@ export function sinkForward(sink: CompiledSink, producer: RecordOutput, context:
   };
 }
 
-/** Applies the node's error handling to anything its own code throws. */
-export function guarded(node: Exclude<CompiledNode, CompiledSource>, forward: Forward, task: GuardedTask): Forward {
+/** Counts the records passed to the node, and applies its error handling to anything its own code throws. */
+export function guarded(node: Exclude<CompiledNode, CompiledSource>, forward: Forward, task: GuardedTask, count: NodeCount): Forward {
   const handling: ErrorHandling = node.onError;
   const operator = node.name;
   return (key, value) => {
+    count.records++;
     try {
       forward(key, value);
     } catch (error) {

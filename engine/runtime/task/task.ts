@@ -20,11 +20,13 @@ import { PartitionQueues } from './partition-queues.ts';
 import { TaskBackground } from './background.ts';
 import type { BackgroundProcessorInit, BackgroundServices, BackgroundWork } from '../../processors/background.ts';
 import { machineBackground } from './machine-background.ts';
+import type { NodeCounts } from '../../observability/node-counts.ts';
 
 /** What a task needs from the application around it. */
 export interface TaskDependencies {
   producer: RecordOutput;
   errors: RecordErrors;
+  nodes: NodeCounts;
   log: Logger;
   /** Wall-clock time in ms since the epoch (Date.now, or a test driver's clock). */
   clock: () => number;
@@ -144,7 +146,7 @@ export class Task {
       const next = fanOut([...children.values()]);
       if (node.kind === 'source') {
         for (const topic of node.topics) {
-          this.inputs.set(topic, { topic, run: sourceEntry(node, next, deps.errors, stamp), prefetch: prefetcher(node), next: -1, committed: -1 });
+          this.inputs.set(topic, { topic, run: sourceEntry(node, next, deps.errors, stamp, deps.nodes.of(node.name)), prefetch: prefetcher(node), next: -1, committed: -1 });
         }
         continue;
       }
@@ -175,7 +177,7 @@ export class Task {
               skip: (reason) => deps.errors.drop(this.current, node.name, reason),
               background,
             } as BackgroundProcessorInit);
-      forwards.set(node.name, guarded(node, forward, guard));
+      forwards.set(node.name, guarded(node, forward, guard, deps.nodes.of(node.name)));
     }
     state?.releaseRestored();
   }
