@@ -1,3 +1,5 @@
+import type { TopicPartition, TopicPartitionOffset } from '../../kafka/records.ts';
+import type { Logger } from '../../observability/logger.ts';
 import type { Task } from './task.ts';
 
 /**
@@ -15,6 +17,33 @@ export class KeptTasks {
     task.suspend();
     this.kept.set(task.id, task);
     return true;
+  }
+
+  /**
+   * Before kept tasks are given back: closes those whose partitions the group has committed
+   * elsewhere than their own last commit. Another member processed those partitions meanwhile
+   * (this instance was frozen past its session timeout, say, and the group moved on without it),
+   * so the kept stores lack its changes: the task must be opened anew and restore the changelog
+   * from its checkpoint, not resume. A position a task never committed itself counts as moved.
+   */
+  async dropMoved(
+    assigned: TopicPartition[],
+    subtopologyOf: (topic: string) => number | undefined,
+    committed: (partitions: TopicPartition[]) => Promise<TopicPartitionOffset[]>,
+    log: Logger,
+  ): Promise<void> {
+    const taskOf = (topic: string, partition: number) => this.kept.get(`${subtopologyOf(topic)}_${partition}`);
+    const ours = assigned.filter((p) => taskOf(p.topic, p.partition) !== undefined);
+    if (ours.length === 0) return;
+    const moved = new Map<string, Task>();
+    for (const { topic, partition, offset } of await committed(ours)) {
+      const task = taskOf(topic, partition)!;
+      if (task.inputs.get(topic)?.committed !== offset) moved.set(task.id, task);
+    }
+    if (moved.size === 0) return;
+    for (const id of moved.keys()) this.kept.delete(id);
+    log.warn({ tasks: [...moved.keys()] }, 'kept tasks whose partitions another member committed further meanwhile; restoring them instead of resuming');
+    await Promise.all([...moved.values()].map((task) => task.close()));
   }
 
   /** The kept task `id`, running again, if there is one. */

@@ -51,7 +51,8 @@ export class Task {
   readonly id: string;
   readonly partition: number;
   private readonly context: TaskRecordContext;
-  private readonly inputs = new Map<string, Input>();
+  /** The topics this task reads (its partition of each), with how far each is processed and committed. */
+  readonly inputs = new Map<string, Input>();
   /** Where a task of several inputs takes records, to process them in timestamp order. */
   readonly queues: PartitionQueues | undefined;
   private current: ConsumedRecord | undefined;
@@ -180,11 +181,6 @@ export class Task {
       forwards.set(node.name, guarded(node, forward, guard, deps.nodes.of(node.name)));
     }
     state?.releaseRestored();
-  }
-
-  /** The topics this task reads (its partition of each). */
-  get topics(): string[] {
-    return [...this.inputs.keys()];
   }
 
   /** Runs one record through the sub-topology. Throws only {@link StopProcessing} and {@link TaskCorrupted}. */

@@ -1,7 +1,6 @@
-import type { TopicPartition, TopicPartitionOffset } from '../../kafka/records.ts';
+import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from '../../kafka/records.ts';
 import type { CompiledStore, CompiledTopology, Subtopology } from '../../topology/compiled.ts';
 import type { CommittedReader } from '../../../state/committed-reader.ts';
-import type { ConsumedRecord } from '../../kafka/records.ts';
 import { Mutex } from '../mutex.ts';
 import { describeCause } from '../../errors.ts';
 import { findStoreCorruption } from '../../../state/leveldb/store-errors.ts';
@@ -154,6 +153,7 @@ export class Tasks {
   private async create(partitions: TopicPartition[], recreate: Recreation = {}): Promise<void> {
     const { writeThrough = new Set() } = recreate;
     const created: Task[] = [];
+    await this.kept.dropMoved(partitions, (topic) => this.subtopologyOf.get(topic)?.id, this.stateDeps.committed, this.deps.log);
     for (const { topic, partition } of partitions) {
       const sub = this.subtopologyOf.get(topic);
       if (!sub) continue;
@@ -206,13 +206,18 @@ export class Tasks {
     for (const task of created) task.start();
   }
 
-  /** Gives each new task the stream time and processor numbers its last commit recorded. */
+  /** Gives each new task the positions, stream time and processor numbers its last commit recorded. */
   private async restoreMetadata(created: Task[], partitions: TopicPartition[]): Promise<void> {
     const byId = new Map(created.map((task) => [task.id, task]));
     const taskOf = ({ topic, partition }: TopicPartition) => byId.get(`${this.subtopologyOf.get(topic)?.id}_${partition}`);
     const ours = partitions.filter((p) => taskOf(p) !== undefined);
     const metadata = new Map<Task, Array<string | null | undefined>>();
-    for (const offset of ours.length === 0 ? [] : await this.stateDeps.committed(ours)) metadata.set(taskOf(offset)!, [...(metadata.get(taskOf(offset)!) ?? []), offset.metadata]);
+    for (const offset of ours.length === 0 ? [] : await this.stateDeps.committed(ours)) {
+      const task = taskOf(offset)!;
+      metadata.set(task, [...(metadata.get(task) ?? []), offset.metadata]);
+      // Where the group's last commit left the partition (a kept task is checked against it).
+      task.committed([offset]);
+    }
     for (const [task, strings] of metadata) task.restoreMetadata(strings);
   }
 
@@ -329,7 +334,7 @@ export class Tasks {
   overfullInputs(limit: number): Array<{ topic: string; partition: number }> {
     const full: Array<{ topic: string; partition: number }> = [];
     for (const { task } of this.tasks.values()) {
-      const topics = task.background.load >= 1 ? task.topics : (task.queues?.overfull(limit) ?? []);
+      const topics = task.background.load >= 1 ? [...task.inputs.keys()] : (task.queues?.overfull(limit) ?? []);
       for (const topic of topics) full.push({ topic, partition: task.partition });
     }
     return full;
