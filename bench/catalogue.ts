@@ -344,3 +344,5 @@ function withThreads(base: Workload, name: string): StreamWorkload {
 
 WORKLOADS['stateless-threads'] = withThreads(WORKLOADS.stateless!, 'stateless-threads');
 WORKLOADS['stateful-count-threads'] = withThreads(WORKLOADS['stateful-count']!, 'stateful-count-threads');
+WORKLOADS['join-stream-table-threads'] = withThreads(WORKLOADS['join-stream-table']!, 'join-stream-table-threads');
+WORKLOADS['join-stream-stream-threads'] = withThreads(WORKLOADS['join-stream-stream']!, 'join-stream-stream-threads');
