@@ -26,6 +26,8 @@ const USAGE = `usage: node --import tsx scripts/chaos.ts [options]
   --standbys <n>         standby replicas per task (default 0)
   --named                named instances (static members; a restart warms up before it joins)
   --queries              query the instances throughout, and check no answer shows what was never committed
+  --async-input <where>  what the async stage reads: shared (the input's source, default) or
+                         repartitioned (a repartition topic of its own: a replayable input)
   --restart-pause <ms>   how long a killed instance stays down (default 1500)
   --seed <n>             seed of the key sequence (default random)
   --logs <dir>           where the instances' logs go if the run fails (default <tmp>/sluice-chaos-logs)
@@ -53,6 +55,7 @@ try {
       standbys: { type: 'string', default: '0' },
       named: { type: 'boolean', default: false },
       queries: { type: 'boolean', default: false },
+      'async-input': { type: 'string', default: 'shared' },
       'restart-pause': { type: 'string', default: '1500' },
       seed: { type: 'string' },
       logs: { type: 'string' },
@@ -90,6 +93,8 @@ const restartPauseMs = integer('restart-pause', flags['restart-pause'], 0)!;
 const MOMENTS: readonly KillMoment[] = ['steady', 'rebalance', 'catch-up', 'warm-up'];
 const moments = flags.moments.split(',').map((m) => m.trim()) as KillMoment[];
 for (const m of moments) if (!MOMENTS.includes(m)) fail(`--moments takes ${MOMENTS.join(', ')}, not "${m}".`);
+const asyncInput = flags['async-input'];
+if (asyncInput !== 'shared' && asyncInput !== 'repartitioned') fail(`--async-input must be shared or repartitioned, not "${asyncInput}".`);
 
 process.env.KAFKA_BOOTSTRAP_SERVERS ??= (await new LocalBroker({ progress: (line) => say(`[broker] ${line}`) }).start()).address;
 
@@ -106,6 +111,7 @@ const run = new ChaosRun({
   standbys,
   named: flags.named,
   queries: flags.queries,
+  asyncInput,
   restartPauseMs,
   cleanup: !flags.keep,
   logDir: flags.logs ?? path.join(os.tmpdir(), 'sluice-chaos-logs'),

@@ -41,6 +41,11 @@ export interface BackgroundServices {
 
 /** What a node working in the background is given besides {@link ProcessorInit}. */
 export interface BackgroundInit extends BackgroundServices {
+  /**
+   * No record reaches the node having changed anything a commit writes (its upstream is a chain of
+   * stateless operators): an exactly-once commit may then cover its input while records wait at it.
+   */
+  readonly replayableInput: boolean;
   /** Registers the node's work with its task. */
   attach(work: BackgroundWork): void;
   /**

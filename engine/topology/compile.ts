@@ -6,6 +6,7 @@ import type { Serde } from '../serde/serde.ts';
 import { resolveSerde } from '../serde/windowed.ts';
 import type { WindowedStoreSpec } from '../../state/window/segment-retention.ts';
 import { SegmentedKeys, type WindowedKey } from '../../state/window/windowed-keys.ts';
+import { markReplayableInputs } from './replayable-input.ts';
 import type { CompiledNode, CompiledStore, CompiledTopology, InternalTopic, Subtopology } from './compiled.ts';
 import { compileGlobalStores } from './global-stores.ts';
 
@@ -39,6 +40,7 @@ export function compile(topology: Topology, options: CompileOptions): CompiledTo
   checkCycles(specs);
   const { nodes, internalTopics } = expand(specs, options);
   const subtopologies = splitIntoSubtopologies(nodes);
+  for (const sub of subtopologies) markReplayableInputs(sub);
   checkSources(subtopologies);
   checkSelfFeeding(subtopologies);
   for (const topic of internalTopics) {

@@ -35,6 +35,8 @@ export interface CompiledProcessor {
   copartitioned?: boolean;
   /** The global stores it reads (a join with a global table), outside its task. */
   globalStores?: string[];
+  /** Every record reaches it having changed nothing a commit writes (see replayable-input.ts). */
+  replayableInput?: boolean;
   parents: string[];
   children: string[];
 }

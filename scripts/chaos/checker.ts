@@ -51,7 +51,7 @@ export class Checker {
           await sleep(wait);
         }
         const t = this.topics;
-        for (const topic of [t.echo, t.sum, t.max, t.count, t.async, t.repartition, ...t.changelogs]) {
+        for (const topic of [t.echo, t.sum, t.max, t.count, t.async, ...t.repartitions, ...t.changelogs]) {
           const ends = await tails.watermarks(topic);
           if (ends.length === 0) this.violations.add('transactions.open', () => `${topic} does not exist`);
           for (const e of ends) {

@@ -56,6 +56,12 @@ export interface ChaosOptions {
    * Default false.
    */
   queries?: boolean;
+  /**
+   * What the async stage reads: `shared`, the input's own source, which the other branches read
+   * too (under exactly-once, its commits wait for its calls); `repartitioned`, a repartition topic
+   * of its own, so that its input is replayable and its commits wait for no call. Default `shared`.
+   */
+  asyncInput?: 'shared' | 'repartitioned';
   /** Input records per second. Default: spread over (kills + 1) kill intervals, so kills land while records flow. */
   ratePerSec?: number;
   /** How long to wait, after the last record and the last kill, for the group to commit every input. Default 120 s + 0.5 ms per record. */
@@ -120,7 +126,8 @@ export interface ChaosTopics {
   count: string;
   /** What the async stage wrote: each value, as the flaky service answered it. */
   async: string;
-  repartition: string;
+  /** The repartition topics: the count's, and the async stage's input when it has one. */
+  repartitions: string[];
   changelogs: string[];
   /** The changelog of the store "tagged-count", which queries are checked against. */
   taggedChangelog: string;
@@ -148,6 +155,7 @@ export function resolveOptions(options: ChaosOptions): RunOptions {
     standbys: options.standbys ?? 0,
     named: options.named ?? false,
     queries: options.queries ?? false,
+    asyncInput: options.asyncInput ?? 'shared',
     ratePerSec: options.ratePerSec ?? Math.max(1, options.records / (((options.kills + 1) * killIntervalMs) / 1000)),
     catchUpTimeoutMs: options.catchUpTimeoutMs ?? 120_000 + options.records * 0.5,
     transactionGraceMs: options.transactionGraceMs ?? 25_000,
@@ -164,7 +172,7 @@ export function chaosApplicationId(guarantee: Guarantee): string {
   return `chaos-${guarantee === 'exactly_once' ? 'eos' : 'alos'}-${randomUUID().slice(0, 8)}`;
 }
 
-export function chaosTopics(applicationId: string): ChaosTopics {
+export function chaosTopics(applicationId: string, asyncInput: RunOptions['asyncInput'] = 'shared'): ChaosTopics {
   const name = (what: string) => `${applicationId}-${what}`;
   return {
     input: name('input'),
@@ -174,7 +182,7 @@ export function chaosTopics(applicationId: string): ChaosTopics {
     count: name('count'),
     async: name('async'),
     // Internal topics, named as Kafka Streams names them (see `sluice describe`).
-    repartition: `${applicationId}-count-repartition`,
+    repartitions: [`${applicationId}-count-repartition`, ...(asyncInput === 'repartitioned' ? [`${applicationId}-call-input-repartition`] : [])],
     changelogs: ['sum', 'max', 'count', 'tagged-count'].map((store) => `${applicationId}-${store}-changelog`),
     taggedChangelog: `${applicationId}-tagged-count-changelog`,
   };

@@ -40,7 +40,7 @@ export class ChaosRun {
   constructor(options: ChaosOptions) {
     this.options = resolveOptions(options);
     this.applicationId = chaosApplicationId(this.options.guarantee);
-    this.topics = chaosTopics(this.applicationId);
+    this.topics = chaosTopics(this.applicationId, this.options.asyncInput);
     this.violations = new ViolationLog(invariants(this.options.guarantee));
     const say = (line: string) => this.say(line);
     this.workload = new Workload(this.options, this.applicationId, this.topics, say);

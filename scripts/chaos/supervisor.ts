@@ -222,6 +222,7 @@ export class Supervisor {
         CHAOS_COUNT: topics.count,
         CHAOS_ASYNC: topics.async,
         CHAOS_SERVICE: this.run.service(),
+        CHAOS_ASYNC_INPUT: options.asyncInput,
       },
     );
     this.started.push(instance);

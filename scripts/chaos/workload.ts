@@ -36,7 +36,7 @@ export class Workload {
     const admin = KafkaAdmin.connect({ bootstrapServers: this.options.bootstrapServers });
     try {
       const t = this.topics;
-      await admin.deleteTopics([t.input, t.echo, t.sum, t.max, t.count, t.async, t.repartition, ...t.changelogs]);
+      await admin.deleteTopics([t.input, t.echo, t.sum, t.max, t.count, t.async, ...t.repartitions, ...t.changelogs]);
       await admin.deleteGroups([this.applicationId]).catch(() => undefined);
     } finally {
       admin.disconnect();
@@ -68,7 +68,7 @@ export class Workload {
 
   /**
    * Waits until the group has committed every input record, and then every record of the
-   * repartition topic (both sub-topologies are done). A transactional topic ends in commit
+   * repartition topics (every sub-topology is done). A transactional topic ends in commit
    * markers, which no consumer commits past, so a partition counts as done when the committed
    * offset passes its last committed record and no transaction is open in it. Past the catch-up
    * timeout, what lags is a `catchUp.timeout` violation.
@@ -88,10 +88,12 @@ export class Workload {
           if (at < high) lagging.push(`${this.topics.input}[${partition}] at ${at} of ${high}`);
         }
         if (lagging.length === 0) {
-          for (const tail of await tails.ends(this.topics.repartition)) {
-            const at = committed.get(`${this.topics.repartition}[${tail.partition}]`) ?? 0;
-            if (tail.stable < tail.high) lagging.push(`${this.topics.repartition}[${tail.partition}] has a transaction open (stable ${tail.stable}, high ${tail.high})`);
-            else if (at < tail.end) lagging.push(`${this.topics.repartition}[${tail.partition}] at ${at} of ${tail.end}`);
+          for (const repartition of this.topics.repartitions) {
+            for (const tail of await tails.ends(repartition)) {
+              const at = committed.get(`${repartition}[${tail.partition}]`) ?? 0;
+              if (tail.stable < tail.high) lagging.push(`${repartition}[${tail.partition}] has a transaction open (stable ${tail.stable}, high ${tail.high})`);
+              else if (at < tail.end) lagging.push(`${repartition}[${tail.partition}] at ${at} of ${tail.end}`);
+            }
           }
         }
         if (lagging.length === 0) {

@@ -1,15 +1,18 @@
 // Async operators on a real broker, calling a real HTTP service on loopback: the task's inputs
 // pause while its operator holds `concurrency` records, instead of buffering the topic; an
 // instance that stops gives up its calls in flight through their signal (it does not wait for a
-// service that never answers) and the partition's next owner calls them again, each key in order.
+// service that never answers) and the partition's next owner calls them again, each key in order;
+// under exactly-once, a stalled call holds back the commit of what comes after it only, unless the
+// records went through a store or a sink before they reached the operator.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { defineApplication, Serdes } from 'sluice';
+import { KafkaAdmin } from '../../engine/kafka/admin.ts';
 import { KafkaProducer } from '../../engine/kafka/producer.ts';
 import { startApplication, waitForRecords, waitForRecordsUntil } from '../helpers/app.ts';
 import { childInstances, failoverConfig, Instance } from '../helpers/instances.ts';
-import { bootstrapServers, createUniqueTopic, uniqueName } from '../helpers/kafka.ts';
+import { bootstrapServers, createUniqueTopic, readAll, uniqueName } from '../helpers/kafka.ts';
 import { tempStateDir } from '../helpers/state.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -131,5 +134,67 @@ describe('async operators on a broker, calling an HTTP service', function () {
     expect(distinct(out), 'every record').to.equal(400);
     expect(service.state.aborted, 'the stalled calls were aborted').to.be.at.least(1);
     await service.close();
+  });
+
+  describe('under exactly-once, with one call that stalls for 6 s', () => {
+    // Values 0-99 of ten keys on one partition; the first call for 5 (in the first batch the task
+    // takes) gets no answer and times out after 6 s, and its retry is answered at once.
+    async function run(withSibling: boolean) {
+      let stalledOnce = false;
+      const service = await echoService(2, (value) => value === 5 && !stalledOnce && (stalledOnce = true));
+      const [input, output, echo] = await Promise.all([createUniqueTopic('async-eos-in', 1), createUniqueTopic('async-eos-out', 1), createUniqueTopic('async-eos-echo', 1)]);
+      await load(input, Array.from({ length: 100 }, (_, n) => [`k${n % 10}`, n] as [string, number]));
+      const applicationId = uniqueName('async-eos');
+      const app = await startApplication(
+        defineApplication({
+          applicationId,
+          keySerde: Serdes.string(),
+          valueSerde: Serdes.json<number>(),
+          topology: (b) => {
+            const source = b.stream<string, number>(input);
+            // A second way out of the source: the records are sent before they reach the operator.
+            if (withSibling) source.to(echo);
+            source
+              .mapValuesAsync(async (n, _key, { signal }) => Number(await (await fetch(`${service.url}/echo?value=${n}`, { signal })).text()), {
+                name: 'echo-call',
+                concurrency: 16,
+                timeoutMs: 6_000,
+                retry: { attempts: 2, backoffMs: 10 },
+              })
+              .to(output);
+          },
+        }),
+        { applicationId, guarantee: 'exactly_once', commitIntervalMs: 100, stateDir: tempStateDir() },
+      );
+      const admin = KafkaAdmin.connect({ bootstrapServers: bootstrapServers() });
+      try {
+        // Half-way through the stall: how far the group has committed the input.
+        await sleep(3_000);
+        const committed = (await admin.groupOffsets(applicationId)).find((o) => o.topic === input)?.offset ?? 0;
+        await waitForRecordsUntil(output, (records) => records.length >= 100, 30_000);
+        await sleep(500);
+        const all = (await readAll(output, 'read_committed')).map((r) => Number(r.value!.toString()));
+        return { committed, all, stalled: stalledOnce };
+      } finally {
+        await app.close();
+        await service.close();
+        admin.disconnect();
+      }
+    }
+
+    it('commits the outputs of the records before it meanwhile, when its input is replayable (a chain of stateless operators)', async () => {
+      const { committed, all, stalled } = await run(false);
+      expect(stalled).to.equal(true);
+      // Held at the stalled record: the outputs before it are committed (they leave in input order).
+      expect(committed).to.equal(5);
+      expect(all).to.deep.equal(Array.from({ length: 100 }, (_, n) => n));
+    });
+
+    it('waits for it before any commit when the records went through a sink first, and still writes each output once', async () => {
+      const { committed, all, stalled } = await run(true);
+      expect(stalled).to.equal(true);
+      expect(committed).to.equal(0);
+      expect([...all].sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 100 }, (_, n) => n));
+    });
   });
 });

@@ -103,6 +103,30 @@ describe('AsyncRunner', () => {
     expect(passed.map((j) => j.value)).to.deep.equal(['b0', 'c0', 'a0', 'a1']);
   });
 
+  it('in input order, passes the records one input gave together, once every one of them finished', async () => {
+    const gates = new Map<string, () => void>();
+    const { runner: r, passed } = runner((value) => new Promise((resolve) => gates.set(String(value), () => resolve(value))), { ordering: 'partition' });
+    // Input 10 gave two records (a flatMap upstream), input 11 one.
+    const ten = raw('t', 10);
+    r.take('a', 'a1', ten, 0, undefined);
+    r.take('b', 'b1', ten, 0, undefined);
+    r.take('c', 'c1', raw('t', 11), 0, undefined);
+    gates.get('a1')!();
+    gates.get('c1')!();
+    await sleep(5);
+    expect(r.ready).to.equal(false);
+    r.resume();
+    // a1 alone would be committed with the position still at 10: after a crash it would go on twice.
+    expect(passed.map((j) => j.value)).to.deep.equal([]);
+    expect(r.position()).to.deep.equal([{ topic: 't', offset: 10 }]);
+    gates.get('b1')!();
+    await sleep(5);
+    expect(r.ready).to.equal(true);
+    r.resume();
+    expect(passed.map((j) => j.value)).to.deep.equal(['a1', 'b1', 'c1']);
+    expect(r.position()).to.equal(undefined);
+  });
+
   it('backs off exponentially up to the maximum, with jitter in the upper half', () => {
     const retry = { attempts: 10, backoffMs: 100, maxBackoffMs: 1_000 };
     expect([1, 2, 3, 4, 5].map((n) => backoffDelay(retry, n, () => 1))).to.deep.equal([100, 200, 400, 800, 1_000]);

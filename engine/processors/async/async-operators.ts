@@ -43,8 +43,9 @@ function describe(value: unknown): string {
  * An async operator in a task: each record's call runs through an {@link AsyncRunner}; what it
  * resolves to is forwarded (as the operator's kind says) with the record's context restored, and
  * a record whose every attempt failed goes to the operator's error handling with its original
- * bytes. Commits hold the task's input at the first record not passed on; a draining commit
- * passes on what finished, and when the task closes aborts the calls still in flight.
+ * bytes. Commits hold the task's input at the first record not passed on (under exactly-once,
+ * when a store or sink upstream saw the records, they first wait for every call); a draining
+ * commit passes on what finished, and when the task closes aborts the calls still in flight.
  */
 export function asyncOperator(kind: AsyncKind, call: AsyncCall, settings: AsyncSettings): ProcessorSupplier {
   const output = OUTPUTS[kind];
@@ -55,11 +56,14 @@ export function asyncOperator(kind: AsyncKind, call: AsyncCall, settings: AsyncS
     const init = plain as BackgroundProcessorInit;
     const { name, context, next, record, fail, onCommit, holdPosition, onClose, background, log } = init;
     const durations = background.stats.durations.labels({ operator: name });
+    // Exactly-once over a replayable input: the commit covers the records passed on, which go in
+    // input order so that they are exactly those before the position held; it waits for no call.
+    const commitsWhileCalling = background.exactlyOnce && background.replayableInput;
     const runner = new AsyncRunner({
       operator: name,
       call: callWith,
       settings,
-      inOrder: settings.ordering === 'partition',
+      inOrder: settings.ordering === 'partition' || commitsWhileCalling,
       timers: background.timers,
       stats: background.stats.of(name),
       observe: (seconds) => durations.observe(seconds),
@@ -76,10 +80,11 @@ export function asyncOperator(kind: AsyncKind, call: AsyncCall, settings: AsyncS
     background.attach(runner);
     holdPosition(() => runner.position());
     onCommit(async ({ drain, closing }) => {
-      // Exactly-once: the transaction commits the input of every record taken, so each must have
-      // finished and gone on first (records after an unfinished one went through the rest of the
-      // topology already). At-least-once: the input is held at the first record not passed on.
-      if (background.exactlyOnce) await runner.finishAll();
+      // At-least-once, and exactly-once over a replayable input: the input is held at the first
+      // record not passed on. Exactly-once otherwise: the records taken went through stores or
+      // sinks on their way here, and their changes are in the transaction, which commits their
+      // input; so each must have finished and gone on first.
+      if (background.exactlyOnce && !commitsWhileCalling) await runner.finishAll();
       else if (drain && !closing) await runner.drain(background.drainWaitMs);
       runner.resume();
       if (closing) runner.close();

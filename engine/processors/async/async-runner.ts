@@ -82,9 +82,11 @@ class Closing extends Error {
  * records wait until the task's loop calls `resume` (between batches, or at a commit) to be
  * passed on: as they finish, or, `inOrder`, once every record taken before them has finished.
  * `position` holds the task's committable input at the first record not passed on, so a record
- * is committed only once its outputs are sent; under exactly-once each commit first waits for
- * every record taken (`finishAll`), so the transaction holds the outputs of all the records whose
- * input it commits.
+ * is committed only once its outputs are sent. Under exactly-once, either the records pass on in
+ * input order (the operator's input is replayable: the transaction then holds the outputs of
+ * exactly the records before the position), or each commit first waits for every record taken
+ * (`finishAll`), so that the transaction holds the outputs of all the records whose input it
+ * commits.
  */
 export class AsyncRunner {
   private readonly parts: AsyncRunnerParts;
@@ -139,7 +141,7 @@ export class AsyncRunner {
   }
 
   get ready(): boolean {
-    if (this.parts.inOrder) return this.head < this.order.length && this.order[this.head]!.state === 'finished';
+    if (this.parts.inOrder) return this.wholeInputEnd() > this.head;
     return this.finished.length > 0;
   }
 
@@ -178,10 +180,12 @@ export class AsyncRunner {
     if (this.stopped) return;
     try {
       if (this.parts.inOrder) {
+        // Whole input records at a time: the records one input gave (a flatMap upstream) go on
+        // together, so that no commit holds some of its outputs while its position says it is
+        // still to be processed (exactly-once would write those outputs again).
         const order = this.order;
-        while (this.head < order.length && order[this.head]!.state === 'finished') {
-          this.pass(order[this.head]!);
-          this.head++;
+        for (let end = this.wholeInputEnd(); end > this.head; end = this.wholeInputEnd()) {
+          for (; this.head < end; this.head++) this.pass(order[this.head]!);
         }
       } else {
         const finished = this.finished;
@@ -206,6 +210,18 @@ export class AsyncRunner {
       this.order = this.order.slice(this.head).filter((job) => job.state !== 'passed');
       this.head = 0;
     }
+  }
+
+  /** In order from `head`: the end of the run of jobs of its input record, if every one of them finished; else `head`. */
+  private wholeInputEnd(): number {
+    const order = this.order;
+    const raw = order[this.head]?.raw;
+    let end = this.head;
+    while (end < order.length && order[end]!.raw === raw) {
+      if (order[end]!.state !== 'finished') return this.head;
+      end++;
+    }
+    return end;
   }
 
   /**

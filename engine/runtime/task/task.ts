@@ -176,7 +176,7 @@ export class Task {
                 if (raw) dropLate(deps.errors, { raw, operator: node.name, store, reason, onLate: node.onLate });
               },
               skip: (reason) => deps.errors.drop(this.current, node.name, reason),
-              background,
+              background: { ...background, replayableInput: node.replayableInput === true },
             } as BackgroundProcessorInit);
       forwards.set(node.name, guarded(node, forward, guard, deps.nodes.of(node.name)));
     }
