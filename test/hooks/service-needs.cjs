@@ -39,6 +39,9 @@ const needs = [
   ['test/joins/table-groupby.test.ts', []],
   ['test/runtime/task-metadata.test.ts', []],
   ['test/runtime/partition-queues.test.ts', []],
+  ['test/runtime/kept-tasks.test.ts', []],
+  ['test/async/async-runner.test.ts', []],
+  ['test/async/async-operators.test.ts', []], // the TestDriver
   // PostgreSQL, with or without the broker.
   ['test/sinks/postgres.test.ts', ['postgres']],
   ['test/testing/test-driver-aggregator.test.ts', ['postgres']],
@@ -50,6 +53,7 @@ const needs = [
   ['test/serde/**/*.test.ts', ['kafka', 'registry']],
   // The broker only.
   ['test/chaos/**/*.test.ts', ['kafka']],
+  ['test/async/**/*.test.ts', ['kafka']],
   ['test/console/**/*.test.ts', ['kafka']], // and Chromium, for the browser
   ['test/compat/**/*.test.ts', ['kafka']], // and Java with Maven, for the Kafka Streams side
   ['test/iq/**/*.test.ts', ['kafka']],
