@@ -49,6 +49,7 @@ const needs = [
   ['test/topologies/deployable.test.ts', []],
   ['test/topologies/mutation-aggregator.test.ts', ['kafka', 'postgres']],
   ['test/console/conflicts.test.ts', ['kafka', 'postgres']], // and Chromium, for the browser
+  ['test/console/avro.test.ts', ['kafka', 'registry']], // and Chromium, for the browser
   // The schema registry and the broker.
   ['test/serde/**/*.test.ts', ['kafka', 'registry']],
   // The broker only.
