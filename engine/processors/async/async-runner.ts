@@ -1,10 +1,10 @@
-import { setMaxListeners } from 'node:events';
 import { AsyncCallFailedError, AsyncTimeoutError } from '../../errors.ts';
 import type { AsyncOperatorStats } from '../../observability/async-stats.ts';
 import type { Timers } from '../background.ts';
 import { keyIdentity } from '../held-records.ts';
 import type { ConsumedRecord, RecordHeader, TopicOffset } from '../processor.ts';
 import { backoffDelay, type AsyncCallContext, type AsyncSettings } from './async-options.ts';
+import { SharedSignals } from './shared-signals.ts';
 
 /** The user's function, as the runner calls it. */
 export type AsyncCall = (value: unknown, key: unknown, context: AsyncCallContext) => unknown;
@@ -108,13 +108,8 @@ export class AsyncRunner {
   /** Idempotency keys: the last input record taken and how many records it gave this operator. */
   private lastInput: ConsumedRecord | undefined;
   private fromLastInput = 0;
-  /**
-   * The signal of calls without a time-out (a controller per call costs), aborted when the task
-   * closes; a fresh one every {@link CALLS_PER_SHARED_SIGNAL} calls, so the listeners calls leave
-   * on it (fetch removes its own only once a request is collected) go with it.
-   */
-  private shared = sharedController();
-  private sharedCalls = 0;
+  /** The signals of calls without a time-out. */
+  private readonly shared = new SharedSignals();
   /** Resolved when no call runs (a draining commit waits for it). */
   private idle: (() => void) | undefined;
   /** Records taken and not finished (waiting, running or backing off). */
@@ -312,7 +307,7 @@ export class AsyncRunner {
     this.running++;
     parts.stats.calls++;
     // A signal of its own only when a time-out may abort this call alone.
-    const controller = settings.timeoutMs === undefined ? this.sharedSignal() : new AbortController();
+    const controller = settings.timeoutMs === undefined ? this.shared.next() : new AbortController();
     const attempt: Attempt = { controller, startedAt: parts.now(), cancelTimeout: undefined, settled: false };
     job.attempt = attempt;
     const context: AsyncCallContext = {
@@ -344,14 +339,6 @@ export class AsyncRunner {
       (value) => this.settle(job, attempt, { ok: true, value }),
       (error: unknown) => this.settle(job, attempt, { ok: false, error }),
     );
-  }
-
-  private sharedSignal(): AbortController {
-    if (++this.sharedCalls > CALLS_PER_SHARED_SIGNAL) {
-      this.shared = sharedController();
-      this.sharedCalls = 1;
-    }
-    return this.shared;
   }
 
   /** An attempt ended (its promise settled, or it timed out): finished, or retried after a back-off. */
@@ -404,12 +391,3 @@ export class AsyncRunner {
   }
 }
 
-/** Calls that share one signal before the next gets a fresh one. */
-const CALLS_PER_SHARED_SIGNAL = 256;
-
-/** A controller whose signal takes a listener from each of its calls without a leak warning. */
-function sharedController(): AbortController {
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
-  return controller;
-}

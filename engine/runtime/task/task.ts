@@ -97,9 +97,11 @@ export class Task {
     return this.metadata.streamTime;
   }
 
-  /** Takes the stream time and the processors' numbers the last commit recorded (before `start`). */
-  restoreMetadata(committed: ReadonlyArray<string | null | undefined>): void {
-    this.metadata.restore(committed);
+  /** Takes the positions, stream time and processors' numbers the last commit recorded (before `start`). */
+  restoreMetadata(committed: TopicPartitionOffset[]): void {
+    this.metadata.restore(committed.map((offset) => offset.metadata));
+    // Where the group's last commit left each input: a kept task is checked against it.
+    this.committed(committed);
   }
 
   /** Opens the task's stores (created → restoring); restoration is the caller's (restore.ts). */

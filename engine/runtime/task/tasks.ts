@@ -211,14 +211,9 @@ export class Tasks {
     const byId = new Map(created.map((task) => [task.id, task]));
     const taskOf = ({ topic, partition }: TopicPartition) => byId.get(`${this.subtopologyOf.get(topic)?.id}_${partition}`);
     const ours = partitions.filter((p) => taskOf(p) !== undefined);
-    const metadata = new Map<Task, Array<string | null | undefined>>();
-    for (const offset of ours.length === 0 ? [] : await this.stateDeps.committed(ours)) {
-      const task = taskOf(offset)!;
-      metadata.set(task, [...(metadata.get(task) ?? []), offset.metadata]);
-      // Where the group's last commit left the partition (a kept task is checked against it).
-      task.committed([offset]);
-    }
-    for (const [task, strings] of metadata) task.restoreMetadata(strings);
+    const committed = new Map<Task, TopicPartitionOffset[]>();
+    for (const offset of ours.length === 0 ? [] : await this.stateDeps.committed(ours)) committed.set(taskOf(offset)!, [...(committed.get(taskOf(offset)!) ?? []), offset]);
+    for (const [task, offsets] of committed) task.restoreMetadata(offsets);
   }
 
   /** Opens the new tasks' stores and brings them up to their changelogs (they are then restoring). */
