@@ -46,3 +46,14 @@ export function sampleKeys(keys: number, partitionCount: number, partitions: Set
   return chosen;
 }
 
+
+/**
+ * Whether, by `metadata`, the application is steady: `instances` instances, every partition's
+ * task running, and with standbys at least `partitions × min(standbys, 2)` standby copies caught
+ * up (lag 0).
+ */
+export function steady(metadata: Metadata, instances: number, partitions: number, standbys: number): boolean {
+  const stores = metadata.instances.map((i) => i.stores.counts!);
+  const caughtUp = stores.flatMap((s) => s.standby).filter((s) => s.lag === 0).length;
+  return metadata.instances.length === instances && stores.flatMap((s) => s.running).length === partitions && caughtUp >= partitions * Math.min(standbys, 2);
+}

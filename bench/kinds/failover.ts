@@ -15,7 +15,7 @@ import { Agent } from 'undici';
 import { KafkaAdmin } from '../../engine/kafka/admin.ts';
 import type { FailoverWorkload } from '../catalogue.ts';
 import { committedToEnd, machine, type BenchContext } from '../context.ts';
-import { freePort, keyOf, RunningInstance, sampleKeys, type Metadata } from './failover-cluster.ts';
+import { freePort, keyOf, RunningInstance, sampleKeys, steady, type Metadata } from './failover-cluster.ts';
 import { runRestarts } from './restarts.ts';
 import { peerJson } from '../../engine/iq/queries.ts';
 
@@ -64,11 +64,9 @@ export async function runFailover(ctx: BenchContext, workload: FailoverWorkload)
         let victimPartitions: number[] = [];
         for (const deadline = Date.now() + 120_000; ; ) {
           const metadata = JSON.parse((await ask(instances[1]!.endpoint, '/v1/metadata')).body) as Metadata;
-          const stores = metadata.instances.map((i) => i.stores.counts!);
-          const standbyCount = stores.flatMap((s) => s.standby).filter((s) => s.lag === 0).length;
           victimPartitions = metadata.instances.find((i) => i.endpoint === instances[0]!.endpoint)?.stores.counts?.running ?? [];
-          if (metadata.instances.length === 3 && stores.flatMap((s) => s.running).length === partitions && standbyCount >= partitions * Math.min(standbys, 2) && victimPartitions.length > 0) break;
-          if (Date.now() > deadline) throw new Error(`${system}: the tasks and standbys were not all placed within 2 minutes: ${JSON.stringify(stores)}`);
+          if (steady(metadata, 3, partitions, standbys) && victimPartitions.length > 0) break;
+          if (Date.now() > deadline) throw new Error(`${system}: the tasks and standbys were not all placed within 2 minutes: ${JSON.stringify(metadata.instances.map((i) => i.stores.counts))}`);
           await sleep(500);
         }
         const victimKeys = sampleKeys(keys, partitions, new Set(victimPartitions), sample);

@@ -1,9 +1,10 @@
 /**
  * The failover workload's restart phases: a rolling restart of three instances (SIGTERM, start
- * again on the same state directory, the next once it runs) and then a scale-up to four, while a
- * prober asks a sample of keys of every partition over and over; reported: the longest time any
- * sampled key could not be read, and the changelog records restored. Run without the features,
- * with one standby, and with one standby and every instance named (static membership, warm-up).
+ * again on the same state directory, the next once it runs and every standby has caught up) and
+ * then a scale-up to four, while a prober asks a sample of keys of every partition over and over;
+ * reported: the longest time any sampled key could not be read, and the changelog records
+ * restored. Run without the features, with one standby, and with one standby and every instance
+ * named (static membership, warm-up).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { Agent } from 'undici';
 import type { KafkaAdmin } from '../../engine/kafka/admin.ts';
 import { committedToEnd, type TopicEnds } from '../context.ts';
-import { freePort, RunningInstance, sampleKeys } from './failover-cluster.ts';
+import { freePort, type Metadata, RunningInstance, sampleKeys, steady } from './failover-cluster.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -122,6 +123,14 @@ export async function runRestarts(setup: RestartSetup, features: { standbys: num
     }
     say(`  ${system}: counting ${keys.toLocaleString()} keys on 3 instances...`);
     await waitFor(() => committedToEnd(admin, application, ends), 600_000);
+    // A rolling restart of a steady application: every task running, every standby caught up.
+    const settled = () =>
+      waitFor(async () => {
+        const up = instances.find((instance, i) => instance && !down.has(i))!;
+        const answer = await agent.request({ origin: up.endpoint, path: '/v1/metadata', method: 'GET' }).then((r) => r.body.json() as Promise<Metadata>).catch(() => undefined);
+        return answer !== undefined && steady(answer, 3, partitions, standbys);
+      }, 300_000);
+    await settled();
     await sleep(5_000);
     const sample = sampleKeys(keys, partitions, new Set(Array.from({ length: partitions }, (_, p) => p)), 20 * partitions);
     availability = new Availability(sample, () => instances.flatMap((instance, i) => (down.has(i) || !instance ? [] : [instance.endpoint])), agent);
@@ -131,6 +140,7 @@ export async function runRestarts(setup: RestartSetup, features: { standbys: num
     availability.reset();
     const rollingFrom = Date.now();
     for (let i = 0; i < 3; i++) {
+      await settled();
       down.add(i);
       instances[i]!.kill('SIGTERM');
       await instances[i]!.exited;

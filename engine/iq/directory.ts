@@ -20,6 +20,22 @@ export interface Announcement {
   heartbeat: number;
   /** The key other instances sign the requests they forward to it with (engine/iq/forwarding.ts). */
   forwardKey?: string;
+  /**
+   * Its last word on a clean stop: the tasks it ran until a final commit that committed, each
+   * with its stores' changelog positions then (`topic[partition]` → offset). See {@link HandedOver}.
+   */
+  handover?: Record<string, Record<string, number>>;
+}
+
+/**
+ * A task whose owner stopped cleanly: its stores' changelog positions after its final commit.
+ * Until an instance claims the task as running again (a later announcement in the topic's one
+ * partition), nothing has written to those changelogs since, so a standby copy at exactly these
+ * positions holds what a committed read of the task would give.
+ */
+export interface HandedOver {
+  instance: string;
+  positions: Record<string, number>;
 }
 
 export type InstanceState = 'starting' | 'running' | 'rebalancing' | 'restoring' | 'stopping';
@@ -79,6 +95,10 @@ export class InstanceDirectory {
   private reading: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly listeners: Array<() => void> = [];
+  /** Tasks handed over on a clean stop and claimed as running by no one since. */
+  private readonly handovers = new Map<string, HandedOver>();
+  /** Set once this instance handed its tasks over: it announces nothing more but its tombstone. */
+  private silent = false;
 
   private constructor(options: DirectoryOptions, producer: KafkaProducer, consumer: KafkaConsumer) {
     const heartbeatMs = options.heartbeatMs ?? 1_000;
@@ -114,7 +134,7 @@ export class InstanceDirectory {
 
   /** Announces this instance soon (changes within a few milliseconds go out as one). */
   announce(): void {
-    if (this.stopped || this.pending) return;
+    if (this.stopped || this.silent || this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
       this.send();
@@ -145,6 +165,30 @@ export class InstanceDirectory {
     return best && { ...best.entry.announcement, live: true };
   }
 
+  /** The task's hand-over, if its owner stopped cleanly and no one has claimed it as running since. */
+  handedOver(taskId: string): HandedOver | undefined {
+    return this.handovers.get(taskId);
+  }
+
+  /**
+   * This instance's last announcement before it closes, after a final commit that committed: it
+   * claims no task any more and hands `handover`'s tasks over (see {@link HandedOver}). From then
+   * on it sends nothing but its tombstone, so no heartbeat claims those tasks again.
+   */
+  async handOver(handover: Record<string, Record<string, number>>): Promise<void> {
+    if (this.stopped || this.silent) return;
+    this.silent = true;
+    clearInterval(this.heartbeat);
+    clearTimeout(this.pending);
+    const last = { ...this.options.self(), state: 'stopping', tasks: {}, handover, heartbeat: Date.now() };
+    try {
+      this.producer.send({ topic: this.topic, partition: 0, key: Buffer.from(last.instance), value: Buffer.from(JSON.stringify(last)) });
+      await this.producer.flush(5_000);
+    } catch (err) {
+      this.options.log.warn({ err: describeCause(err) }, 'could not hand this instance\'s tasks over');
+    }
+  }
+
   /** Says this instance is gone (a tombstone), then stops reading and disconnects. */
   async close(instance: string): Promise<void> {
     if (this.stopped) return;
@@ -167,7 +211,7 @@ export class InstanceDirectory {
   }
 
   private send(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.silent) return;
     const self = { ...this.options.self(), heartbeat: Date.now() };
     try {
       this.producer.send({ topic: this.topic, partition: 0, key: Buffer.from(self.instance), value: Buffer.from(JSON.stringify(self)) });
@@ -209,7 +253,14 @@ export class InstanceDirectory {
     }
     const previous = this.entries.get(instance)?.claims;
     const claims = new Map<string, number>();
-    for (const task of Object.keys(announcement.tasks)) claims.set(task, previous?.get(task) ?? record.offset);
+    for (const [task, state] of Object.entries(announcement.tasks)) {
+      claims.set(task, previous?.get(task) ?? record.offset);
+      // Running, it may have written to the task's changelogs: the hand-over no longer holds.
+      if (state === 'running') this.handovers.delete(task);
+    }
+    for (const [task, positions] of Object.entries(announcement.handover ?? {})) {
+      if (typeof positions === 'object' && positions !== null) this.handovers.set(task, { instance, positions });
+    }
     this.entries.set(instance, { announcement, claims });
   }
 }

@@ -21,6 +21,20 @@ export interface QueryHost {
   owner(taskId: string): KnownInstance | undefined;
   /** Where `?stale=true` lookups find copies that may be behind (standbys); none without standbys. */
   readonly stale?: StaleSources;
+  /** Copies of tasks whose owner stopped cleanly that hold exactly what it committed (standbys). */
+  readonly handedOver?: HandedOverCopies;
+}
+
+/**
+ * Standby copies that answer for a task whose owner stopped cleanly and that no instance runs
+ * yet: a copy at exactly the changelog positions of the owner's final commit holds what a
+ * committed read would give, since nothing has written to the task's changelogs since.
+ */
+export interface HandedOverCopies {
+  /** This instance's copy of the task's store, when the task was handed over and the copy is at the hand-over's positions. */
+  copy(taskId: string, store: string): CommittedReader<unknown, unknown> | undefined;
+  /** The other live instances that keep a standby of the task, when it was handed over. */
+  holders(taskId: string): KnownInstance[];
 }
 
 /** Why a partition cannot be read right now. */
@@ -62,8 +76,10 @@ export function unavailable(store: string, partition: number, reason: Unavailabl
 
 /**
  * Where the partitions of stores are read: a task running here answers from its committed state,
- * one owned by another live instance is asked there, and one restoring or between owners cannot
- * be read (503), so no answer ever comes from a copy that may be stale.
+ * one owned by another live instance is asked there, one handed over on a clean stop and not yet
+ * running anywhere is read from a standby copy at exactly its last committed state, and any other
+ * restoring or between owners cannot be read (503), so no answer ever comes from a copy that may
+ * be stale.
  */
 export class Placement {
   private readonly host: QueryHost;
@@ -81,12 +97,31 @@ export class Placement {
     const self = this.host.instanceId;
     const local = this.host.local(taskId, store.name);
     if (local.state === 'running') return { partition, reader: local.reader };
-    if (local.state === 'restoring') return { store: store.name, partition, reason: 'restoring', instance: self };
-    if (forwarded) return { store: store.name, partition, reason: 'not-owner', instance: self };
+    // No running task to read: a copy of a task handed over on a clean stop, if there is one.
+    const miss = (reason: UnavailableReason, instance?: string): Located | Unavailable =>
+      this.handedOver(store, taskId, partition, forwarded) ?? { store: store.name, partition, reason, ...(instance ? { instance } : {}) };
+    if (local.state === 'restoring') return miss('restoring', self);
+    if (forwarded) return miss('not-owner', self);
     const owner = this.host.owner(taskId);
-    if (!owner || owner.instance === self) return { store: store.name, partition, reason: 'rebalancing' };
-    if (owner.tasks[taskId] === 'restoring') return { store: store.name, partition, reason: 'restoring', instance: owner.instance };
+    if (!owner || owner.instance === self) return miss('rebalancing');
+    if (owner.tasks[taskId] === 'restoring') return miss('restoring', owner.instance);
     return { partition, owner };
+  }
+
+  /**
+   * A handed-over copy of the partition: here, or (not for a forwarded request) on another
+   * instance that keeps a standby of it, which answers if its copy is at the hand-over's
+   * positions. Only for key-value stores without a time to live: a standby keeps no stream
+   * time, so it cannot tell what has expired.
+   */
+  private handedOver(store: CompiledStore, taskId: string, partition: number, forwarded: boolean): Located | undefined {
+    const copies = this.host.handedOver;
+    if (!copies || store.windowed || store.ttlMs !== undefined) return undefined;
+    const reader = copies.copy(taskId, store.name);
+    if (reader) return { partition, reader };
+    if (forwarded) return undefined;
+    const holder = copies.holders(taskId).find((i) => i.instance !== this.host.instanceId);
+    return holder ? { partition, owner: holder } : undefined;
   }
 
   /** As {@link where}, throwing the 503 when the partition cannot be read. */

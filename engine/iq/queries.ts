@@ -220,13 +220,12 @@ export class StoreQueries {
     let remote: Array<{ owner: KnownInstance; partitions: number[] }> = [];
     if (scope === 'local') {
       for (const partition of partitions) {
-        const local = this.host.local(`${store.subtopology}_${partition}`, store.name);
-        if (local.state === 'running') {
-          scanned.push(partition);
-          entries.push(...(await this.scan(store, partition, local.reader, bounds)));
-        } else if (query.partitions !== undefined) {
-          throw unavailable(store.name, partition, local.state === 'restoring' ? 'restoring' : 'not-owner', this.host.instanceId);
-        }
+        // Asked by a peer: read here (a running task or a handed-over copy) or answer 503.
+        const local = query.partitions !== undefined ? undefined : this.host.local(`${store.subtopology}_${partition}`, store.name);
+        const reader = local ? (local.state === 'running' ? local.reader : undefined) : this.placement.locate(store, partition, true).reader;
+        if (!reader) continue;
+        scanned.push(partition);
+        entries.push(...(await this.scan(store, partition, reader, bounds)));
       }
     } else {
       const plan = this.placement.plan(store, partitions, options.forwarded);

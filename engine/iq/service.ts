@@ -14,6 +14,7 @@ import { QueryServer, type QueryServerOptions } from './server.ts';
 import { TopicWriter } from './topic-writer.ts';
 import { DeadLetters } from './dead-letters.ts';
 import type { StaleCopy } from './stale-reads.ts';
+import type { CommittedReader } from '../../state/committed-reader.ts';
 
 /** How to serve interactive queries: the server's settings, and optionally the limits and directory timing. */
 export interface HttpOptions extends QueryServerOptions {
@@ -46,6 +47,8 @@ export interface InstanceView {
   standbys(): Record<string, number>;
   /** This instance's standby copy of a task's store, for `?stale=true` lookups. */
   standby(taskId: string, store: string): StaleCopy | undefined;
+  /** This instance's standby copy of a task's store if it is at exactly these changelog positions (a hand-over's). */
+  copyAt(taskId: string, store: string, positions: Record<string, number>): CommittedReader<unknown, unknown> | undefined;
   state(): InstanceState;
 }
 
@@ -73,6 +76,7 @@ export class QueryService {
     const peers = new HttpPeers({ token: options.token });
     const forwarding = ForwardingKey.generate();
     let directory: InstanceDirectory | undefined;
+    const standbyHolders = (taskId: string) => directory?.instances().filter((i) => i.live && i.standbys?.[taskId] !== undefined) ?? [];
     const queries = new StoreQueries(
       {
         instanceId: view.instanceId,
@@ -84,7 +88,15 @@ export class QueryService {
         stale: {
           instanceId: view.instanceId,
           standby: (taskId, store) => view.standby(taskId, store),
-          standbyHolders: (taskId) => directory?.instances().filter((i) => i.live && i.standbys?.[taskId] !== undefined) ?? [],
+          standbyHolders,
+        },
+        handedOver: {
+          copy: (taskId, store) => {
+            const handover = directory?.handedOver(taskId);
+            return handover && view.copyAt(taskId, store, handover.positions);
+          },
+          // The least behind first: a copy not at the hand-over's positions answers 503.
+          holders: (taskId) => (directory?.handedOver(taskId) ? standbyHolders(taskId).sort((a, b) => a.standbys![taskId]! - b.standbys![taskId]!) : []),
         },
       },
       peers,
@@ -177,6 +189,15 @@ export class QueryService {
     }
     if (answer.status !== 200) throw unreachable(`it answered ${answer.status}`);
     return answer.body;
+  }
+
+  /**
+   * Tells the other instances that this one stops after a final commit that committed, with its
+   * tasks' changelog positions then: their standby copies at those positions answer for the tasks
+   * until someone runs them again. This instance claims no task from then on.
+   */
+  handOver(positions: Record<string, Record<string, number>>): Promise<void> {
+    return this.directory.handOver(positions);
   }
 
   /** Withdraws this instance from the directory, stops answering and closes connections. */

@@ -306,13 +306,16 @@ export class Application {
   private async runLoop(): Promise<void> {
     this.looping = true;
     let failure: unknown;
+    let committed = false;
     try {
-      await this.loop!.run();
+      committed = await this.loop!.run();
     } catch (err) {
       failure = err;
     }
     failure ??= this.fatal;
     if (failure !== undefined) this.log.error({ err: describeCause(failure) }, 'application stopped on an error');
+    // Everything processed is committed: standby copies may answer for these tasks until they run again.
+    else if (committed) await this.queries?.handOver(this.tasks!.changelogPositions());
     await this.disconnect();
     await this.tasks?.closeAll();
     // A shutdown that timed out has settled everything already.
@@ -357,7 +360,7 @@ export class Application {
   private async serveQueries(http: HttpOptions, connection: ClientConnection): Promise<void> {
     const instance = { applicationId: this.settings.applicationId, instanceId: this.instance!, topology: this.topology, tasks: this.tasks!, loop: this.loop!, producer: this.producer!, errors: this.errors! };
     const served = await serveInstanceQueries(
-      { ...instance, consumer: () => this.consumer, globals: this.globals, lifecycle: this.lifecycle, asyncStats: this.asyncStats, nodes: this.nodes, restoration: () => this.restoration, partitions: (topic) => this.partitionCounts.get(topic), standbys: () => this.standbys?.tasks.lags() ?? {}, standby: (id, store) => this.standbys?.tasks.copy(id, store) },
+      { ...instance, consumer: () => this.consumer, globals: this.globals, lifecycle: this.lifecycle, asyncStats: this.asyncStats, nodes: this.nodes, restoration: () => this.restoration, partitions: (topic) => this.partitionCounts.get(topic), standbys: () => this.standbys?.tasks.lags() ?? {}, standby: (id, store) => this.standbys?.tasks.copy(id, store), copyAt: (id, store, positions) => this.standbys?.tasks.copyAt(id, store, positions) },
       http,
       connection,
       this.log,

@@ -9,6 +9,7 @@ import type { CompiledTopology } from '../topology/compiled.ts';
 import { describeJson } from '../topology/describe.ts';
 import { type HttpOptions, QueryService } from '../iq/service.ts';
 import type { StaleCopy } from '../iq/stale-reads.ts';
+import type { CommittedReader } from '../../state/committed-reader.ts';
 import type { GlobalTables } from './global/global-tables.ts';
 import { consumerLag, instanceStateOf } from './instance-status.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -36,6 +37,8 @@ export interface QueriedInstance {
   standbys: () => Record<string, number>;
   /** A standby's copy of a task's store, for `?stale=true` lookups. */
   standby: (taskId: string, store: string) => StaleCopy | undefined;
+  /** A standby's copy of a task's store if it is at exactly these changelog positions (a hand-over's). */
+  copyAt: (taskId: string, store: string, positions: Record<string, number>) => CommittedReader<unknown, unknown> | undefined;
   partitions: (topic: string) => number | undefined;
 }
 
@@ -87,6 +90,7 @@ export async function serveInstanceQueries(instance: QueriedInstance, http: Http
       state: () => instanceStateOf(lifecycle.state, tasks.restoringIds().length > 0),
       standbys: instance.standbys,
       standby: instance.standby,
+      copyAt: instance.copyAt,
     },
     http,
     { connection, metrics, log },

@@ -88,11 +88,11 @@ export class ProcessingLoop {
     this.clock = parts.clock ?? Date.now;
   }
 
-  /** Runs until `stop()`, then commits what was processed. Rejects on a fatal error. */
-  async run(): Promise<void> {
+  /** Runs until `stop()`, then commits what was processed; true when that last commit committed. Rejects on a fatal error. */
+  async run(): Promise<boolean> {
     this.nextCommitAt = this.clock() + this.options.commitIntervalMs;
     while (!this.stopping) await this.lock.run(() => this.step());
-    await this.lock.run(() => this.commit({ drain: true, closing: true }));
+    return this.lock.run(() => this.commit({ drain: true, closing: true }));
   }
 
   /** Finishes the batch in flight, then leaves `run`. */

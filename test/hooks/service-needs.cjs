@@ -41,6 +41,7 @@ const needs = [
   ['test/runtime/partition-queues.test.ts', []],
   ['test/runtime/kept-tasks.test.ts', []],
   ['test/async/async-runner.test.ts', []],
+  ['test/standby/standby-placement.test.ts', []],
   ['test/async/async-operators.test.ts', []], // the TestDriver
   // PostgreSQL, with or without the broker.
   ['test/sinks/postgres.test.ts', ['postgres']],
@@ -65,6 +66,7 @@ const needs = [
   ['test/topologies/**/*.test.ts', ['kafka']],
   ['test/windows/**/*.test.ts', ['kafka']],
   ['test/joins/**/*.test.ts', ['kafka']],
+  ['test/standby/**/*.test.ts', ['kafka']],
 ];
 
 const ALL = ['kafka', 'registry', 'postgres'];

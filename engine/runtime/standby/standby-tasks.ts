@@ -54,6 +54,11 @@ export class StandbyTasks {
   private readonly standbys = new Map<string, Standby>();
   /** `topic[partition]` of each followed changelog → its store. */
   private readonly targets = new Map<string, TaskStore>();
+  /**
+   * How far the consumer has read each followed changelog, transaction markers included, as of
+   * the last batch applied (every record before it is in the store).
+   */
+  private readonly readTo = new Map<string, number>();
   /** The changelogs' ends, read every {@link ENDS_INTERVAL_MS}. */
   private readonly ends = new Map<string, number>();
   private endsReadAt = 0;
@@ -100,6 +105,24 @@ export class StandbyTasks {
     const reader = standby?.state.reader(store, () => Number.NEGATIVE_INFINITY);
     if (!standby || !reader || !standby.followed.some((s) => s.spec.name === store)) return undefined;
     return { reader, lag: this.lagOf(standby) };
+  }
+
+  /**
+   * A reader of a standby's store if the copy is at exactly `positions` (`topic[partition]` →
+   * offset, a hand-over's: where the task's changelogs stood after its owner's final commit):
+   * every record before them applied, and none after. Records the store skipped between its
+   * position and the hand-over's can only be transaction markers or aborted writes, which the
+   * consumer has read past.
+   */
+  copyAt(id: string, store: string, positions: Record<string, number>): CommittedReader<unknown, unknown> | undefined {
+    const standby = this.standbys.get(id);
+    if (!standby || !standby.followed.some((s) => s.spec.name === store)) return undefined;
+    for (const followed of standby.followed) {
+      const at = positions[key(followed)];
+      const read = Math.max(followed.position, this.readTo.get(key(followed)) ?? -1);
+      if (at === undefined || followed.position > at || read < at) return undefined;
+    }
+    return standby.state.reader(store, () => Number.NEGATIVE_INFINITY);
   }
 
   private lagOf({ followed }: Standby): number {
@@ -210,7 +233,10 @@ export class StandbyTasks {
     const standby = this.standbys.get(id);
     if (!standby) return false;
     this.standbys.delete(id);
-    for (const store of standby.followed) this.targets.delete(key(store));
+    for (const store of standby.followed) {
+      this.targets.delete(key(store));
+      this.readTo.delete(key(store));
+    }
     await standby.state.close().catch((err) => this.parts.log.warn({ task: id, err: describeCause(err) }, 'standby did not close cleanly'));
     this.parts.log.info({ task: id }, 'standby stopped');
     return true;
@@ -246,6 +272,8 @@ export class StandbyTasks {
     const records = await this.consumer.consume(BATCH, 100);
     this.catchingUp = records.length === BATCH;
     if (records.length > 0) await this.apply(records);
+    // Only now: a batch's records are in the stores before its end counts as read.
+    for (const [id, store] of this.targets) this.readTo.set(id, this.consumer.consumedUpTo(store.spec.changelogTopic, store.partition) ?? -1);
     return false;
   }
 

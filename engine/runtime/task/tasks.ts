@@ -125,15 +125,17 @@ export class Tasks {
     return [...this.tasks.values()].filter(({ task }) => task.phase.is(...phases)).map(({ task }) => task.id).sort();
   }
 
-  /**
-   * Where task `taskId` stands here, for a query of its store `store`: running (with a reader of
-   * the store's committed state), restoring, or not here.
-   */
+  /** Where task `taskId` stands here for a query of its store `store`: running (a reader of its committed state), restoring, or absent. */
   query(taskId: string, store: string): { state: 'running'; reader: CommittedReader<unknown, unknown> } | { state: 'restoring' | 'absent' } {
     const task = this.tasks.get(taskId)?.task;
     if (!task) return { state: 'absent' };
     const reader = task.phase.is('running', 'suspended') ? task.reader(store) : undefined;
     return reader ? { state: 'running', reader } : { state: 'restoring' };
+  }
+
+  /** Each running task's changelog positions (`topic[partition]` → offset): what a clean stop hands over. */
+  changelogPositions(): Record<string, Record<string, number>> {
+    return Object.fromEntries([...this.tasks.values()].filter(({ task }) => task.phase.is('running', 'suspended')).map(({ task }) => [task.id, Object.fromEntries(task.changelogPositions())]));
   }
 
   /** About how many bytes each store of each task takes on disk. */
@@ -270,12 +272,10 @@ export class Tasks {
   }
 
   /**
-   * Recreates every task from its last commit: the tasks close without writing what they have
-   * not committed (cached and staged store changes are dropped), then open again, their stores
-   * caught up from their changelogs no further than where the last commit left them (what was
-   * sent since, under at-least-once, is not theirs yet). The stores of the tasks in `wipe` were
-   * found damaged: they are wiped and restored from scratch. The tasks in `writeThrough` pass
-   * every store write on at once until their next commit.
+   * Recreates every task from its last commit: closed without writing what is not committed, then
+   * opened, their stores caught up from their changelogs no further than the last commit left them
+   * (what was sent since, under at-least-once, is not theirs yet). The stores of tasks in `wipe` are
+   * wiped and restored; tasks in `writeThrough` pass every store write on until their next commit.
    */
   reset(recreate: Omit<Recreation, 'upTo'> = {}): Promise<void> {
     return this.changes.run(async () => {
