@@ -25,9 +25,14 @@ const definition = defineApplication({
 const topology = compileApplication(definition, { ...definition, applicationId: 'kept' });
 const subtopology = topology.subtopologies[0]!;
 
+/** A new task of partition `partition`, not started. */
+function newTask(partition: number): Task {
+  return new Task(subtopology, partition, { producer: output, errors: new RecordErrors(output, log), nodes: new NodeCounts(), log, clock: Date.now });
+}
+
 /** A running stateless task of partition `partition` that has processed and committed `in` up to `offset`. */
 function committedTask(partition: number, offset: number): Task {
-  const task = new Task(subtopology, partition, { producer: output, errors: new RecordErrors(output, log), nodes: new NodeCounts(), log, clock: Date.now });
+  const task = newTask(partition);
   task.phase.transition('restoring');
   task.start();
   for (let o = 0; o < offset; o++) task.process({ topic: 'in', partition, offset: o, timestamp: 1, key: Buffer.from('k'), value: Buffer.from('v'), headers: undefined } as never);
@@ -60,6 +65,19 @@ describe('kept tasks', () => {
     // A task that never committed cannot tell: closed too.
     expect(kept.resume('0_2')).to.equal(undefined);
     expect(never.phase.is('closed')).to.equal(true);
+  });
+
+  it("gives back a new task that processed nothing, its own position the group's at its creation (none: -1001)", async () => {
+    for (const offset of [83_260, -1001]) {
+      const kept = new KeptTasks();
+      const fresh = newTask(0);
+      fresh.restoreMetadata([{ topic: 'in', partition: 0, offset }]);
+      fresh.phase.transition('restoring');
+      fresh.start();
+      kept.keep(fresh);
+      await kept.dropMoved([{ topic: 'in', partition: 0 }], () => 0, async (partitions) => partitions.map((p) => ({ ...p, offset })), log);
+      expect(kept.resume('0_0'), `group at ${offset}`).to.equal(fresh);
+    }
   });
 
   it('asks the group nothing when no kept task is among the partitions assigned', async () => {

@@ -36,13 +36,19 @@ export class KeptTasks {
     const ours = assigned.filter((p) => taskOf(p.topic, p.partition) !== undefined);
     if (ours.length === 0) return;
     const moved = new Map<string, Task>();
+    const differences: string[] = [];
+    // No commit at all reads as a negative offset (the client's "invalid" -1001), as in a task.
+    const position = (offset: number | undefined) => (offset === undefined || offset < 0 ? -1 : offset);
     for (const { topic, partition, offset } of await committed(ours)) {
       const task = taskOf(topic, partition)!;
-      if (task.inputs.get(topic)?.committed !== offset) moved.set(task.id, task);
+      const own = position(task.inputs.get(topic)?.committed);
+      if (own === position(offset)) continue;
+      moved.set(task.id, task);
+      differences.push(`${topic}[${partition}]: ${own} here, ${position(offset)} in the group`);
     }
     if (moved.size === 0) return;
     for (const id of moved.keys()) this.kept.delete(id);
-    log.warn({ tasks: [...moved.keys()] }, 'kept tasks whose partitions another member committed further meanwhile; restoring them instead of resuming');
+    log.warn({ tasks: [...moved.keys()], committed: differences }, 'kept tasks whose partitions another member committed further meanwhile; restoring them instead of resuming');
     await Promise.all([...moved.values()].map((task) => task.close()));
   }
 

@@ -65,6 +65,7 @@ export class Task {
   /** Stream time and the processors' numbers, committed with the input positions. */
   private readonly metadata = new TaskMetadata();
   private overflowNoted = false;
+  private groupCommitted: TopicPartitionOffset[] = [];
   private readonly punctuators = new Punctuators();
   /** Work each commit awaits (external writes), in the order the nodes registered it. */
   private readonly commitWork: Array<(commit: CommitWork) => Promise<void>> = [];
@@ -100,8 +101,8 @@ export class Task {
   /** Takes the positions, stream time and processors' numbers the last commit recorded (before `start`). */
   restoreMetadata(committed: TopicPartitionOffset[]): void {
     this.metadata.restore(committed.map((offset) => offset.metadata));
-    // Where the group's last commit left each input: a kept task is checked against it.
-    this.committed(committed);
+    // Where the group's last commit left each input (a kept task is checked against it), taken at `start`.
+    this.groupCommitted = committed;
   }
 
   /** Opens the task's stores (created → restoring); restoration is the caller's (restore.ts). */
@@ -182,6 +183,7 @@ export class Task {
             } as BackgroundProcessorInit);
       forwards.set(node.name, guarded(node, forward, guard, deps.nodes.of(node.name)));
     }
+    this.committed(this.groupCommitted);
     state?.releaseRestored();
   }
 
