@@ -28,6 +28,7 @@ const USAGE = `usage: node --import tsx scripts/chaos.ts [options]
   --queries              query the instances throughout, and check no answer shows what was never committed
   --async-input <where>  what the async stage reads: shared (the input's source, default) or
                          repartitioned (a repartition topic of its own: a replayable input)
+  --clean                stop each victim with SIGTERM (a clean stop, handing its reads over) instead of kill -9
   --restart-pause <ms>   how long a killed instance stays down (default 1500)
   --seed <n>             seed of the key sequence (default random)
   --logs <dir>           where the instances' logs go if the run fails (default <tmp>/sluice-chaos-logs)
@@ -56,6 +57,7 @@ try {
       named: { type: 'boolean', default: false },
       queries: { type: 'boolean', default: false },
       'async-input': { type: 'string', default: 'shared' },
+      clean: { type: 'boolean', default: false },
       'restart-pause': { type: 'string', default: '1500' },
       seed: { type: 'string' },
       logs: { type: 'string' },
@@ -113,6 +115,7 @@ const run = new ChaosRun({
   queries: flags.queries,
   asyncInput,
   restartPauseMs,
+  clean: flags.clean,
   cleanup: !flags.keep,
   logDir: flags.logs ?? path.join(os.tmpdir(), 'sluice-chaos-logs'),
   progress: say,

@@ -41,6 +41,11 @@ export interface ChaosOptions {
    * a machine too loaded to run it. Default 0 (kill -9).
    */
   stallMs?: number;
+  /**
+   * Stop the victim with SIGTERM (a clean stop: it commits and hands its tasks over) instead of
+   * kill -9, then restart it as after a kill: a rolling restart. Default false.
+   */
+  clean?: boolean;
   /** The kills' moments, in turn. Default `['steady']`. */
   moments?: KillMoment[];
   /** Standby replicas per task (`numStandbyReplicas`). Default 0. */
@@ -151,6 +156,7 @@ export function resolveOptions(options: ChaosOptions): RunOptions {
     killIntervalMs,
     restartPauseMs: options.restartPauseMs ?? 1_500,
     stallMs: options.stallMs ?? 0,
+    clean: options.clean ?? false,
     moments: options.moments ?? ['steady'],
     standbys: options.standbys ?? 0,
     named: options.named ?? false,

@@ -83,8 +83,10 @@ export class Querier {
     const url = `${endpoint}/v1/stores/tagged-count/keys/${encodeURIComponent(key)}${stale ? '?stale=true' : ''}`;
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) });
-      this.statuses[response.status] = (this.statuses[response.status] ?? 0) + 1;
-      const body = (await response.json()) as { value?: unknown; stale?: boolean };
+      const body = (await response.json()) as { value?: unknown; stale?: boolean; reason?: string };
+      // A 503 is counted by its reason (restoring, rebalancing, not-owner, owner-unreachable).
+      const status = response.status === 503 && body.reason ? `503 ${body.reason}` : String(response.status);
+      this.statuses[status] = (this.statuses[status] ?? 0) + 1;
       if (response.status !== 200) return;
       this.answers.push({ key, value: JSON.stringify(body.value), stale: body.stale === true, endpoint, at: Date.now() });
     } catch {

@@ -85,7 +85,7 @@ export class ChaosRun {
     const o = this.options;
     this.say(
       `${o.guarantee}: ${o.records} records over ${o.keys} keys at ${Math.round(o.ratePerSec)}/s, ${o.instances} instances, ` +
-        `${o.kills} ${o.stallMs > 0 ? `stalls of ${o.stallMs} ms` : 'kills'} (${o.moments.join(', ')}) every ~${o.killIntervalMs} ms, ` +
+        `${o.kills} ${o.stallMs > 0 ? `stalls of ${o.stallMs} ms` : o.clean ? 'clean stops (SIGTERM)' : 'kills'} (${o.moments.join(', ')}) every ~${o.killIntervalMs} ms, ` +
         `${o.standbys} standbys, ${o.named ? 'named' : 'unnamed'} instances${o.queries ? ', queried' : ''}, application ${this.applicationId}, seed ${o.seed}`,
     );
     await this.workload.createTopics();

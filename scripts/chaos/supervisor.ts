@@ -102,11 +102,12 @@ export class Supervisor {
       }
       this.expectedExits.add(victim);
       slot.down = true;
-      victim.child.kill('SIGKILL');
-      await victim.exited;
+      victim.child.kill(options.clean ? 'SIGTERM' : 'SIGKILL');
+      const exit = await victim.exited;
+      if (options.clean && exit.code !== 0) this.run.violations.add('shutdown.unclean', () => `${victim.name} exited with code ${exit.code} (signal ${exit.signal}) on SIGTERM; its last lines:\n${victim.tail(15)}`);
       this.kills++;
       this.lastKillAt = Date.now();
-      say(`kill ${this.kills}/${options.kills} (${moment}): ${victim.name} (pid ${victim.child.pid}), ${produced()}`);
+      say(`${options.clean ? 'stop' : 'kill'} ${this.kills}/${options.kills} (${moment}): ${victim.name} (pid ${victim.child.pid}), ${produced()}`);
       this.restartLater(slot);
     }
     await Promise.all(this.restarts);
