@@ -22,21 +22,13 @@ export interface Announcement {
   forwardKey?: string;
   /**
    * Its last word on a clean stop: the tasks it ran until a final commit that committed, each
-   * with its stores' changelog positions then (`topic[partition]` → offset). See {@link HandedOver}.
+   * with its stores' changelog positions then. See {@link InstanceDirectory.handedOver}.
    */
-  handover?: Record<string, Record<string, number>>;
+  handover?: Record<string, ChangelogPositions>;
 }
 
-/**
- * A task whose owner stopped cleanly: its stores' changelog positions after its final commit.
- * Until an instance claims the task as running again (a later announcement in the topic's one
- * partition), nothing has written to those changelogs since, so a standby copy at exactly these
- * positions holds what a committed read of the task would give.
- */
-export interface HandedOver {
-  instance: string;
-  positions: Record<string, number>;
-}
+/** Where a task's changelogs stand: `topic[partition]` → offset. */
+export type ChangelogPositions = Record<string, number>;
 
 export type InstanceState = 'starting' | 'running' | 'rebalancing' | 'restoring' | 'stopping';
 
@@ -95,8 +87,8 @@ export class InstanceDirectory {
   private reading: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly listeners: Array<() => void> = [];
-  /** Tasks handed over on a clean stop and claimed as running by no one since. */
-  private readonly handovers = new Map<string, HandedOver>();
+  /** Tasks handed over on a clean stop and claimed as running by no one since, with their positions then. */
+  private readonly handovers = new Map<string, ChangelogPositions>();
   /** Set once this instance handed its tasks over: it announces nothing more but its tombstone. */
   private silent = false;
 
@@ -165,28 +157,28 @@ export class InstanceDirectory {
     return best && { ...best.entry.announcement, live: true };
   }
 
-  /** The task's hand-over, if its owner stopped cleanly and no one has claimed it as running since. */
-  handedOver(taskId: string): HandedOver | undefined {
+  /**
+   * Where the task's changelogs stood after its owner's final commit, if it stopped cleanly and
+   * no one has claimed the task as running since (a later announcement in the topic's one
+   * partition): nothing has written to those changelogs meanwhile, so a standby copy at exactly
+   * these positions holds what a committed read of the task would give.
+   */
+  handedOver(taskId: string): ChangelogPositions | undefined {
     return this.handovers.get(taskId);
   }
 
   /**
    * This instance's last announcement before it closes, after a final commit that committed: it
-   * claims no task any more and hands `handover`'s tasks over (see {@link HandedOver}). From then
-   * on it sends nothing but its tombstone, so no heartbeat claims those tasks again.
+   * claims no task any more and hands `handover`'s tasks over. From then on it sends nothing but
+   * its tombstone, so no heartbeat claims those tasks again.
    */
-  async handOver(handover: Record<string, Record<string, number>>): Promise<void> {
+  async handOver(handover: Record<string, ChangelogPositions>): Promise<void> {
     if (this.stopped || this.silent) return;
-    this.silent = true;
     clearInterval(this.heartbeat);
     clearTimeout(this.pending);
-    const last = { ...this.options.self(), state: 'stopping', tasks: {}, handover, heartbeat: Date.now() };
-    try {
-      this.producer.send({ topic: this.topic, partition: 0, key: Buffer.from(last.instance), value: Buffer.from(JSON.stringify(last)) });
-      await this.producer.flush(5_000);
-    } catch (err) {
-      this.options.log.warn({ err: describeCause(err) }, 'could not hand this instance\'s tasks over');
-    }
+    this.send({ state: 'stopping', tasks: {}, handover });
+    this.silent = true;
+    await this.producer.flush(5_000).catch((err) => this.options.log.warn({ err: describeCause(err) }, "could not hand this instance's tasks over"));
   }
 
   /** Says this instance is gone (a tombstone), then stops reading and disconnects. */
@@ -210,9 +202,10 @@ export class InstanceDirectory {
     return now - announcement.heartbeat <= this.options.staleAfterMs;
   }
 
-  private send(): void {
+  /** Announces this instance, as it is or with `last` said instead (its hand-over). */
+  private send(last?: Pick<Announcement, 'state' | 'tasks' | 'handover'>): void {
     if (this.stopped || this.silent) return;
-    const self = { ...this.options.self(), heartbeat: Date.now() };
+    const self = { ...this.options.self(), ...last, heartbeat: Date.now() };
     try {
       this.producer.send({ topic: this.topic, partition: 0, key: Buffer.from(self.instance), value: Buffer.from(JSON.stringify(self)) });
     } catch (err) {
@@ -259,7 +252,7 @@ export class InstanceDirectory {
       if (state === 'running') this.handovers.delete(task);
     }
     for (const [task, positions] of Object.entries(announcement.handover ?? {})) {
-      if (typeof positions === 'object' && positions !== null) this.handovers.set(task, { instance, positions });
+      if (typeof positions === 'object' && positions !== null) this.handovers.set(task, positions);
     }
     this.entries.set(instance, { announcement, claims });
   }

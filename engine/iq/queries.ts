@@ -220,10 +220,16 @@ export class StoreQueries {
     let remote: Array<{ owner: KnownInstance; partitions: number[] }> = [];
     if (scope === 'local') {
       for (const partition of partitions) {
-        // Asked by a peer: read here (a running task or a handed-over copy) or answer 503.
-        const local = query.partitions !== undefined ? undefined : this.host.local(`${store.subtopology}_${partition}`, store.name);
-        const reader = local ? (local.state === 'running' ? local.reader : undefined) : this.placement.locate(store, partition, true).reader;
-        if (!reader) continue;
+        let reader: CommittedReader<unknown, unknown>;
+        if (query.partitions !== undefined) {
+          // Asked by a peer: read here (a running task or a handed-over copy), or the whole scan is a 503.
+          reader = this.placement.locate(store, partition, true).reader!;
+        } else {
+          // This instance's own running tasks only.
+          const local = this.host.local(`${store.subtopology}_${partition}`, store.name);
+          if (local.state !== 'running') continue;
+          reader = local.reader;
+        }
         scanned.push(partition);
         entries.push(...(await this.scan(store, partition, reader, bounds)));
       }

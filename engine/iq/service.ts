@@ -92,8 +92,8 @@ export class QueryService {
         },
         handedOver: {
           copy: (taskId, store) => {
-            const handover = directory?.handedOver(taskId);
-            return handover && view.copyAt(taskId, store, handover.positions);
+            const positions = directory?.handedOver(taskId);
+            return positions && view.copyAt(taskId, store, positions);
           },
           // The least behind first: a copy not at the hand-over's positions answers 503.
           holders: (taskId) => (directory?.handedOver(taskId) ? standbyHolders(taskId).sort((a, b) => a.standbys![taskId]! - b.standbys![taskId]!) : []),

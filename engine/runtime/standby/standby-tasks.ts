@@ -273,7 +273,9 @@ export class StandbyTasks {
     this.catchingUp = records.length === BATCH;
     if (records.length > 0) await this.apply(records);
     // Only now: a batch's records are in the stores before its end counts as read.
-    for (const [id, store] of this.targets) this.readTo.set(id, this.consumer.consumedUpTo(store.spec.changelogTopic, store.partition) ?? -1);
+    for (const { topic, partition, offset } of this.consumer.position([...this.targets.values()].map((t) => ({ topic: t.spec.changelogTopic, partition: t.partition })))) {
+      this.readTo.set(changelogPartition(topic, partition), offset);
+    }
     return false;
   }
 
