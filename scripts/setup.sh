@@ -37,7 +37,7 @@ have_chromium() {
 
 debian_packages() {
   command -v dpkg-query >/dev/null && command -v apt-get >/dev/null || return 0
-  local wanted=(g++ make python3 libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev libcurl4-openssl-dev)
+  local wanted=(g++ make python3 patch libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev libcurl4-openssl-dev)
   # A JDK, not only a runtime: Maven compiles the Kafka Streams application (the benchmark's peer
   # and the compatibility tests' reference) with javac, and Debian's maven brings a JRE alone.
   command -v javac >/dev/null || wanted+=(default-jdk-headless)
@@ -61,7 +61,7 @@ debian_packages() {
 }
 
 stamp=node_modules/.sluice-setup
-digest=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+digest=$(cat package.json package-lock.json patches/* | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] &&
   node -e "require('@confluentinc/kafka-javascript'); require('classic-level')" 2>/dev/null; then
   # The npm dependencies are up to date; a machine set up before PostgreSQL, a JDK and Maven, or
@@ -82,6 +82,7 @@ if [ -f "$prefix/include/node/node_api.h" ]; then export npm_config_nodedir="$pr
 
 say "installing npm dependencies (building the Kafka client can take a few minutes)..."
 npm ci --no-audit --no-fund --loglevel=error
+bash scripts/patch-kafka-client.sh
 echo "$digest" >"$stamp"
 node bin/engine-build.js
 say "done"
