@@ -6,7 +6,7 @@
 // again (it fails again, so it comes back to the dead-letter topic, its replay header with it);
 // marking a record handled shows in the page and in the API. Bad requests answer typed 400s.
 import { expect } from 'chai';
-import type { Page } from 'puppeteer-core';
+import type { HTTPRequest, Page } from 'puppeteer-core';
 import type { Application } from '../../engine/runtime/application.ts';
 import { readTopicToEnd } from '../../engine/kafka/reader.ts';
 import definition, { eventAnalytics, type AnalyticsTopics } from '../../topologies/event-analytics.ts';
@@ -177,9 +177,14 @@ describe('the dead-letters view and routes (real broker, headless Chromium)', fu
     const replayedLetter = (await list()).records.find((r) => r.offset === chosen.offset && r.partition === chosen.partition)!;
     expect(replayedLetter.handled).to.deep.include({ action: 'replayed', to: { topic: topics.input, partition, offset } });
     // The page, shown again, has it replayed, and the new dead letter (with the original's time:
-    // a replay keeps the record's timestamp) beside the others.
+    // a replay keeps the record's timestamp) beside the others. The replay reloaded the list too:
+    // wait for the list this click asked for, the one the page keeps, so that the next test's
+    // click cannot land on a table about to be replaced.
+    await page.$eval('table.dead-letters', (table) => table.setAttribute('data-old', ''));
     await page.click('form[data-tool="dead-letters"] button');
-    await until(async () => (await page.$eval(row, (tr) => tr.querySelectorAll('td')[5]!.textContent ?? '')).startsWith(`replayed to ${topics.input}[${partition}]@${offset}`), 'the status');
+    await until(async () => (await page.$('table.dead-letters[data-old]')) === null && (await page.$('.result[aria-busy]')) === null, 'the list drawn anew', 10_000);
+    const status = await page.$eval(row, (tr) => tr.querySelectorAll('td')[5]!.textContent ?? '');
+    expect(status.startsWith(`replayed to ${topics.input}[${partition}]@${offset}`), status).to.equal(true);
     const shown = await page.$$eval('table.dead-letters tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-dead-letter')));
     expect(shown).to.have.length(4).and.include(`${again!.topic}/${again!.partition}/${again!.offset}`);
     expect(again!.timestamp).to.equal(chosen.timestamp);
@@ -246,5 +251,38 @@ describe('the dead-letters view and routes (real broker, headless Chromium)', fu
       await next.click();
     }
     expect(shown).to.deep.equal(all);
+  });
+
+  it('keeps the list asked for last when an earlier answer arrives after it', async () => {
+    // The first request (a page of 1) is held back until the second (a page of 3) has been drawn;
+    // the page must not replace the newer list with the older answer.
+    const held: Array<() => Promise<void>> = [];
+    await page.setRequestInterception(true);
+    const onRequest = (request: HTTPRequest) => {
+      if (request.url().includes('/v1/dead-letters?limit=1') && held.length === 0) held.push(() => request.continue());
+      else void request.continue();
+    };
+    page.on('request', onRequest);
+    try {
+      await page.locator('#dead-letter-limit').fill('1');
+      await page.click('form[data-tool="dead-letters"] button');
+      await until(async () => held.length === 1, 'the first request held', 10_000);
+      await page.$eval('table.dead-letters', (table) => table.setAttribute('data-old', ''));
+      await page.locator('#dead-letter-limit').fill('3');
+      await page.click('form[data-tool="dead-letters"] button');
+      await until(async () => (await page.$('table.dead-letters[data-old]')) === null, 'the list of three', 10_000);
+      expect(await page.$$eval('table.dead-letters tbody tr', (trs) => trs.length)).to.equal(3);
+      await page.$eval('table.dead-letters', (table) => table.setAttribute('data-old', ''));
+      const answered = page.waitForResponse((response) => response.url().includes('/v1/dead-letters?limit=1'));
+      await held[0]!();
+      await answered;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await page.$('table.dead-letters[data-old]'), 'the older answer replaced the list').to.not.equal(null);
+      expect(await page.$$eval('table.dead-letters tbody tr', (trs) => trs.length)).to.equal(3);
+      expect(await page.$('.result[aria-busy]')).to.equal(null);
+    } finally {
+      page.off('request', onRequest);
+      await page.setRequestInterception(false);
+    }
   });
 });

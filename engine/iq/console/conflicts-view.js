@@ -2,6 +2,7 @@
 // with them) and the conflicts they hold, each attribute with both sides; a person keeps the
 // current value, takes the incoming one or enters another, and the page posts the resolution to
 // the store's route, then reads the store until the conflict is gone.
+import { latestOnly } from './latest.js';
 import { ApiError, getJson, postJson } from './api.js';
 import { el, replace } from './dom.js';
 import { json } from './format.js';
@@ -143,20 +144,16 @@ export function conflictsView(container, parameters) {
   );
   let stores = [];
   const current = () => stores.find((s) => s.name === select.value);
+  const show = latestOnly(list);
   const load = async () => {
     const store = current();
     if (!store) return;
-    list.setAttribute('aria-busy', 'true');
-    try {
-      const answer = await getJson(`v1/stores/${encodeURIComponent(store.name)}/range?limit=${PAGE}`);
+    const draw = (answer) => {
       replace(list, answer.entries.length === 0 ? el('p', { class: 'empty' }, 'No open conflicts.') : answer.entries.map((e) => (Array.isArray(e.value?.conflicts) ? conflictCard(store, e, () => setTimeout(() => void load(), 2000)) : unknownEntry(e))));
       if (answer.next) list.append(el('p', { class: 'hint' }, `The first ${PAGE} are shown; resolve some to see more.`));
       showError(errors, undefined);
-    } catch (error) {
-      showError(errors, error);
-    } finally {
-      list.removeAttribute('aria-busy');
-    }
+    };
+    await show(() => getJson(`v1/stores/${encodeURIComponent(store.name)}/range?limit=${PAGE}`), draw, (error) => showError(errors, error));
   };
   select.addEventListener('change', () => {
     history.replaceState(null, '', `#conflicts?store=${encodeURIComponent(select.value)}`);

@@ -2,6 +2,7 @@
 // newest first and page by page, with why each failed and where it came from; chosen ones are
 // replayed to their source topic after a confirmation (POST /v1/dead-letters/replay) or marked
 // handled (POST /v1/dead-letters/handled).
+import { latestOnly } from './latest.js';
 import { getJson, postJson } from './api.js';
 import { el, replace } from './dom.js';
 import { json } from './format.js';
@@ -113,14 +114,13 @@ export function deadLettersView(container) {
     refreshButtons();
   };
 
-  const load = async (step) => {
-    result.setAttribute('aria-busy', 'true');
+  const show = latestOnly(result);
+  const load = (step) => {
     const search = new URLSearchParams({ limit: limit.value });
     if (topic.value) search.set('topic', topic.value);
     const cursor = cursors[cursors.length - 1];
     if (cursor) search.set('cursor', cursor);
-    try {
-      const answer = await getJson(`v1/dead-letters?${search}`);
+    const draw = (answer) => {
       if (!topicsKnown) {
         topicsKnown = true;
         topic.append(...answer.topics.map((t) => el('option', { value: t }, t)));
@@ -137,11 +137,8 @@ export function deadLettersView(container) {
       replace(result, pager(cursors.length, Boolean(answer.next), go), recordsTable(answer.records, selected, toggle));
       keepPagerFocus(result, step);
       showError(errors, undefined);
-    } catch (error) {
-      replace(result, errorBox(error));
-    } finally {
-      result.removeAttribute('aria-busy');
-    }
+    };
+    return show(() => getJson(`v1/dead-letters?${search}`), draw, (error) => replace(result, errorBox(error)));
   };
   const start = () => {
     cursors = [undefined];

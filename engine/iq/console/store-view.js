@@ -1,6 +1,7 @@
 // Store browser: pick a store (GET /v1/stores), look a key up, scan by prefix or range page by
 // page, or fetch a windowed store's windows. The server routes every query to the instances
 // that hold the data. `#stores?store=<name>&key=<key>` opens a store and looks the key up.
+import { latestOnly } from './latest.js';
 import { getJson } from './api.js';
 import { el, replace } from './dom.js';
 import { errorBox, showError } from './panel.js';
@@ -30,10 +31,9 @@ function millis(text) {
 /** Loads pages into `slot`, going forward with each answer's `next` cursor and back along those seen. */
 function pages(slot, pathFor, render) {
   let cursors = [undefined];
-  const load = async (step) => {
-    slot.setAttribute('aria-busy', 'true');
-    try {
-      const answer = await getJson(pathFor(cursors[cursors.length - 1]));
+  const show = latestOnly(slot);
+  const load = (step) => {
+    const draw = (answer) => {
       const go = (direction) => {
         if (direction > 0) cursors.push(answer.next);
         else cursors.pop();
@@ -41,11 +41,8 @@ function pages(slot, pathFor, render) {
       };
       replace(slot, pager(cursors.length, Boolean(answer.next), go), render(answer));
       keepPagerFocus(slot, step);
-    } catch (error) {
-      replace(slot, errorBox(error));
-    } finally {
-      slot.removeAttribute('aria-busy');
-    }
+    };
+    return show(() => getJson(pathFor(cursors[cursors.length - 1])), draw, (error) => replace(slot, errorBox(error)));
   };
   return () => {
     cursors = [undefined];
@@ -60,16 +57,13 @@ function section(title, form, result) {
 function lookupTool(store) {
   const key = field('Key', { name: 'key', required: true });
   const result = el('div', { class: 'result', 'aria-live': 'polite' });
-  const run = async () => {
-    result.setAttribute('aria-busy', 'true');
-    try {
-      replace(result, lookupAnswer(await getJson(`v1/stores/${encodeURIComponent(store)}/keys/${encodeURIComponent(key.input.value)}`)));
-    } catch (error) {
-      replace(result, errorBox(error));
-    } finally {
-      result.removeAttribute('aria-busy');
-    }
-  };
+  const show = latestOnly(result);
+  const run = () =>
+    show(
+      () => getJson(`v1/stores/${encodeURIComponent(store)}/keys/${encodeURIComponent(key.input.value)}`),
+      (answer) => replace(result, lookupAnswer(answer)),
+      (error) => replace(result, errorBox(error)),
+    );
   const form = el('form', { class: 'inline', 'data-tool': 'lookup', onsubmit: (e) => (e.preventDefault(), void run()) }, key.element, el('button', { type: 'submit' }, 'Look up'));
   return { element: section('Look up a key', form, result), lookup: (text) => ((key.input.value = text), void run()) };
 }
