@@ -1,4 +1,5 @@
 import client from 'prom-client';
+import { BucketHistogram } from './bucket-histogram.ts';
 import { MetricNames } from './metric-names.ts';
 
 /** One async operator's numbers, summed over the tasks of this instance. */
@@ -15,17 +16,15 @@ export interface AsyncOperatorStats {
 
 /**
  * The async operators' numbers: plain counters on the call path, read at scrape time, and the
- * calls' durations in a histogram (one observation per call, not per record of the synchronous
- * path). The histogram joins the application's registry when its metrics start.
+ * calls' durations in a histogram of plain numbers too (one observation per call, not per record of
+ * the synchronous path). The histogram joins the application's registry when its metrics start.
  */
 export class AsyncStats {
   private readonly operators = new Map<string, AsyncOperatorStats>();
-  readonly durations = new client.Histogram({
+  readonly durations = new BucketHistogram({
     name: MetricNames.asyncCallDuration,
     help: "Async operators' calls, from start to their promise settling (or timing out), per operator.",
-    labelNames: ['operator'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [],
   });
 
   /** The numbers of one operator (created at zero). */
@@ -61,6 +60,7 @@ export class AsyncStats {
     perOperator('counter', MetricNames.asyncRetries, "Async operators' calls made again after a failure, per operator.", (s) => s.retries);
     perOperator('counter', MetricNames.asyncTimeouts, "Async operators' calls that did not finish within timeoutMs, per operator.", (s) => s.timeouts);
     perOperator('counter', MetricNames.asyncFailures, 'Records whose async call failed on every attempt (passed to the error handling), per operator.', (s) => s.failures);
-    registry.registerMetric(this.durations);
+    // Read at scrape time as prom-client's own metrics are (see BucketHistogram).
+    registry.registerMetric(this.durations as unknown as client.Metric);
   }
 }

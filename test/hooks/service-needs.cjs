@@ -10,6 +10,7 @@
 const needs = [
   // No service: pure functions, stores on LevelDB, the compiler, the TestDriver.
   ['test/state/**/*.test.ts', []],
+  ['test/observability/**/*.test.ts', []],
   ['test/dsl/**/*.test.ts', []],
   ['test/topology/**/*.test.ts', []],
   ['test/processors/**/*.test.ts', []],

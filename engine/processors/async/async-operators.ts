@@ -55,7 +55,7 @@ export function asyncOperator(kind: AsyncKind, call: AsyncCall, settings: AsyncS
   return (plain) => {
     const init = plain as BackgroundProcessorInit;
     const { name, context, next, record, fail, onCommit, holdPosition, onClose, background, log } = init;
-    const durations = background.stats.durations.labels({ operator: name });
+    const observe = background.stats.durations.observer({ operator: name });
     // Exactly-once over a replayable input: the commit covers the records passed on, which go in
     // input order so that they are exactly those before the position held; it waits for no call.
     const commitsWhileCalling = background.exactlyOnce && background.replayableInput;
@@ -66,7 +66,7 @@ export function asyncOperator(kind: AsyncKind, call: AsyncCall, settings: AsyncS
       inOrder: settings.ordering === 'partition' || commitsWhileCalling,
       timers: background.timers,
       stats: background.stats.of(name),
-      observe: (seconds) => durations.observe(seconds),
+      observe,
       now: () => performance.now(),
       onRetry: (raw, headers, attempt, error, delayMs) =>
         log.debug({ topic: raw.topic, partition: raw.partition, offset: raw.offset, correlation_id: headerValue(headers, 'correlation_id'), attempt, delayMs: Math.round(delayMs), err: describeCause(error) }, 'async call failed; retrying after a back-off'),
