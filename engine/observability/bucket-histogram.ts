@@ -1,4 +1,3 @@
-/** One labelled series: its buckets' own counts (not cumulative), sum and count. */
 /** One line of the exposition, as prom-client's registry reads it. */
 export interface MetricLine {
   metricName: string;
@@ -6,6 +5,7 @@ export interface MetricLine {
   value: number;
 }
 
+/** One labelled series: its buckets' own counts (not cumulative), sum and count. */
 interface Series {
   readonly labels: Record<string, string>;
   readonly counts: Float64Array;
