@@ -265,18 +265,26 @@ export class KafkaConsumer {
     return this.backlog.get(topic, partition);
   }
 
-  /** Resolves once any rebalance callback in progress has finished. */
-  settled(): Promise<void> {
-    return this.rebalancing;
+  /** Resolves once no rebalance callback is in progress or queued (one may queue another meanwhile). */
+  async settled(): Promise<void> {
+    for (let seen: Promise<void> | undefined; seen !== this.rebalancing; ) {
+      seen = this.rebalancing;
+      await seen;
+    }
   }
 
   /**
    * Leaves the group and closes the client, waiting at most `timeoutMs`: a consumer closed while
    * it is still joining can receive an assignment the client then refuses to take, and its close
    * would wait for that rebalance forever. Past the bound the close goes on without it.
+   *
+   * The rebalance listener is not called from the moment the close starts: whoever closes has
+   * finished with the partitions (committed, or given up), and work a listener would do for the
+   * close's own revocation (a commit through a transactional producer) would race the client's
+   * teardown and the caller's next steps. When this resolves, no listener call is running.
    */
   async disconnect(timeoutMs = 30_000): Promise<void> {
-    await this.rebalancing;
+    await this.settled();
     this.disconnecting = true;
     let timer: NodeJS.Timeout | undefined;
     const closed = promised('disconnect consumer', (done) => this.client.disconnect(done)).then(
@@ -291,6 +299,8 @@ export class KafkaConsumer {
       this.log.warn({ timeoutMs }, 'consumer did not close in time (a rebalance in flight); going on without it');
     }
     clearTimeout(timer);
+    // A rebalance that reached this side before the close began may still be finishing.
+    await this.settled();
   }
 
   private onRebalance(err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[], listener?: RebalanceListener): void {
@@ -298,6 +308,7 @@ export class KafkaConsumer {
     const native = this.native;
     const cooperative = native.rebalanceProtocol() === 'COOPERATIVE';
     const step = async (): Promise<void> => {
+      if (this.disconnecting) return this.whileClosing(err.code, assignment, cooperative);
       if (err.code === ASSIGN) {
         try {
           await listener?.assigned(partitions);
@@ -308,10 +319,7 @@ export class KafkaConsumer {
       } else if (err.code === REVOKE) {
         this.backlog.forget(partitions);
         try {
-          // Closing revokes the assignment too, and the client is freed while this callback
-          // waits its turn: asking it whether the assignment was lost would crash the process
-          // (the binding does not check). Partitions given up by closing are not lost.
-          await listener?.revoked(partitions, !this.disconnecting && native.assignmentLost());
+          await listener?.revoked(partitions, native.assignmentLost());
         } finally {
           if (cooperative) native.incrementalUnassign(assignment);
           else native.unassign();
@@ -323,5 +331,20 @@ export class KafkaConsumer {
     this.rebalancing = this.rebalancing.then(step).catch((error) => {
       this.log.error({ err: error }, 'rebalance listener failed');
     });
+  }
+
+  /**
+   * A rebalance met while closing: the listener hears nothing, and an assignment is not taken.
+   * A revocation is acknowledged, as the close waits for it, unless the client has already gone
+   * (the close went on without it): asking a freed client anything more would crash the process.
+   */
+  private whileClosing(code: number, assignment: Kafka.Assignment[], cooperative: boolean): void {
+    if (code !== REVOKE) return;
+    try {
+      if (cooperative) this.native.incrementalUnassign(assignment);
+      else this.native.unassign();
+    } catch {
+      // The close finished first and gave the assignment up itself.
+    }
   }
 }

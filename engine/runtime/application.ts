@@ -379,10 +379,14 @@ export class Application {
   private async disconnect(): Promise<void> {
     await this.queries?.close().catch((err) => this.log.warn({ err: describeCause(err) }, 'query server did not close cleanly'));
     this.queries = undefined;
-    // A transaction left open by a failure is aborted now rather than when it times out.
-    if (this.producer?.inTransaction) {
+    // A transaction left open by a failure is aborted now rather than when it times out, between
+    // two steps of the loop (a revocation's commit may hold it).
+    const abort = async () => {
+      if (!this.producer?.inTransaction) return;
       await this.producer.abortTransaction().catch((err) => this.log.warn({ err: describeCause(err) }, 'could not abort the open transaction'));
-    }
+    };
+    await (this.loop ? this.loop.exclusive(abort) : abort());
+    // No rebalance listener runs once this resolves, so nothing commits through the producer below.
     await this.consumer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'consumer disconnect failed'));
     await this.producer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'producer disconnect failed'));
     await this.purge?.close();

@@ -134,6 +134,32 @@ describe('Kafka adapters', () => {
       expect(events.indexOf(revokedByA!)).to.be.lessThan(events.indexOf(assignedToB!));
       await Promise.all([a.disconnect(), b.disconnect()]);
     });
+
+    it('runs no rebalance listener once closing: whoever closes has finished with its partitions, and the client goes away under the close', async () => {
+      const topic = await createUniqueTopic('close-revoke', 2);
+      await produceRecords(topic, [{ key: null, value: 'x', partition: 0 }]);
+      const events: string[] = [];
+      const consumer = await KafkaConsumer.connect({
+        bootstrapServers: bootstrapServers(),
+        groupId: uniqueName('group'),
+        rebalance: {
+          assigned: () => void events.push('assigned'),
+          revoked: async () => {
+            events.push('revoke started');
+            // Work a revoke does (a commit through a producer) would meet a client already freed.
+            await new Promise((r) => setTimeout(r, 300));
+            events.push('revoke finished');
+          },
+        },
+      });
+      consumer.subscribe([topic]);
+      await consumeUntil(consumer, 1, 10_000);
+      expect(events).to.deep.equal(['assigned']);
+      await consumer.disconnect();
+      events.push('disconnected');
+      await new Promise((r) => setTimeout(r, 600));
+      expect(events).to.deep.equal(['assigned', 'disconnected']);
+    });
   });
 
   describe('producer', () => {
