@@ -5,6 +5,7 @@
 // files are TypeScript, run through tsx. The module hooks registered after tsx's let a topology
 // file anywhere import 'sluice' (this package, compiled or not: one engine for both) and load as
 // an ES module (engine/cli/module-hooks.ts).
+import { loaded } from './stop-while-loading.js';
 import { register as registerHooks } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -27,4 +28,4 @@ const hooks = () => {
 if (!build) hooks();
 const { runCli } = await import(engine('cli/main.ts'));
 if (build) hooks();
-await runCli(process.argv);
+await runCli(process.argv, loaded);

@@ -15,8 +15,12 @@ import { describeCommand, resetCommand, runCommand } from './topology-commands.t
 
 const { version } = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
 
-/** Runs the `sluice` command with these arguments (`process.argv`); sets the exit code on an error. */
-export async function runCli(argv: string[]): Promise<void> {
+/**
+ * Runs the `sluice` command with these arguments (`process.argv`); sets the exit code on an error.
+ * `loaded`, if given, is called as the command's action begins: the handling of signals while the
+ * command loaded (bin/sluice.js) ends there, and the action's own begins.
+ */
+export async function runCli(argv: string[], loaded?: () => void): Promise<void> {
   const program = new Command('sluice')
     .description('Sluice: stream processing on Kafka for Node.js')
     .version(version, '-V, --version', 'print the version of sluice')
@@ -31,6 +35,7 @@ export async function runCli(argv: string[]): Promise<void> {
     .addCommand(registryCommand())
     .addCommand(postgresCommand())
     .addCommand(kafkaCommand());
+  if (loaded) program.hook('preAction', loaded);
 
   try {
     // Readable log lines for a person at a terminal, JSON lines for everything else; `sluice run

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { configureLogging, createLogger, logFormat, type LogFormat } from '../observability/logger.ts';
+import type { Instance } from '../runtime/launch.ts';
 import { resetApplication } from '../runtime/reset.ts';
 import { streamThreadRole } from '../runtime/threads/thread-role.ts';
 import { describeJson, describeMermaid, describeText } from '../topology/describe.ts';
@@ -32,21 +33,24 @@ export function runCommand(): Command {
     .option('--shutdown-timeout-ms <ms>', 'how long a shutdown may take before it gives up on what is not committed (default 30000)')
     .addOption(new Option('--log-format <format>', 'log lines as JSON, or readable (default: pretty when standard error is a terminal, else json; also SLUICE_LOG_FORMAT)').choices(['json', 'pretty']))
     .action(async (file: string, flags: RunFlags & { logFormat?: LogFormat }) => {
-      if (flags.logFormat) configureLogging({ format: flags.logFormat });
-      const definition = await loadTopologyFile(file);
-      const options = resolveRunOptions(flags);
-      options.bootstrapServers ??= await localBrokerAddress();
-      options.onRestoreProgress = restoreProgressBar(process.stderr);
-      const app = createApplication(file, definition, options);
-      // Signals are handled from the start: a SIGTERM during a long restoration or warm-up closes cleanly.
+      // Signals are handled from the start: one while the topology file loads ends the process at
+      // once (nothing has started); one during a long restoration or warm-up closes it cleanly.
+      let app: Instance | undefined = undefined;
       let signals = 0;
       const shutdown = (signal: string) => {
+        if (app === undefined) process.exit(0);
         if (++signals > 1) process.exit(130); // a second signal: stop now
         process.stderr.write(`${signal}: finishing the batch in flight, committing and leaving the group (at most ${(options.shutdownTimeoutMs ?? 30_000) / 1000} s)...\n`);
         void app.close();
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
+      if (flags.logFormat) configureLogging({ format: flags.logFormat });
+      const definition = await loadTopologyFile(file);
+      const options = resolveRunOptions(flags);
+      options.bootstrapServers ??= await localBrokerAddress();
+      options.onRestoreProgress = restoreProgressBar(process.stderr);
+      app = createApplication(file, definition, options);
       await app.start();
       // A stream thread's instance gives the summary, and a start a signal cut short gives none.
       if (!streamThreadRole() && signals === 0) {

@@ -18,6 +18,7 @@ import { bootstrapServers, createUniqueTopic, uniqueName } from '../helpers/kafk
 import { tempStateDir } from '../helpers/state.ts';
 
 const COUNTER = path.resolve(import.meta.dirname, '../fixtures/topologies/counter.ts');
+const SLOW_TO_LOAD = path.resolve(import.meta.dirname, '../fixtures/topologies/slow-to-load.ts');
 
 /** A broker of this test's own (its jars shared with the local broker's), so stopping it disturbs no other test. */
 async function privateBroker(): Promise<{ broker: LocalBroker; address: string; pid: number }> {
@@ -102,6 +103,16 @@ describe('shutdown', function () {
     const [group] = await admin.describeGroups([applicationId]);
     admin.disconnect();
     expect(group?.members ?? []).to.deep.equal([]);
+  });
+
+  it('SIGTERM while the topology file still loads ends the process at once with status 0, having started nothing', async () => {
+    const instance = new Instance('slow-to-load', [SLOW_TO_LOAD, '--state-dir', tempStateDir()], {});
+    instances.push(instance);
+    await instance.waitFor((l) => l.msg === 'loading the topology file');
+    instance.child.kill('SIGTERM');
+    const { code, signal } = await instance.exited;
+    expect({ code, signal }, instance.tail()).to.deep.equal({ code: 0, signal: null });
+    expect(instance.log.map((l) => l.msg)).to.deep.equal(['loading the topology file']);
   });
 
   it('SIGTERM while a named instance warms up ends it cleanly, without joining the group', async () => {
