@@ -31,6 +31,7 @@ import { prepareSerdes } from './serde-preparation.ts';
 import { prepareInstancesTopic } from '../iq/directory.ts';
 import type { HttpOptions, QueryService } from '../iq/service.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { disconnectAll, ShutdownProgress } from './disconnection.ts';
 import { serveInstanceQueries } from './instance-queries.ts';
 import { AsyncStats } from '../observability/async-stats.ts';
 
@@ -84,6 +85,7 @@ export class Application {
   private readonly restoration = new RestorationTotals();
   private readonly heapGrowingPercent: number | false | undefined;
   private readonly shutdownTimeoutMs: number;
+  private readonly shutdownProgress = new ShutdownProgress();
   private readonly instanceName: string | undefined;
   /** Settles `finished` (a shutdown that timed out settles it early). */
   private readonly outcome = new Outcome();
@@ -219,7 +221,7 @@ export class Application {
   /** The shutdown took too long: it goes on in the background, but the application is given up. */
   private abandonShutdown(): void {
     const err = new ApplicationError(
-      `Shutdown did not finish within ${this.shutdownTimeoutMs} ms (shutdownTimeoutMs): the brokers or an external system did not answer in time. ` +
+      `Shutdown did not finish within ${this.shutdownTimeoutMs} ms (shutdownTimeoutMs), at its step "${this.shutdownProgress.step}": the brokers or an external system did not answer in time. ` +
         'What was not committed is processed again at the next start.',
     );
     this.log.error({ err: err.message }, 'shutdown timed out; giving up on what was not finished');
@@ -315,8 +317,12 @@ export class Application {
     failure ??= this.fatal;
     if (failure !== undefined) this.log.error({ err: describeCause(failure) }, 'application stopped on an error');
     // Everything processed is committed: standby copies may answer for these tasks until they run again.
-    else if (committed) await this.queries?.handOver(this.tasks!.changelogPositions());
+    else if (committed) {
+      this.shutdownProgress.step = 'handing the tasks over to the standby replicas';
+      await this.queries?.handOver(this.tasks!.changelogPositions());
+    }
     await this.disconnect();
+    this.shutdownProgress.step = 'closing the tasks';
     await this.tasks?.closeAll();
     // A shutdown that timed out has settled everything already.
     if (this.outcome.done) return;
@@ -377,24 +383,9 @@ export class Application {
   }
 
   private async disconnect(): Promise<void> {
-    await this.queries?.close().catch((err) => this.log.warn({ err: describeCause(err) }, 'query server did not close cleanly'));
-    this.queries = undefined;
-    // A transaction left open by a failure is aborted now rather than when it times out, between
-    // two steps of the loop (a revocation's commit may hold it).
-    const abort = async () => {
-      if (!this.producer?.inTransaction) return;
-      await this.producer.abortTransaction().catch((err) => this.log.warn({ err: describeCause(err) }, 'could not abort the open transaction'));
-    };
-    await (this.loop ? this.loop.exclusive(abort) : abort());
-    // No rebalance listener runs once this resolves, so nothing commits through the producer below.
-    await this.consumer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'consumer disconnect failed'));
-    await this.producer?.disconnect().catch((err) => this.log.warn({ err: describeCause(err) }, 'producer disconnect failed'));
-    await this.purge?.close();
-    this.purge = undefined;
-    this.cleanup?.stop();
-    await this.standbys?.close().catch((err) => this.log.warn({ err: describeCause(err) }, 'standby replicas did not close cleanly'));
-    this.standbys = undefined;
-    await this.globals?.close().catch((err) => this.log.warn({ err: describeCause(err) }, 'global tables did not close cleanly'));
-    this.globals = undefined;
+    const { queries, loop, consumer, producer, purge, cleanup, standbys, globals } = this;
+    this.queries = this.purge = this.standbys = this.globals = undefined;
+    await disconnectAll({ queries, loop, consumer, producer, purge, cleanup, standbys, globals }, this.shutdownProgress, this.log);
   }
+
 }
