@@ -387,5 +387,4 @@ export class Application {
     this.queries = this.purge = this.standbys = this.globals = undefined;
     await disconnectAll({ queries, loop, consumer, producer, purge, cleanup, standbys, globals }, this.shutdownProgress, this.log);
   }
-
 }
