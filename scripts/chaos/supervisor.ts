@@ -4,7 +4,7 @@
  * killed one on the same state directory, and at the end stops them all with SIGTERM. Each
  * kill comes at its moment (options.ts: during a rebalance, a standby's catch-up, a warm-up).
  * An instance that exits by itself is an `instances.crashed` violation, one that does not exit
- * cleanly on SIGTERM a `shutdown.unclean` one.
+ * cleanly on SIGTERM, or at all within 60 s of its signal, a `shutdown.unclean` one.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -100,11 +100,8 @@ export class Supervisor {
         say(`stall ${this.kills}/${options.kills}: ${victim.name} (pid ${victim.child.pid}) frozen ${options.stallMs} ms, ${produced()}`);
         continue;
       }
-      this.expectedExits.add(victim);
       slot.down = true;
-      victim.child.kill(options.clean ? 'SIGTERM' : 'SIGKILL');
-      const exit = await victim.exited;
-      if (options.clean && exit.code !== 0) this.run.violations.add('shutdown.unclean', () => `${victim.name} exited with code ${exit.code} (signal ${exit.signal}) on SIGTERM; its last lines:\n${victim.tail(15)}`);
+      await this.stop(victim, options.clean ? 'SIGTERM' : 'SIGKILL');
       this.kills++;
       this.lastKillAt = Date.now();
       say(`${options.clean ? 'stop' : 'kill'} ${this.kills}/${options.kills} (${moment}): ${victim.name} (pid ${victim.child.pid}), ${produced()}`);
@@ -160,22 +157,28 @@ export class Supervisor {
   async stopAll(): Promise<void> {
     this.stopping = true;
     const running = this.slots.map((s) => s.instance).filter((i): i is InstanceProcess => i?.alive === true);
-    await Promise.all(
-      running.map(async (instance) => {
-        this.expectedExits.add(instance);
-        instance.child.kill('SIGTERM');
-        let timer: NodeJS.Timeout | undefined;
-        const result = await Promise.race([instance.exited, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 60_000)))]);
-        clearTimeout(timer);
-        if (result === 'timeout') {
-          instance.child.kill('SIGKILL');
-          this.run.violations.add('shutdown.unclean', () => `${instance.name} did not exit within 60 s of SIGTERM; its last lines:\n${instance.tail(15)}`);
-        } else if (result.code !== 0) {
-          this.run.violations.add('shutdown.unclean', () => `${instance.name} exited with code ${result.code} (signal ${result.signal}) on SIGTERM; its last lines:\n${instance.tail(15)}`);
-        }
-      }),
-    );
+    await Promise.all(running.map((instance) => this.stop(instance, 'SIGTERM')));
     this.run.say(`stopped ${running.length} instances`);
+  }
+
+  /**
+   * Signals an instance and waits for it to exit, at most 60 s (then SIGKILLs it). Under SIGTERM
+   * it must exit with code 0; a wait that runs out is a `shutdown.unclean` violation either way,
+   * so a process that never exits fails the run with its last lines instead of hanging it.
+   */
+  private async stop(instance: InstanceProcess, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    this.expectedExits.add(instance);
+    instance.child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([instance.exited, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 60_000)))]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      instance.child.kill('SIGKILL');
+      this.run.violations.add('shutdown.unclean', () => `${instance.name} did not exit within 60 s of ${signal}; its last lines:\n${instance.tail(15)}`);
+      await instance.exited;
+    } else if (signal === 'SIGTERM' && result.code !== 0) {
+      this.run.violations.add('shutdown.unclean', () => `${instance.name} exited with code ${result.code} (signal ${result.signal}) on SIGTERM; its last lines:\n${instance.tail(15)}`);
+    }
   }
 
   /** SIGKILLs every instance process still running. */
