@@ -104,7 +104,7 @@ export async function runStreamRounds(ctx: BenchContext, workload: StreamWorkloa
         const runRecords = workload.prefix?.[system]?.(params) ?? records;
         groups.push(group);
         await admin.createTopics([{ name: output, partitions: params.partitions }, ...(input.fresh ? [{ name: input.topic, partitions: params.partitions }] : [])]);
-        const reader = workload.done !== 'committed' && workload.done.read ? await LatencyReader.start(ctx.bootstrapServers, output, params.partitions, 'read_committed') : undefined;
+        const reader = workload.done !== 'committed' && workload.done.read ? await LatencyReader.start(ctx.bootstrapServers, output, params.partitions, 'read_committed', true) : undefined;
         const child = ctx.launch(script, {
           BENCH_WORKLOAD: workload.runs ?? workload.name,
           BENCH_INPUT: input.topic,

@@ -9,6 +9,7 @@
  * - `kafkats-flow`, `kafka-streams-npm`: TypeScript files in bench/systems whose npm packages
  *   live in a package directory of their own.
  * A peer whose install fails is reported as skipped with the reason, not dropped silently.
+ * The service async-enrich calls (bench/systems/enrich-service, in Go) is built the same way.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -82,6 +83,21 @@ const KAFKA_STREAMS: Launcher = {
   }),
 };
 
+const ENRICH_SERVICE_DIR = path.join(SYSTEMS_DIR, 'enrich-service');
+const enrichServiceBinary = () => path.join(peersHome(), 'enrich-service');
+
+/** The service async-enrich calls: a Go program, built into the scratch directory (Go's build cache makes a rebuild quick). */
+const ENRICH_SERVICE: Launcher = {
+  carriesTimestamps: false,
+  async prepare(say) {
+    if (!onPath('go')) throw new Error('Go (the go command) is needed to build the enrichment service of async-enrich');
+    say('  building the enrichment service (go build)...');
+    fs.mkdirSync(peersHome(), { recursive: true });
+    await run('go', ['build', '-o', enrichServiceBinary(), '.'], ENRICH_SERVICE_DIR);
+  },
+  launch: () => ({ command: enrichServiceBinary(), args: [] }),
+};
+
 const venvPython = () => path.join(peersHome(), 'venv', 'bin', 'python');
 
 const QUIX_STREAMS: Launcher = {
@@ -122,6 +138,7 @@ async function prepareNodePeers(say: (line: string) => void): Promise<void> {
 }
 
 const LAUNCHERS: Record<string, Launcher> = {
+  'enrich-service': ENRICH_SERVICE,
   'kafka-streams': KAFKA_STREAMS,
   'quix-streams': QUIX_STREAMS,
   // @kafkats/flow writes its outputs without a timestamp, so the producer stamps its own time.

@@ -1,6 +1,6 @@
 /**
  * The `async-enrich` workload: each record's value is enriched by a call to a local HTTP service
- * (systems/enrich-service.ts, a child process of its own) that answers after 10–30 ms.
+ * (systems/enrich-service, a Go program in a process of its own) that answers after 10–30 ms.
  *
  * - Input: record `i` has key `user-<n>` (a fixed hash of `i` over the keys, as the count
  *   workloads) and the value `{"id":i,"pad":"x…"}`, `valueSize` bytes.
@@ -9,15 +9,16 @@
  *   `segment` and `score` a fixed function of the key (`enrichmentOf`).
  * - Output: `{"id","segment","score"}` under the input's key, one per input record.
  *
- * Every system uses the one client here (`EnrichClient`: undici's `Pool`, at most 256
- * connections kept alive), so they compare on how they drive it, not on the HTTP client. Node's
+ * Every system uses the one client here (`EnrichClient`: undici's `Client`s, 256 connections
+ * kept alive), so they compare on how they drive it, not on the HTTP client. Node's
  * global `fetch` is not used: on this machine it costs about 240 µs of CPU per call against
  * about 60 µs for `http.get` (bench/README.md); with the `Pool` the hand-written loop used 68 µs
  * of CPU per record in all, against 88 with `http.get`.
  */
-import { Pool, type Dispatcher } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 import type { BenchService } from '../catalogue.ts';
 import type { BenchContext, Params } from '../context.ts';
+import { prepareSystem } from '../peers/launchers.ts';
 import type { SystemProcess } from '../system-process.ts';
 import { keyIndex, keyName } from './stateful.ts';
 
@@ -76,15 +77,21 @@ export interface EnrichedRecord {
 }
 
 /**
- * The HTTP client every system calls the service with: undici's `Pool` (Sluice's own HTTP client
- * library), at most 256 connections kept alive (as many as calls in flight).
+ * The HTTP client every system calls the service with: undici's `Client`s (Sluice's own HTTP
+ * client library), 256 connections kept alive (as many as calls in flight), one call at a time
+ * on each. A call takes an idle connection from a stack and puts it back when answered; with
+ * none idle it waits for the next one freed. Not undici's `Pool`: it finds an idle connection by
+ * scanning all of them on every call (4% of the Sluice process's CPU in a profiled round).
  */
 export class EnrichClient {
-  private readonly pool: Pool;
+  private readonly clients: Client[] = [];
+  private readonly idle: Client[] = [];
+  private readonly waiting: EnrichCall[] = [];
 
   /** `url`: the service's address, `http://127.0.0.1:<port>` (`BENCH_SERVICE`). */
-  constructor(url: string) {
-    this.pool = new Pool(url, { connections: 256, pipelining: 1 });
+  constructor(url: string, connections = 256) {
+    for (let i = 0; i < connections; i++) this.clients.push(new Client(url, { pipelining: 1 }));
+    this.idle.push(...this.clients);
   }
 
   static fromEnv(): EnrichClient {
@@ -95,17 +102,27 @@ export class EnrichClient {
 
   /**
    * Enriches input record `id` of `key`: calls the service and makes the output value of its
-   * answer. Through the pool's `dispatch` (undici's lowest level): its `request` wraps each
+   * answer. Through the connection's `dispatch` (undici's lowest level): its `request` wraps each
    * answer's body in a stream, which cost about a quarter more CPU per call here (bench/README.md).
    */
   enrich(key: string, id: number, signal?: AbortSignal): Promise<EnrichedRecord> {
     return new Promise((resolve, reject) => {
-      this.pool.dispatch({ path: `/enrich?key=${encodeURIComponent(key)}&value=${id}`, method: 'GET' }, new EnrichCall(id, signal, resolve, reject));
+      const call = new EnrichCall(`/enrich?key=${encodeURIComponent(key)}&value=${id}`, id, signal, resolve, reject, this);
+      const client = this.idle.pop();
+      if (client === undefined) this.waiting.push(call);
+      else call.start(client);
     });
   }
 
+  /** A call is over: its connection goes to the call waiting longest, or back to the idle ones. */
+  release(client: Client): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.idle.push(client);
+    else next.start(client);
+  }
+
   close(): void {
-    void this.pool.destroy();
+    for (const client of this.clients) void client.destroy();
   }
 }
 
@@ -114,13 +131,21 @@ class EnrichCall implements Dispatcher.DispatchHandler {
   private readonly chunks: Buffer[] = [];
   private status = 0;
   private abort: (() => void) | undefined;
+  private client: Client | undefined;
 
   constructor(
+    private readonly path: string,
     private readonly id: number,
     private readonly signal: AbortSignal | undefined,
     private readonly resolve: (record: EnrichedRecord) => void,
     private readonly reject: (error: Error) => void,
+    private readonly owner: EnrichClient,
   ) {}
+
+  start(client: Client): void {
+    this.client = client;
+    client.dispatch({ path: this.path, method: 'GET' }, this);
+  }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     const signal = this.signal;
@@ -158,8 +183,10 @@ class EnrichCall implements Dispatcher.DispatchHandler {
     this.reject(error);
   }
 
+  /** Lets go of the signal and hands the connection on. */
   private settled(): void {
     if (this.abort !== undefined) this.signal!.removeEventListener('abort', this.abort);
+    this.owner.release(this.client!);
   }
 }
 
@@ -174,12 +201,13 @@ export interface ServiceStats {
 }
 
 /**
- * Starts the service in its child process (BENCH_PROFILE profiles it too) and measures each run
+ * Builds the service and starts it in its child process, and measures each run
  * between ready and done: the calls it answered, how many were in flight on average and at most
  * (records/s is at most that mean over the mean delay), and the CPU it and the system used.
  */
 export async function startEnrichService(ctx: BenchContext, p: Params): Promise<BenchService> {
   const [minMs, maxMs] = enrichOf(p).delayMs;
+  await prepareSystem('enrich-service', ctx.say);
   const child = ctx.launch('enrich-service', { BENCH_DELAY_MS: `${minMs},${maxMs}` });
   try {
     await child.until('endpoint', () => child.saw('endpoint'), 60_000);

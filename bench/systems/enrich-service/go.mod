@@ -1,0 +1,3 @@
+module sluice.bench/enrichservice
+
+go 1.22
