@@ -1,6 +1,8 @@
 // The async runner alone, on real timers: where it holds a task's input, what `close` and
 // `finishAll` do, and the back-off's bounds.
 import { expect } from 'chai';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { AsyncStats } from '../../engine/observability/async-stats.ts';
 import { backoffDelay, asyncSettings, type AsyncSettings } from '../../engine/processors/async/async-options.ts';
 import { AsyncRunner, type AsyncCall, type FinishedJob } from '../../engine/processors/async/async-runner.ts';
@@ -101,6 +103,45 @@ describe('AsyncRunner', () => {
     await sleep(5);
     r.resume();
     expect(passed.map((j) => j.value)).to.deep.equal(['b0', 'c0', 'a0', 'a1']);
+  });
+
+  it('lets go of the records it passed on while a slower call of another key still runs', async () => {
+    // gc() without --expose-gc on the command line: the flag, then the function from a new context.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    let release: () => void = () => undefined;
+    const { runner: r, passed } = runner((value, key) => (key === 'slow' ? new Promise((resolve) => (release = () => resolve(value))) : Promise.resolve(value)));
+    r.take('slow', 'first', raw('t', 0), 0, undefined);
+    // Taken in a function of their own: a suspended async function's frame could keep the last ones.
+    const takeWatched = (): Array<WeakRef<object>> => {
+      const refs: Array<WeakRef<object>> = [];
+      for (let offset = 1; offset <= 3; offset++) {
+        const value = { offset };
+        const record = raw('t', offset);
+        refs.push(new WeakRef(value), new WeakRef(record));
+        r.take(`k${offset}`, value, record, 0, undefined);
+      }
+      return refs;
+    };
+    const refs = takeWatched();
+    // The last record taken is kept (for the next one's idempotency key): one of the slow key's.
+    r.take('slow', 'second', raw('t', 4), 0, undefined);
+    await sleep(5);
+    r.resume();
+    expect(passed.map((j) => j.raw.offset)).to.deep.equal([1, 2, 3]);
+    passed.length = 0;
+    // A WeakRef's target lives at least until the current job ends.
+    await new Promise(setImmediate);
+    gc();
+    expect(refs.filter((ref) => ref.deref() !== undefined), 'values and records passed on, still reachable').to.have.length(0);
+    expect(r.position()).to.deep.equal([{ topic: 't', offset: 0 }]);
+    release();
+    await sleep(5);
+    release();
+    await sleep(5);
+    r.resume();
+    expect(passed.map((j) => j.value)).to.deep.equal(['first', 'second']);
+    expect(r.position()).to.equal(undefined);
   });
 
   it('in input order, passes the records one input gave together, once every one of them finished', async () => {
