@@ -138,7 +138,8 @@ export async function committedToEnd(admin: KafkaAdmin, group: string, inputs: T
   });
 }
 
-/** The machine a run measured on, for its params. */
+/** The machine a run measured on, for its params; with NODE_OPTIONS when the run had them (every Node system inherits them). */
 export function machine() {
-  return { cpus: os.availableParallelism(), node: process.version, platform: process.platform };
+  const nodeOptions = process.env.NODE_OPTIONS;
+  return { cpus: os.availableParallelism(), node: process.version, platform: process.platform, ...(nodeOptions ? { nodeOptions } : {}) };
 }
