@@ -105,6 +105,24 @@ describe('AsyncRunner', () => {
     expect(passed.map((j) => j.value)).to.deep.equal(['b0', 'c0', 'a0', 'a1']);
   });
 
+  it('in input order, leaves room for records behind a slow call that finished, up to three times the concurrency', async () => {
+    let release: () => void = () => undefined;
+    const { runner: r, passed } = runner((value) => (value === 0 ? new Promise((resolve) => (release = () => resolve(value))) : Promise.resolve(value)), { concurrency: 2, ordering: 'partition' });
+    for (let offset = 0; offset < 4; offset++) r.take(`k${offset}`, offset, raw('t', offset), 0, undefined);
+    await sleep(5);
+    r.resume();
+    expect(passed, 'all wait behind the first').to.have.length(0);
+    // Three finished and one running: room for three more not finished, capped at 3 × 2 taken in all.
+    expect(r.room).to.equal(2);
+    for (let offset = 4; offset < 6; offset++) r.take(`k${offset}`, offset, raw('t', offset), 0, undefined);
+    expect(r.room).to.equal(0);
+    release();
+    await sleep(5);
+    r.resume();
+    expect(passed.map((j) => j.value)).to.deep.equal([0, 1, 2, 3, 4, 5]);
+    expect(r.room).to.equal(4);
+  });
+
   it('lets go of the records it passed on while a slower call of another key still runs', async () => {
     // gc() without --expose-gc on the command line: the flag, then the function from a new context.
     v8.setFlagsFromString('--expose-gc');

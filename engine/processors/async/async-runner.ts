@@ -134,9 +134,16 @@ export class AsyncRunner {
     return this.taken;
   }
 
-  /** Room up to twice the concurrency: what runs, and as many waiting to start. */
+  /**
+   * Room up to twice the concurrency in records not finished (what runs, and as many waiting to
+   * start), and three times in all. Records that finished but wait to go on in input order behind
+   * a slower call (ordering `partition`, or exactly-once) take no call's place: counting them
+   * left too few waiting to start, and the calls in flight fell (178 of 256 on average, against
+   * 202, on the benchmark of async calls under exactly-once).
+   */
   get room(): number {
-    return 2 * this.parts.settings.concurrency - this.taken;
+    const concurrency = this.parts.settings.concurrency;
+    return Math.min(2 * concurrency - this.unfinished, 3 * concurrency - this.taken);
   }
 
   /** 1 at four times the concurrency: the task's inputs pause there (the loop keeps within `room` before). */
