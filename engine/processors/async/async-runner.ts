@@ -3,39 +3,13 @@ import type { AsyncOperatorStats } from '../../observability/async-stats.ts';
 import type { Timers } from '../background.ts';
 import { keyIdentity } from '../held-records.ts';
 import type { ConsumedRecord, RecordHeader, TopicOffset } from '../processor.ts';
+import { LET_GO, type Attempt, type FinishedJob, type Job } from './async-job.ts';
 import { backoffDelay, type AsyncCallContext, type AsyncSettings } from './async-options.ts';
 import { SharedSignals } from './shared-signals.ts';
 
 /** The user's function, as the runner calls it. */
 export type AsyncCall = (value: unknown, key: unknown, context: AsyncCallContext) => unknown;
-
-/** One record taken by the operator, until what became of it has been passed on. */
-interface Job {
-  key: unknown;
-  value: unknown;
-  /** The input record; once passed on, {@link LET_GO}. */
-  raw: ConsumedRecord;
-  readonly timestamp: number;
-  headers: RecordHeader[] | undefined;
-  readonly idempotencyKey: string;
-  /** The key's identity under `ordering: 'key'`: the lane it waits in. */
-  readonly lane: string | undefined;
-  state: 'waiting' | 'running' | 'backing-off' | 'finished' | 'passed';
-  attempts: number;
-  attempt: Attempt | undefined;
-  /** Cancels a pending retry. */
-  cancelRetry: (() => void) | undefined;
-  result: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
-}
-
-/** One call of the user's function for a job. */
-interface Attempt {
-  /** Its own, with a time-out; else the runner's, shared by every call (aborted when the task closes). */
-  readonly controller: AbortController;
-  readonly startedAt: number;
-  cancelTimeout: (() => void) | undefined;
-  settled: boolean;
-}
+export type { FinishedJob };
 
 /** What the runner needs from the task and the operator around it. */
 export interface AsyncRunnerParts {
@@ -55,25 +29,6 @@ export interface AsyncRunnerParts {
   /** Passes a finished job on: forwards its result, or hands its failure to the error handling. Runs on the task (see `resume`). */
   readonly passOn: (job: FinishedJob) => void;
 }
-
-/** A finished job as the operator passes it on. */
-export interface FinishedJob {
-  readonly key: unknown;
-  readonly value: unknown;
-  readonly raw: ConsumedRecord;
-  readonly timestamp: number;
-  readonly headers: RecordHeader[] | undefined;
-  /** The function's result, or the error the record failed with for good. */
-  readonly result: { ok: true; value: unknown } | { ok: false; error: unknown };
-}
-
-/**
- * What a passed job holds instead of its record. A passed job can stay in `order` a while, behind
- * a slower call of another key; holding its record, key and value that long made them outlive
- * young-generation collections, to be copied and moved into the old generation (on the benchmark
- * of async calls, 9,505-9,511 records/s before letting go of them, 10,001-10,320 after).
- */
-const LET_GO: ConsumedRecord = Object.freeze({ topic: '', partition: -1, offset: -1, key: null, value: null, timestamp: -1, headers: undefined, size: 0 });
 
 /** Why calls in flight were stopped: the task is closing (a rebalance, a shutdown). */
 class Closing extends Error {
