@@ -53,7 +53,14 @@ describe('queries of windowed stores', function () {
     for (let i = 0; i < 2; i++) apps.push(await startApplication(views(input), { applicationId, stateDir: tempStateDir(), http: { port: 0 }, commitIntervalMs: 100 }));
     const [a, b] = apps as [Application, Application];
     const url = (app: Application, path: string) => `${app.endpoint}${path}`;
-    await until(async () => (await getJson(url(a, `/v1/stores/per-minute/windows?key=page-39&from=${T0 + 30 * MINUTE}`))).status === 200 && ((await getJson(url(a, `/v1/stores/per-minute/windows?key=page-39&from=${T0 + 30 * MINUTE}`))).body as { windows: unknown[] }).windows.length === 1);
+    // Every record counted (each page's far-ahead window exists), and the group settled: both
+    // instances ready, so no partition is between owners when the answers are checked.
+    await until(async () => {
+      const ready = await Promise.all([a, b].map(async (app) => (await fetch(url(app, '/readyz'))).status === 200));
+      if (!ready.every(Boolean)) return false;
+      const latest = await getJson(url(a, `/v1/stores/per-minute/windows?from=${T0 + 30 * MINUTE}&to=${T0 + 30 * MINUTE}&limit=100`));
+      return latest.status === 200 && (latest.body as { windows: unknown[] }).windows.length === 40;
+    });
 
     for (const app of [a, b]) {
       const answer = await getJson(url(app, `/v1/stores/per-minute/windows?key=page-7&from=${T0}&to=${T0 + 2 * MINUTE - 1}`));
